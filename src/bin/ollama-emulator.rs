@@ -1,0 +1,284 @@
+//! An `ollama`-like CLI for the emulator: `serve`, `list`, `ps`, `pull`, `create -f`,
+//! `show`, `--version`. Clients talk HTTP to `OLLAMA_HOST` as the real CLI does, so this
+//! binary can stand in for `ollama` on a PATH or in a container image.
+
+use clap::{Parser, Subcommand};
+use futures_util::StreamExt;
+use ollama_verify::client::types::{CreateRequest, ProgressChunk};
+use ollama_verify::client::{bind_addr, ChunkStream};
+use ollama_verify::emulator::{Emulator, EmulatorConfig};
+use ollama_verify::modelfile::Modelfile;
+use ollama_verify::{Client, ClientError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The version this CLI reports as its own (the emulator's default server version).
+const CLIENT_VERSION: &str = "0.17.1";
+
+#[derive(Parser)]
+#[command(
+    name = "ollama",
+    about = "Ollama emulator CLI (a subset of `ollama`)",
+    disable_version_flag = true
+)]
+struct Cli {
+    /// Show the client and server versions.
+    #[arg(short = 'v', long = "version")]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the emulated server on OLLAMA_HOST (config: OLLAMA_EMULATOR_CONFIG, a TOML file).
+    Serve,
+    /// List installed models.
+    #[command(alias = "ls")]
+    List,
+    /// List loaded models.
+    Ps,
+    /// Pull a model from the emulator's catalog.
+    Pull { model: String },
+    /// Create a model from a Modelfile.
+    Create {
+        model: String,
+        #[arg(short = 'f', long = "file", default_value = "Modelfile")]
+        file: PathBuf,
+    },
+    /// Show a model's information.
+    Show {
+        model: String,
+        #[arg(long)]
+        modelfile: bool,
+        #[arg(long)]
+        parameters: bool,
+        #[arg(long)]
+        system: bool,
+        #[arg(long)]
+        template: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match (cli.version, cli.command) {
+        (true, _) => version().await,
+        (false, Some(command)) => run(command).await,
+        (false, None) => Err("no command given; try `ollama --help`".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("Error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn client() -> Result<Client, String> {
+    Client::from_env().map_err(|e| e.to_string())
+}
+
+async fn version() -> Result<(), String> {
+    match client()?.version().await {
+        Ok(v) => {
+            println!("ollama version is {}", v.version);
+            if v.version != CLIENT_VERSION {
+                println!("Warning: client version is {CLIENT_VERSION}");
+            }
+        }
+        Err(_) => {
+            println!("Warning: could not connect to a running Ollama instance");
+            println!("Warning: client version is {CLIENT_VERSION}");
+        }
+    }
+    Ok(())
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    let e = |e: ClientError| e.to_string();
+    match command {
+        Command::Serve => serve().await,
+        Command::List => {
+            let tags = client()?.tags().await.map_err(e)?;
+            let rows = tags
+                .models
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.name.clone(),
+                        short_id(&m.digest),
+                        human_bytes(m.size),
+                        ago(&m.modified_at),
+                    ]
+                })
+                .collect();
+            print_table(&["NAME", "ID", "SIZE", "MODIFIED"], rows);
+            Ok(())
+        }
+        Command::Ps => {
+            let ps = client()?.ps().await.map_err(e)?;
+            let rows = ps
+                .models
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.name.clone(),
+                        short_id(&m.digest),
+                        human_bytes(m.size),
+                        m.placement().to_string(),
+                        m.context_length.map_or(String::new(), |c| c.to_string()),
+                        m.expires_at.clone(),
+                    ]
+                })
+                .collect();
+            print_table(
+                &["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"],
+                rows,
+            );
+            Ok(())
+        }
+        Command::Pull { model } => progress(client()?.pull(&model).await.map_err(e)?).await,
+        Command::Create { model, file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+            let mf = Modelfile::parse(&text).map_err(|err| format!("{}: {err}", file.display()))?;
+            let req = CreateRequest {
+                model,
+                from: Some(mf.from.clone()),
+                parameters: Some(mf.parameters_json()).filter(|p| !p.is_empty()),
+                system: mf.system.clone(),
+                template: mf.template.clone(),
+                ..Default::default()
+            };
+            progress(client()?.create(&req).await.map_err(e)?).await
+        }
+        Command::Show {
+            model,
+            modelfile,
+            parameters,
+            system,
+            template,
+        } => {
+            let show = client()?.show(&model).await.map_err(e)?;
+            if modelfile {
+                println!("{}", show.modelfile);
+            } else if parameters {
+                println!("{}", show.parameters);
+            } else if system {
+                println!("{}", show.system.unwrap_or_default());
+            } else if template {
+                println!("{}", show.template);
+            } else {
+                let d = &show.details;
+                println!("  Model");
+                println!("    architecture        {}", d.family);
+                println!("    parameters          {}", d.parameter_size);
+                println!("    quantization        {}", d.quantization_level);
+                println!();
+                println!("  Capabilities");
+                for c in &show.capabilities {
+                    println!("    {c}");
+                }
+                if !show.parameters.is_empty() {
+                    println!();
+                    println!("  Parameters");
+                    for line in show.parameters.lines() {
+                        println!("    {line}");
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve() -> Result<(), String> {
+    let host = std::env::var("OLLAMA_HOST").unwrap_or_default();
+    let addr = bind_addr(&host).map_err(|e| e.to_string())?;
+    let config = match std::env::var_os("OLLAMA_EMULATOR_CONFIG") {
+        Some(path) => EmulatorConfig::from_file(std::path::Path::new(&path))?,
+        None => EmulatorConfig::default(),
+    };
+    let version = config.version.clone();
+    let emulator = Emulator::bind(config, addr).await?;
+    // The line the real server logs once it listens.
+    eprintln!(
+        "time={} level=INFO source=routes.go msg=\"Listening on {} (version {version})\"",
+        chrono::Utc::now().to_rfc3339(),
+        emulator.addr()
+    );
+    emulator.wait().await;
+    Ok(())
+}
+
+/// Prints pull/create progress lines; a failed stream is an error.
+async fn progress(mut stream: ChunkStream<ProgressChunk>) -> Result<(), String> {
+    let mut last = String::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        // One line per status; byte counts would flood a log that is not a terminal.
+        if chunk.status != last {
+            match (chunk.completed, chunk.total) {
+                (Some(_), Some(total)) => println!("{} {}", chunk.status, human_bytes(total)),
+                _ => println!("{}", chunk.status),
+            }
+            last = chunk.status;
+        }
+    }
+    Ok(())
+}
+
+fn short_id(digest: &str) -> String {
+    digest
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(12)
+        .collect()
+}
+
+/// Sizes the way the real CLI prints them: decimal units, one decimal.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [(&str, f64); 4] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)];
+    for (unit, size) in UNITS {
+        if n as f64 >= size {
+            return format!("{:.1} {unit}", n as f64 / size);
+        }
+    }
+    format!("{n} B")
+}
+
+fn ago(timestamp: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(timestamp) else {
+        return timestamp.to_string();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds();
+    match secs {
+        ..=59 => "Less than a minute ago".into(),
+        60..=119 => "About a minute ago".into(),
+        120..=3599 => format!("{} minutes ago", secs / 60),
+        _ => format!("{} hours ago", secs / 3600),
+    }
+}
+
+fn print_table(headers: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}    "))
+            .collect::<String>()
+    };
+    println!("{}", line(headers.iter().map(|h| h.to_string()).collect()));
+    for row in rows {
+        println!("{}", line(row));
+    }
+}

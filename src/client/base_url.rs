@@ -1,0 +1,169 @@
+//! `OLLAMA_HOST` the way Ollama reads it: `host`, `host:port`, `[v6]:port`, or a URL.
+//! A bind-all address (`0.0.0.0`, `::`) is where a server listens, not where a client
+//! connects: it becomes loopback.
+
+use std::net::IpAddr;
+use url::Url;
+
+pub const DEFAULT_PORT: u16 = 11434;
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("OLLAMA_HOST={value:?} is not a usable address: {reason}. Expected `host`, `host:port` or a URL such as `http://127.0.0.1:11434`")]
+pub struct BaseUrlError {
+    pub value: String,
+    pub reason: String,
+}
+
+/// Parses an `OLLAMA_HOST` value into the base URL a client connects to.
+/// An empty value gives the default, `http://127.0.0.1:11434`.
+pub fn parse_ollama_host(value: &str) -> Result<Url, BaseUrlError> {
+    let err = |reason: &str| BaseUrlError {
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let s = value.trim();
+    // Like Ollama: a scheme sets the default port (80/443); no scheme means http on 11434.
+    let (scheme, rest, default_port) = match s.split_once("://") {
+        None => ("http", s, DEFAULT_PORT),
+        Some(("http", rest)) => ("http", rest, 80),
+        Some(("https", rest)) => ("https", rest, 443),
+        Some((other, _)) => return Err(err(&format!("unsupported scheme `{other}`"))),
+    };
+    let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = split_host_port(hostport).map_err(|r| err(&r))?;
+    let host = match host {
+        "" => "127.0.0.1".to_string(),
+        h => connectable(h),
+    };
+    let port = port.unwrap_or(default_port);
+    let path = path.trim_end_matches('/');
+    let text = if path.is_empty() {
+        format!("{scheme}://{host}:{port}")
+    } else {
+        format!("{scheme}://{host}:{port}/{path}")
+    };
+    Url::parse(&text).map_err(|e| err(&e.to_string()))
+}
+
+/// The base URL from the environment's `OLLAMA_HOST`, or the default.
+pub fn from_env() -> Result<Url, BaseUrlError> {
+    parse_ollama_host(&std::env::var("OLLAMA_HOST").unwrap_or_default())
+}
+
+fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), String> {
+    let parse_port = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|_| format!("`{p}` is not a port number (0-65535)"))
+    };
+    if let Some(rest) = hostport.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "unclosed `[` in an IPv6 address".to_string())?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((host, Some(parse_port(p)?))),
+            None if after.is_empty() => Ok((host, None)),
+            None => Err(format!("unexpected `{after}` after the IPv6 address")),
+        };
+    }
+    // A bare IPv6 address has several colons and no port.
+    if hostport.matches(':').count() > 1 {
+        return match hostport.parse::<IpAddr>() {
+            Ok(_) => Ok((hostport, None)),
+            Err(_) => Err("an IPv6 address with a port must be written `[addr]:port`".into()),
+        };
+    }
+    match hostport.split_once(':') {
+        Some((host, p)) => Ok((host, Some(parse_port(p)?))),
+        None => Ok((hostport, None)),
+    }
+}
+
+fn connectable(host: &str) -> String {
+    match host.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".into(),
+        Ok(ip) if ip.is_unspecified() => "[::1]".into(),
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => host.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("", "http://127.0.0.1:11434/")]
+    #[case("   ", "http://127.0.0.1:11434/")]
+    #[case("127.0.0.1", "http://127.0.0.1:11434/")]
+    #[case("0.0.0.0", "http://127.0.0.1:11434/")]
+    #[case("0.0.0.0:11434", "http://127.0.0.1:11434/")]
+    #[case(":8080", "http://127.0.0.1:8080/")]
+    #[case("gpu-box", "http://gpu-box:11434/")]
+    #[case("gpu-box:9999", "http://gpu-box:9999/")]
+    #[case("::", "http://[::1]:11434/")]
+    #[case("[::]:11434", "http://[::1]:11434/")]
+    #[case("[::1]:4000", "http://[::1]:4000/")]
+    #[case("fe80::1", "http://[fe80::1]:11434/")]
+    #[case("http://example.com", "http://example.com/")] // scheme given: port 80, like Ollama
+    #[case("https://example.com", "https://example.com/")]
+    #[case("http://0.0.0.0:11434", "http://127.0.0.1:11434/")]
+    #[case("https://proxy.lan:8443/ollama/", "https://proxy.lan:8443/ollama")]
+    fn parses(#[case] input: &str, #[case] expected: &str) {
+        assert_eq!(parse_ollama_host(input).unwrap().as_str(), expected);
+    }
+
+    #[rstest]
+    #[case("host:notaport", "not a port number")]
+    #[case("host:70000", "not a port number")]
+    #[case("ftp://host", "unsupported scheme")]
+    #[case("[::1", "unclosed")]
+    #[case("fe80::zz:1", "IPv6")]
+    fn rejects(#[case] input: &str, #[case] reason: &str) {
+        let e = parse_ollama_host(input).unwrap_err();
+        assert!(e.reason.contains(reason), "{e}");
+        assert!(e.to_string().contains("http://127.0.0.1:11434"), "{e}");
+    }
+}
+
+/// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is).
+pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
+    let err = |reason: String| BaseUrlError {
+        value: value.to_string(),
+        reason,
+    };
+    let s = value.trim();
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let hostport = rest.split('/').next().unwrap_or_default();
+    let (host, port) = split_host_port(hostport).map_err(err)?;
+    let ip: IpAddr = match host {
+        "" => [127, 0, 0, 1].into(),
+        "localhost" => [127, 0, 0, 1].into(),
+        h => h
+            .parse()
+            .map_err(|_| err(format!("a server binds to an IP address, not `{h}`")))?,
+    };
+    Ok((ip, port.unwrap_or(DEFAULT_PORT)).into())
+}
+
+#[cfg(test)]
+mod bind_tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("", "127.0.0.1:11434")]
+    #[case("0.0.0.0", "0.0.0.0:11434")]
+    #[case("0.0.0.0:8080", "0.0.0.0:8080")]
+    #[case("[::]:9000", "[::]:9000")]
+    #[case("http://127.0.0.1:5000", "127.0.0.1:5000")]
+    fn binds(#[case] input: &str, #[case] expected: &str) {
+        assert_eq!(bind_addr(input).unwrap().to_string(), expected);
+    }
+
+    #[test]
+    fn names_are_not_bindable() {
+        assert!(bind_addr("gpu-box:1").is_err());
+    }
+}

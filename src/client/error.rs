@@ -1,0 +1,152 @@
+//! One error type for every way talking to a server can fail. Each message says what
+//! was expected, what was seen, and what to try next.
+
+use std::time::Duration;
+
+/// Which part of an exchange ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Opening the TCP connection.
+    Connect,
+    /// Waiting for the response to begin (a cold model load happens here).
+    FirstByte,
+    /// Waiting for the next piece of a body or stream that had started.
+    Idle,
+    /// The whole request, from send to last byte.
+    Total,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "connect",
+            Phase::FirstByte => "first byte",
+            Phase::Idle => "idle gap in the body",
+            Phase::Total => "whole request",
+        })
+    }
+}
+
+/// The kind of a [`ClientError`], for matching without the details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidUrl,
+    ConnectionRefused,
+    Connect,
+    Timeout(Phase),
+    Status(u16),
+    Interrupted,
+    TooLarge,
+    NotJson,
+    Shape,
+    StreamError,
+    StreamIncomplete,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    InvalidUrl(#[from] super::base_url::BaseUrlError),
+
+    #[error("connection refused at {addr}: nothing listens there. Is the server running? Try `systemctl status ollama` (or `ollama serve`), and set OLLAMA_HOST or --host if it listens elsewhere")]
+    ConnectionRefused { addr: String },
+
+    #[error("could not connect to {addr}: {message}. Check the host name and port in OLLAMA_HOST or --host")]
+    Connect { addr: String, message: String },
+
+    #[error("{}", timeout_message(endpoint, *phase, *after))]
+    Timeout {
+        endpoint: String,
+        phase: Phase,
+        after: Duration,
+    },
+
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", message.as_deref().map(|m| format!(" \"{m}\"")).unwrap_or_default(), status_hint(*status, message.as_deref()))]
+    Status {
+        endpoint: String,
+        status: u16,
+        /// Ollama's `{"error": ...}` message, or an excerpt of a non-JSON body.
+        message: Option<String>,
+    },
+
+    #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted; check its log (`journalctl -u ollama`)")]
+    Interrupted { endpoint: String, bytes: usize },
+
+    #[error("{endpoint}: the body passed {limit} bytes, more than any Ollama answer should be; is something other than Ollama serving this port?")]
+    TooLarge { endpoint: String, limit: usize },
+
+    #[error("{endpoint}: expected a JSON body, got {content_type}: `{excerpt}`. Is something other than Ollama listening there (a proxy, another service)?")]
+    NotJson {
+        endpoint: String,
+        content_type: String,
+        excerpt: String,
+    },
+
+    #[error("{endpoint}: the JSON does not have the shape of an Ollama answer at `{path}`: {message}. The server's version may not be one this tool knows; compare `ollama --version`")]
+    Shape {
+        endpoint: String,
+        path: String,
+        message: String,
+    },
+
+    #[error("{endpoint}: the server reported an error in the middle of the stream: \"{message}\". Check the server log (`journalctl -u ollama`) for the runner's failure")]
+    StreamError { endpoint: String, message: String },
+
+    #[error("{endpoint}: expected the stream to end with a final chunk (`done: true`), but it ended after {chunks} chunk(s) without one. The server stopped mid-answer; check its log")]
+    StreamIncomplete { endpoint: String, chunks: usize },
+}
+
+impl ClientError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::InvalidUrl(_) => ErrorKind::InvalidUrl,
+            ClientError::ConnectionRefused { .. } => ErrorKind::ConnectionRefused,
+            ClientError::Connect { .. } => ErrorKind::Connect,
+            ClientError::Timeout { phase, .. } => ErrorKind::Timeout(*phase),
+            ClientError::Status { status, .. } => ErrorKind::Status(*status),
+            ClientError::Interrupted { .. } => ErrorKind::Interrupted,
+            ClientError::TooLarge { .. } => ErrorKind::TooLarge,
+            ClientError::NotJson { .. } => ErrorKind::NotJson,
+            ClientError::Shape { .. } => ErrorKind::Shape,
+            ClientError::StreamError { .. } => ErrorKind::StreamError,
+            ClientError::StreamIncomplete { .. } => ErrorKind::StreamIncomplete,
+        }
+    }
+
+    /// True when the server could not be reached at all (nothing else will work either).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::ConnectionRefused | ErrorKind::Connect | ErrorKind::Timeout(Phase::Connect)
+        )
+    }
+}
+
+fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
+    let d = humanize(after);
+    match phase {
+        Phase::Connect => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host"),
+        Phase::FirstByte => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout"),
+        Phase::Idle => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; check the server log (`journalctl -u ollama`)"),
+        Phase::Total => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout if the model is large"),
+    }
+}
+
+fn status_hint(status: u16, message: Option<&str>) -> &'static str {
+    let not_found = message.is_some_and(|m| m.contains("not found"));
+    match status {
+        404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`",
+        404 => "The server does not know this endpoint; it may be too old or not Ollama",
+        400 => "The server rejected the request; it may be a version this tool does not know",
+        500..=599 => "The server failed while answering; its log says why (`journalctl -u ollama`)",
+        _ => "Check the server log for the reason",
+    }
+}
+
+pub(crate) fn humanize(d: Duration) -> String {
+    if d.as_secs() >= 1 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}

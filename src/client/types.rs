@@ -1,0 +1,390 @@
+//! Request and response bodies of the Ollama API, shaped like the real server's JSON.
+//! Fields a check relies on are required, so a server that omits them is reported as
+//! "wrong shape at `field`"; the rest default, so newer servers with extra fields parse.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionResponse {
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelDetails {
+    #[serde(default)]
+    pub parent_model: String,
+    #[serde(default)]
+    pub format: String,
+    #[serde(default)]
+    pub family: String,
+    #[serde(default)]
+    pub families: Option<Vec<String>>,
+    #[serde(default)]
+    pub parameter_size: String,
+    #[serde(default)]
+    pub quantization_level: String,
+}
+
+/// One installed model, as `/api/tags` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub modified_at: String,
+    pub size: u64,
+    pub digest: String,
+    #[serde(default)]
+    pub details: ModelDetails,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagsResponse {
+    pub models: Vec<ModelInfo>,
+}
+
+/// One loaded model, as `/api/ps` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningModel {
+    pub name: String,
+    #[serde(default)]
+    pub model: String,
+    pub size: u64,
+    #[serde(default)]
+    pub digest: String,
+    #[serde(default)]
+    pub details: ModelDetails,
+    #[serde(default)]
+    pub expires_at: String,
+    pub size_vram: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+}
+
+/// Where a loaded model sits, by the `ollama ps` rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// `100% GPU`: `size_vram == size`.
+    Gpu,
+    /// `100% CPU`: nothing in VRAM.
+    Cpu,
+    /// `NN%/MM% CPU/GPU`: the percentage held in VRAM.
+    Split { gpu_percent: u8 },
+}
+
+impl RunningModel {
+    pub fn placement(&self) -> Placement {
+        if self.size_vram == 0 {
+            Placement::Cpu
+        } else if self.size_vram >= self.size {
+            Placement::Gpu
+        } else {
+            // ollama ps: cpuPercent = round((size - size_vram) / size * 100)
+            let cpu = ((self.size - self.size_vram) as f64 / self.size as f64 * 100.0).round();
+            Placement::Split {
+                gpu_percent: (100.0 - cpu).clamp(0.0, 100.0) as u8,
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Placement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Placement::Gpu => f.write_str("100% GPU"),
+            Placement::Cpu => f.write_str("100% CPU"),
+            Placement::Split { gpu_percent } => {
+                write!(f, "{}%/{}% CPU/GPU", 100 - gpu_percent, gpu_percent)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PsResponse {
+    pub models: Vec<RunningModel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowRequest {
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verbose: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowResponse {
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub modelfile: String,
+    /// One `key value` per line, values as Go's `%#v` prints them; `stop` repeats.
+    #[serde(default)]
+    pub parameters: String,
+    #[serde(default)]
+    pub template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub details: ModelDetails,
+    #[serde(default)]
+    pub model_info: Map<String, Value>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub modified_at: String,
+}
+
+impl ShowResponse {
+    /// `parameters` as (key, value) pairs, string values unquoted.
+    pub fn parameter_pairs(&self) -> Vec<(String, String)> {
+        self.parameters
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let (k, v) = line.split_once(char::is_whitespace)?;
+                let v = v.trim();
+                let v = serde_json::from_str::<String>(v).unwrap_or_else(|_| v.to_string());
+                Some((k.to_string(), v))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    #[serde(default)]
+    pub content: String,
+}
+
+impl Message {
+    pub fn user(content: impl Into<String>) -> Self {
+        Message {
+            role: "user".into(),
+            content: content.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// A duration string ("30m") or seconds; set it so a check does not shorten the
+    /// user's own keep-alive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub model: String,
+    #[serde(default)]
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<Value>,
+}
+
+/// The statistics of a final chunk. Durations are nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_duration: Option<u64>,
+}
+
+impl Stats {
+    /// Generation speed in tokens/s: `eval_count / eval_duration * 1e9`.
+    pub fn generation_rate(&self) -> Option<f64> {
+        rate(self.eval_count?, self.eval_duration?)
+    }
+
+    /// Prompt processing speed in tokens/s.
+    pub fn prompt_rate(&self) -> Option<f64> {
+        rate(self.prompt_eval_count?, self.prompt_eval_duration?)
+    }
+}
+
+fn rate(count: u64, nanos: u64) -> Option<f64> {
+    (nanos > 0).then(|| count as f64 / nanos as f64 * 1e9)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatChunk {
+    pub model: String,
+    #[serde(default)]
+    pub created_at: String,
+    pub message: Message,
+    pub done: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_reason: Option<String>,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateChunk {
+    pub model: String,
+    #[serde(default)]
+    pub created_at: String,
+    pub response: String,
+    pub done: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Vec<i64>>,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedRequest {
+    pub model: String,
+    /// A string or a list of strings.
+    pub input: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedResponse {
+    pub model: String,
+    pub embeddings: Vec<Vec<f32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub model: String,
+    #[serde(default = "yes")]
+    pub stream: bool,
+}
+
+/// Structured create, as the CLI sends it after parsing a Modelfile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRequest {
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<Message>>,
+    #[serde(default = "yes")]
+    pub stream: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A progress line of `pull` or `create`; the last one says `success`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressChunk {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletion {
+    pub id: String,
+    pub object: String,
+    pub created: i64,
+    pub model: String,
+    #[serde(default)]
+    pub system_fingerprint: String,
+    pub choices: Vec<Choice>,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub index: u32,
+    pub message: Message,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+}
+
+/// Ollama's error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// Chunks of a stream that ends with a known last chunk.
+pub trait Final {
+    fn is_final(&self) -> bool;
+}
+
+impl Final for ChatChunk {
+    fn is_final(&self) -> bool {
+        self.done
+    }
+}
+
+impl Final for GenerateChunk {
+    fn is_final(&self) -> bool {
+        self.done
+    }
+}
+
+impl Final for ProgressChunk {
+    fn is_final(&self) -> bool {
+        self.status == "success"
+    }
+}

@@ -1,0 +1,180 @@
+//! What the emulator pretends to be: version, speed, placement, installed models, and
+//! the faults it injects. Readable from TOML (`ollama-verify emulator --config`).
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The Modelfile shipped in setup/, used for the default `my-coder`.
+pub const SETUP_MODELFILE: &str = include_str!("../../setup/coding-assistant.Modelfile");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmulatorConfig {
+    /// What `/api/version` and `ollama --version` report.
+    pub version: String,
+    /// Generation speed in tokens/s.
+    pub token_rate: f64,
+    /// Prompt processing speed in tokens/s.
+    pub prompt_rate: f64,
+    /// Time a cold model takes to load, in milliseconds.
+    pub load_time_ms: u64,
+    /// Tokens in an answer when `num_predict` does not cap it.
+    pub answer_tokens: u64,
+    /// Fraction of a loaded model's weights in VRAM (1.0 = `100% GPU`).
+    pub gpu_offload: f64,
+    /// Catalog models installed at start.
+    pub installed: Vec<String>,
+    /// Models created at start from a Modelfile, as `ollama create` would.
+    pub custom: Vec<CustomModel>,
+    /// Time a `pull` takes, in milliseconds.
+    pub pull_time_ms: u64,
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomModel {
+    pub name: String,
+    /// Modelfile text; the built-in setup/ Modelfile when neither this nor `path` is given.
+    #[serde(default)]
+    pub modelfile: Option<String>,
+    #[serde(default)]
+    pub path: Option<std::path::PathBuf>,
+}
+
+impl Default for EmulatorConfig {
+    /// The seed's healthy install: `qwen2.5-coder:7b` and `my-coder`, all on the GPU,
+    /// at 65 tok/s.
+    fn default() -> Self {
+        EmulatorConfig {
+            version: "0.17.1".into(),
+            token_rate: 65.0,
+            prompt_rate: 1500.0,
+            load_time_ms: 1500,
+            answer_tokens: 96,
+            gpu_offload: 1.0,
+            installed: vec!["qwen2.5-coder:7b".into()],
+            custom: vec![CustomModel {
+                name: "my-coder".into(),
+                modelfile: None,
+                path: None,
+            }],
+            pull_time_ms: 300,
+            faults: vec![],
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The healthy install, fast: for tests that do not measure speed.
+    pub fn fast() -> Self {
+        EmulatorConfig {
+            token_rate: 2000.0,
+            prompt_rate: 20000.0,
+            load_time_ms: 20,
+            answer_tokens: 24,
+            pull_time_ms: 20,
+            ..Default::default()
+        }
+    }
+
+    /// No models installed.
+    pub fn empty() -> Self {
+        EmulatorConfig {
+            installed: vec![],
+            custom: vec![],
+            ..Self::fast()
+        }
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let config: EmulatorConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.token_rate > 0.0 && self.token_rate.is_finite()) {
+            return Err(format!("token_rate must be > 0, got {}", self.token_rate));
+        }
+        if !(self.prompt_rate > 0.0 && self.prompt_rate.is_finite()) {
+            return Err(format!("prompt_rate must be > 0, got {}", self.prompt_rate));
+        }
+        if !(0.0..=1.0).contains(&self.gpu_offload) {
+            return Err(format!(
+                "gpu_offload is a fraction from 0.0 to 1.0, got {}",
+                self.gpu_offload
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    pub fn load_time(&self) -> Duration {
+        Duration::from_millis(self.load_time_ms)
+    }
+}
+
+/// A fault injected into the answers of one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// The endpoint's path (`/api/chat`), or `*` for all.
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status and Ollama's `{"error": message}` body.
+    Status { status: u16, message: String },
+    /// A 200 whose body is not JSON.
+    Malformed,
+    /// A 200 with JSON of the wrong shape.
+    WrongShape,
+    /// A 200 with an HTML page, as a proxy or another service would answer.
+    WrongContentType,
+    /// Wait this long before answering at all.
+    StallBefore { seconds: f64 },
+    /// Send `after_bytes` of the body, then go quiet for this long.
+    StallDuring { after_bytes: usize, seconds: f64 },
+    /// Send `after_bytes` of the body, then close the connection.
+    CloseMidBody { after_bytes: usize },
+    /// After `after_chunks` stream lines, send `{"error": message}` and end.
+    ErrorLine {
+        after_chunks: usize,
+        message: String,
+    },
+    /// After `after_chunks` stream lines, end without the final `done: true` chunk.
+    EndEarly { after_chunks: usize },
+    /// A 200 with a JSON body this many bytes long.
+    HugeBody { bytes: usize },
+}
+
+impl Fault {
+    pub fn new(path: &str, kind: FaultKind) -> Self {
+        Fault {
+            path: path.to_string(),
+            kind,
+        }
+    }
+
+    pub fn applies_to(&self, path: &str) -> bool {
+        self.path == "*" || self.path == path
+    }
+}
+
+impl EmulatorConfig {
+    /// Reads a TOML configuration file; the message names the file and the problem.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read emulator config {}: {e}", path.display()))?;
+        Self::from_toml(&text).map_err(|e| format!("emulator config {}: {e}", path.display()))
+    }
+}

@@ -1,0 +1,142 @@
+//! Logs every request and injects the configured faults. Runs in front of every API
+//! route; NDJSON handlers send one body piece per line, so counting pieces counts lines.
+
+use super::config::FaultKind;
+use super::server::{error, JSON};
+use super::state::{RequestRecord, Shared};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Request bodies the emulator reads; Ollama's are small.
+const MAX_REQUEST: usize = 4 * 1024 * 1024;
+
+pub async fn middleware(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_REQUEST).await else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+    };
+    let model = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+        v.get("model")
+            .or_else(|| v.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let path = parts.uri.path().to_string();
+    s.log.lock().unwrap().push(RequestRecord {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        model,
+    });
+    let fault = {
+        let config = s.config.lock().unwrap();
+        config.faults.iter().find(|f| f.applies_to(&path)).cloned()
+    };
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let Some(fault) = fault else {
+        return next.run(req).await;
+    };
+    match fault.kind {
+        FaultKind::Status { status, message } => error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message,
+        ),
+        FaultKind::Malformed => body_of(JSON, "{\"models\": [{\"name\": \"qwen2.5-coder:7b\", "),
+        FaultKind::WrongShape => body_of(JSON, "{\"models\": \"not a list\", \"status\": 1}"),
+        FaultKind::WrongContentType => body_of(
+            "text/html",
+            "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1></body></html>",
+        ),
+        FaultKind::HugeBody { bytes } => huge(bytes),
+        FaultKind::StallBefore { seconds } => {
+            tokio::time::sleep(Duration::from_secs_f64(seconds.max(0.0))).await;
+            next.run(req).await
+        }
+        kind => {
+            let resp = next.run(req).await;
+            rewrite_body(resp, kind)
+        }
+    }
+}
+
+fn body_of(content_type: &'static str, text: &'static str) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
+/// A JSON object `bytes` long, sent in 64 KiB pieces.
+fn huge(bytes: usize) -> Response {
+    const PIECE: usize = 64 * 1024;
+    let head = b"{\"pad\":\"".to_vec();
+    let pieces = bytes.saturating_sub(head.len() + 2) / PIECE;
+    let body = futures_util::stream::iter(
+        std::iter::once(Bytes::from(head))
+            .chain((0..pieces).map(|_| Bytes::from(vec![b'a'; PIECE])))
+            .chain(std::iter::once(Bytes::from_static(b"\"}")))
+            .map(Ok::<_, std::io::Error>),
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, JSON)],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// Applies a fault that acts on the body as it is sent.
+fn rewrite_body(resp: Response, kind: FaultKind) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    // The body's length changes or is never reached: send it chunked.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut upstream = body.into_data_stream();
+    let out = async_stream::stream! {
+        let mut sent = 0usize;
+        let mut lines = 0usize;
+        let mut stalled = false;
+        while let Some(piece) = upstream.next().await {
+            let Ok(piece) = piece else {
+                yield Err(std::io::Error::other("emulator body failed"));
+                return;
+            };
+            match &kind {
+                FaultKind::StallDuring { after_bytes, seconds } if !stalled && sent + piece.len() > *after_bytes => {
+                    let cut = after_bytes - sent;
+                    if cut > 0 {
+                        yield Ok(piece.slice(..cut));
+                    }
+                    tokio::time::sleep(Duration::from_secs_f64(seconds.max(0.0))).await;
+                    stalled = true;
+                    yield Ok(piece.slice(cut..));
+                    sent += piece.len();
+                    continue;
+                }
+                FaultKind::CloseMidBody { after_bytes } if sent + piece.len() > *after_bytes => {
+                    let cut = after_bytes - sent;
+                    if cut > 0 {
+                        yield Ok(piece.slice(..cut));
+                    }
+                    yield Err(std::io::Error::other("fault: connection closed mid-body"));
+                    return;
+                }
+                FaultKind::ErrorLine { after_chunks, message } if lines == *after_chunks => {
+                    let mut line = serde_json::to_vec(&serde_json::json!({ "error": message }))
+                        .expect("error line serialises");
+                    line.push(b'\n');
+                    yield Ok(Bytes::from(line));
+                    return;
+                }
+                FaultKind::EndEarly { after_chunks } if lines == *after_chunks => return,
+                _ => {}
+            }
+            sent += piece.len();
+            lines += 1;
+            yield Ok(piece);
+        }
+    };
+    Response::from_parts(parts, Body::from_stream(out))
+}

@@ -1,0 +1,92 @@
+//! A deterministic Ollama stand-in: the HTTP API with real-shaped JSON, paced
+//! generation with honest statistics, a model catalog for `pull`, Modelfile `create`,
+//! fault injection, and a log of every request it served.
+//!
+//! Reachable in-process ([`Emulator::start`]), as `ollama-verify emulator --listen`,
+//! and through the `ollama-emulator` binary (an `ollama`-like CLI).
+
+pub mod catalog;
+mod config;
+mod faults;
+pub mod generate;
+mod server;
+mod state;
+
+pub use config::{CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
+pub use state::RequestRecord;
+
+use crate::client::{Client, Timeouts};
+use state::Shared;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+/// A running emulator. Dropping it stops accepting connections.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Starts on a free loopback port.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, String> {
+        Self::bind(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn bind(config: EmulatorConfig, addr: SocketAddr) -> Result<Emulator, String> {
+        config.validate()?;
+        let models = state::seed(&config)?;
+        let shared = Arc::new(Shared {
+            models: Mutex::new(models),
+            log: Mutex::new(Vec::new()),
+            config: Mutex::new(config),
+        });
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let app = server::router(shared.clone());
+        let task = tokio::spawn(async move {
+            // Errors here mean the listener died; the owner notices as refused connections.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Emulator { shared, addr, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> url::Url {
+        url::Url::parse(&format!("http://{}", self.addr)).expect("a socket address is a URL")
+    }
+
+    /// A client for this emulator with the given deadlines.
+    pub fn client(&self, timeouts: Timeouts) -> Client {
+        Client::with_timeouts(self.base_url(), timeouts)
+    }
+
+    /// Every API request served so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    /// Changes the configuration of the running emulator (faults, speed, placement).
+    pub fn configure(&self, change: impl FnOnce(&mut EmulatorConfig)) {
+        change(&mut self.shared.config.lock().unwrap());
+    }
+
+    /// Serves until the process is interrupted.
+    pub async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,689 @@
+//! The emulator's HTTP API: the endpoints of ollama-facts.md with real-shaped JSON.
+// Handlers return a ready `Response` as their error: that is the answer to send.
+#![allow(clippy::result_large_err)]
+
+use super::catalog::{self, sha256_hex};
+use super::generate::{self, nanos, Pacer};
+use super::state::{keep_alive, timestamp, Installed, Loaded, Shared};
+use crate::client::types::*;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type S = State<Arc<Shared>>;
+
+pub const JSON: &str = "application/json; charset=utf-8";
+pub const NDJSON: &str = "application/x-ndjson";
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/api/version", get(version))
+        .route("/api/tags", get(tags))
+        .route("/api/ps", get(ps))
+        .route("/api/show", post(show))
+        .route("/api/chat", post(chat))
+        .route("/api/generate", post(generate))
+        .route("/api/embed", post(embed))
+        .route("/api/pull", post(pull))
+        .route("/api/create", post(create))
+        .route("/v1/chat/completions", post(chat_completions))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            super::faults::middleware,
+        ))
+        // Control routes: neither logged nor faulted.
+        .route("/_emulator/requests", get(requests))
+        .route("/_emulator/faults", put(set_faults))
+        .with_state(shared)
+}
+
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    json_response(status, &json!({ "error": message.into() }))
+}
+
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let text = serde_json::to_vec(body).expect("emulator bodies serialise");
+    (status, [(header::CONTENT_TYPE, JSON)], text).into_response()
+}
+
+/// An NDJSON body whose lines come from `lines`, one body piece per line.
+fn ndjson(lines: impl futures_util::Stream<Item = Value> + Send + 'static) -> Response {
+    use futures_util::StreamExt;
+    let body = lines.map(|v| {
+        let mut line = serde_json::to_vec(&v).expect("emulator lines serialise");
+        line.push(b'\n');
+        Ok::<_, std::io::Error>(Bytes::from(line))
+    });
+    ([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(body)).into_response()
+}
+
+/// Parses a request body the way Ollama answers bad ones: 400 with a JSON error.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<(T, Value), Response> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid request body: {e}"),
+        )
+    })?;
+    let typed = serde_json::from_value(value.clone())
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    Ok((typed, value))
+}
+
+/// Ollama streams unless told `"stream": false`.
+fn wants_stream(value: &Value) -> bool {
+    value.get("stream").and_then(Value::as_bool).unwrap_or(true)
+}
+
+async fn root() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Ollama is running",
+    )
+}
+
+async fn version(State(s): S) -> Response {
+    let version = s.config.lock().unwrap().version.clone();
+    json_response(StatusCode::OK, &VersionResponse { version })
+}
+
+async fn tags(State(s): S) -> Response {
+    let models = s.models.lock().unwrap();
+    let mut list: Vec<&Installed> = models.installed.values().collect();
+    list.sort_by_key(|m| std::cmp::Reverse(m.modified_at));
+    let models = list.into_iter().map(Installed::info).collect();
+    json_response(StatusCode::OK, &TagsResponse { models })
+}
+
+async fn ps(State(s): S) -> Response {
+    let models = s.models.lock().unwrap().running();
+    json_response(StatusCode::OK, &PsResponse { models })
+}
+
+async fn requests(State(s): S) -> Response {
+    json_response(StatusCode::OK, &*s.log.lock().unwrap())
+}
+
+async fn set_faults(State(s): S, body: Bytes) -> Response {
+    match serde_json::from_slice(&body) {
+        Ok(faults) => {
+            s.config.lock().unwrap().faults = faults;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+fn require_model(value: &Value) -> Result<String, Response> {
+    value
+        .get("model")
+        .or_else(|| value.get("name"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "model is required"))
+}
+
+async fn show(State(s): S, body: Bytes) -> Response {
+    let value: Value = match parse(&body) {
+        Ok((v, _)) => v,
+        Err(r) => return r,
+    };
+    let name = match require_model(&value) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let models = s.models.lock().unwrap();
+    let Some(m) = models.get(&name) else {
+        return error(StatusCode::NOT_FOUND, format!("model '{name}' not found"));
+    };
+    let weights = format!(
+        "/root/.ollama/models/blobs/sha256-{}",
+        m.base.weights_digest()
+    );
+    let parameters = go_parameters(&m.parameters);
+    let mut modelfile = format!(
+        "# Modelfile generated by \"ollama show\"\n# To build a new Modelfile based on this, replace FROM with:\n# FROM {}\n\nFROM {weights}\nTEMPLATE \"\"\"{}\"\"\"\n",
+        m.name, m.template
+    );
+    if let Some(system) = &m.system {
+        modelfile.push_str(&format!("SYSTEM \"\"\"{system}\"\"\"\n"));
+    }
+    for line in parameters.lines() {
+        let (k, v) = line.split_once(' ').unwrap_or((line, ""));
+        modelfile.push_str(&format!("PARAMETER {k} {}\n", v.trim()));
+    }
+    let family = m.base.family;
+    let mut model_info = Map::new();
+    model_info.insert("general.architecture".into(), family.into());
+    model_info.insert(
+        "general.parameter_count".into(),
+        m.base.parameter_count.into(),
+    );
+    model_info.insert("general.file_type".into(), 15.into());
+    model_info.insert(
+        format!("{family}.context_length"),
+        m.base.context_length.into(),
+    );
+    model_info.insert(
+        format!("{family}.embedding_length"),
+        m.base.embedding_length.into(),
+    );
+    model_info.insert(format!("{family}.block_count"), m.base.block_count.into());
+    let capabilities = if m.base.embedding_only {
+        vec!["embedding".to_string()]
+    } else {
+        vec!["completion".to_string()]
+    };
+    json_response(
+        StatusCode::OK,
+        &ShowResponse {
+            license: None,
+            modelfile,
+            parameters,
+            template: m.template.clone(),
+            system: m.system.clone(),
+            details: m.details(),
+            model_info,
+            capabilities,
+            modified_at: timestamp(m.modified_at),
+        },
+    )
+}
+
+/// `parameters` as `/api/show` prints them: Go's `%-30s %#v`, one line per list item.
+fn go_parameters(params: &Map<String, Value>) -> String {
+    let mut lines = Vec::new();
+    for (k, v) in params {
+        let items = match v {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        for item in items {
+            lines.push(format!("{k:<30} {item}"));
+        }
+    }
+    lines.join("\n")
+}
+
+/// What a generation needs once the model is loaded and the prompt processed.
+struct Prepared {
+    model: String,
+    request_start: Instant,
+    load: Duration,
+    prompt_tokens: u64,
+    prompt_eval: Duration,
+    tokens: u64,
+    done_reason: &'static str,
+    rate: f64,
+    keep: Option<Duration>,
+}
+
+/// Looks the model up, loads it (paying the cold load time) and processes the prompt.
+async fn prepare(
+    s: &Shared,
+    name: &str,
+    prompt: &str,
+    options: Option<&Value>,
+    keep_alive_value: Option<&Value>,
+    need_completion: bool,
+) -> Result<Prepared, Response> {
+    let request_start = Instant::now();
+    let config = s.config.lock().unwrap().clone();
+    let keep = keep_alive(keep_alive_value);
+    let (model, cold, system) = {
+        let mut models = s.models.lock().unwrap();
+        models.running(); // drop expired loads
+        let Some(m) = models.get(name).cloned() else {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                format!("model \"{name}\" not found, try pulling it first"),
+            ));
+        };
+        if need_completion && m.base.embedding_only {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!("\"{}\" does not support generate", m.name),
+            ));
+        }
+        let key = crate::ModelName::parse(&m.name).canonical();
+        let cold = !models.loaded.contains_key(&key);
+        (m, cold, models.installed[&key].system.clone())
+    };
+    if cold {
+        tokio::time::sleep(config.load_time()).await;
+    }
+    mark_loaded(s, &model, &config, keep);
+    let load = request_start.elapsed();
+
+    let prompt_tokens =
+        generate::count_tokens(prompt) + system.as_deref().map_or(0, generate::count_tokens) + 8;
+    let prompt_start = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(
+        prompt_tokens as f64 / config.prompt_rate,
+    ))
+    .await;
+    let prompt_eval = prompt_start.elapsed();
+
+    let num_predict = options
+        .and_then(|o| o.get("num_predict"))
+        .and_then(Value::as_i64)
+        .filter(|n| *n >= 0)
+        .map(|n| n as u64);
+    let (tokens, done_reason) = match num_predict {
+        Some(n) if n < config.answer_tokens => (n, "length"),
+        _ => (config.answer_tokens, "stop"),
+    };
+    Ok(Prepared {
+        model: model.name,
+        request_start,
+        load,
+        prompt_tokens,
+        prompt_eval,
+        tokens,
+        done_reason,
+        rate: config.token_rate,
+        keep,
+    })
+}
+
+fn mark_loaded(
+    s: &Shared,
+    m: &Installed,
+    config: &super::config::EmulatorConfig,
+    keep: Option<Duration>,
+) {
+    let context_length = m.context_length();
+    // Weights plus a KV cache for the whole context, as the real server reports.
+    let size = m.size + context_length * m.base.block_count * 2048;
+    let size_vram = (size as f64 * config.gpu_offload).round() as u64;
+    let key = crate::ModelName::parse(&m.name).canonical();
+    s.models.lock().unwrap().loaded.insert(
+        key,
+        Loaded {
+            size,
+            size_vram,
+            expires: keep.map(|k| Instant::now() + k),
+            context_length,
+        },
+    );
+}
+
+/// After an answer the keep-alive starts over; `keep_alive: 0` unloads.
+fn touch(s: &Shared, model: &str, keep: Option<Duration>) {
+    let key = crate::ModelName::parse(model).canonical();
+    let mut models = s.models.lock().unwrap();
+    if keep == Some(Duration::ZERO) {
+        models.loaded.remove(&key);
+    } else if let Some(l) = models.loaded.get_mut(&key) {
+        l.expires = keep.map(|k| Instant::now() + k);
+    }
+}
+
+fn stats(p: &Prepared, eval: Duration, tokens: u64) -> Stats {
+    Stats {
+        total_duration: Some(nanos(p.request_start.elapsed())),
+        load_duration: Some(nanos(p.load)),
+        prompt_eval_count: Some(p.prompt_tokens),
+        prompt_eval_duration: Some(nanos(p.prompt_eval)),
+        eval_count: Some(tokens),
+        eval_duration: Some(nanos(eval)),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Chat,
+    Generate,
+}
+
+fn chunk(shape: Shape, model: &str, text: &str, done: bool) -> Value {
+    let now = timestamp(Utc::now());
+    match shape {
+        Shape::Chat => json!({
+            "model": model, "created_at": now,
+            "message": {"role": "assistant", "content": text}, "done": done
+        }),
+        Shape::Generate => json!({
+            "model": model, "created_at": now, "response": text, "done": done
+        }),
+    }
+}
+
+fn final_chunk(shape: Shape, p: &Prepared, text: &str, eval: Duration, tokens: u64) -> Value {
+    let mut v = chunk(shape, &p.model, text, true);
+    v["done_reason"] = p.done_reason.into();
+    if let Shape::Generate = shape {
+        v["context"] = json!([151644, 872, 198, 151645]);
+    }
+    let stats = serde_json::to_value(stats(p, eval, tokens)).expect("stats serialise");
+    if let (Value::Object(out), Value::Object(st)) = (&mut v, stats) {
+        out.extend(st);
+    }
+    v
+}
+
+/// Serves one generation: paced tokens, streamed or as one object.
+async fn answer(s: Arc<Shared>, p: Prepared, shape: Shape, stream: bool) -> Response {
+    let pacer = Pacer::new(p.rate);
+    if !stream {
+        pacer.wait_for(p.tokens).await;
+        let eval = pacer.elapsed();
+        let text: String = (0..p.tokens as usize).map(generate::token).collect();
+        touch(&s, &p.model, p.keep);
+        return json_response(
+            StatusCode::OK,
+            &final_chunk(shape, &p, &text, eval, p.tokens),
+        );
+    }
+    let lines = async_stream::stream! {
+        for i in 0..p.tokens {
+            pacer.wait_for(i + 1).await;
+            yield chunk(shape, &p.model, generate::token(i as usize), false);
+        }
+        let eval = pacer.elapsed();
+        touch(&s, &p.model, p.keep);
+        yield final_chunk(shape, &p, "", eval, p.tokens);
+    };
+    ndjson(lines)
+}
+
+/// An empty prompt only loads the model (or, with `keep_alive: 0`, unloads it).
+fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -> Option<Response> {
+    let keep = keep_alive(keep_value);
+    let models = s.models.lock().unwrap();
+    let m = models.get(name)?.clone();
+    drop(models);
+    let reason = if keep == Some(Duration::ZERO) {
+        touch(s, &m.name, keep);
+        "unload"
+    } else {
+        let config = s.config.lock().unwrap().clone();
+        mark_loaded(s, &m, &config, keep);
+        "load"
+    };
+    let mut v = chunk(shape, &m.name, "", true);
+    v["done_reason"] = reason.into();
+    Some(json_response(StatusCode::OK, &v))
+}
+
+async fn chat(State(s): S, body: Bytes) -> Response {
+    let (req, value): (ChatRequest, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.messages.is_empty() {
+        if let Some(r) = load_only(&s, Shape::Chat, &req.model, value.get("keep_alive")) {
+            return r;
+        }
+    }
+    let prompt: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
+    match prepare(
+        &s,
+        &req.model,
+        &prompt.join("\n"),
+        value.get("options"),
+        value.get("keep_alive"),
+        true,
+    )
+    .await
+    {
+        Ok(p) => answer(s.clone(), p, Shape::Chat, wants_stream(&value)).await,
+        Err(r) => r,
+    }
+}
+
+async fn generate(State(s): S, body: Bytes) -> Response {
+    let (req, value): (GenerateRequest, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.prompt.is_empty() {
+        if let Some(r) = load_only(&s, Shape::Generate, &req.model, value.get("keep_alive")) {
+            return r;
+        }
+    }
+    match prepare(
+        &s,
+        &req.model,
+        &req.prompt,
+        value.get("options"),
+        value.get("keep_alive"),
+        true,
+    )
+    .await
+    {
+        Ok(p) => answer(s.clone(), p, Shape::Generate, wants_stream(&value)).await,
+        Err(r) => r,
+    }
+}
+
+async fn embed(State(s): S, body: Bytes) -> Response {
+    let (req, value): (EmbedRequest, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let inputs: Vec<String> = match &req.input {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid input type: expected a string or a list of strings",
+            )
+        }
+    };
+    let text = inputs.join("\n");
+    let p = match prepare(&s, &req.model, &text, None, value.get("keep_alive"), false).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let dims = {
+        let models = s.models.lock().unwrap();
+        models
+            .get(&req.model)
+            .map_or(768, |m| m.base.embedding_length)
+    };
+    touch(&s, &p.model, p.keep);
+    json_response(
+        StatusCode::OK,
+        &EmbedResponse {
+            model: p.model.clone(),
+            embeddings: inputs
+                .iter()
+                .map(|i| generate::embedding(i, dims))
+                .collect(),
+            total_duration: Some(nanos(p.request_start.elapsed())),
+            load_duration: Some(nanos(p.load)),
+            prompt_eval_count: Some(p.prompt_tokens),
+        },
+    )
+}
+
+async fn chat_completions(State(s): S, body: Bytes) -> Response {
+    let openai_error = |status: StatusCode, message: String| {
+        json_response(
+            status,
+            &json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}),
+        )
+    };
+    let (req, value): (ChatCompletionRequest, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if value.get("stream").and_then(Value::as_bool) == Some(true) {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "the emulator answers /v1/chat/completions without streaming only".into(),
+        );
+    }
+    let options = req.max_tokens.map(|n| json!({ "num_predict": n }));
+    let prompt: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
+    let p = match prepare(
+        &s,
+        &req.model,
+        &prompt.join("\n"),
+        options.as_ref(),
+        None,
+        true,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(_) => {
+            return openai_error(
+                StatusCode::NOT_FOUND,
+                format!("model \"{}\" not found, try pulling it first", req.model),
+            )
+        }
+    };
+    Pacer::new(p.rate).wait_for(p.tokens).await;
+    touch(&s, &p.model, p.keep);
+    let content: String = (0..p.tokens as usize).map(generate::token).collect();
+    let completion = ChatCompletion {
+        id: format!("chatcmpl-{}", s.log.lock().unwrap().len()),
+        object: "chat.completion".into(),
+        created: Utc::now().timestamp(),
+        model: p.model.clone(),
+        system_fingerprint: "fp_ollama".into(),
+        choices: vec![Choice {
+            index: 0,
+            message: Message {
+                role: "assistant".into(),
+                content,
+            },
+            finish_reason: Some(p.done_reason.into()),
+        }],
+        usage: Usage {
+            prompt_tokens: p.prompt_tokens,
+            completion_tokens: p.tokens,
+            total_tokens: p.prompt_tokens + p.tokens,
+        },
+    };
+    json_response(StatusCode::OK, &completion)
+}
+
+async fn pull(State(s): S, body: Bytes) -> Response {
+    let (_, value): (Value, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let name = match require_model(&value) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    const MISSING: &str = "pull model manifest: file does not exist";
+    let Some(model) = catalog::find(&name) else {
+        return if wants_stream(&value) {
+            ndjson(futures_util::stream::iter([json!({ "error": MISSING })]))
+        } else {
+            error(StatusCode::INTERNAL_SERVER_ERROR, MISSING)
+        };
+    };
+    let pull_time = Duration::from_millis(s.config.lock().unwrap().pull_time_ms);
+    let install = move |s: &Shared| {
+        s.models
+            .lock()
+            .unwrap()
+            .insert(Installed::from_catalog(model))
+    };
+    if !wants_stream(&value) {
+        tokio::time::sleep(pull_time).await;
+        install(&s);
+        return json_response(StatusCode::OK, &json!({"status": "success"}));
+    }
+    let digest = format!("sha256:{}", model.weights_digest());
+    let lines = async_stream::stream! {
+        yield json!({"status": "pulling manifest"});
+        const STEPS: u64 = 5;
+        for step in 0..=STEPS {
+            yield json!({
+                "status": format!("pulling {}", &model.weights_digest()[..12]),
+                "digest": digest, "total": model.size, "completed": model.size * step / STEPS,
+            });
+            tokio::time::sleep(pull_time / STEPS as u32).await;
+        }
+        for layer in ["template", "params", "license"] {
+            let d = sha256_hex(&format!("{layer}:{}", model.name));
+            yield json!({"status": format!("pulling {}", &d[..12]), "digest": format!("sha256:{d}"), "total": 487, "completed": 487});
+        }
+        yield json!({"status": "verifying sha256 digest"});
+        yield json!({"status": "writing manifest"});
+        install(&s);
+        yield json!({"status": "success"});
+    };
+    ndjson(lines)
+}
+
+async fn create(State(s): S, body: Bytes) -> Response {
+    let (req, value): (CreateRequest, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.model.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "model is required");
+    }
+    // Older clients send the Modelfile text itself.
+    let legacy = match value.get("modelfile").and_then(Value::as_str) {
+        Some(text) => match crate::modelfile::Modelfile::parse(text) {
+            Ok(mf) => Some(mf),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+        },
+        None => None,
+    };
+    let from = req
+        .from
+        .clone()
+        .or_else(|| legacy.as_ref().map(|m| m.from.clone()));
+    let Some(from) = from else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "neither 'from' or 'files' was specified",
+        );
+    };
+    let parameters = req
+        .parameters
+        .clone()
+        .or_else(|| legacy.as_ref().map(|m| m.parameters_json()))
+        .unwrap_or_default();
+    let system = req
+        .system
+        .clone()
+        .or_else(|| legacy.as_ref().and_then(|m| m.system.clone()));
+    let template = req
+        .template
+        .clone()
+        .or_else(|| legacy.as_ref().and_then(|m| m.template.clone()));
+    let created = s
+        .models
+        .lock()
+        .unwrap()
+        .create(&req.model, &from, parameters, system, template)
+        .map(|m| (m.base.weights_digest(), m.digest.clone()));
+    let stream = wants_stream(&value);
+    match created {
+        Err(message) if stream => ndjson(futures_util::stream::iter([json!({ "error": message })])),
+        Err(message) => error(StatusCode::NOT_FOUND, message),
+        Ok(_) if !stream => json_response(StatusCode::OK, &json!({"status": "success"})),
+        Ok((weights, digest)) => ndjson(futures_util::stream::iter([
+            json!({"status": format!("using existing layer sha256:{weights}")}),
+            json!({"status": format!("creating new layer sha256:{}", sha256_hex(&digest))}),
+            json!({"status": "writing manifest"}),
+            json!({"status": "success"}),
+        ])),
+    }
+}

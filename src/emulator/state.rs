@@ -1,0 +1,241 @@
+//! What the emulated server holds: installed models, loaded models, the request log.
+
+use super::catalog::{self, sha256_hex, CatalogModel};
+use super::config::EmulatorConfig;
+use crate::client::types::{ModelDetails, ModelInfo, RunningModel};
+use crate::modelfile::Modelfile;
+use crate::ModelName;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// An installed model: catalog weights plus whatever a Modelfile layered on top.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub name: String,
+    pub base: &'static CatalogModel,
+    /// Set for a model created from another (`details.parent_model`).
+    pub parent: Option<String>,
+    pub digest: String,
+    pub size: u64,
+    pub modified_at: DateTime<Utc>,
+    pub parameters: Map<String, Value>,
+    pub system: Option<String>,
+    pub template: String,
+}
+
+impl Installed {
+    pub fn from_catalog(model: &'static CatalogModel) -> Self {
+        Installed {
+            name: ModelName::parse(model.name).display_name(),
+            base: model,
+            parent: None,
+            digest: sha256_hex(&format!("manifest:{}", model.name)),
+            size: model.size,
+            modified_at: Utc::now(),
+            parameters: Map::new(),
+            system: None,
+            template: model.template.to_string(),
+        }
+    }
+
+    pub fn details(&self) -> ModelDetails {
+        ModelDetails {
+            parent_model: self.parent.clone().unwrap_or_default(),
+            ..self.base.details()
+        }
+    }
+
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.name.clone(),
+            model: self.name.clone(),
+            modified_at: timestamp(self.modified_at),
+            size: self.size,
+            digest: self.digest.clone(),
+            details: self.details(),
+        }
+    }
+
+    /// The context a load gets: the model's `num_ctx`, else Ollama's default.
+    pub fn context_length(&self) -> u64 {
+        self.parameters
+            .get("num_ctx")
+            .and_then(Value::as_u64)
+            .unwrap_or(4096)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub size: u64,
+    pub size_vram: u64,
+    /// `None`: kept loaded forever (negative keep_alive).
+    pub expires: Option<Instant>,
+    pub context_length: u64,
+}
+
+/// One request the emulator served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Models {
+    /// Keyed by canonical name.
+    pub installed: BTreeMap<String, Installed>,
+    pub loaded: BTreeMap<String, Loaded>,
+}
+
+impl Models {
+    pub fn get(&self, name: &str) -> Option<&Installed> {
+        self.installed.get(&ModelName::parse(name).canonical())
+    }
+
+    pub fn insert(&mut self, model: Installed) {
+        self.installed
+            .insert(ModelName::parse(&model.name).canonical(), model);
+    }
+
+    /// Creates `name` from a base and a Modelfile's settings, sharing the base's weights.
+    pub fn create(
+        &mut self,
+        name: &str,
+        from: &str,
+        parameters: Map<String, Value>,
+        system: Option<String>,
+        template: Option<String>,
+    ) -> Result<&Installed, String> {
+        let base = self
+            .get(from)
+            .cloned()
+            .ok_or_else(|| format!("base model \"{from}\" not found, try pulling it first"))?;
+        let mut merged = base.parameters.clone();
+        merged.extend(parameters);
+        let display = ModelName::parse(name).display_name();
+        let config_text = format!("{display}|{merged:?}|{system:?}|{template:?}");
+        let model = Installed {
+            name: display,
+            base: base.base,
+            parent: Some(base.name.clone()),
+            digest: sha256_hex(&format!("manifest:{config_text}")),
+            // Weights are shared; only the small config layers are new.
+            size: base.size + 1_000 + system.as_ref().map_or(0, |s| s.len() as u64),
+            modified_at: Utc::now(),
+            parameters: merged,
+            system: system.or(base.system.clone()),
+            template: template.unwrap_or(base.template.clone()),
+        };
+        let key = ModelName::parse(&model.name).canonical();
+        self.installed.insert(key.clone(), model);
+        Ok(&self.installed[&key])
+    }
+
+    /// Loaded models whose keep-alive has not run out.
+    pub fn running(&mut self) -> Vec<RunningModel> {
+        let now = Instant::now();
+        self.loaded.retain(|_, l| l.expires.is_none_or(|e| e > now));
+        self.loaded
+            .iter()
+            .filter_map(|(key, l)| {
+                let m = self.installed.get(key)?;
+                let expires_at = match l.expires {
+                    Some(e) => Utc::now() + (e - now),
+                    // Ollama shows "Forever" as a far-future time.
+                    None => Utc::now() + chrono::Duration::days(365 * 200),
+                };
+                Some(RunningModel {
+                    name: m.name.clone(),
+                    model: m.name.clone(),
+                    size: l.size,
+                    digest: m.digest.clone(),
+                    details: m.details(),
+                    expires_at: timestamp(expires_at),
+                    size_vram: l.size_vram,
+                    context_length: Some(l.context_length),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Seeds the installed models a configuration names.
+pub fn seed(config: &EmulatorConfig) -> Result<Models, String> {
+    let mut models = Models::default();
+    for name in &config.installed {
+        let m = catalog::find(name).ok_or_else(|| {
+            format!(
+                "`{name}` is not in the emulator's catalog; it knows {}",
+                catalog::CATALOG
+                    .iter()
+                    .map(|m| m.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        models.insert(Installed::from_catalog(m));
+    }
+    for custom in &config.custom {
+        let text = match (&custom.modelfile, &custom.path) {
+            (Some(text), _) => text.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read Modelfile {}: {e}", path.display()))?,
+            (None, None) => super::config::SETUP_MODELFILE.to_string(),
+        };
+        let mf = Modelfile::parse(&text).map_err(|e| format!("{}: {e}", custom.name))?;
+        models.create(
+            &custom.name,
+            &mf.from,
+            mf.parameters_json(),
+            mf.system.clone(),
+            mf.template.clone(),
+        )?;
+    }
+    Ok(models)
+}
+
+pub struct Shared {
+    pub models: Mutex<Models>,
+    pub log: Mutex<Vec<RequestRecord>>,
+    pub config: Mutex<EmulatorConfig>,
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// `keep_alive` as Ollama reads it: seconds as a number, or a duration string
+/// ("30m", "1h", "0"); negative means forever. Default five minutes.
+pub fn keep_alive(value: Option<&Value>) -> Option<Duration> {
+    let default = Some(Duration::from_secs(300));
+    let secs = match value {
+        None | Some(Value::Null) => return default,
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(300.0),
+        Some(Value::String(s)) => parse_duration(s).unwrap_or(300.0),
+        Some(_) => return default,
+    };
+    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+fn parse_duration(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some(n * scale)
+}

@@ -1,0 +1,11 @@
+//! ollama-verify core library: the typed Ollama client, the Modelfile parser, model
+//! names, and the built-in emulator. No cucumber in here: the steps crate binds
+//! Gherkin sentences to these functions.
+
+pub mod client;
+pub mod emulator;
+pub mod model_name;
+pub mod modelfile;
+
+pub use client::{Client, ClientError, ErrorKind, Timeouts};
+pub use model_name::ModelName;

@@ -1,0 +1,2 @@
+//! The acceptance suite entry point for `cargo test` (harness = false).
+fn main() {}

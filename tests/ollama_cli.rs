@@ -1,0 +1,193 @@
+//! The emulator's `ollama`-like CLI, driven as a user would: `serve` in one process,
+//! the other commands talking to it over HTTP through OLLAMA_HOST.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::net::TcpListener;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `serve` process, killed when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    host: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(config: &str) -> Server {
+    let host = format!("127.0.0.1:{}", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("emulator.toml");
+    std::fs::write(&path, config).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+        .arg("serve")
+        .env("OLLAMA_HOST", &host)
+        .env("OLLAMA_EMULATOR_CONFIG", &path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        host,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&server.host).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "emulator did not listen within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server
+}
+
+fn ollama(server: &Server) -> Command {
+    let mut cmd = Command::cargo_bin("ollama-emulator").unwrap();
+    cmd.env("OLLAMA_HOST", &server.host)
+        .timeout(Duration::from_secs(20));
+    cmd
+}
+
+const FAST: &str = "token_rate = 2000.0\nload_time_ms = 10\npull_time_ms = 10\n";
+
+#[test]
+fn version_list_ps_show() {
+    let server = serve(FAST);
+    ollama(&server)
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout("ollama version is 0.17.1\n");
+    ollama(&server).arg("list").assert().success().stdout(
+        predicate::str::contains("NAME")
+            .and(predicate::str::contains("qwen2.5-coder:7b"))
+            .and(predicate::str::contains("my-coder:latest"))
+            .and(predicate::str::contains("4.7 GB")),
+    );
+    // Nothing is loaded until a model answers.
+    ollama(&server)
+        .arg("ps")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("my-coder").not());
+    ollama(&server)
+        .args(["show", "my-coder", "--parameters"])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"num_ctx\s+16384").unwrap().and(
+            predicate::str::contains("stop                           \"<|im_end|>\""),
+        ));
+    ollama(&server)
+        .args(["show", "my-coder", "--modelfile"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "FROM /root/.ollama/models/blobs/sha256-",
+        ));
+}
+
+#[test]
+fn pull_then_create_from_a_modelfile() {
+    let server = serve(FAST);
+    ollama(&server)
+        .args(["pull", "llama3.2:3b"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("pulling manifest")
+                .and(predicate::str::ends_with("success\n")),
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let modelfile = dir.path().join("Modelfile");
+    std::fs::write(
+        &modelfile,
+        "FROM llama3.2:3b\nPARAMETER temperature 0.1\nSYSTEM \"\"\"Be brief.\"\"\"\n",
+    )
+    .unwrap();
+    ollama(&server)
+        .args(["create", "brief", "-f"])
+        .arg(&modelfile)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("using existing layer sha256:")
+                .and(predicate::str::ends_with("success\n")),
+        );
+    ollama(&server)
+        .args(["show", "brief", "--system"])
+        .assert()
+        .success()
+        .stdout("Be brief.\n");
+    ollama(&server).arg("ls").assert().success().stdout(
+        predicate::str::contains("brief:latest").and(predicate::str::contains("llama3.2:3b")),
+    );
+}
+
+#[test]
+fn errors_are_reported_not_panicked() {
+    let server = serve(&format!("{FAST}installed = []\ncustom = []\n"));
+    ollama(&server)
+        .args(["pull", "no-such-model"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("Error:").and(predicate::str::contains("file does not exist")),
+        );
+    ollama(&server)
+        .args(["show", "my-coder"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("HTTP 404").and(predicate::str::contains("ollama pull")));
+    ollama(&server)
+        .args(["create", "x", "-f", "/nonexistent/Modelfile"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot read /nonexistent/Modelfile",
+        ));
+}
+
+#[test]
+fn version_without_a_server_warns() {
+    Command::cargo_bin("ollama-emulator")
+        .unwrap()
+        .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
+        .timeout(Duration::from_secs(20))
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout("Warning: could not connect to a running Ollama instance\nWarning: client version is 0.17.1\n");
+}
+
+#[test]
+fn a_bad_config_stops_serve_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "token_rate = -1.0\n").unwrap();
+    Command::cargo_bin("ollama-emulator")
+        .unwrap()
+        .arg("serve")
+        .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
+        .env("OLLAMA_EMULATOR_CONFIG", &path)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("token_rate must be > 0"));
+}
