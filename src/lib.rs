@@ -2,10 +2,13 @@
 //! names, and the built-in emulator. No cucumber in here: the steps crate binds
 //! Gherkin sentences to these functions.
 
+pub mod check;
 pub mod client;
 pub mod emulator;
 pub mod model_name;
 pub mod modelfile;
+pub mod probe;
+pub mod report;
 
 pub use client::{Client, ClientError, ErrorKind, Timeouts};
 pub use model_name::ModelName;

@@ -359,7 +359,7 @@ impl Client {
                     after: first_byte.min(total),
                 })
             }
-            Ok(Err(e)) => return Err(send_error(e, &self.base, &deadline.endpoint)),
+            Ok(Err(e)) => return Err(send_error(e, &self.base, &deadline.endpoint, t.connect)),
             Ok(Ok(resp)) => resp,
         };
         let status = resp.status();
@@ -452,7 +452,7 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     }
 }
 
-fn send_error(e: reqwest::Error, base: &Url, endpoint: &str) -> ClientError {
+fn send_error(e: reqwest::Error, base: &Url, endpoint: &str, connect: Duration) -> ClientError {
     let addr = format!(
         "{}:{}",
         base.host_str().unwrap_or("?"),
@@ -463,7 +463,7 @@ fn send_error(e: reqwest::Error, base: &Url, endpoint: &str) -> ClientError {
         return ClientError::Timeout {
             endpoint: endpoint.to_string(),
             phase: Phase::Connect,
-            after: Duration::ZERO,
+            after: connect,
         };
     }
     let refused = error_chain(&e).any(|s| {

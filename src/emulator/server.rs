@@ -544,11 +544,16 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
     .await
     {
         Ok(p) => p,
-        Err(_) => {
-            return openai_error(
-                StatusCode::NOT_FOUND,
-                format!("model \"{}\" not found, try pulling it first", req.model),
-            )
+        // The OpenAI endpoint wraps Ollama's message in its own error shape.
+        Err(resp) => {
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|e| e.error)
+                .unwrap_or_default();
+            return openai_error(status, message);
         }
     };
     Pacer::new(p.rate).wait_for(p.tokens).await;

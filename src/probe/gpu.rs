@@ -1,0 +1,190 @@
+//! The NVIDIA GPUs, read through NVML (nvml-wrapper), or an emulated GPU that says so.
+
+use std::time::Duration;
+
+/// The driver library NVML needs; named in every message about a missing driver.
+pub const NVML_LIBRARY: &str = "libnvidia-ml.so.1";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuInfo {
+    pub index: u32,
+    pub name: String,
+    pub uuid: String,
+    pub memory_total: u64,
+    pub memory_used: u64,
+    pub driver_version: String,
+    /// CUDA driver API version, e.g. 13000 for 13.0.
+    pub cuda_driver_version: Option<i32>,
+    pub memory_bus_width_bits: Option<u32>,
+    pub max_memory_clock_mhz: Option<u32>,
+    /// Reported by the emulator target, not read from hardware.
+    pub emulated: bool,
+}
+
+impl GpuInfo {
+    /// Peak memory bandwidth: bus width / 8 × max memory clock × 2 (double data rate).
+    pub fn bandwidth_bytes_per_s(&self) -> Option<f64> {
+        let bits = self.memory_bus_width_bits? as f64;
+        let mhz = self.max_memory_clock_mhz? as f64;
+        Some(bits / 8.0 * mhz * 1e6 * 2.0)
+    }
+
+    pub fn cuda_version(&self) -> Option<String> {
+        self.cuda_driver_version
+            .map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10))
+    }
+
+    /// `NVIDIA H100 80GB HBM3, 81559 MiB, driver 580.159.04`
+    pub fn summary(&self) -> String {
+        let emulated = if self.emulated { " (emulated)" } else { "" };
+        format!(
+            "{}{emulated}, {} MiB, driver {}",
+            self.name,
+            self.memory_total / (1024 * 1024),
+            self.driver_version
+        )
+    }
+}
+
+/// Where GPU facts come from (`--gpu`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuSource {
+    Nvml,
+    Emulated,
+    None,
+}
+
+impl std::str::FromStr for GpuSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "nvml" => Ok(GpuSource::Nvml),
+            "emulated" => Ok(GpuSource::Emulated),
+            "none" => Ok(GpuSource::None),
+            other => Err(format!(
+                "unknown GPU source `{other}`: use nvml, emulated or none"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GpuError {
+    #[error("the NVIDIA driver library {NVML_LIBRARY} could not be loaded ({detail}). Install the NVIDIA driver (on WSL2: the Windows driver, not a Linux one), or use --gpu none to skip GPU checks")]
+    NoDriver { detail: String },
+    #[error("GPU checks are off (--gpu none)")]
+    Disabled,
+    #[error("NVML failed: {0}. Is the driver loaded? Try `nvidia-smi`")]
+    Nvml(String),
+    #[error("NVML did not answer within {0:.1} s; the driver may be hung. Try `nvidia-smi`")]
+    TimedOut(f64),
+}
+
+/// Lists the GPUs from `source`.
+pub async fn probe(source: GpuSource, timeout: Duration) -> Result<Vec<GpuInfo>, GpuError> {
+    match source {
+        GpuSource::None => Err(GpuError::Disabled),
+        GpuSource::Emulated => Ok(vec![emulated()]),
+        GpuSource::Nvml => {
+            // NVML calls block; keep them off the async workers.
+            let task = tokio::task::spawn_blocking(read_nvml);
+            match tokio::time::timeout(timeout, task).await {
+                Err(_) => Err(GpuError::TimedOut(timeout.as_secs_f64())),
+                Ok(Err(join)) => Err(GpuError::Nvml(join.to_string())),
+                Ok(Ok(result)) => result,
+            }
+        }
+    }
+}
+
+/// The GPU the emulator target reports: the figures of an H100 seen through NVML.
+pub fn emulated() -> GpuInfo {
+    GpuInfo {
+        index: 0,
+        name: "NVIDIA H100 80GB HBM3".into(),
+        uuid: "GPU-00000000-0000-0000-0000-000000000000".into(),
+        memory_total: 85_520_809_984,
+        memory_used: 0,
+        driver_version: "580.159.04".into(),
+        cuda_driver_version: Some(13000),
+        memory_bus_width_bits: Some(5120),
+        max_memory_clock_mhz: Some(2619),
+        emulated: true,
+    }
+}
+
+fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
+    use nvml_wrapper::enum_wrappers::device::Clock;
+    use nvml_wrapper::error::NvmlError;
+    use nvml_wrapper::Nvml;
+
+    let nvml = Nvml::init().map_err(|e| match e {
+        NvmlError::LibloadingError(_)
+        | NvmlError::LibraryNotFound
+        | NvmlError::FailedToLoadSymbol(_) => GpuError::NoDriver {
+            detail: e.to_string(),
+        },
+        other => GpuError::Nvml(other.to_string()),
+    })?;
+    let err = |e: NvmlError| GpuError::Nvml(e.to_string());
+    let driver_version = nvml.sys_driver_version().map_err(err)?;
+    let cuda_driver_version = nvml.sys_cuda_driver_version().ok();
+    let count = nvml.device_count().map_err(err)?;
+    (0..count)
+        .map(|index| {
+            let d = nvml.device_by_index(index).map_err(err)?;
+            let memory = d.memory_info().map_err(err)?;
+            Ok(GpuInfo {
+                index,
+                name: d.name().map_err(err)?,
+                uuid: d.uuid().unwrap_or_default(),
+                memory_total: memory.total,
+                memory_used: memory.used,
+                driver_version: driver_version.clone(),
+                cuda_driver_version,
+                memory_bus_width_bits: d.memory_bus_width().ok(),
+                max_memory_clock_mhz: d.max_clock_info(Clock::Memory).ok(),
+                emulated: false,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bandwidth_of_an_h100() {
+        let tb_s = emulated().bandwidth_bytes_per_s().unwrap() / 1e12;
+        assert!((tb_s - 3.35).abs() < 0.01, "{tb_s}");
+    }
+
+    #[test]
+    fn summary_says_emulated() {
+        let s = emulated().summary();
+        assert_eq!(
+            s,
+            "NVIDIA H100 80GB HBM3 (emulated), 81559 MiB, driver 580.159.04"
+        );
+        assert_eq!(emulated().cuda_version().as_deref(), Some("13.0"));
+    }
+
+    #[tokio::test]
+    async fn none_is_disabled() {
+        assert_eq!(
+            probe(GpuSource::None, Duration::from_secs(1)).await,
+            Err(GpuError::Disabled)
+        );
+    }
+
+    /// On a machine without the NVIDIA driver, the error names the library to install.
+    #[tokio::test]
+    async fn nvml_without_a_driver_names_the_library() {
+        match probe(GpuSource::Nvml, Duration::from_secs(10)).await {
+            Ok(gpus) => assert!(gpus.iter().all(|g| !g.emulated)),
+            Err(e @ GpuError::NoDriver { .. }) => assert!(e.to_string().contains(NVML_LIBRARY)),
+            Err(other) => panic!("unexpected NVML error: {other}"),
+        }
+    }
+}

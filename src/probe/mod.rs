@@ -1,0 +1,10 @@
+//! What is observed on the machine that runs Ollama: the GPU, the systemd service, the
+//! `ollama` CLI. Host-side probes run their commands through a [`Host`] backend, so a
+//! probe never cares whether it runs here or inside a container.
+
+pub mod cli;
+pub mod gpu;
+pub mod host;
+pub mod service;
+
+pub use host::{CmdOutput, Host, HostError, LocalHost};

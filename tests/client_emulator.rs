@@ -1,0 +1,790 @@
+//! The typed client against the in-process emulator: every endpoint's happy path,
+//! honest timing, keep-alive, every injected fault mapped to its `ErrorKind`, and the
+//! emulator's request log.
+
+use futures_util::StreamExt;
+use ollama_verify::client::types::*;
+use ollama_verify::client::{ChunkStream, Phase};
+use ollama_verify::emulator::RequestRecord;
+use ollama_verify::emulator::{Emulator, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
+use ollama_verify::modelfile::Modelfile;
+use ollama_verify::{Client, ClientError, ErrorKind, Timeouts};
+use rstest::rstest;
+use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+const BASE: &str = "qwen2.5-coder:7b";
+const CUSTOM: &str = "my-coder";
+const PROMPT: &str = "Write a thread-safe counter in Go.";
+
+/// Longest any test body may take: a hang fails the test instead of blocking the run.
+const GUARD: Duration = Duration::from_secs(4);
+
+/// Generous deadlines for happy paths (a busy test machine must not fail them).
+fn relaxed() -> Timeouts {
+    Timeouts::default().capped(Duration::from_secs(5))
+}
+
+/// Short deadlines for fault tests: each well under the emulator's 5 s stalls and GUARD.
+fn impatient(request_ms: u64) -> Timeouts {
+    Timeouts {
+        connect: Duration::from_millis(500),
+        request: Duration::from_millis(request_ms),
+        first_byte: Duration::from_secs(1),
+        idle: Duration::from_millis(300),
+        generation: Duration::from_secs(3),
+    }
+}
+
+async fn guarded<T>(fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(GUARD, fut)
+        .await
+        .unwrap_or_else(|_| panic!("the test did not finish within {GUARD:?}: a hang"))
+}
+
+async fn start(config: EmulatorConfig) -> Emulator {
+    Emulator::start(config).await.expect("the emulator starts")
+}
+
+fn chat_request(model: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.into(),
+        messages: vec![Message::user(PROMPT)],
+        ..Default::default()
+    }
+}
+
+fn generate_request(model: &str) -> GenerateRequest {
+    GenerateRequest {
+        model: model.into(),
+        prompt: PROMPT.into(),
+        ..Default::default()
+    }
+}
+
+fn options(value: Value) -> Option<Map<String, Value>> {
+    value.as_object().cloned()
+}
+
+/// Every item of a stream, errors included, until it ends.
+async fn drain<T>(mut stream: ChunkStream<T>) -> Vec<Result<T, ClientError>> {
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    items
+}
+
+/// Every item of a stream that must succeed.
+async fn collect_ok<T: std::fmt::Debug>(stream: ChunkStream<T>) -> Vec<T> {
+    drain(stream)
+        .await
+        .into_iter()
+        .map(|item| item.expect("every chunk of a healthy stream parses"))
+        .collect()
+}
+
+/// Pulls a catalog model to the end, returning its progress lines.
+async fn pull_ok(client: &Client, model: &str) -> Vec<ProgressChunk> {
+    let progress = collect_ok(client.pull(model).await.expect("pull starts")).await;
+    assert_eq!(
+        progress.last().map(|p| p.status.as_str()),
+        Some("success"),
+        "a pull ends with `success`: {progress:?}"
+    );
+    progress
+}
+
+fn has_tag(tags: &TagsResponse, name: &str) -> bool {
+    tags.models.iter().any(|m| m.name == name)
+}
+
+/// The `FROM` instruction of a generated Modelfile (not the `# FROM` comment).
+fn from_line(modelfile: &str) -> String {
+    modelfile
+        .lines()
+        .find(|l| l.starts_with("FROM "))
+        .unwrap_or_else(|| panic!("no FROM line in:\n{modelfile}"))
+        .to_string()
+}
+
+/// A stream must end with exactly one final chunk, after at least one partial one.
+fn assert_one_final<T: std::fmt::Debug>(chunks: &[T], is_done: impl Fn(&T) -> bool) {
+    assert!(chunks.len() > 2, "several chunks expected: {chunks:?}");
+    let done: Vec<usize> = (0..chunks.len()).filter(|&i| is_done(&chunks[i])).collect();
+    assert_eq!(
+        done,
+        vec![chunks.len() - 1],
+        "exactly one final chunk, the last one"
+    );
+}
+
+fn assert_stats(stats: &Stats) {
+    assert!(stats.eval_count.unwrap_or(0) > 0, "eval_count: {stats:?}");
+    assert!(
+        stats.eval_duration.unwrap_or(0) > 0,
+        "eval_duration: {stats:?}"
+    );
+    assert!(
+        stats.total_duration.unwrap_or(0) > 0,
+        "total_duration: {stats:?}"
+    );
+    assert!(
+        stats.prompt_eval_count.unwrap_or(0) > 0,
+        "prompt_eval_count: {stats:?}"
+    );
+    assert!(stats.load_duration.is_some(), "load_duration: {stats:?}");
+}
+
+/// An error message must exist and suggest what to look at or do next.
+fn assert_actionable(e: &ClientError) {
+    let text = e.to_string();
+    assert!(!text.trim().is_empty(), "empty message for {e:?}");
+    let lower = text.to_lowercase();
+    let advice = ["check", "try", "is", "see", "raise", "compare", "log"];
+    let advises = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| advice.contains(&w));
+    let names_command = text.matches('`').count() >= 2;
+    assert!(
+        advises || names_command,
+        "the message gives no next step: {text}"
+    );
+}
+
+// ---------------------------------------------------------------- happy paths
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_head_and_version_answer() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    assert_eq!(client.root().await.unwrap(), "Ollama is running");
+    assert_eq!(client.head_root().await.unwrap(), 200);
+    let version = client.version().await.unwrap();
+    assert_eq!(version.version, EmulatorConfig::fast().version);
+    assert!(!version.version.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_list_the_base_and_the_custom_model() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let tags = emu.client(relaxed()).tags().await.unwrap();
+    let base = tags
+        .models
+        .iter()
+        .find(|m| m.name == "qwen2.5-coder:7b")
+        .unwrap_or_else(|| panic!("base model missing: {tags:?}"));
+    let custom = tags
+        .models
+        .iter()
+        .find(|m| m.name == "my-coder:latest")
+        .unwrap_or_else(|| panic!("custom model missing: {tags:?}"));
+    assert!(base.size > 0 && !base.digest.is_empty());
+    assert!(base.details.parent_model.is_empty());
+    assert!(
+        !custom.details.parent_model.is_empty(),
+        "a created model names its parent: {custom:?}"
+    );
+    assert_ne!(base.digest, custom.digest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_reflects_the_setup_modelfile() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let setup = Modelfile::parse(SETUP_MODELFILE).unwrap();
+    let custom = client.show(CUSTOM).await.unwrap();
+    let base = client.show(BASE).await.unwrap();
+
+    let pairs = custom.parameter_pairs();
+    assert!(
+        pairs.contains(&("num_ctx".into(), "16384".into())),
+        "num_ctx 16384 in {:?}",
+        custom.parameters
+    );
+    let stops: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "stop")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(stops, setup.parameter("stop"), "{}", custom.parameters);
+    assert_eq!(
+        custom
+            .parameters
+            .lines()
+            .filter(|l| l.starts_with("stop"))
+            .count(),
+        2
+    );
+    assert_eq!(custom.system, setup.system);
+    assert!(custom.system.as_deref().is_some_and(|s| !s.is_empty()));
+
+    // my-coder shares the base's weights: both FROM lines name the same blob.
+    let custom_from = from_line(&custom.modelfile);
+    assert!(custom_from.contains("sha256-"), "{custom_from}");
+    assert_eq!(custom_from, from_line(&base.modelfile));
+    assert!(base.system.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_completes_and_the_model_sits_in_vram() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    assert!(
+        client.ps().await.unwrap().models.is_empty(),
+        "nothing loaded yet"
+    );
+
+    let answer = client.chat(&chat_request(CUSTOM)).await.unwrap();
+    assert!(answer.done);
+    assert_eq!(answer.message.role, "assistant");
+    assert!(!answer.message.content.is_empty());
+    assert_stats(&answer.stats);
+
+    let ps = client.ps().await.unwrap();
+    let loaded = ps
+        .models
+        .iter()
+        .find(|m| m.name == "my-coder:latest")
+        .unwrap_or_else(|| panic!("the chatted model is loaded: {ps:?}"));
+    assert!(loaded.size > 0);
+    assert_eq!(loaded.size_vram, loaded.size);
+    assert_eq!(loaded.placement(), Placement::Gpu);
+    assert_eq!(loaded.context_length, Some(16384));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_stream_ends_with_one_final_chunk() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let chunks = collect_ok(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+    assert_one_final(&chunks, |c| c.done);
+    let last = chunks.last().unwrap();
+    assert_stats(&last.stats);
+    assert!(chunks[..chunks.len() - 1]
+        .iter()
+        .all(|c| c.stats.eval_count.is_none() && !c.message.content.is_empty()));
+    assert_eq!(
+        last.stats.eval_count,
+        Some(chunks.len() as u64 - 1),
+        "one partial chunk per generated token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_answers_whole_and_streamed() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let whole = client.generate(&generate_request(BASE)).await.unwrap();
+    assert!(whole.done);
+    assert!(!whole.response.is_empty());
+    assert_stats(&whole.stats);
+
+    let chunks = collect_ok(
+        client
+            .generate_stream(&generate_request(BASE))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_one_final(&chunks, |c| c.done);
+    assert_stats(&chunks.last().unwrap().stats);
+    let streamed: String = chunks.iter().map(|c| c.response.as_str()).collect();
+    assert_eq!(streamed, whole.response, "the same prompt, the same answer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn num_predict_caps_the_answer() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let chat = client
+        .chat(&ChatRequest {
+            options: options(json!({ "num_predict": 5 })),
+            ..chat_request(CUSTOM)
+        })
+        .await
+        .unwrap();
+    assert_eq!(chat.stats.eval_count, Some(5));
+    assert_eq!(chat.done_reason.as_deref(), Some("length"));
+
+    let generated = client
+        .generate(&GenerateRequest {
+            options: options(json!({ "num_predict": 5 })),
+            ..generate_request(BASE)
+        })
+        .await
+        .unwrap();
+    assert_eq!(generated.stats.eval_count, Some(5));
+    assert_eq!(generated.done_reason.as_deref(), Some("length"));
+
+    // Without the cap the answer runs to its natural end.
+    let free = client.chat(&chat_request(CUSTOM)).await.unwrap();
+    assert!(free.stats.eval_count.unwrap() > 5);
+    assert_eq!(free.done_reason.as_deref(), Some("stop"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embed_returns_one_vector_per_input() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    pull_ok(&client, "nomic-embed-text").await;
+    let embedded = client
+        .embed(&EmbedRequest {
+            model: "nomic-embed-text".into(),
+            input: json!(["first text", "second text"]),
+            keep_alive: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(embedded.embeddings.len(), 2);
+    assert!(embedded.embeddings.iter().all(|e| e.len() == 768));
+    assert_ne!(embedded.embeddings[0], embedded.embeddings[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_streams_progress_and_installs() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    assert!(!has_tag(&client.tags().await.unwrap(), "llama3.2:3b"));
+    let progress = pull_ok(&client, "llama3.2:3b").await;
+    assert!(progress.len() > 2, "progress lines: {progress:?}");
+    assert!(
+        progress
+            .iter()
+            .any(|p| p.total.is_some() && p.completed == p.total),
+        "some layer completes: {progress:?}"
+    );
+    assert!(has_tag(&client.tags().await.unwrap(), "llama3.2:3b"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_of_an_unknown_model_is_a_stream_error() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let items = drain(client.pull("no-such-model").await.unwrap()).await;
+    let last = items.last().expect("the stream says something");
+    let err = last
+        .as_ref()
+        .expect_err("an unknown model cannot be pulled");
+    assert_eq!(err.kind(), ErrorKind::StreamError);
+    assert_actionable(err);
+    assert!(!has_tag(
+        &client.tags().await.unwrap(),
+        "no-such-model:latest"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_builds_a_model_that_show_reflects() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    let system = "You answer in one sentence.";
+    let progress = collect_ok(
+        client
+            .create(&CreateRequest {
+                model: "terse-coder".into(),
+                from: Some(BASE.into()),
+                parameters: options(json!({
+                    "num_ctx": 8192,
+                    "temperature": 0.2,
+                    "stop": ["<|im_end|>"],
+                })),
+                system: Some(system.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(progress.last().map(|p| p.status.as_str()), Some("success"));
+
+    let shown = client.show("terse-coder").await.unwrap();
+    let pairs = shown.parameter_pairs();
+    assert!(
+        pairs.contains(&("num_ctx".into(), "8192".into())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("temperature".into(), "0.2".into())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("stop".into(), "<|im_end|>".into())),
+        "{pairs:?}"
+    );
+    assert_eq!(shown.system.as_deref(), Some(system));
+    assert_eq!(
+        from_line(&shown.modelfile),
+        from_line(&client.show(BASE).await.unwrap().modelfile)
+    );
+
+    let tags = client.tags().await.unwrap();
+    let created = tags
+        .models
+        .iter()
+        .find(|m| m.name == "terse-coder:latest")
+        .unwrap_or_else(|| panic!("created model listed: {tags:?}"));
+    assert!(!created.details.parent_model.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_chat_completion_answers() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let completion = emu
+        .client(relaxed())
+        .chat_completion(&ChatCompletionRequest {
+            model: CUSTOM.into(),
+            messages: vec![Message::user(PROMPT)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!completion.choices.is_empty());
+    assert!(!completion.choices[0].message.content.is_empty());
+    assert!(completion.usage.completion_tokens > 0);
+    assert_eq!(
+        completion.usage.total_tokens,
+        completion.usage.prompt_tokens + completion.usage.completion_tokens
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_with_an_unknown_model_is_404_not_found() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let err = emu
+        .client(relaxed())
+        .chat(&chat_request("no-such-model"))
+        .await
+        .expect_err("an unknown model cannot chat");
+    assert_eq!(err.kind(), ErrorKind::Status(404));
+    match &err {
+        ClientError::Status { message, .. } => assert!(
+            message.as_deref().is_some_and(|m| m.contains("not found")),
+            "{message:?}"
+        ),
+        other => panic!("expected Status, got {other:?}"),
+    }
+    assert_actionable(&err);
+}
+
+// ---------------------------------------------------------------- timing
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_tell_the_truth_about_time() {
+    let load = Duration::from_millis(100);
+    let emu = start(EmulatorConfig {
+        token_rate: 200.0,
+        answer_tokens: 40,
+        load_time_ms: load.as_millis() as u64,
+        ..EmulatorConfig::fast()
+    })
+    .await;
+    let client = emu.client(relaxed());
+
+    // Cold: the first request pays the load.
+    let started = Instant::now();
+    let chunks = collect_ok(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+    let wall = started.elapsed();
+    let cold = chunks.last().unwrap().stats.clone();
+    assert_eq!(cold.eval_count, Some(40));
+    let rate = cold.generation_rate().unwrap();
+    assert!((rate - 200.0).abs() <= 200.0 * 0.05, "rate {rate:.1} tok/s");
+    assert!(
+        wall >= Duration::from_secs_f64(40.0 / 200.0),
+        "40 tokens at 200 tok/s cannot arrive in {wall:?}"
+    );
+    let eval = Duration::from_nanos(cold.eval_duration.unwrap());
+    assert!(
+        wall >= eval,
+        "eval {eval:?} longer than the wall time {wall:?}"
+    );
+    let cold_load = Duration::from_nanos(cold.load_duration.unwrap());
+    assert!(cold_load >= load, "cold load {cold_load:?} < {load:?}");
+
+    // Warm: the model is loaded, the load costs next to nothing.
+    let warm = client.chat(&chat_request(CUSTOM)).await.unwrap().stats;
+    let warm_load = Duration::from_nanos(warm.load_duration.unwrap());
+    assert!(
+        warm_load * 4 < cold_load && warm_load < load / 2,
+        "warm load {warm_load:?} vs cold {cold_load:?}"
+    );
+    assert_eq!(warm.eval_count, Some(40));
+}
+
+// ---------------------------------------------------------------- keep_alive
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_zero_unloads_after_the_answer() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    client.chat(&chat_request(CUSTOM)).await.unwrap();
+    assert_eq!(
+        client.ps().await.unwrap().models.len(),
+        1,
+        "default keeps it"
+    );
+
+    let answer = client
+        .chat(&ChatRequest {
+            keep_alive: Some(json!(0)),
+            ..chat_request(CUSTOM)
+        })
+        .await
+        .unwrap();
+    assert!(answer.done);
+    let ps = client.ps().await.unwrap();
+    assert!(ps.models.is_empty(), "keep_alive 0 unloads: {ps:?}");
+}
+
+// ---------------------------------------------------------------- faults
+
+async fn faulted(path: &str, kind: FaultKind, timeouts: Timeouts) -> (Emulator, Client) {
+    let emu = start(EmulatorConfig::fast().with_fault(Fault::new(path, kind))).await;
+    let client = emu.client(timeouts);
+    (emu, client)
+}
+
+/// Faults on `/api/tags` (a metadata call) and the kind each must become.
+#[rstest]
+#[case::status(FaultKind::Status { status: 503, message: "overloaded".into() }, 2000, ErrorKind::Status(503))]
+#[case::malformed(FaultKind::Malformed, 2000, ErrorKind::NotJson)]
+#[case::wrong_shape(FaultKind::WrongShape, 2000, ErrorKind::Shape)]
+#[case::wrong_content_type(FaultKind::WrongContentType, 2000, ErrorKind::NotJson)]
+#[case::stall_before(FaultKind::StallBefore { seconds: 5.0 }, 300, ErrorKind::Timeout(Phase::FirstByte))]
+#[case::close_mid_body(FaultKind::CloseMidBody { after_bytes: 10 }, 2000, ErrorKind::Interrupted)]
+#[case::huge_body(FaultKind::HugeBody { bytes: 20 * 1024 * 1024 }, 3000, ErrorKind::TooLarge)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_fault_maps_to_its_kind(
+    #[case] fault: FaultKind,
+    #[case] request_ms: u64,
+    #[case] expected: ErrorKind,
+) {
+    guarded(async {
+        let (_emu, client) = faulted("/api/tags", fault, impatient(request_ms)).await;
+        let err = client
+            .tags()
+            .await
+            .expect_err("a faulted answer is an error");
+        assert_eq!(err.kind(), expected, "{err}");
+        assert_actionable(&err);
+        // The fault is on /api/tags only: the same server still answers elsewhere.
+        assert!(client.version().await.is_ok());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_500_on_chat_carries_the_message() {
+    guarded(async {
+        let message = "llama runner process has terminated: exit status 2";
+        let (_emu, client) = faulted(
+            "/api/chat",
+            FaultKind::Status {
+                status: 500,
+                message: message.into(),
+            },
+            impatient(1000),
+        )
+        .await;
+        let err = client.chat(&chat_request(CUSTOM)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Status(500));
+        match &err {
+            ClientError::Status { message: m, .. } => assert_eq!(m.as_deref(), Some(message)),
+            other => panic!("expected Status, got {other:?}"),
+        }
+        assert!(err.to_string().contains(message), "{err}");
+        assert_actionable(&err);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_shape_names_the_field() {
+    guarded(async {
+        let (_emu, client) = faulted("/api/tags", FaultKind::WrongShape, impatient(2000)).await;
+        match client.tags().await.unwrap_err() {
+            ClientError::Shape { path, .. } => assert_eq!(path, "models"),
+            other => panic!("expected Shape, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_instead_of_json_names_the_content_type() {
+    guarded(async {
+        let (_emu, client) =
+            faulted("/api/tags", FaultKind::WrongContentType, impatient(2000)).await;
+        let err = client.tags().await.unwrap_err();
+        match &err {
+            ClientError::NotJson {
+                content_type,
+                excerpt,
+                ..
+            } => {
+                assert!(content_type.contains("text/html"), "{content_type}");
+                assert!(excerpt.contains("nginx"), "{excerpt}");
+            }
+            other => panic!("expected NotJson, got {other:?}"),
+        }
+        assert!(err.to_string().contains("text/html"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_before_answering_times_out_at_first_byte() {
+    guarded(async {
+        let (_emu, client) = faulted(
+            "/api/tags",
+            FaultKind::StallBefore { seconds: 5.0 },
+            impatient(300),
+        )
+        .await;
+        let started = Instant::now();
+        let err = client.tags().await.unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Timeout(Phase::FirstByte));
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+            "gave up after {waited:?}, the deadline was 300 ms"
+        );
+        assert_actionable(&err);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_mid_stream_times_out_idle_after_some_chunks() {
+    guarded(async {
+        let (_emu, client) = faulted(
+            "/api/chat",
+            FaultKind::StallDuring {
+                after_bytes: 150,
+                seconds: 5.0,
+            },
+            impatient(1000),
+        )
+        .await;
+        let items = drain(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+        let (last, before) = items.split_last().expect("the stream yields something");
+        assert!(!before.is_empty(), "some chunks arrive before the stall");
+        assert!(before.iter().all(|i| i.as_ref().is_ok_and(|c| !c.done)));
+        let err = last
+            .as_ref()
+            .expect_err("a stalled stream ends in an error");
+        assert_eq!(err.kind(), ErrorKind::Timeout(Phase::Idle));
+        assert_actionable(err);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_line_mid_stream_is_a_stream_error() {
+    guarded(async {
+        let message = "CUDA error: out of memory";
+        let (_emu, client) = faulted(
+            "/api/chat",
+            FaultKind::ErrorLine {
+                after_chunks: 2,
+                message: message.into(),
+            },
+            impatient(1000),
+        )
+        .await;
+        let items = drain(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+        assert_eq!(items.len(), 3, "two chunks, then the error: {items:?}");
+        assert!(items[..2].iter().all(|i| i.as_ref().is_ok_and(|c| !c.done)));
+        match items[2].as_ref().unwrap_err() {
+            ClientError::StreamError { message: m, .. } => assert_eq!(m, message),
+            other => panic!("expected StreamError, got {other:?}"),
+        }
+        assert_actionable(items[2].as_ref().unwrap_err());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_ending_early_is_incomplete() {
+    guarded(async {
+        let (_emu, client) = faulted(
+            "/api/chat",
+            FaultKind::EndEarly { after_chunks: 3 },
+            impatient(1000),
+        )
+        .await;
+        let items = drain(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+        assert_eq!(items.len(), 4, "three chunks, then the verdict: {items:?}");
+        assert!(items[..3].iter().all(|i| i.as_ref().is_ok_and(|c| !c.done)));
+        let err = items[3].as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::StreamIncomplete);
+        match err {
+            ClientError::StreamIncomplete { chunks, .. } => assert_eq!(*chunks, 3),
+            other => panic!("expected StreamIncomplete, got {other:?}"),
+        }
+        assert_actionable(err);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_can_be_switched_on_a_running_emulator() {
+    guarded(async {
+        let emu = start(EmulatorConfig::fast()).await;
+        let client = emu.client(impatient(2000));
+        assert!(client.tags().await.is_ok());
+        emu.configure(|c| c.faults = vec![Fault::new("/api/tags", FaultKind::Malformed)]);
+        assert_eq!(client.tags().await.unwrap_err().kind(), ErrorKind::NotJson);
+        emu.configure(|c| c.faults.clear());
+        assert!(client.tags().await.is_ok());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_listening_is_connection_refused() {
+    guarded(async {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let base = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let client = Client::with_timeouts(base, impatient(1000));
+        let err = client.version().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+        assert!(err.is_unreachable());
+        assert!(err.to_string().contains(&port.to_string()), "{err}");
+        assert_actionable(&err);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- request log
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_log_lists_calls_in_order() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    client.version().await.unwrap();
+    client.tags().await.unwrap();
+    client.show(CUSTOM).await.unwrap();
+    client.chat(&chat_request(BASE)).await.unwrap();
+    client.ps().await.unwrap();
+
+    let record = |method: &str, path: &str, model: Option<&str>| RequestRecord {
+        method: method.into(),
+        path: path.into(),
+        model: model.map(str::to_string),
+    };
+    assert_eq!(
+        emu.requests(),
+        vec![
+            record("GET", "/api/version", None),
+            record("GET", "/api/tags", None),
+            record("POST", "/api/show", Some(CUSTOM)),
+            record("POST", "/api/chat", Some(BASE)),
+            record("GET", "/api/ps", None),
+        ]
+    );
+}
