@@ -9,6 +9,8 @@ pub mod model_name;
 pub mod modelfile;
 pub mod probe;
 pub mod report;
+pub mod session;
+pub mod verdict;
 
 pub use client::{Client, ClientError, ErrorKind, Timeouts};
 pub use model_name::ModelName;

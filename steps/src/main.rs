@@ -1,21 +1,82 @@
-//! `ollama-verify`: verifies an Ollama install; `ollama-verify emulator` serves the
-//! built-in Ollama stand-in.
+//! `ollama-verify`: verifies an Ollama install (the 14 checks of features/), or serves
+//! the built-in Ollama emulator (`ollama-verify emulator`).
+//!
+//! Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 usage or
+//! configuration error.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
+use ollama_verify::probe::gpu::GpuSource;
+use ollama_verify::session::{SessionOptions, Target};
+use ollama_verify::Timeouts;
+use ollama_verify_steps::{run, RunOptions};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
     name = "ollama-verify",
     version,
-    about = "Verify a local Ollama install on an NVIDIA GPU"
+    about = "Verify a local Ollama install on an NVIDIA GPU: GPU, service, models, API, speed",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// What to verify: native (the server at OLLAMA_HOST and this machine) or emulator
+    /// (the built-in stand-in).
+    #[arg(long, env = "OLLAMA_VERIFY_TARGET", default_value = "native")]
+    target: Target,
+    /// The server's address, as OLLAMA_HOST takes it (default: OLLAMA_HOST, else
+    /// http://127.0.0.1:11434).
+    #[arg(long, env = "OLLAMA_VERIFY_HOST")]
+    host: Option<String>,
+    /// Where GPU facts come from: nvml, emulated or none (default: nvml natively,
+    /// emulated on the emulator target).
+    #[arg(long, env = "OLLAMA_VERIFY_GPU")]
+    gpu: Option<GpuSource>,
+    /// A folder of .feature files to run instead of the built-in ones.
+    #[arg(long, env = "OLLAMA_VERIFY_FEATURES")]
+    features: Option<PathBuf>,
+    /// Only scenarios matching this tag expression, e.g. "@api and not @serial".
+    #[arg(long)]
+    tags: Option<String>,
+    /// A check that cannot run (skipped) fails the run.
+    #[arg(long)]
+    strict: bool,
+    /// Write cucumber's JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write cucumber's JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the summary JSON ({"checks": [...], "passed", ...}) here.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+    /// Write the summary as a Markdown table (for a CI job summary) here.
+    #[arg(long)]
+    summary_md: Option<PathBuf>,
+    /// Seconds to wait for a connection.
+    #[arg(long, default_value_t = 3.0, value_parser = seconds)]
+    connect_timeout: f64,
+    /// Seconds a metadata request (/api/tags, /api/ps, ...) may take.
+    #[arg(long, default_value_t = 15.0, value_parser = seconds)]
+    request_timeout: f64,
+    /// Seconds a generation may take in all (cold loads of big models are slow).
+    #[arg(long, default_value_t = 600.0, value_parser = seconds)]
+    generation_timeout: f64,
+    /// The emulator target's configuration (TOML; see the README).
+    #[arg(long, env = "OLLAMA_VERIFY_EMULATOR_CONFIG")]
+    emulator_config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -31,36 +92,68 @@ enum Command {
     },
 }
 
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("expected a number of seconds above 0, got `{s}`")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Some(Command::Emulator { listen, config }) => emulator(listen, config).await,
-        None => {
-            eprintln!("ollama-verify: the verification run is not built yet; only `ollama-verify emulator` works in this version");
+        None => verify(cli.verify).await,
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("ollama-verify: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> ExitCode {
-    let config = match config {
-        Some(path) => EmulatorConfig::from_file(&path),
-        None => Ok(EmulatorConfig::default()),
+fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
+    path.map_or(Ok(EmulatorConfig::default()), |p| EmulatorConfig::from_file(p))
+}
+
+async fn verify(args: VerifyArgs) -> Result<u8, String> {
+    let defaults = Timeouts::default();
+    let generation = Duration::from_secs_f64(args.generation_timeout);
+    let session = SessionOptions {
+        target: args.target,
+        host: args.host,
+        gpu: args.gpu,
+        strict: args.strict,
+        timeouts: Timeouts {
+            connect: Duration::from_secs_f64(args.connect_timeout),
+            request: Duration::from_secs_f64(args.request_timeout),
+            first_byte: defaults.first_byte.min(generation),
+            idle: defaults.idle.min(generation),
+            generation,
+        },
+        emulator: emulator_config(args.emulator_config.as_ref())?,
+        ..Default::default()
     };
-    let started = match config {
-        Ok(config) => Emulator::bind(config, listen).await,
-        Err(e) => Err(e),
-    };
-    match started {
-        Ok(emulator) => {
-            eprintln!("ollama emulator listening on http://{}", emulator.addr());
-            emulator.wait().await;
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("ollama-verify emulator: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let report = run(RunOptions {
+        session,
+        features: args.features,
+        tags: args.tags,
+        junit: args.junit,
+        json: args.json,
+        summary_json: args.summary_json,
+        summary_md: args.summary_md,
+    })
+    .await?;
+    println!("\n{}", report.summary.to_table(std::io::stdout().is_terminal()));
+    Ok(report.exit_code)
+}
+
+async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, String> {
+    let emulator = Emulator::bind(emulator_config(config.as_ref())?, listen).await?;
+    eprintln!("ollama emulator listening on http://{}", emulator.addr());
+    emulator.wait().await;
+    Ok(0)
 }

@@ -1,2 +1,46 @@
-//! The acceptance suite entry point for `cargo test` (harness = false).
-fn main() {}
+//! The acceptance suite as `cargo test` runs it (harness = false): the feature files
+//! against the built-in emulator, hermetic. `OLLAMA_VERIFY_TARGET=native` (and
+//! `OLLAMA_HOST`) point the same suite at a real install.
+
+use ollama_verify::check::Status;
+use ollama_verify::emulator::EmulatorConfig;
+use ollama_verify::session::{SessionOptions, Target};
+use ollama_verify_steps::{run, RunOptions};
+
+#[tokio::main]
+async fn main() {
+    let target: Target = match std::env::var("OLLAMA_VERIFY_TARGET") {
+        Ok(t) => t.parse().unwrap_or_else(|e| panic!("OLLAMA_VERIFY_TARGET: {e}")),
+        Err(_) => Target::Emulator,
+    };
+    let options = RunOptions {
+        session: SessionOptions {
+            target,
+            // Faster than a real GPU, still above the spec's 40 tok/s target.
+            emulator: EmulatorConfig {
+                token_rate: 400.0,
+                load_time_ms: 200,
+                ..EmulatorConfig::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let report = run(options).await.unwrap_or_else(|e| panic!("{e}"));
+    println!("\n{}", report.summary.to_table(false));
+    if target == Target::Emulator {
+        // Hermetic: every check passes, or says why it cannot apply here.
+        for c in &report.summary.checks {
+            assert!(
+                matches!(c.status, Status::Pass | Status::Skip),
+                "{} is {:?}: {}",
+                c.id,
+                c.status,
+                c.detail
+            );
+            assert!(!c.detail.is_empty(), "{} gives no detail", c.id);
+        }
+        assert_eq!(report.summary.checks.len(), 14, "every check reports");
+    }
+    std::process::exit(i32::from(report.exit_code));
+}

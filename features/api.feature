@@ -1,0 +1,20 @@
+Feature: API
+  The HTTP API answers like Ollama: a greeting at its root, a model list, and a chat.
+
+  Background:
+    Given the Ollama install under verification
+
+  @check.api.root
+  Scenario: The server answers at its root
+    When the root URL is requested
+    Then the answer is "Ollama is running"
+
+  @check.api.tags
+  Scenario: The model list answers
+    When the installed models are listed
+    Then the answer is a list of models
+
+  @check.api.chat
+  Scenario: A chat with the custom model completes
+    Given the model "my-coder" has answered a chat
+    Then the chat completed with "done": true

@@ -1,0 +1,281 @@
+//! What one verification run talks to: the target's API client, its host backend, its
+//! GPU source, and the facts gathered so far. Facts several checks need (the root
+//! answer, the model list, the chat with the custom model) are fetched once and shared,
+//! so the chat check doubles as the warm-up and one failure shows once.
+
+use crate::check::CheckResult;
+use crate::client::types::{ChatChunk, ChatRequest, Message, PsResponse, TagsResponse};
+use crate::client::{Client, ClientError, Timeouts};
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::probe::cli::CliVersion;
+use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
+use crate::probe::service::{self, ServiceFacts};
+use crate::probe::{cli, Host, HostError, LocalHost};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// What is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The server at `OLLAMA_HOST` (or `--host`), host checks on this machine.
+    Native,
+    /// The built-in emulator, in-process; no host to inspect.
+    Emulator,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "native" => Ok(Target::Native),
+            "emulator" => Ok(Target::Emulator),
+            "docker" => Err("the docker target is not built yet; use native or emulator".into()),
+            other => Err(format!("unknown target `{other}`: use native or emulator")),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Target::Native => "native",
+            Target::Emulator => "emulator",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub target: Target,
+    /// An `OLLAMA_HOST`-style address; `None` reads `OLLAMA_HOST`.
+    pub host: Option<String>,
+    /// `None`: NVML natively, an emulated GPU on the emulator target.
+    pub gpu: Option<GpuSource>,
+    pub strict: bool,
+    pub timeouts: Timeouts,
+    /// Deadline of each host command (`systemctl`, `ollama --version`).
+    pub command_timeout: Duration,
+    /// What the emulator target emulates.
+    pub emulator: EmulatorConfig,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            target: Target::Native,
+            host: None,
+            gpu: None,
+            strict: false,
+            timeouts: Timeouts::default(),
+            command_timeout: Duration::from_secs(10),
+            emulator: EmulatorConfig::default(),
+        }
+    }
+}
+
+type Shared<T> = Arc<OnceCell<T>>;
+
+pub struct Session {
+    pub target: Target,
+    pub client: Client,
+    pub gpu_source: GpuSource,
+    pub strict: bool,
+    pub command_timeout: Duration,
+    host: Option<Arc<dyn Host>>,
+    _emulator: Option<Emulator>,
+    root: OnceCell<Result<String, ClientError>>,
+    tags: OnceCell<Result<TagsResponse, ClientError>>,
+    version: OnceCell<Result<String, ClientError>>,
+    gpus: OnceCell<Result<Vec<GpuInfo>, GpuError>>,
+    cli: OnceCell<Result<(CliVersion, String), HostError>>,
+    services: Mutex<HashMap<String, Shared<Result<ServiceFacts, String>>>>,
+    chats: Mutex<HashMap<String, Shared<Result<ChatChunk, ClientError>>>>,
+    results: Mutex<Vec<CheckResult>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("target", &self.target)
+            .field("base_url", &self.client.base_url().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The prompt of the shared chat: short, so that the check costs little.
+pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
+
+impl Session {
+    /// Prepares a run; for the emulator target this starts the emulator.
+    pub async fn start(options: SessionOptions) -> Result<Session, String> {
+        let (client, emulator, host): (Client, Option<Emulator>, Option<Arc<dyn Host>>) =
+            match options.target {
+                Target::Emulator => {
+                    let emulator = Emulator::start(options.emulator.clone()).await?;
+                    (emulator.client(options.timeouts), Some(emulator), None)
+                }
+                Target::Native => {
+                    let base = match &options.host {
+                        Some(h) => crate::client::parse_ollama_host(h),
+                        None => crate::client::base_url_from_env(),
+                    }
+                    .map_err(|e| e.to_string())?;
+                    let client = Client::with_timeouts(base, options.timeouts);
+                    (client, None, Some(Arc::new(LocalHost)))
+                }
+            };
+        let gpu_source = options.gpu.unwrap_or(match options.target {
+            Target::Native => GpuSource::Nvml,
+            Target::Emulator => GpuSource::Emulated,
+        });
+        Ok(Session {
+            target: options.target,
+            client,
+            gpu_source,
+            strict: options.strict,
+            command_timeout: options.command_timeout,
+            host,
+            _emulator: emulator,
+            root: OnceCell::new(),
+            tags: OnceCell::new(),
+            version: OnceCell::new(),
+            gpus: OnceCell::new(),
+            cli: OnceCell::new(),
+            services: Mutex::new(HashMap::new()),
+            chats: Mutex::new(HashMap::new()),
+            results: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The host to run commands on, or why there is none.
+    pub fn host(&self) -> Result<&dyn Host, String> {
+        self.host.as_deref().ok_or_else(|| {
+            format!(
+                "the {} target has no host to inspect; verify a real install with --target native",
+                self.target
+            )
+        })
+    }
+
+    pub async fn root(&self) -> &Result<String, ClientError> {
+        self.root.get_or_init(|| self.client.root()).await
+    }
+
+    /// Why API checks other than `api.root` cannot run, if the server is unreachable.
+    pub async fn unreachable(&self) -> Option<String> {
+        match self.root().await {
+            Err(e) if e.is_unreachable() => {
+                Some(format!("the API at {} is unreachable (see api.root)", self.client.base_url()))
+            }
+            _ => None,
+        }
+    }
+
+    pub async fn tags(&self) -> &Result<TagsResponse, ClientError> {
+        self.tags.get_or_init(|| self.client.tags()).await
+    }
+
+    pub async fn server_version(&self) -> &Result<String, ClientError> {
+        self.version
+            .get_or_init(|| async { self.client.version().await.map(|v| v.version) })
+            .await
+    }
+
+    pub async fn gpus(&self) -> &Result<Vec<GpuInfo>, GpuError> {
+        self.gpus
+            .get_or_init(|| gpu::probe(self.gpu_source, self.command_timeout))
+            .await
+    }
+
+    pub async fn cli_version(&self) -> Result<&Result<(CliVersion, String), HostError>, String> {
+        let host = self.host()?;
+        Ok(self
+            .cli
+            .get_or_init(|| cli::version(host, self.command_timeout))
+            .await)
+    }
+
+    /// The systemd unit's state, or why it cannot be read here.
+    pub async fn service(&self, unit: &str) -> Result<ServiceFacts, String> {
+        let Ok(host) = self.host() else {
+            return Ok(ServiceFacts::Unavailable(self.host().err().unwrap_or_default()));
+        };
+        let cell = shared(&self.services, unit);
+        cell.get_or_init(|| service::probe(host, unit, self.command_timeout))
+            .await
+            .clone()
+    }
+
+    /// One non-streaming chat with `model`, made once per run and shared by every check
+    /// that needs the model answering (and so loaded).
+    pub async fn chat(&self, model: &str) -> Result<ChatChunk, ClientError> {
+        let cell = shared(&self.chats, &crate::ModelName::parse(model).canonical());
+        cell.get_or_init(|| async {
+            let req = ChatRequest {
+                model: model.to_string(),
+                messages: vec![Message::user(CHAT_PROMPT)],
+                keep_alive: self.keep_alive_for(model).await,
+                ..Default::default()
+            };
+            self.client.chat(&req).await
+        })
+        .await
+        .clone()
+    }
+
+    /// A chat that measures: `prompt`, capped at `num_predict` tokens.
+    pub async fn measure(
+        &self,
+        model: &str,
+        prompt: &str,
+        num_predict: u64,
+    ) -> Result<ChatChunk, ClientError> {
+        let mut options = serde_json::Map::new();
+        options.insert("num_predict".into(), num_predict.into());
+        let req = ChatRequest {
+            model: model.to_string(),
+            messages: vec![Message::user(prompt)],
+            options: Some(options),
+            keep_alive: self.keep_alive_for(model).await,
+            ..Default::default()
+        };
+        self.client.chat(&req).await
+    }
+
+    pub async fn ps(&self) -> Result<PsResponse, ClientError> {
+        self.client.ps().await
+    }
+
+    /// A keep-alive that does not shorten the user's: if the model is loaded, what is
+    /// left of its time; otherwise the server's own default (`None`).
+    async fn keep_alive_for(&self, model: &str) -> Option<Value> {
+        let ps = self.client.ps().await.ok()?;
+        let loaded = ps
+            .models
+            .iter()
+            .find(|m| crate::ModelName::parse(&m.name).matches(model))?;
+        let expires = chrono::DateTime::parse_from_rfc3339(&loaded.expires_at).ok()?;
+        let left = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+        // Decades away is how the server shows "forever".
+        Some(if left > 10 * 365 * 86_400 { (-1).into() } else { left.max(1).into() })
+    }
+
+    pub fn record(&self, result: CheckResult) {
+        self.results.lock().unwrap().push(result);
+    }
+
+    pub fn results(&self) -> Vec<CheckResult> {
+        self.results.lock().unwrap().clone()
+    }
+}
+
+fn shared<T>(map: &Mutex<HashMap<String, Shared<T>>>, key: &str) -> Shared<T> {
+    map.lock()
+        .unwrap()
+        .entry(key.to_string())
+        .or_default()
+        .clone()
+}

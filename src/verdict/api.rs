@@ -1,0 +1,67 @@
+//! `api.root`, `api.tags`, `api.chat`.
+
+use super::api_error;
+use crate::check::Outcome;
+use crate::client::types::{ChatChunk, TagsResponse};
+use crate::ClientError;
+
+/// `api.root`: `GET /` answers the expected greeting.
+pub fn root(answer: &Result<String, ClientError>, expected: &str) -> Outcome {
+    match answer {
+        Ok(text) if text.trim() == expected => {
+            Outcome::pass("the server greets as Ollama does").with_value(format!("\"{}\"", text.trim()))
+        }
+        Ok(text) => Outcome::fail(format!(
+            "expected \"{expected}\" at `GET /`, got \"{}\". Something other than Ollama may own this port; check with `ss -ltnp`",
+            crate::client::excerpt(text.as_bytes())
+        )),
+        Err(e) => Outcome::fail(e.to_string()),
+    }
+}
+
+/// `api.tags`: `GET /api/tags` answers a model list.
+pub fn tags(answer: &Result<TagsResponse, ClientError>, unreachable: Option<&str>) -> Outcome {
+    match answer {
+        Ok(t) => Outcome::pass("`GET /api/tags` answered a well-formed list")
+            .with_value(format!("{} model(s)", t.models.len())),
+        Err(e) => api_error(e, unreachable),
+    }
+}
+
+/// `api.chat`: a non-streaming chat completes with `done: true`.
+pub fn chat(model: &str, answer: &Result<ChatChunk, ClientError>, unreachable: Option<&str>) -> Outcome {
+    match answer {
+        Ok(c) if c.done => {
+            let reply: String = c.message.content.chars().take(60).collect();
+            let tokens = c.stats.eval_count.unwrap_or(0);
+            let secs = c.stats.total_duration.unwrap_or(0) as f64 / 1e9;
+            Outcome::pass(format!("{model} answered: \"{}\"", reply.trim()))
+                .with_value(format!("{tokens} tokens in {secs:.2} s"))
+        }
+        Ok(_) => Outcome::fail(format!(
+            "expected a complete answer (`done: true`) from {model}, got `done: false`; the server may be too old for `stream: false`"
+        )),
+        Err(e) => api_error(e, unreachable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+
+    #[test]
+    fn root_compares_the_greeting() {
+        assert_eq!(root(&Ok("Ollama is running".into()), "Ollama is running").status, Status::Pass);
+        let o = root(&Ok("<html>nginx</html>".into()), "Ollama is running");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("nginx") && o.detail.contains("expected"));
+    }
+
+    #[test]
+    fn unreachable_servers_skip_dependent_checks() {
+        let refused = ClientError::ConnectionRefused { addr: "127.0.0.1:1".into() };
+        assert_eq!(tags(&Err(refused.clone()), Some("down")).status, Status::Skip);
+        assert_eq!(tags(&Err(refused), None).status, Status::Fail);
+    }
+}

@@ -1,0 +1,110 @@
+//! `gpu.visible`, `gpu.offload`.
+
+use crate::check::Outcome;
+use crate::client::types::{Placement, PsResponse};
+use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::{ClientError, ModelName};
+
+/// `gpu.visible`: at least `min` NVIDIA GPUs, with name, memory and driver.
+pub fn visible(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Outcome {
+    match gpus {
+        Err(GpuError::Disabled) => Outcome::skip(GpuError::Disabled.to_string()),
+        Err(e) => Outcome::fail(e.to_string()),
+        Ok(list) if list.len() < min => Outcome::fail(format!(
+            "expected at least {min} NVIDIA GPU(s), NVML lists {}. Check `nvidia-smi`; on WSL2 the Windows driver must be installed",
+            list.len()
+        )),
+        Ok(list) => {
+            let first = &list[0];
+            let mut value = first.summary();
+            if list.len() > 1 {
+                value.push_str(&format!(" (+{} more)", list.len() - 1));
+            }
+            let cuda = first.cuda_version().map(|c| format!(", CUDA {c}")).unwrap_or_default();
+            let source = if first.emulated { "emulated GPU, not hardware" } else { "read through NVML" };
+            Outcome::pass(format!("{} GPU(s){cuda}; {source}", list.len())).with_value(value)
+        }
+    }
+}
+
+/// `gpu.offload`: the loaded model sits wholly in VRAM by `/api/ps` (the `ollama ps`
+/// rule). Partly on the CPU warns; not on the GPU at all, or not loaded, fails.
+pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str) -> Outcome {
+    let ps = match ps {
+        Ok(ps) => ps,
+        Err(e) => return Outcome::fail(e.to_string()),
+    };
+    let name = ModelName::parse(model);
+    let Some(m) = ps.models.iter().find(|m| name.matches(&m.name)) else {
+        let loaded: Vec<&str> = ps.models.iter().map(|m| m.name.as_str()).collect();
+        return Outcome::fail(format!(
+            "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",
+            name.display_name(),
+            if loaded.is_empty() { "nothing".into() } else { loaded.join(", ") }
+        ));
+    };
+    let placement = m.placement();
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let detail = format!("{:.1} of {:.1} GiB in VRAM", gib(m.size_vram), gib(m.size));
+    match placement {
+        Placement::Gpu => Outcome::pass(detail).with_value(placement.to_string()),
+        Placement::Split { gpu_percent } => Outcome::warn(format!(
+            "{detail}: {}% runs on the CPU, so generation is slower. Free VRAM (other processes in `nvidia-smi`), lower num_ctx, or use a smaller quantisation",
+            100 - gpu_percent
+        ))
+        .with_value(placement.to_string()),
+        Placement::Cpu => Outcome::fail(format!(
+            "{detail}: the model runs entirely on the CPU. Ollama found no usable GPU; check the server log for `inference compute` and `nvidia-smi`"
+        ))
+        .with_value(placement.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::client::types::{ModelDetails, RunningModel};
+    use rstest::rstest;
+
+    fn ps(size: u64, size_vram: u64) -> Result<PsResponse, ClientError> {
+        Ok(PsResponse {
+            models: vec![RunningModel {
+                name: "my-coder:latest".into(),
+                model: "my-coder:latest".into(),
+                size,
+                digest: String::new(),
+                details: ModelDetails::default(),
+                expires_at: String::new(),
+                size_vram,
+                context_length: None,
+            }],
+        })
+    }
+
+    #[rstest]
+    #[case(100, 100, Status::Pass, "100% GPU")]
+    #[case(100, 60, Status::Warn, "40%/60% CPU/GPU")]
+    #[case(100, 0, Status::Fail, "100% CPU")]
+    fn placement_by_the_cli_rule(#[case] size: u64, #[case] vram: u64, #[case] status: Status, #[case] value: &str) {
+        let o = offload(&ps(size, vram), "my-coder");
+        assert_eq!(o.status, status);
+        assert_eq!(o.value.as_deref(), Some(value));
+    }
+
+    #[test]
+    fn not_loaded_fails() {
+        let o = offload(&ps(1, 1), "other");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("my-coder:latest"));
+    }
+
+    #[test]
+    fn visible_names_the_driver_library() {
+        let o = visible(&Err(GpuError::NoDriver { detail: "dlopen failed".into() }), 1);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("libnvidia-ml.so.1"));
+        assert_eq!(visible(&Err(GpuError::Disabled), 1).status, Status::Skip);
+        assert_eq!(visible(&Ok(vec![]), 1).status, Status::Fail);
+    }
+}

@@ -1,0 +1,32 @@
+//! Verdicts: pure functions from gathered facts and the spec's expected values to an
+//! [`Outcome`](crate::check::Outcome). One function per check, named by its id
+//! (`api.root` → [`api::root`]); the steps crate calls them, nothing else decides.
+
+pub mod api;
+pub mod cli;
+pub mod gpu;
+pub mod models;
+pub mod perf;
+pub mod service;
+
+use crate::check::Outcome;
+use crate::ClientError;
+
+/// An API failure as an outcome: unreachable servers skip (api.root reports them once).
+pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Outcome {
+    match unreachable_reason {
+        Some(reason) if e.is_unreachable() => Outcome::skip(reason),
+        _ => Outcome::fail(e.to_string()),
+    }
+}
+
+/// Bytes as `ollama list` shows them (decimal units).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(&str, f64); 4] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)];
+    UNITS
+        .iter()
+        .find(|(_, size)| n as f64 >= *size)
+        .map_or(format!("{n} B"), |(unit, size)| {
+            format!("{:.1} {unit}", n as f64 / size)
+        })
+}

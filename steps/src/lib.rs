@@ -1,0 +1,10 @@
+//! The ollama-verify acceptance suite: the cucumber World, the step definitions (one
+//! module per feature file), and [`run`], shared by the `ollama-verify` binary and the
+//! `acceptance` test.
+
+pub mod features;
+pub mod run;
+mod steps;
+pub mod world;
+
+pub use run::{run, RunOptions, RunReport};

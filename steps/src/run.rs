@@ -1,0 +1,159 @@
+//! One verification run: start the session, run the feature files through cucumber,
+//! collect the checks' results, write the reports, and choose the exit code.
+
+use crate::world::{install_session, CheckMeta, VerifyWorld};
+use cucumber::event::ScenarioFinished;
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Stats as _};
+use cucumber::{World as _, WriterExt as _};
+use ollama_verify::check::{CheckResult, Outcome};
+use ollama_verify::report::Summary;
+use ollama_verify::session::{Session, SessionOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub session: SessionOptions,
+    /// A folder of `.feature` files; `None` uses the built-in ones.
+    pub features: Option<PathBuf>,
+    /// A tag expression (`@api and not @serial`).
+    pub tags: Option<String>,
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub summary_json: Option<PathBuf>,
+    pub summary_md: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct RunReport {
+    pub summary: Summary,
+    /// 0: no check failed; 1: a check failed.
+    pub exit_code: u8,
+}
+
+/// A problem with how the run was asked for (exit code 2).
+pub type UsageError = String;
+
+pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
+    let filter: Option<TagOperation> = opts
+        .tags
+        .as_deref()
+        .map(|t| {
+            t.parse()
+                .map_err(|e| format!("--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""))
+        })
+        .transpose()?;
+    let builtin;
+    let features: &Path = match &opts.features {
+        Some(dir) if dir.is_dir() => dir,
+        Some(dir) => return Err(format!("--features {}: no such folder of .feature files", dir.display())),
+        None => {
+            builtin = crate::features::materialize()?;
+            builtin.path()
+        }
+    };
+    let junit = output(opts.junit.as_deref())?;
+    let json = output(opts.json.as_deref())?;
+
+    let session = Arc::new(Session::start(opts.session.clone()).await?);
+    install_session(session.clone());
+
+    let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
+        .summarized()
+        .tee::<VerifyWorld, _>(writer::JUnit::for_tee(junit, 0))
+        .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
+        .normalized::<VerifyWorld>();
+    let finished = VerifyWorld::cucumber()
+        .with_default_cli()
+        .before(|feature, rule, scenario, world| {
+            let tags = all_tags(feature, rule, scenario);
+            world.check = CheckMeta::from_tags(&scenario.name, &tags);
+            Box::pin(async {})
+        })
+        .after(|_, _, _, finished, world| {
+            if let Some(world) = world {
+                record_undecided(world, finished);
+            }
+            Box::pin(async {})
+        })
+        .with_writer(writer)
+        .filter_run(features, move |feature, rule, scenario| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.eval(all_tags(feature, rule, scenario).iter()))
+        })
+        .await;
+
+    crate::world::clear_session();
+    if finished.parsing_errors() > 0 {
+        return Err(format!(
+            "{} feature file(s) in {} could not be parsed; see the errors above",
+            finished.parsing_errors(),
+            features.display()
+        ));
+    }
+    if finished.skipped_steps() > 0 {
+        return Err(format!(
+            "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see the steps marked skipped above)",
+            finished.skipped_steps()
+        ));
+    }
+    let summary = Summary::new(session.results());
+    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
+    write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
+    let failed = summary.failed > 0 || finished.execution_has_failed();
+    Ok(RunReport {
+        summary,
+        exit_code: u8::from(failed),
+    })
+}
+
+fn all_tags(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Vec<String> {
+    feature
+        .tags
+        .iter()
+        .chain(rule.iter().flat_map(|r| &r.tags))
+        .chain(&scenario.tags)
+        .cloned()
+        .collect()
+}
+
+/// A scenario that stopped before its verdict still reports its check, as failed.
+fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished) {
+    if world.decided {
+        return;
+    }
+    let Some(meta) = &world.check else { return };
+    let why = match finished {
+        ScenarioFinished::StepFailed(_, _, e) => format!("a step failed before the verdict: {e}"),
+        ScenarioFinished::BeforeHookFailed(_) => "the scenario could not start".into(),
+        ScenarioFinished::StepSkipped => "a step matches no step definition".into(),
+        ScenarioFinished::StepPassed => "no step of the scenario decided the check".into(),
+    };
+    world
+        .session
+        .record(CheckResult::new(&meta.id, &meta.name, Outcome::fail(why)));
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>, UsageError> {
+    match path {
+        None => Ok(Box::new(std::io::sink())),
+        Some(p) => std::fs::File::create(p)
+            .map(|f| Box::new(f) as Box<dyn Write>)
+            .map_err(|e| format!("cannot write {}: {e}", p.display())),
+    }
+}
+
+fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
+    match path {
+        None => Ok(()),
+        Some(p) => std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display())),
+    }
+}

@@ -1,0 +1,118 @@
+//! The cucumber World: the run's shared [`Session`], which check the scenario decides,
+//! and the facts its steps gathered.
+
+use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
+use ollama_verify::client::types::{ChatChunk, PsResponse};
+use ollama_verify::probe::service::ServiceFacts;
+use ollama_verify::session::Session;
+use ollama_verify::ClientError;
+use std::sync::{Arc, Mutex};
+
+/// The session of the run in progress. A run sets it before scenarios start; each
+/// scenario's World takes a handle.
+static SESSION: Mutex<Option<Arc<Session>>> = Mutex::new(None);
+
+pub fn install_session(session: Arc<Session>) {
+    *SESSION.lock().unwrap() = Some(session);
+}
+
+/// Which check a scenario decides, from its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckMeta {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+}
+
+impl CheckMeta {
+    /// `@check.<id>` names the check; `@warn` lowers its severity.
+    pub fn from_tags<'a>(name: &str, tags: impl IntoIterator<Item = &'a String>) -> Option<Self> {
+        let mut id = None;
+        let mut severity = Severity::Fail;
+        for tag in tags {
+            if let Some(rest) = tag.strip_prefix("check.") {
+                id = Some(rest.to_string());
+            } else if tag == "warn" {
+                severity = Severity::Warn;
+            }
+        }
+        Some(CheckMeta {
+            id: id?,
+            name: name.to_string(),
+            severity,
+        })
+    }
+}
+
+#[derive(Debug, cucumber::World)]
+#[world(init = Self::new)]
+pub struct VerifyWorld {
+    pub session: Arc<Session>,
+    pub check: Option<CheckMeta>,
+    /// Set once the scenario's check has an outcome.
+    pub decided: bool,
+    pub service: Option<Result<ServiceFacts, String>>,
+    pub chat: Option<Result<ChatChunk, ClientError>>,
+    pub ps: Option<Result<PsResponse, ClientError>>,
+    pub sample: Option<Result<ChatChunk, ClientError>>,
+}
+
+impl VerifyWorld {
+    async fn new() -> anyhow::Result<Self> {
+        let session = SESSION.lock().unwrap().clone().ok_or_else(|| {
+            anyhow::anyhow!("no verification session: run the suite through ollama_verify_steps::run")
+        })?;
+        Ok(VerifyWorld {
+            session,
+            check: None,
+            decided: false,
+            service: None,
+            chat: None,
+            ps: None,
+            sample: None,
+        })
+    }
+
+    /// Records the scenario's verdict; a failure fails the step, so cucumber's own
+    /// reports (JUnit, JSON) agree with the summary.
+    pub fn conclude(&mut self, outcome: Outcome) -> Result<(), String> {
+        let meta = self.check.clone().ok_or(
+            "this step decides a check, but its scenario has no @check.<id> tag",
+        )?;
+        let outcome = outcome.under(meta.severity).strict(self.session.strict);
+        self.session
+            .record(CheckResult::new(&meta.id, &meta.name, outcome.clone()));
+        self.decided = true;
+        match outcome.status {
+            Status::Fail => Err(outcome.detail),
+            _ => Ok(()),
+        }
+    }
+
+    /// Why the scenario's model cannot be inspected further, if its chat failed.
+    pub fn chat_failed(&self) -> Option<String> {
+        match &self.chat {
+            Some(Err(e)) => Some(format!("the model could not answer a chat (see api.chat): {e}")),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_name_the_check_and_severity() {
+        let tags = ["check.service.enabled".to_string(), "warn".into(), "host".into()];
+        let meta = CheckMeta::from_tags("enabled", &tags).unwrap();
+        assert_eq!(meta.id, "service.enabled");
+        assert_eq!(meta.severity, Severity::Warn);
+        assert!(CheckMeta::from_tags("x", &["gpu".to_string()]).is_none());
+    }
+}
+
+/// Releases the session (and an emulator it started) once a run is over.
+pub fn clear_session() {
+    SESSION.lock().unwrap().take();
+}
