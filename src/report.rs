@@ -92,6 +92,20 @@ impl Summary {
     }
 }
 
+/// A borderless table, columns padded, as CLIs like `ollama list` print.
+pub fn plain_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_header(headers.to_vec())
+        .add_rows(rows);
+    table
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,9 +167,10 @@ impl Session {
     /// Why API checks other than `api.root` cannot run, if the server is unreachable.
     pub async fn unreachable(&self) -> Option<String> {
         match self.root().await {
-            Err(e) if e.is_unreachable() => {
-                Some(format!("the API at {} is unreachable (see api.root)", self.client.base_url()))
-            }
+            Err(e) if e.is_unreachable() => Some(format!(
+                "the API at {} is unreachable (see api.root)",
+                self.client.base_url()
+            )),
             _ => None,
         }
     }
@@ -201,7 +202,9 @@ impl Session {
     /// The systemd unit's state, or why it cannot be read here.
     pub async fn service(&self, unit: &str) -> Result<ServiceFacts, String> {
         let Ok(host) = self.host() else {
-            return Ok(ServiceFacts::Unavailable(self.host().err().unwrap_or_default()));
+            return Ok(ServiceFacts::Unavailable(
+                self.host().err().unwrap_or_default(),
+            ));
         };
         let cell = shared(&self.services, unit);
         cell.get_or_init(|| service::probe(host, unit, self.command_timeout))
@@ -260,7 +263,11 @@ impl Session {
         let expires = chrono::DateTime::parse_from_rfc3339(&loaded.expires_at).ok()?;
         let left = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
         // Decades away is how the server shows "forever".
-        Some(if left > 10 * 365 * 86_400 { (-1).into() } else { left.max(1).into() })
+        Some(if left > 10 * 365 * 86_400 {
+            (-1).into()
+        } else {
+            left.max(1).into()
+        })
     }
 
     pub fn record(&self, result: CheckResult) {

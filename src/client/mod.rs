@@ -289,6 +289,15 @@ impl Client {
         self.stream("api/create", to_value(&req)).await
     }
 
+    /// `DELETE /api/delete`: removes a model. Changes the server.
+    pub async fn delete(&self, model: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "model": model });
+        let (resp, deadline) = self
+            .send(Method::DELETE, "api/delete", Some(body), Budget::Metadata)
+            .await?;
+        read_body(resp, &deadline).await.map(|_| ())
+    }
+
     /// `POST /v1/chat/completions`, the OpenAI-compatible endpoint.
     pub async fn chat_completion(
         &self,

@@ -36,6 +36,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/embed", post(embed))
         .route("/api/pull", post(pull))
         .route("/api/create", post(create))
+        .route("/api/delete", axum::routing::delete(delete))
         .route("/v1/chat/completions", post(chat_completions))
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })
         .layer(middleware::from_fn_with_state(
@@ -690,5 +691,26 @@ async fn create(State(s): S, body: Bytes) -> Response {
             json!({"status": "writing manifest"}),
             json!({"status": "success"}),
         ])),
+    }
+}
+
+async fn delete(State(s): S, body: Bytes) -> Response {
+    let (value, _): (Value, Value) = match parse(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let name = match require_model(&value) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let key = crate::ModelName::parse(&name).canonical();
+    let mut models = s.models.lock().unwrap();
+    // Shared weights stay for the models built on them, as Ollama's blob store keeps them.
+    match models.installed.remove(&key) {
+        Some(_) => {
+            models.loaded.remove(&key);
+            StatusCode::OK.into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, format!("model '{name}' not found")),
     }
 }

@@ -29,10 +29,17 @@ pub fn tags(answer: &Result<TagsResponse, ClientError>, unreachable: Option<&str
 }
 
 /// `api.chat`: a non-streaming chat completes with `done: true`.
-pub fn chat(model: &str, answer: &Result<ChatChunk, ClientError>, unreachable: Option<&str>) -> Outcome {
+pub fn chat(
+    model: &str,
+    answer: &Result<ChatChunk, ClientError>,
+    unreachable: Option<&str>,
+) -> Outcome {
     match answer {
         Ok(c) if c.done => {
-            let reply: String = c.message.content.chars().take(60).collect();
+            let reply: String = crate::client::excerpt(c.message.content.as_bytes())
+                .chars()
+                .take(60)
+                .collect();
             let tokens = c.stats.eval_count.unwrap_or(0);
             let secs = c.stats.total_duration.unwrap_or(0) as f64 / 1e9;
             Outcome::pass(format!("{model} answered: \"{}\"", reply.trim()))
@@ -52,7 +59,10 @@ mod tests {
 
     #[test]
     fn root_compares_the_greeting() {
-        assert_eq!(root(&Ok("Ollama is running".into()), "Ollama is running").status, Status::Pass);
+        assert_eq!(
+            root(&Ok("Ollama is running".into()), "Ollama is running").status,
+            Status::Pass
+        );
         let o = root(&Ok("<html>nginx</html>".into()), "Ollama is running");
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("nginx") && o.detail.contains("expected"));
@@ -60,8 +70,13 @@ mod tests {
 
     #[test]
     fn unreachable_servers_skip_dependent_checks() {
-        let refused = ClientError::ConnectionRefused { addr: "127.0.0.1:1".into() };
-        assert_eq!(tags(&Err(refused.clone()), Some("down")).status, Status::Skip);
+        let refused = ClientError::ConnectionRefused {
+            addr: "127.0.0.1:1".into(),
+        };
+        assert_eq!(
+            tags(&Err(refused.clone()), Some("down")).status,
+            Status::Skip
+        );
         assert_eq!(tags(&Err(refused), None).status, Status::Fail);
     }
 }

@@ -4,7 +4,10 @@ use crate::check::Outcome;
 use crate::probe::cli::CliVersion;
 use crate::probe::HostError;
 
-pub fn available(run: &Result<(CliVersion, String), HostError>, server_version: Option<&str>) -> Outcome {
+pub fn available(
+    run: &Result<(CliVersion, String), HostError>,
+    server_version: Option<&str>,
+) -> Outcome {
     let (v, text) = match run {
         Err(HostError::NotFound { host, .. }) => {
             return Outcome::fail(format!(
@@ -42,11 +45,20 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(available(&ran("ollama version is 0.17.1"), Some("0.17.1")).status, Status::Pass);
+        assert_eq!(
+            available(&ran("ollama version is 0.17.1"), Some("0.17.1")).status,
+            Status::Pass
+        );
         let o = available(&ran("ollama version is 0.17.1"), Some("0.15.4"));
-        assert_eq!((o.status, o.value.as_deref()), (Status::Warn, Some("0.17.1")));
+        assert_eq!(
+            (o.status, o.value.as_deref()),
+            (Status::Warn, Some("0.17.1"))
+        );
         assert_eq!(available(&ran("segfault"), None).status, Status::Fail);
-        let missing = Err(HostError::NotFound { program: "ollama".into(), host: "this machine".into() });
+        let missing = Err(HostError::NotFound {
+            program: "ollama".into(),
+            host: "this machine".into(),
+        });
         let o = available(&missing, None);
         assert!(o.status == Status::Fail && o.detail.contains("install.sh"));
     }

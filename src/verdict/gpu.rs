@@ -86,7 +86,12 @@ mod tests {
     #[case(100, 100, Status::Pass, "100% GPU")]
     #[case(100, 60, Status::Warn, "40%/60% CPU/GPU")]
     #[case(100, 0, Status::Fail, "100% CPU")]
-    fn placement_by_the_cli_rule(#[case] size: u64, #[case] vram: u64, #[case] status: Status, #[case] value: &str) {
+    fn placement_by_the_cli_rule(
+        #[case] size: u64,
+        #[case] vram: u64,
+        #[case] status: Status,
+        #[case] value: &str,
+    ) {
         let o = offload(&ps(size, vram), "my-coder");
         assert_eq!(o.status, status);
         assert_eq!(o.value.as_deref(), Some(value));
@@ -101,7 +106,12 @@ mod tests {
 
     #[test]
     fn visible_names_the_driver_library() {
-        let o = visible(&Err(GpuError::NoDriver { detail: "dlopen failed".into() }), 1);
+        let o = visible(
+            &Err(GpuError::NoDriver {
+                detail: "dlopen failed".into(),
+            }),
+            1,
+        );
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("libnvidia-ml.so.1"));
         assert_eq!(visible(&Err(GpuError::Disabled), 1).status, Status::Skip);

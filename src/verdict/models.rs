@@ -14,7 +14,12 @@ pub fn installed(
 ) -> Outcome {
     let tags = match tags {
         Ok(t) => t,
-        Err(e) => return api_error(e, unreachable),
+        Err(e) if unreachable.is_some() => return api_error(e, unreachable),
+        Err(e) => {
+            return Outcome::skip(format!(
+                "the model list could not be read (see api.tags): {e}"
+            ))
+        }
     };
     let name = ModelName::parse(wanted);
     match tags.models.iter().find(|m| name.matches(&m.name)) {
@@ -24,12 +29,20 @@ pub fn installed(
             if !d.parameter_size.is_empty() {
                 value = format!("{value}, {} {}", d.parameter_size, d.quantization_level);
             }
-            Outcome::pass(format!("{} is installed (digest {})", m.name, &m.digest.chars().take(12).collect::<String>()))
-                .with_value(value)
+            Outcome::pass(format!(
+                "{} is installed (digest {})",
+                m.name,
+                &m.digest.chars().take(12).collect::<String>()
+            ))
+            .with_value(value)
         }
         None => {
             let have: Vec<&str> = tags.models.iter().map(|m| m.name.as_str()).collect();
-            let have = if have.is_empty() { "none".to_string() } else { have.join(", ") };
+            let have = if have.is_empty() {
+                "none".to_string()
+            } else {
+                have.join(", ")
+            };
             Outcome::fail(format!(
                 "expected {} in `ollama list`; installed: {have}. {remedy}",
                 name.display_name()
@@ -45,7 +58,9 @@ pub fn pull_remedy(model: &str) -> String {
 
 /// How to install a custom model.
 pub fn create_remedy(model: &str) -> String {
-    format!("Try `ollama create {model} -f setup/coding-assistant.Modelfile` (or your own Modelfile)")
+    format!(
+        "Try `ollama create {model} -f setup/coding-assistant.Modelfile` (or your own Modelfile)"
+    )
 }
 
 #[cfg(test)]
@@ -79,8 +94,17 @@ mod tests {
 
     #[test]
     fn a_missing_model_lists_what_is_there_and_how_to_fix() {
-        let o = installed(&tags(&["llama3.2:3b"]), "qwen2.5-coder:7b", &pull_remedy("qwen2.5-coder:7b"), None);
+        let o = installed(
+            &tags(&["llama3.2:3b"]),
+            "qwen2.5-coder:7b",
+            &pull_remedy("qwen2.5-coder:7b"),
+            None,
+        );
         assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("llama3.2:3b") && o.detail.contains("ollama pull qwen2.5-coder:7b"), "{}", o.detail);
+        assert!(
+            o.detail.contains("llama3.2:3b") && o.detail.contains("ollama pull qwen2.5-coder:7b"),
+            "{}",
+            o.detail
+        );
     }
 }

@@ -4,7 +4,11 @@ use crate::check::Outcome;
 use crate::client::types::ChatChunk;
 use crate::ClientError;
 
-pub fn generation(sample: &Result<ChatChunk, ClientError>, target_rate: f64, unreachable: Option<&str>) -> Outcome {
+pub fn generation(
+    sample: &Result<ChatChunk, ClientError>,
+    target_rate: f64,
+    unreachable: Option<&str>,
+) -> Outcome {
     let chunk = match sample {
         Ok(c) => c,
         Err(e) => return super::api_error(e, unreachable),

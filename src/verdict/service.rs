@@ -5,7 +5,10 @@ use crate::check::Outcome;
 use crate::probe::service::{ServiceFacts, UnitState};
 
 /// The unit, or the outcome that says why the check cannot look at it.
-fn unit<'a>(facts: &'a Result<ServiceFacts, String>, needs_existing: bool) -> Result<&'a UnitState, Outcome> {
+fn unit<'a>(
+    facts: &'a Result<ServiceFacts, String>,
+    needs_existing: bool,
+) -> Result<&'a UnitState, Outcome> {
     match facts {
         Err(e) => Err(Outcome::fail(e.clone())),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),
@@ -72,7 +75,8 @@ pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
             u.unit
         ))
     } else {
-        Outcome::pass(format!("{} drop-in(s)", u.drop_in_paths.len())).with_value(u.drop_in_paths.join(" "))
+        Outcome::pass(format!("{} drop-in(s)", u.drop_in_paths.len()))
+            .with_value(u.drop_in_paths.join(" "))
     }
 }
 
@@ -91,7 +95,9 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
     };
     let bind = |s: &str| crate::client::bind_addr(s).ok();
     let same = match (bind(expected), bind(actual)) {
-        (Some(e), Some(a)) if expected.contains("]:") || expected.matches(':').count() == 1 => e == a,
+        (Some(e), Some(a)) if expected.contains("]:") || expected.matches(':').count() == 1 => {
+            e == a
+        }
         (Some(e), Some(a)) => e.ip() == a.ip(),
         _ => expected == actual,
     };
@@ -140,7 +146,13 @@ mod tests {
     #[test]
     fn a_configured_unit_passes_everything() {
         let f = facts(GOOD);
-        for o in [active(&f), enabled(&f), r#override(&f), host(&f, "0.0.0.0"), env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1")] {
+        for o in [
+            active(&f),
+            enabled(&f),
+            r#override(&f),
+            host(&f, "0.0.0.0"),
+            env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1"),
+        ] {
             assert_eq!(o.status, Status::Pass, "{}", o.detail);
         }
     }
@@ -151,14 +163,22 @@ mod tests {
     #[case("0.0.0.0:11434", "0.0.0.0:8080", Status::Fail)]
     #[case("0.0.0.0", "127.0.0.1:11434", Status::Fail)]
     #[case("[::]:11434", "[::]:11434", Status::Pass)]
-    fn host_compares_bind_addresses(#[case] expected: &str, #[case] actual: &str, #[case] status: Status) {
-        let f = facts(&format!("LoadState=loaded\nEnvironment=OLLAMA_HOST={actual}\n"));
+    fn host_compares_bind_addresses(
+        #[case] expected: &str,
+        #[case] actual: &str,
+        #[case] status: Status,
+    ) {
+        let f = facts(&format!(
+            "LoadState=loaded\nEnvironment=OLLAMA_HOST={actual}\n"
+        ));
         assert_eq!(host(&f, expected).status, status);
     }
 
     #[test]
     fn a_stopped_unit_fails_with_the_fix() {
-        let o = active(&facts("LoadState=loaded\nActiveState=inactive\nSubState=dead\n"));
+        let o = active(&facts(
+            "LoadState=loaded\nActiveState=inactive\nSubState=dead\n",
+        ));
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("systemctl start ollama"));
     }
@@ -175,7 +195,10 @@ mod tests {
     fn no_systemd_skips_with_the_reason() {
         let f = Ok(ServiceFacts::Unavailable("no systemd here".into()));
         let o = active(&f);
-        assert_eq!((o.status, o.detail.as_str()), (Status::Skip, "no systemd here"));
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (Status::Skip, "no systemd here")
+        );
     }
 
     #[test]

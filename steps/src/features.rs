@@ -3,10 +3,19 @@
 
 pub const FEATURES: &[(&str, &str)] = &[
     ("gpu.feature", include_str!("../../features/gpu.feature")),
-    ("service.feature", include_str!("../../features/service.feature")),
-    ("models.feature", include_str!("../../features/models.feature")),
+    (
+        "service.feature",
+        include_str!("../../features/service.feature"),
+    ),
+    (
+        "models.feature",
+        include_str!("../../features/models.feature"),
+    ),
     ("api.feature", include_str!("../../features/api.feature")),
-    ("performance.feature", include_str!("../../features/performance.feature")),
+    (
+        "performance.feature",
+        include_str!("../../features/performance.feature"),
+    ),
 ];
 
 /// Writes the built-in feature files into a fresh temporary folder.

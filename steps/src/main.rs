@@ -116,7 +116,9 @@ async fn main() -> ExitCode {
 }
 
 fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
-    path.map_or(Ok(EmulatorConfig::default()), |p| EmulatorConfig::from_file(p))
+    path.map_or(Ok(EmulatorConfig::default()), |p| {
+        EmulatorConfig::from_file(p)
+    })
 }
 
 async fn verify(args: VerifyArgs) -> Result<u8, String> {
@@ -147,7 +149,10 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         summary_md: args.summary_md,
     })
     .await?;
-    println!("\n{}", report.summary.to_table(std::io::stdout().is_terminal()));
+    println!(
+        "\n{}",
+        report.summary.to_table(std::io::stdout().is_terminal())
+    );
     Ok(report.exit_code)
 }
 

@@ -42,14 +42,22 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .tags
         .as_deref()
         .map(|t| {
-            t.parse()
-                .map_err(|e| format!("--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""))
+            t.parse().map_err(|e| {
+                format!(
+                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""
+                )
+            })
         })
         .transpose()?;
     let builtin;
     let features: &Path = match &opts.features {
         Some(dir) if dir.is_dir() => dir,
-        Some(dir) => return Err(format!("--features {}: no such folder of .feature files", dir.display())),
+        Some(dir) => {
+            return Err(format!(
+                "--features {}: no such folder of .feature files",
+                dir.display()
+            ))
+        }
         None => {
             builtin = crate::features::materialize()?;
             builtin.path()
@@ -154,6 +162,8 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>, UsageError> {
 fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
     match path {
         None => Ok(()),
-        Some(p) => std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display())),
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
     }
 }

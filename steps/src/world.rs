@@ -60,7 +60,9 @@ pub struct VerifyWorld {
 impl VerifyWorld {
     async fn new() -> anyhow::Result<Self> {
         let session = SESSION.lock().unwrap().clone().ok_or_else(|| {
-            anyhow::anyhow!("no verification session: run the suite through ollama_verify_steps::run")
+            anyhow::anyhow!(
+                "no verification session: run the suite through ollama_verify_steps::run"
+            )
         })?;
         Ok(VerifyWorld {
             session,
@@ -76,9 +78,10 @@ impl VerifyWorld {
     /// Records the scenario's verdict; a failure fails the step, so cucumber's own
     /// reports (JUnit, JSON) agree with the summary.
     pub fn conclude(&mut self, outcome: Outcome) -> Result<(), String> {
-        let meta = self.check.clone().ok_or(
-            "this step decides a check, but its scenario has no @check.<id> tag",
-        )?;
+        let meta = self
+            .check
+            .clone()
+            .ok_or("this step decides a check, but its scenario has no @check.<id> tag")?;
         let outcome = outcome.under(meta.severity).strict(self.session.strict);
         self.session
             .record(CheckResult::new(&meta.id, &meta.name, outcome.clone()));
@@ -92,7 +95,9 @@ impl VerifyWorld {
     /// Why the scenario's model cannot be inspected further, if its chat failed.
     pub fn chat_failed(&self) -> Option<String> {
         match &self.chat {
-            Some(Err(e)) => Some(format!("the model could not answer a chat (see api.chat): {e}")),
+            Some(Err(e)) => Some(format!(
+                "the model could not answer a chat (see api.chat): {e}"
+            )),
             _ => None,
         }
     }
@@ -104,7 +109,11 @@ mod tests {
 
     #[test]
     fn tags_name_the_check_and_severity() {
-        let tags = ["check.service.enabled".to_string(), "warn".into(), "host".into()];
+        let tags = [
+            "check.service.enabled".to_string(),
+            "warn".into(),
+            "host".into(),
+        ];
         let meta = CheckMeta::from_tags("enabled", &tags).unwrap();
         assert_eq!(meta.id, "service.enabled");
         assert_eq!(meta.severity, Severity::Warn);

@@ -10,7 +10,9 @@ use ollama_verify_steps::{run, RunOptions};
 #[tokio::main]
 async fn main() {
     let target: Target = match std::env::var("OLLAMA_VERIFY_TARGET") {
-        Ok(t) => t.parse().unwrap_or_else(|e| panic!("OLLAMA_VERIFY_TARGET: {e}")),
+        Ok(t) => t
+            .parse()
+            .unwrap_or_else(|e| panic!("OLLAMA_VERIFY_TARGET: {e}")),
         Err(_) => Target::Emulator,
     };
     let options = RunOptions {

@@ -3,10 +3,16 @@
 use crate::world::VerifyWorld;
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
+use ollama_verify::check::Outcome;
 use ollama_verify::verdict;
 
 #[when(expr = "the model {string} answers at most {int} tokens to:")]
-async fn answers(world: &mut VerifyWorld, step: &Step, model: String, num_predict: u64) -> Result<(), String> {
+async fn answers(
+    world: &mut VerifyWorld,
+    step: &Step,
+    model: String,
+    num_predict: u64,
+) -> Result<(), String> {
     let prompt = step
         .docstring
         .as_deref()
@@ -24,6 +30,9 @@ async fn runs_at(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
         .sample
         .as_ref()
         .ok_or("add `When the model \"...\" answers at most N tokens to:` first")?;
-    let outcome = verdict::perf::generation(sample, target, unreachable.as_deref());
+    let outcome = match world.chat_failed() {
+        Some(reason) => Outcome::skip(reason),
+        None => verdict::perf::generation(sample, target, unreachable.as_deref()),
+    };
     world.conclude(outcome)
 }

@@ -8,6 +8,7 @@ use ollama_verify::client::types::{CreateRequest, ProgressChunk};
 use ollama_verify::client::{bind_addr, ChunkStream};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::modelfile::Modelfile;
+use ollama_verify::verdict::human_bytes;
 use ollama_verify::{Client, ClientError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ enum Command {
         #[arg(short = 'f', long = "file", default_value = "Modelfile")]
         file: PathBuf,
     },
+    /// Remove a model.
+    Rm { model: String },
     /// Show a model's information.
     Show {
         model: String,
@@ -138,6 +141,11 @@ async fn run(command: Command) -> Result<(), String> {
                 &["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"],
                 rows,
             );
+            Ok(())
+        }
+        Command::Rm { model } => {
+            client()?.delete(&model).await.map_err(e)?;
+            println!("deleted '{model}'");
             Ok(())
         }
         Command::Pull { model } => progress(client()?.pull(&model).await.map_err(e)?).await,
@@ -239,17 +247,6 @@ fn short_id(digest: &str) -> String {
         .collect()
 }
 
-/// Sizes the way the real CLI prints them: decimal units, one decimal.
-fn human_bytes(n: u64) -> String {
-    const UNITS: [(&str, f64); 4] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)];
-    for (unit, size) in UNITS {
-        if n as f64 >= size {
-            return format!("{:.1} {unit}", n as f64 / size);
-        }
-    }
-    format!("{n} B")
-}
-
 fn ago(timestamp: &str) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(timestamp) else {
         return timestamp.to_string();
@@ -264,21 +261,5 @@ fn ago(timestamp: &str) -> String {
 }
 
 fn print_table(headers: &[&str], rows: Vec<Vec<String>>) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}    "))
-            .collect::<String>()
-    };
-    println!("{}", line(headers.iter().map(|h| h.to_string()).collect()));
-    for row in rows {
-        println!("{}", line(row));
-    }
+    println!("{}", ollama_verify::report::plain_table(headers, rows));
 }

@@ -138,6 +138,21 @@ fn pull_then_create_from_a_modelfile() {
     ollama(&server).arg("ls").assert().success().stdout(
         predicate::str::contains("brief:latest").and(predicate::str::contains("llama3.2:3b")),
     );
+    ollama(&server)
+        .args(["rm", "brief"])
+        .assert()
+        .success()
+        .stdout("deleted 'brief'\n");
+    ollama(&server)
+        .arg("ls")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("brief").not());
+    ollama(&server)
+        .args(["rm", "brief"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not found"));
 }
 
 #[test]
