@@ -119,9 +119,9 @@ impl EmulatorConfig {
     }
 }
 
-/// A fault injected into the answers of one endpoint.
+/// A fault injected into the answers of one endpoint. (serde cannot deny unknown
+/// fields through `flatten`, so a misspelt field here is ignored.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Fault {
     /// The endpoint's path (`/api/chat`), or `*` for all.
     pub path: String,
@@ -176,5 +176,45 @@ impl EmulatorConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read emulator config {}: {e}", path.display()))?;
         Self::from_toml(&text).map_err(|e| format!("emulator config {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let end = start + readme[start..].find("```").unwrap();
+        let config = EmulatorConfig::from_toml(&readme[start..end]).unwrap();
+        assert_eq!(config.gpu_offload, 0.6);
+        assert_eq!(
+            config.faults,
+            [Fault::new(
+                "/api/chat",
+                FaultKind::Status {
+                    status: 500,
+                    message: "runner died".into()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_reason() {
+        for (text, reason) in [
+            ("token_rate = 0.0", "token_rate"),
+            ("gpu_offload = 1.5", "gpu_offload"),
+            ("tokens_rate = 1.0", "unknown field"),
+            (
+                "[[faults]]\npath = \"/\"\nfault = \"explode\"",
+                "unknown variant",
+            ),
+        ] {
+            let e = EmulatorConfig::from_toml(text).unwrap_err();
+            assert!(e.contains(reason), "{text}: {e}");
+        }
     }
 }

@@ -5,10 +5,7 @@ use crate::check::Outcome;
 use crate::probe::service::{ServiceFacts, UnitState};
 
 /// The unit, or the outcome that says why the check cannot look at it.
-fn unit<'a>(
-    facts: &'a Result<ServiceFacts, String>,
-    needs_existing: bool,
-) -> Result<&'a UnitState, Outcome> {
+fn unit(facts: &Result<ServiceFacts, String>, needs_existing: bool) -> Result<&UnitState, Outcome> {
     match facts {
         Err(e) => Err(Outcome::fail(e.clone())),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),

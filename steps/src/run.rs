@@ -75,7 +75,6 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
         .normalized::<VerifyWorld>();
     let finished = VerifyWorld::cucumber()
-        .with_default_cli()
         .before(|feature, rule, scenario, world| {
             let tags = all_tags(feature, rule, scenario);
             world.check = CheckMeta::from_tags(&scenario.name, &tags);
@@ -88,6 +87,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
             Box::pin(async {})
         })
         .with_writer(writer)
+        // Our own flags are the CLI; cucumber must not read the process arguments.
+        .with_default_cli()
         .filter_run(features, move |feature, rule, scenario| {
             filter
                 .as_ref()

@@ -16,6 +16,11 @@ pub fn install_session(session: Arc<Session>) {
     *SESSION.lock().unwrap() = Some(session);
 }
 
+/// Releases the session (and an emulator it started) once a run is over.
+pub fn clear_session() {
+    SESSION.lock().unwrap().take();
+}
+
 /// Which check a scenario decides, from its tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckMeta {
@@ -119,9 +124,4 @@ mod tests {
         assert_eq!(meta.severity, Severity::Warn);
         assert!(CheckMeta::from_tags("x", &["gpu".to_string()]).is_none());
     }
-}
-
-/// Releases the session (and an emulator it started) once a run is over.
-pub fn clear_session() {
-    SESSION.lock().unwrap().take();
 }

@@ -1,0 +1,550 @@
+//! The `ollama-verify` binary, one case per check: each case breaks one thing (an
+//! emulator fault, a missing model, a slow GPU, a stopped service) and asserts, from
+//! `--summary-json`, that exactly the checks depending on it fail or warn.
+//!
+//! Emulator-target cases run the emulator in-process (`--emulator-config`); native
+//! cases run `ollama-emulator serve` as a process, with the emulator's CLI installed as
+//! `ollama` and a stand-in `systemctl` (printing real-shaped `systemctl show` output) on
+//! a PATH that holds nothing else.
+
+use assert_cmd::Command;
+use rstest::rstest;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const FAST: &str = "token_rate = 400.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
+const HOST_CHECKS: [&str; 6] = [
+    "service.active",
+    "service.enabled",
+    "service.override",
+    "service.host",
+    "service.flash_attention",
+    "cli.available",
+];
+
+struct Run {
+    code: i32,
+    summary: Value,
+    stdout: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn statuses(&self) -> BTreeMap<String, String> {
+        self.summary["checks"]
+            .as_array()
+            .expect("checks is a list")
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn check(&self, id: &str) -> &Value {
+        self.summary["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not in the summary: {}", self.summary))
+    }
+
+    fn detail(&self, id: &str) -> String {
+        self.check(id)["detail"].as_str().unwrap().to_string()
+    }
+}
+
+fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.json");
+    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    cmd.args(args)
+        .arg("--summary-json")
+        .arg(&summary)
+        .env_remove("OLLAMA_HOST")
+        .env_remove("OLLAMA_VERIFY_TARGET")
+        .env_remove("OLLAMA_VERIFY_GPU")
+        .timeout(Duration::from_secs(60));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
+        panic!(
+            "no summary written; exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        summary: serde_json::from_str(&text).unwrap(),
+        stdout,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// FAST, with the settings of `config` in place of its own.
+fn fast_with(config: &str) -> String {
+    let key = |line: &str| {
+        line.split('=')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let overridden: Vec<String> = config.lines().map(key).collect();
+    let base: String = FAST
+        .lines()
+        .filter(|l| !overridden.contains(&key(l)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{base}{config}")
+}
+
+/// The binary on the emulator target with this configuration.
+fn emulated(config: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("emulator.toml");
+    std::fs::write(&file, fast_with(config)).unwrap();
+    let mut args = vec![
+        "--target",
+        "emulator",
+        "--emulator-config",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    verify(&args, &[], None)
+}
+
+/// What a healthy emulator reports: host checks skipped (no host), the rest passed.
+fn baseline() -> BTreeMap<String, String> {
+    ollama_verify::check::CHECK_IDS
+        .iter()
+        .map(|id| {
+            let status = if HOST_CHECKS.contains(id) {
+                "skip"
+            } else {
+                "pass"
+            };
+            (id.to_string(), status.to_string())
+        })
+        .collect()
+}
+
+fn with(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut expected = baseline();
+    for (id, status) in changes {
+        expected.insert(id.to_string(), status.to_string());
+    }
+    expected
+}
+
+#[test]
+fn a_healthy_emulator_passes_every_check_it_can() {
+    let run = emulated("", &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.statuses(), baseline());
+    assert_eq!(run.summary["passed"], 8);
+    assert_eq!(run.summary["skipped"], 6);
+    assert!(run.check("perf.generation")["value"]
+        .as_str()
+        .unwrap()
+        .ends_with("tok/s"));
+    assert!(run.check("gpu.visible")["value"]
+        .as_str()
+        .unwrap()
+        .contains("(emulated)"));
+    // The end-of-run table shows values and counts.
+    assert!(run
+        .stdout
+        .contains("8 passed, 0 failed, 0 warned, 6 skipped"));
+}
+
+#[rstest]
+#[case::custom_model_missing(
+    "custom = []\n",
+    &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip")],
+    1
+)]
+#[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn")], 0)]
+#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail")], 1)]
+#[case::slow_generation(
+    "token_rate = 20.0\nanswer_tokens = 6\n",
+    &[("perf.generation", "fail")],
+    1
+)]
+#[case::root_not_ollama(
+    "[[faults]]\npath = \"/\"\nfault = \"wrong_content_type\"\n",
+    &[("api.root", "fail")],
+    1
+)]
+#[case::tags_wrong_shape(
+    "[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n",
+    &[("api.tags", "fail"), ("models.base", "skip"), ("models.custom", "skip")],
+    1
+)]
+#[case::chat_runner_fails(
+    "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n",
+    &[("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip")],
+    1
+)]
+fn one_fault_one_verdict(
+    #[case] config: &str,
+    #[case] changes: &[(&str, &str)],
+    #[case] code: i32,
+) {
+    let run = emulated(config, &[]);
+    assert_eq!(run.statuses(), with(changes), "{}", run.stdout);
+    assert_eq!(run.code, code, "{}", run.stdout);
+    for (id, _) in changes {
+        assert!(!run.detail(id).is_empty(), "{id} explains itself");
+    }
+}
+
+#[test]
+fn failures_say_what_was_expected_and_seen() {
+    let run = emulated("token_rate = 20.0\nanswer_tokens = 6\n", &[]);
+    let detail = run.detail("perf.generation");
+    assert!(detail.contains("expected at least 40 tok/s"), "{detail}");
+    assert!(run.check("perf.generation")["value"]
+        .as_str()
+        .unwrap()
+        .ends_with("tok/s"));
+
+    let run = emulated("[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n", &[]);
+    assert!(run
+        .detail("api.chat")
+        .contains("llama runner process has terminated"));
+    assert!(run.detail("gpu.offload").contains("see api.chat"));
+}
+
+#[test]
+fn gpu_none_skips_and_strict_fails_skips() {
+    let run = emulated("", &["--gpu", "none"]);
+    assert_eq!(run.statuses(), with(&[("gpu.visible", "skip")]));
+    assert_eq!(run.code, 0);
+    assert!(run.detail("gpu.visible").contains("--gpu none"));
+
+    let run = emulated("", &["--gpu", "none", "--strict"]);
+    assert_eq!(run.check("gpu.visible")["status"], "fail");
+    assert_eq!(run.check("service.active")["status"], "fail");
+    assert!(run.detail("service.active").contains("--strict"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn nvml_without_a_driver_names_the_library() {
+    let run = emulated("", &["--gpu", "nvml"]);
+    let check = run.check("gpu.visible");
+    match check["status"].as_str().unwrap() {
+        // A machine with the NVIDIA driver: real hardware, not the emulated GPU.
+        "pass" => assert!(!check["value"].as_str().unwrap().contains("emulated")),
+        _ => assert!(
+            run.detail("gpu.visible").contains("libnvidia-ml.so.1"),
+            "{check}"
+        ),
+    }
+}
+
+#[test]
+fn tags_select_scenarios_and_reports_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let json = dir.path().join("cucumber.json");
+    let md = dir.path().join("summary.md");
+    let run = verify(
+        &[
+            "--target",
+            "emulator",
+            "--tags",
+            "@check.api.root or @check.api.tags",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--summary-md",
+            md.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(run.code, 0);
+    let ids: Vec<String> = run.statuses().into_keys().collect();
+    assert_eq!(ids, ["api.root", "api.tags"]);
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(junit.contains("<testsuites") && junit.contains("The server answers at its root"));
+    let cucumber: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert!(cucumber.as_array().is_some_and(|f| !f.is_empty()));
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("| `api.root` | ✅ PASS |"), "{md}");
+}
+
+#[rstest]
+#[case::bad_tag_expression(&["--target", "emulator", "--tags", "@a and and"], "tag expression")]
+#[case::unknown_target(&["--target", "cloud"], "unknown target")]
+#[case::missing_features(&["--target", "emulator", "--features", "/nonexistent"], "no such folder")]
+#[case::bad_gpu_source(&["--gpu", "cuda"], "unknown GPU source")]
+fn usage_errors_exit_2(#[case] args: &[&str], #[case] message: &str) {
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message));
+}
+
+#[test]
+fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.feature"),
+        "Feature: X\n  @check.x.y\n  Scenario: Y\n    Then the moon is made of cheese\n",
+    )
+    .unwrap();
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--target", "emulator", "--features"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("match no step definition"));
+}
+
+// ---- native target: an emulator process, the emulator CLI as `ollama`, a systemctl ----
+
+/// A `ollama-emulator serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    host: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(dir: &Path, config: &str) -> Server {
+    let host = format!("127.0.0.1:{}", free_port());
+    let file = dir.join("server.toml");
+    std::fs::write(&file, fast_with(config)).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+        .arg("serve")
+        .env("OLLAMA_HOST", &host)
+        .env("OLLAMA_EMULATOR_CONFIG", &file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&host).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not listen within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, host }
+}
+
+const CONFIGURED: &str = "ActiveState=active\nSubState=running\nUnitFileState=enabled\nLoadState=loaded\nFragmentPath=/etc/systemd/system/ollama.service\nDropInPaths=/etc/systemd/system/ollama.service.d/override.conf\nEnvironment=\"OLLAMA_HOST=0.0.0.0:11434\" \"OLLAMA_ORIGINS=*\" OLLAMA_FLASH_ATTENTION=1 OLLAMA_KEEP_ALIVE=30m\n";
+
+/// A PATH folder holding `ollama` (the emulator CLI) and, given its output, `systemctl`.
+fn path_dir(root: &Path, systemctl: Option<(&str, &str, i32)>, with_ollama: bool) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    if with_ollama {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ollama-emulator"), bin.join("ollama"))
+            .unwrap();
+    }
+    if let Some((stdout, stderr, code)) = systemctl {
+        std::fs::write(root.join("show.out"), stdout).unwrap();
+        std::fs::write(root.join("show.err"), stderr).unwrap();
+        let script = format!(
+            "#!/bin/sh\n/bin/cat '{0}/show.out'\n/bin/cat '{0}/show.err' >&2\nexit {code}\n",
+            root.display()
+        );
+        let path = bin.join("systemctl");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+fn native(server: &Server, path: &Path) -> Run {
+    verify(
+        &[
+            "--target",
+            "native",
+            "--host",
+            &server.host,
+            "--gpu",
+            "emulated",
+        ],
+        &[("OLLAMA_HOST", Path::new(&server.host))],
+        Some(path),
+    )
+}
+
+fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut expected: BTreeMap<String, String> = ollama_verify::check::CHECK_IDS
+        .iter()
+        .map(|id| (id.to_string(), "pass".to_string()))
+        .collect();
+    for (id, status) in changes {
+        expected.insert(id.to_string(), status.to_string());
+    }
+    expected
+}
+
+#[rstest]
+#[case::configured(CONFIGURED, &[], 0)]
+#[case::stopped(
+    &CONFIGURED.replace("ActiveState=active\nSubState=running", "ActiveState=inactive\nSubState=dead"),
+    &[("service.active", "fail")],
+    1
+)]
+#[case::disabled(&CONFIGURED.replace("UnitFileState=enabled", "UnitFileState=disabled"), &[("service.enabled", "warn")], 0)]
+#[case::no_drop_in(
+    "ActiveState=active\nSubState=running\nUnitFileState=enabled\nLoadState=loaded\nDropInPaths=\nEnvironment=\n",
+    &[("service.override", "warn"), ("service.host", "warn"), ("service.flash_attention", "warn")],
+    0
+)]
+#[case::loopback_only(
+    &CONFIGURED.replace("0.0.0.0:11434", "127.0.0.1:11434"),
+    &[("service.host", "warn")],
+    0
+)]
+#[case::not_installed(
+    "LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nDropInPaths=\nEnvironment=\n",
+    &[("service.active", "fail"), ("service.enabled", "skip"), ("service.override", "skip"), ("service.host", "skip"), ("service.flash_attention", "skip")],
+    1
+)]
+fn native_service_checks(#[case] show: &str, #[case] changes: &[(&str, &str)], #[case] code: i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    let path = path_dir(dir.path(), Some((show, "", 0)), true);
+    let run = native(&server, &path);
+    assert_eq!(run.statuses(), all_pass_but(changes), "{}", run.stdout);
+    assert_eq!(run.code, code, "{}", run.stdout);
+}
+
+#[test]
+fn no_systemd_skips_service_checks_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    // WSL2 without systemd answers like this.
+    let wsl = "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n";
+    let path = path_dir(dir.path(), Some(("", wsl, 1)), true);
+    let run = native(&server, &path);
+    for id in &HOST_CHECKS[..5] {
+        assert_eq!(run.check(id)["status"], "skip", "{id}");
+        assert!(run.detail(id).contains("wsl.conf"), "{}", run.detail(id));
+    }
+    assert_eq!(run.code, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path(), None, true);
+    let run = native(&server, &path);
+    assert_eq!(run.check("service.active")["status"], "skip");
+    assert!(run
+        .detail("service.active")
+        .contains("systemctl is not installed"));
+}
+
+#[test]
+fn cli_missing_fails_and_version_mismatch_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), false);
+    let run = native(&server, &path);
+    assert_eq!(run.statuses(), all_pass_but(&[("cli.available", "fail")]));
+    assert!(run.detail("cli.available").contains("not on PATH"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "version = \"0.15.4\"\n");
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    let run = native(&server, &path);
+    assert_eq!(run.statuses(), all_pass_but(&[("cli.available", "warn")]));
+    assert!(run.detail("cli.available").contains("0.15.4"));
+}
+
+#[test]
+fn a_removed_base_model_fails_models_base_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+        .args(["rm", "qwen2.5-coder:7b"])
+        .env("OLLAMA_HOST", &server.host)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .success();
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    let run = native(&server, &path);
+    assert_eq!(run.statuses(), all_pass_but(&[("models.base", "fail")]));
+    assert!(run
+        .detail("models.base")
+        .contains("ollama pull qwen2.5-coder:7b"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn an_unreachable_server_fails_api_root_fast_and_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    let host = format!("127.0.0.1:{}", free_port());
+    let run = verify(
+        &["--target", "native", "--host", &host, "--gpu", "emulated"],
+        &[],
+        Some(&path),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.check("api.root")["status"], "fail");
+    assert!(
+        run.detail("api.root").contains("connection refused"),
+        "{}",
+        run.detail("api.root")
+    );
+    for id in [
+        "api.tags",
+        "api.chat",
+        "models.base",
+        "models.custom",
+        "gpu.offload",
+        "perf.generation",
+    ] {
+        assert_eq!(run.check(id)["status"], "skip", "{id}: {}", run.detail(id));
+    }
+    assert_eq!(run.summary["failed"], 1, "one failure shows once");
+    assert!(
+        run.elapsed < Duration::from_secs(15),
+        "took {:?}",
+        run.elapsed
+    );
+}
