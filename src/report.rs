@@ -44,8 +44,11 @@ impl Summary {
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(160)
             .set_header(["check", "status", "value", "detail"]);
+        // On a terminal the table fits its width; in a log, a readable fixed one.
+        if !color {
+            table.set_width(120);
+        }
         for c in &self.checks {
             let mut status = Cell::new(c.status.label());
             if color {
