@@ -60,6 +60,9 @@ pub struct SessionOptions {
     pub command_timeout: Duration,
     /// What the emulator target emulates.
     pub emulator: EmulatorConfig,
+    /// Where relative file paths named in the spec resolve when the working folder
+    /// lacks them: the folder above the feature files.
+    pub spec_root: Option<std::path::PathBuf>,
 }
 
 impl Default for SessionOptions {
@@ -72,6 +75,7 @@ impl Default for SessionOptions {
             timeouts: Timeouts::default(),
             command_timeout: Duration::from_secs(10),
             emulator: EmulatorConfig::default(),
+            spec_root: None,
         }
     }
 }
@@ -84,6 +88,7 @@ pub struct Session {
     pub gpu_source: GpuSource,
     pub strict: bool,
     pub command_timeout: Duration,
+    spec_root: Option<std::path::PathBuf>,
     host: Option<Arc<dyn Host>>,
     _emulator: Option<Emulator>,
     root: OnceCell<Result<String, ClientError>>,
@@ -137,6 +142,7 @@ impl Session {
             gpu_source,
             strict: options.strict,
             command_timeout: options.command_timeout,
+            spec_root: options.spec_root,
             host,
             _emulator: emulator,
             root: OnceCell::new(),
@@ -158,6 +164,16 @@ impl Session {
                 self.target
             )
         })
+    }
+
+    /// A file the spec names: as given if it exists (absolute, or from the working
+    /// folder), else from the spec root.
+    pub fn resolve(&self, path: &str) -> std::path::PathBuf {
+        let given = std::path::PathBuf::from(path);
+        match &self.spec_root {
+            Some(root) if !given.exists() && given.is_relative() => root.join(given),
+            _ => given,
+        }
     }
 
     pub async fn root(&self) -> &Result<String, ClientError> {

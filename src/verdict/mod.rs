@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cli;
 pub mod gpu;
+pub mod modelfile;
 pub mod models;
 pub mod perf;
 pub mod service;

@@ -1,7 +1,10 @@
-//! The feature files compiled into the binary, so an installed `ollama-verify` works
-//! anywhere; `--features DIR` replaces them.
+//! The spec compiled into the binary, so an installed `ollama-verify` works anywhere;
+//! `--features DIR` replaces it.
 
-pub const FEATURES: &[(&str, &str)] = &[
+/// Feature file name and text.
+type File = (&'static str, &'static str);
+
+pub const FEATURES: &[File] = &[
     ("gpu.feature", include_str!("../../features/gpu.feature")),
     (
         "service.feature",
@@ -16,17 +19,33 @@ pub const FEATURES: &[(&str, &str)] = &[
         "performance.feature",
         include_str!("../../features/performance.feature"),
     ),
+    (
+        "modelfile.feature",
+        include_str!("../../features/modelfile.feature"),
+    ),
 ];
 
-/// Writes the built-in feature files into a fresh temporary folder.
+/// Files of setup/ the built-in features name, laid out beside them.
+const SETUP: &[File] = &[(
+    "coding-assistant.Modelfile",
+    ollama_verify::emulator::SETUP_MODELFILE,
+)];
+
+/// Writes the built-in spec into a fresh temporary folder: `features/` and the
+/// `setup/` files they name. The feature files are in `<dir>/features`.
 pub fn materialize() -> Result<tempfile::TempDir, String> {
     let dir = tempfile::Builder::new()
-        .prefix("ollama-verify-features")
+        .prefix("ollama-verify-spec")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary folder for the feature files: {e}"))?;
-    for (name, text) in FEATURES {
-        std::fs::write(dir.path().join(name), text)
-            .map_err(|e| format!("cannot write {name} to {}: {e}", dir.path().display()))?;
+    for (sub, files) in [("features", FEATURES), ("setup", SETUP)] {
+        let folder = dir.path().join(sub);
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        for (name, text) in files {
+            std::fs::write(folder.join(name), text)
+                .map_err(|e| format!("cannot write {name} to {}: {e}", folder.display()))?;
+        }
     }
     Ok(dir)
 }

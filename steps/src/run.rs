@@ -50,8 +50,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         })
         .transpose()?;
     let builtin;
-    let features: &Path = match &opts.features {
-        Some(dir) if dir.is_dir() => dir,
+    let features: PathBuf = match &opts.features {
+        Some(dir) if dir.is_dir() => dir.clone(),
         Some(dir) => {
             return Err(format!(
                 "--features {}: no such folder of .feature files",
@@ -60,13 +60,18 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         }
         None => {
             builtin = crate::features::materialize()?;
-            builtin.path()
+            builtin.path().join("features")
         }
     };
+    let mut session_options = opts.session.clone();
+    session_options.spec_root = features
+        .canonicalize()
+        .ok()
+        .and_then(|f| f.parent().map(Path::to_path_buf));
     let junit = output(opts.junit.as_deref())?;
     let json = output(opts.json.as_deref())?;
 
-    let session = Arc::new(Session::start(opts.session.clone()).await?);
+    let session = Arc::new(Session::start(session_options).await?);
     install_session(session.clone());
 
     let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
@@ -89,7 +94,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .with_writer(writer)
         // Our own flags are the CLI; cucumber must not read the process arguments.
         .with_default_cli()
-        .filter_run(features, move |feature, rule, scenario| {
+        .filter_run(&features, move |feature, rule, scenario| {
             filter
                 .as_ref()
                 .is_none_or(|f| f.eval(all_tags(feature, rule, scenario).iter()))

@@ -2,7 +2,8 @@
 //! and the facts its steps gathered.
 
 use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
-use ollama_verify::client::types::{ChatChunk, PsResponse};
+use ollama_verify::client::types::{ChatChunk, PsResponse, ShowResponse};
+use ollama_verify::modelfile::Modelfile;
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::session::Session;
 use ollama_verify::ClientError;
@@ -60,6 +61,9 @@ pub struct VerifyWorld {
     pub chat: Option<Result<ChatChunk, ClientError>>,
     pub ps: Option<Result<PsResponse, ClientError>>,
     pub sample: Option<Result<ChatChunk, ClientError>>,
+    pub modelfile: Option<Modelfile>,
+    pub show: Option<Result<ShowResponse, ClientError>>,
+    pub base_show: Option<Result<ShowResponse, ClientError>>,
 }
 
 impl VerifyWorld {
@@ -77,6 +81,9 @@ impl VerifyWorld {
             chat: None,
             ps: None,
             sample: None,
+            modelfile: None,
+            show: None,
+            base_show: None,
         })
     }
 

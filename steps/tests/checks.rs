@@ -17,6 +17,12 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const FAST: &str = "token_rate = 400.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
+/// The checks of modelfile.feature, beside the seed's 14.
+const MODELFILE_CHECKS: [&str; 3] = [
+    "modelfile.parameters",
+    "modelfile.system",
+    "modelfile.weights",
+];
 const HOST_CHECKS: [&str; 6] = [
     "service.active",
     "service.enabled",
@@ -134,6 +140,7 @@ fn emulated(config: &str, extra: &[&str]) -> Run {
 fn baseline() -> BTreeMap<String, String> {
     ollama_verify::check::CHECK_IDS
         .iter()
+        .chain(&MODELFILE_CHECKS)
         .map(|id| {
             let status = if HOST_CHECKS.contains(id) {
                 "skip"
@@ -158,7 +165,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     let run = emulated("", &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
-    assert_eq!(run.summary["passed"], 8);
+    assert_eq!(run.summary["passed"], 11);
     assert_eq!(run.summary["skipped"], 6);
     assert!(run.check("perf.generation")["value"]
         .as_str()
@@ -171,13 +178,24 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     // The end-of-run table shows values and counts.
     assert!(run
         .stdout
-        .contains("8 passed, 0 failed, 0 warned, 6 skipped"));
+        .contains("11 passed, 0 failed, 0 warned, 6 skipped"));
 }
 
 #[rstest]
 #[case::custom_model_missing(
     "custom = []\n",
-    &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip")],
+    &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
+      ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip")],
+    1
+)]
+#[case::parameters_differ(
+    "[[custom]]\nname = \"my-coder\"\nmodelfile = \"\"\"\nFROM qwen2.5-coder:7b\nPARAMETER num_ctx 16384\nPARAMETER temperature 0.7\nPARAMETER top_p 0.9\nPARAMETER repeat_penalty 1.1\nPARAMETER stop <|im_end|>\nPARAMETER stop <|endoftext|>\nSYSTEM You are terse.\n\"\"\"\n",
+    &[("modelfile.parameters", "fail"), ("modelfile.system", "fail")],
+    1
+)]
+#[case::built_on_other_weights(
+    "installed = [\"qwen2.5-coder:7b\", \"llama3.2:3b\"]\n[[custom]]\nname = \"my-coder\"\nmodelfile = \"FROM llama3.2:3b\\nPARAMETER num_ctx 16384\\nPARAMETER temperature 0.3\\nPARAMETER top_p 0.9\\nPARAMETER repeat_penalty 1.1\\nPARAMETER stop <|im_end|>\\nPARAMETER stop <|endoftext|>\\n\"\n",
+    &[("modelfile.weights", "warn"), ("modelfile.system", "fail")],
     1
 )]
 #[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn")], 0)]
@@ -415,6 +433,7 @@ fn native(server: &Server, path: &Path) -> Run {
 fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut expected: BTreeMap<String, String> = ollama_verify::check::CHECK_IDS
         .iter()
+        .chain(&MODELFILE_CHECKS)
         .map(|id| (id.to_string(), "pass".to_string()))
         .collect();
     for (id, status) in changes {
@@ -496,7 +515,7 @@ fn cli_missing_fails_and_version_mismatch_warns() {
 }
 
 #[test]
-fn a_removed_base_model_fails_models_base_only() {
+fn a_removed_base_model_fails_models_base_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path(), "");
     Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
@@ -507,7 +526,10 @@ fn a_removed_base_model_fails_models_base_only() {
         .success();
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     let run = native(&server, &path);
-    assert_eq!(run.statuses(), all_pass_but(&[("models.base", "fail")]));
+    assert_eq!(
+        run.statuses(),
+        all_pass_but(&[("models.base", "fail"), ("modelfile.weights", "skip")])
+    );
     assert!(run
         .detail("models.base")
         .contains("ollama pull qwen2.5-coder:7b"));

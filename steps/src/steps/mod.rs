@@ -3,6 +3,7 @@
 
 mod api;
 mod gpu;
+mod modelfile;
 mod models;
 mod performance;
 mod service;
