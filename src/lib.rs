@@ -7,6 +7,7 @@ pub mod client;
 pub mod emulator;
 pub mod model_name;
 pub mod modelfile;
+pub mod perf;
 pub mod probe;
 pub mod report;
 pub mod session;

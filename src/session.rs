@@ -55,6 +55,8 @@ pub struct SessionOptions {
     /// `None`: NVML natively, an emulated GPU on the emulator target.
     pub gpu: Option<GpuSource>,
     pub strict: bool,
+    /// Checks may unload a model to time a cold load (changes the server's state).
+    pub allow_unload: bool,
     pub timeouts: Timeouts,
     /// Deadline of each host command (`systemctl`, `ollama --version`).
     pub command_timeout: Duration,
@@ -72,6 +74,7 @@ impl Default for SessionOptions {
             host: None,
             gpu: None,
             strict: false,
+            allow_unload: false,
             timeouts: Timeouts::default(),
             command_timeout: Duration::from_secs(10),
             emulator: EmulatorConfig::default(),
@@ -81,12 +84,15 @@ impl Default for SessionOptions {
 }
 
 type Shared<T> = Arc<OnceCell<T>>;
+/// Facts fetched once per key (a unit, a model) and shared by every check needing them.
+type Memo<T> = Mutex<HashMap<String, Shared<T>>>;
 
 pub struct Session {
     pub target: Target,
     pub client: Client,
     pub gpu_source: GpuSource,
     pub strict: bool,
+    pub allow_unload: bool,
     pub command_timeout: Duration,
     spec_root: Option<std::path::PathBuf>,
     host: Option<Arc<dyn Host>>,
@@ -96,8 +102,9 @@ pub struct Session {
     version: OnceCell<Result<String, ClientError>>,
     gpus: OnceCell<Result<Vec<GpuInfo>, GpuError>>,
     cli: OnceCell<Result<(CliVersion, String), HostError>>,
-    services: Mutex<HashMap<String, Shared<Result<ServiceFacts, String>>>>,
-    chats: Mutex<HashMap<String, Shared<Result<ChatChunk, ClientError>>>>,
+    services: Memo<Result<ServiceFacts, String>>,
+    chats: Memo<Result<ChatChunk, ClientError>>,
+    samples: Memo<Result<Vec<ChatChunk>, ClientError>>,
     results: Mutex<Vec<CheckResult>>,
 }
 
@@ -141,6 +148,7 @@ impl Session {
             client,
             gpu_source,
             strict: options.strict,
+            allow_unload: options.allow_unload,
             command_timeout: options.command_timeout,
             spec_root: options.spec_root,
             host,
@@ -152,6 +160,7 @@ impl Session {
             cli: OnceCell::new(),
             services: Mutex::new(HashMap::new()),
             chats: Mutex::new(HashMap::new()),
+            samples: Mutex::new(HashMap::new()),
             results: Mutex::new(Vec::new()),
         })
     }
@@ -245,23 +254,77 @@ impl Session {
         .clone()
     }
 
-    /// A chat that measures: `prompt`, capped at `num_predict` tokens.
-    pub async fn measure(
+    /// `count` answers to `prompt` (varied per sample), each capped at `num_predict`
+    /// tokens, one after the other; made once per run and shared by the perf checks.
+    pub async fn samples(
+        &self,
+        model: &str,
+        prompt: &str,
+        count: usize,
+        num_predict: u64,
+    ) -> Result<Vec<ChatChunk>, ClientError> {
+        let key = format!(
+            "{}|{count}|{num_predict}|{prompt}",
+            crate::ModelName::parse(model).canonical()
+        );
+        let cell = shared(&self.samples, &key);
+        cell.get_or_init(|| async {
+            let mut out = Vec::with_capacity(count);
+            for k in 0..count {
+                let text = crate::perf::sample_prompt(prompt, k, count);
+                let keep = self.keep_alive_for(model).await;
+                let req = crate::perf::sample_request(model, &text, num_predict, keep);
+                out.push(self.client.chat(&req).await?);
+            }
+            Ok(out)
+        })
+        .await
+        .clone()
+    }
+
+    /// One streamed answer, timed on the client as its tokens arrive.
+    pub async fn stream_timing(
         &self,
         model: &str,
         prompt: &str,
         num_predict: u64,
-    ) -> Result<ChatChunk, ClientError> {
-        let mut options = serde_json::Map::new();
-        options.insert("num_predict".into(), num_predict.into());
-        let req = ChatRequest {
+    ) -> Result<crate::perf::StreamTiming, ClientError> {
+        let text = crate::perf::sample_prompt(prompt, 99, 99);
+        let keep = self.keep_alive_for(model).await;
+        let req = crate::perf::sample_request(model, &text, num_predict, keep);
+        crate::perf::stream_timing(&self.client, &req).await
+    }
+
+    /// Unloads `model` (`keep_alive: 0`), then times its load with a one-token answer.
+    /// Changes the server's state: only with `allow_unload`.
+    pub async fn cold_load(&self, model: &str) -> Result<Duration, ClientError> {
+        use crate::client::types::GenerateRequest;
+        let unload = GenerateRequest {
             model: model.to_string(),
-            messages: vec![Message::user(prompt)],
-            options: Some(options),
-            keep_alive: self.keep_alive_for(model).await,
+            keep_alive: Some(0.into()),
             ..Default::default()
         };
-        self.client.chat(&req).await
+        self.client.generate(&unload).await?;
+        let req = crate::perf::sample_request(model, "Say OK.", 1, None);
+        let answer = self.client.chat(&req).await?;
+        Ok(Duration::from_nanos(
+            answer.stats.load_duration.unwrap_or(0),
+        ))
+    }
+
+    /// The GPUs as they are now (not the memoized first look): for memory in use after
+    /// a load. The emulated GPU holds what the emulated server has loaded.
+    pub async fn gpus_now(&self) -> Result<Vec<GpuInfo>, GpuError> {
+        let mut gpus = gpu::probe(self.gpu_source, self.command_timeout).await?;
+        if self.gpu_source == GpuSource::Emulated {
+            if let Ok(ps) = self.client.ps().await {
+                let loaded: u64 = ps.models.iter().map(|m| m.size_vram).sum();
+                for g in &mut gpus {
+                    g.memory_used = (gpu::EMULATED_DRIVER_BYTES + loaded).min(g.memory_total);
+                }
+            }
+        }
+        Ok(gpus)
     }
 
     pub async fn ps(&self) -> Result<PsResponse, ClientError> {
@@ -295,7 +358,7 @@ impl Session {
     }
 }
 
-fn shared<T>(map: &Mutex<HashMap<String, Shared<T>>>, key: &str) -> Shared<T> {
+fn shared<T>(map: &Memo<T>, key: &str) -> Shared<T> {
     map.lock()
         .unwrap()
         .entry(key.to_string())

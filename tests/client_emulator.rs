@@ -776,6 +776,7 @@ async fn the_request_log_lists_calls_in_order() {
         method: method.into(),
         path: path.into(),
         model: model.map(str::to_string),
+        keep_alive: None,
     };
     assert_eq!(
         emu.requests(),

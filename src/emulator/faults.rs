@@ -22,17 +22,18 @@ pub async fn middleware(State(s): State<Arc<Shared>>, req: Request, next: Next) 
     let Ok(bytes) = axum::body::to_bytes(body, MAX_REQUEST).await else {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     };
-    let model = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
-        v.get("model")
-            .or_else(|| v.get("name"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let body = serde_json::from_slice::<Value>(&bytes).ok();
+    let field = |name: &str| body.as_ref().and_then(|v| v.get(name)).cloned();
+    let model = field("model")
+        .or_else(|| field("name"))
+        .and_then(|v| v.as_str().map(str::to_string));
+    let keep_alive = field("keep_alive");
     let path = parts.uri.path().to_string();
     s.log.lock().unwrap().push(RequestRecord {
         method: parts.method.to_string(),
         path: path.clone(),
         model,
+        keep_alive,
     });
     let fault = {
         let config = s.config.lock().unwrap();

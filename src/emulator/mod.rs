@@ -85,6 +85,18 @@ impl Emulator {
     }
 }
 
+/// The request log of an emulator in another process (`GET /_emulator/requests`).
+pub async fn remote_requests(base: &url::Url) -> Result<Vec<RequestRecord>, String> {
+    let url = format!("{}/_emulator/requests", base.as_str().trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    resp.json().await.map_err(|e| format!("GET {url}: {e}"))
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();

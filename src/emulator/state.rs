@@ -79,11 +79,37 @@ pub struct Loaded {
 }
 
 /// One request the emulator served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,
     pub model: Option<String>,
+    /// The request's `keep_alive`, if it set one (`0` unloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<serde_json::Value>,
+}
+
+impl RequestRecord {
+    /// Whether this request changed what the server holds: installed models, or a
+    /// loaded model unloaded on purpose.
+    pub fn mutates(&self) -> bool {
+        let unload = self.keep_alive.as_ref().is_some_and(|k| {
+            k.as_f64() == Some(0.0)
+                || k.as_str()
+                    .is_some_and(|s| s.trim() == "0" || s.trim() == "0s")
+        });
+        [
+            "/api/pull",
+            "/api/create",
+            "/api/delete",
+            "/api/copy",
+            "/api/push",
+            "/api/blobs",
+        ]
+        .iter()
+        .any(|p| self.path.starts_with(p))
+            || unload
+    }
 }
 
 #[derive(Debug, Default)]

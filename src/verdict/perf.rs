@@ -1,33 +1,374 @@
-//! `perf.generation`: generation speed against the spec's target.
+//! The `perf.*` checks: speeds from the server's own statistics, put in context.
 
+use super::api_error;
 use crate::check::Outcome;
-use crate::client::types::ChatChunk;
-use crate::ClientError;
+use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
+use crate::perf::{decode_limit, Spread, StreamTiming};
+use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::{ClientError, ModelName};
+use std::time::Duration;
 
-pub fn generation(
-    sample: &Result<ChatChunk, ClientError>,
-    target_rate: f64,
-    unreachable: Option<&str>,
-) -> Outcome {
-    let chunk = match sample {
-        Ok(c) => c,
-        Err(e) => return super::api_error(e, unreachable),
+type Samples = Result<Vec<ChatChunk>, ClientError>;
+
+fn spread_of(samples: &[ChatChunk], f: impl Fn(&ChatChunk) -> Option<f64>) -> Option<Spread> {
+    Spread::of(samples.iter().filter_map(f))
+}
+
+fn describe(s: &Spread, unit: &str) -> String {
+    format!(
+        "median of {} (min {:.1}, max {:.1} {unit})",
+        s.count, s.min, s.max
+    )
+}
+
+/// `perf.generation`: the median generation speed of the samples reaches `target`.
+pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outcome {
+    let samples = match samples {
+        Ok(s) => s,
+        Err(e) => return api_error(e, unreachable),
     };
-    let Some(rate) = chunk.stats.generation_rate() else {
-        return Outcome::fail(
-            "the answer carries no eval_count/eval_duration, so its speed is unknown; the server may be too old",
-        );
+    let Some(s) = spread_of(samples, |c| c.stats.generation_rate()) else {
+        return Outcome::fail("the answers carry no eval_count/eval_duration, so their speed is unknown; the server may be too old");
     };
-    let tokens = chunk.stats.eval_count.unwrap_or(0);
-    let secs = chunk.stats.eval_duration.unwrap_or(0) as f64 / 1e9;
-    let value = format!("{rate:.1} tok/s");
-    let how = format!("{tokens} tokens in {secs:.2} s, server-reported");
-    if rate >= target_rate {
-        Outcome::pass(format!("{how}; target {target_rate} tok/s")).with_value(value)
+    let tokens = samples
+        .iter()
+        .filter_map(|c| c.stats.eval_count)
+        .max()
+        .unwrap_or(0);
+    let value = format!("{:.1} tok/s", s.median);
+    let how = format!("{}, up to {tokens} tokens each", describe(&s, "tok/s"));
+    if s.median >= target {
+        Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
     } else {
         Outcome::fail(format!(
-            "expected at least {target_rate} tok/s, measured {rate:.1} ({how}). Is the model wholly on the GPU (see gpu.offload)? Is something else using the GPU (`nvidia-smi`)?"
+            "expected at least {target} tok/s, measured {:.1} ({how}). Is the model wholly on the GPU (see gpu.offload)? Is something else using the GPU (`nvidia-smi`)?",
+            s.median
         ))
         .with_value(value)
+    }
+}
+
+/// `perf.prompt`: the median prompt processing speed reaches `target`.
+pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outcome {
+    let samples = match samples {
+        Ok(s) => s,
+        Err(e) => return api_error(e, unreachable),
+    };
+    let Some(s) = spread_of(samples, |c| c.stats.prompt_rate()) else {
+        return Outcome::fail("the answers carry no prompt_eval_count/prompt_eval_duration");
+    };
+    let tokens = samples
+        .iter()
+        .filter_map(|c| c.stats.prompt_eval_count)
+        .max()
+        .unwrap_or(0);
+    let value = format!("{:.0} tok/s", s.median);
+    let how = format!("{}, {tokens} prompt tokens", describe(&s, "tok/s"));
+    if s.median >= target {
+        Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
+    } else {
+        Outcome::fail(format!(
+            "expected prompt processing at {target} tok/s or more, measured {:.0} ({how}). Flash attention (OLLAMA_FLASH_ATTENTION=1) and full GPU offload help",
+            s.median
+        ))
+        .with_value(value)
+    }
+}
+
+/// `perf.streaming`: tokens arrive at the client at the rate the server reports, within
+/// `margin_percent`; time to first token and the largest gap are reported.
+pub fn streaming(
+    timing: &Result<StreamTiming, ClientError>,
+    margin_percent: f64,
+    unreachable: Option<&str>,
+) -> Outcome {
+    let t = match timing {
+        Ok(t) => t,
+        Err(e) => return api_error(e, unreachable),
+    };
+    let (Some(client), Some(server)) = (t.client_rate, t.server.generation_rate()) else {
+        return Outcome::fail("the stream could not be timed: fewer than 2 tokens, tokens arriving in bursts with no gap (a buffering proxy?), or no server statistics");
+    };
+    let ttft = t.first_token.as_secs_f64() * 1000.0;
+    let gaps = t.gap_spread_ms();
+    let value = format!("first token {ttft:.0} ms, {client:.1} vs {server:.1} tok/s");
+    let gap_text = gaps.map_or(String::new(), |g| {
+        format!("; gaps median {:.1} ms, max {:.1} ms", g.median, g.max)
+    });
+    // A single stall ten times the typical gap is worth saying, whatever the average.
+    let stall = gaps
+        .filter(|g| g.max > 10.0 * g.median.max(1.0))
+        .map_or(String::new(), |g| {
+            format!("; one gap of {:.0} ms stands out (a stall)", g.max)
+        });
+    let off = (client - server).abs() / server * 100.0;
+    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart){gap_text}{stall}");
+    if off <= margin_percent {
+        Outcome::pass(detail).with_value(value)
+    } else {
+        Outcome::fail(format!(
+            "expected the client's and the server's speeds within {margin_percent}%: {detail}. A proxy buffering the stream, or a loaded network, delays tokens"
+        ))
+        .with_value(value)
+    }
+}
+
+/// `perf.load_warm`: a loaded model starts at once (its `load_duration` stays small).
+pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) -> Outcome {
+    let samples = match samples {
+        Ok(s) => s,
+        Err(e) => return api_error(e, unreachable),
+    };
+    let Some(s) = spread_of(samples, |c| c.stats.load_duration.map(|n| n as f64 / 1e6)) else {
+        return Outcome::fail("the answers carry no load_duration");
+    };
+    let value = format!("{:.0} ms", s.median);
+    let limit = max.as_secs_f64() * 1000.0;
+    if s.median <= limit {
+        Outcome::pass(format!("{} while loaded", describe(&s, "ms"))).with_value(value)
+    } else {
+        Outcome::fail(format!(
+            "expected a loaded model to start within {limit:.0} ms, its load took {:.0} ms ({}). The model is being reloaded between requests: a request's options (num_ctx) differing from the loaded model's, or a short OLLAMA_KEEP_ALIVE",
+            s.median,
+            describe(&s, "ms")
+        ))
+        .with_value(value)
+    }
+}
+
+/// `perf.load_cold`: loading the unloaded model stays under `max`. Runs only when the
+/// user allows unloading.
+pub fn load_cold(
+    allowed: bool,
+    load: &Result<Duration, ClientError>,
+    max: Duration,
+    unreachable: Option<&str>,
+) -> Outcome {
+    if !allowed {
+        return Outcome::skip("timing a cold load unloads the model, which changes the server's state; pass --allow-unload to measure it");
+    }
+    let d = match load {
+        Ok(d) => *d,
+        Err(e) => return api_error(e, unreachable),
+    };
+    let value = format!("{:.1} s", d.as_secs_f64());
+    if d <= max {
+        Outcome::pass(format!("loaded from disk in {:.1} s", d.as_secs_f64())).with_value(value)
+    } else {
+        Outcome::fail(format!(
+            "expected a cold load within {:.0} s, it took {:.1} s. Models on a slow disk (or /mnt/c on WSL2) load slowly; keep them on the Linux filesystem",
+            max.as_secs_f64(),
+            d.as_secs_f64()
+        ))
+        .with_value(value)
+    }
+}
+
+/// `perf.roofline`: the measured speed against the GPU's memory-bandwidth limit for
+/// the weights in VRAM: `efficiency = median / (bandwidth / weight bytes in VRAM)`.
+pub fn roofline(
+    gpus: &Result<Vec<GpuInfo>, GpuError>,
+    tags: &Result<TagsResponse, ClientError>,
+    ps: &Result<PsResponse, ClientError>,
+    model: &str,
+    samples: &Samples,
+    min_percent: f64,
+) -> Outcome {
+    let gpu = match gpus {
+        Ok(list) if !list.is_empty() => &list[0],
+        Ok(_) => return Outcome::skip("no GPU to compare against (see gpu.visible)"),
+        Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
+    };
+    let Some(bandwidth) = gpu.bandwidth_bytes_per_s() else {
+        return Outcome::skip("NVML does not report this GPU's memory bus width or clock");
+    };
+    let name = ModelName::parse(model);
+    let weights = tags
+        .as_ref()
+        .ok()
+        .and_then(|t| t.models.iter().find(|m| name.matches(&m.name)))
+        .map(|m| m.size);
+    let loaded = ps
+        .as_ref()
+        .ok()
+        .and_then(|p| p.models.iter().find(|m| name.matches(&m.name)));
+    let (Some(weights), Some(loaded)) = (weights, loaded) else {
+        return Outcome::skip(format!(
+            "{model} is not installed and loaded, so its size in VRAM is unknown"
+        ));
+    };
+    // Decoding reads the weights once per token; the KV cache's whole allocation is not.
+    let in_vram = (weights as f64 * loaded.size_vram as f64 / loaded.size.max(1) as f64) as u64;
+    if in_vram == 0 {
+        return Outcome::skip(format!(
+            "{model} holds no VRAM, so the GPU's bandwidth does not bound it (see gpu.offload)"
+        ));
+    }
+    let measured = match samples {
+        Ok(s) => spread_of(s, |c| c.stats.generation_rate()),
+        Err(_) => None,
+    };
+    let (Some(limit), Some(measured)) = (decode_limit(bandwidth, in_vram), measured) else {
+        return Outcome::skip("no generation speed was measured (see perf.generation)");
+    };
+    let pct = measured.median / limit * 100.0;
+    let value = format!("{pct:.0}% of {limit:.1} tok/s");
+    let detail = format!(
+        "{:.1} tok/s measured; limit {:.0} GB/s / {:.2} GB of weights in VRAM",
+        measured.median,
+        bandwidth / 1e9,
+        in_vram as f64 / 1e9
+    );
+    if pct > 110.0 {
+        Outcome::fail(format!(
+            "{detail}: faster than the memory bandwidth allows, so a figure is wrong (a speculative decoder, a misreported clock, or weights not all in VRAM)"
+        ))
+        .with_value(value)
+    } else if pct < min_percent {
+        Outcome::fail(format!(
+            "{detail}: expected at least {min_percent}% of the limit. Something else shares the GPU, the GPU runs at reduced clocks (power limit, thermals: `nvidia-smi -q -d CLOCK`), or part of the model runs on the CPU"
+        ))
+        .with_value(value)
+    } else {
+        Outcome::pass(detail).with_value(value)
+    }
+}
+
+/// `perf.vram_headroom`: VRAM left free once the model is loaded.
+pub fn headroom(gpus: &Result<Vec<GpuInfo>, GpuError>, min_bytes: u64) -> Outcome {
+    let gpu = match gpus {
+        Ok(list) if !list.is_empty() => &list[0],
+        Ok(_) => return Outcome::skip("no GPU (see gpu.visible)"),
+        Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
+    };
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let free = gpu.memory_total.saturating_sub(gpu.memory_used);
+    let value = format!("{:.1} GiB free of {:.1}", gib(free), gib(gpu.memory_total));
+    if free >= min_bytes {
+        Outcome::pass(format!("{:.1} GiB in use", gib(gpu.memory_used))).with_value(value)
+    } else {
+        Outcome::fail(format!(
+            "expected at least {:.1} GiB of VRAM free after loading, {:.1} GiB is. A longer context or a second model will spill to the CPU; lower num_ctx, use OLLAMA_KV_CACHE_TYPE=q8_0, or a smaller quantisation",
+            gib(min_bytes),
+            gib(free)
+        ))
+        .with_value(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::client::types::{Message, Stats};
+
+    fn chunk(eval_count: u64, eval_ms: u64, load_ms: u64) -> ChatChunk {
+        ChatChunk {
+            model: "m".into(),
+            created_at: String::new(),
+            message: Message::default(),
+            done: true,
+            done_reason: None,
+            stats: Stats {
+                eval_count: Some(eval_count),
+                eval_duration: Some(eval_ms * 1_000_000),
+                load_duration: Some(load_ms * 1_000_000),
+                prompt_eval_count: Some(30),
+                prompt_eval_duration: Some(30_000_000),
+                total_duration: None,
+            },
+        }
+    }
+
+    #[test]
+    fn generation_passes_on_the_median() {
+        // 50, 20 and 64 tok/s: median 50.
+        let samples = Ok(vec![
+            chunk(100, 2000, 5),
+            chunk(100, 5000, 5),
+            chunk(128, 2000, 5),
+        ]);
+        let o = generation(&samples, 40.0, None);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("50.0 tok/s"));
+        assert!(o.detail.contains("min 20.0, max 64.0"), "{}", o.detail);
+        assert_eq!(generation(&samples, 60.0, None).status, Status::Fail);
+    }
+
+    #[test]
+    fn warm_loads_and_prompt_speed() {
+        let samples = Ok(vec![
+            chunk(10, 100, 12),
+            chunk(10, 100, 8),
+            chunk(10, 100, 2400),
+        ]);
+        assert_eq!(
+            load_warm(&samples, Duration::from_secs(1), None).status,
+            Status::Pass
+        );
+        let slow = Ok(vec![chunk(10, 100, 2400); 3]);
+        assert_eq!(
+            load_warm(&slow, Duration::from_secs(1), None).status,
+            Status::Fail
+        );
+        let o = prompt(&samples, 500.0, None);
+        assert_eq!(
+            (o.status, o.value.as_deref()),
+            (Status::Pass, Some("1000 tok/s"))
+        );
+    }
+
+    #[test]
+    fn cold_load_needs_consent() {
+        let o = load_cold(
+            false,
+            &Ok(Duration::from_secs(1)),
+            Duration::from_secs(60),
+            None,
+        );
+        assert_eq!(o.status, Status::Skip);
+        assert!(o.detail.contains("--allow-unload"));
+        assert_eq!(
+            load_cold(
+                true,
+                &Ok(Duration::from_secs(90)),
+                Duration::from_secs(60),
+                None
+            )
+            .status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn streaming_compares_client_and_server() {
+        let timing = |client: f64, server_ms: u64| {
+            Ok(StreamTiming {
+                first_token: Duration::from_millis(40),
+                gaps: vec![Duration::from_millis(15); 10],
+                client_rate: Some(client),
+                server: chunk(64, server_ms, 0).stats,
+            })
+        };
+        assert_eq!(
+            streaming(&timing(63.0, 1000), 15.0, None).status,
+            Status::Pass
+        );
+        let o = streaming(&timing(40.0, 1000), 15.0, None);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("apart"), "{}", o.detail);
+    }
+
+    #[test]
+    fn headroom_by_threshold() {
+        let gpu = crate::probe::gpu::emulated();
+        let gib = 1u64 << 30;
+        assert_eq!(headroom(&Ok(vec![gpu.clone()]), gib).status, Status::Pass);
+        let full = GpuInfo {
+            memory_used: gpu.memory_total - gib / 2,
+            ..gpu
+        };
+        assert_eq!(headroom(&Ok(vec![full]), gib).status, Status::Fail);
+        assert_eq!(headroom(&Err(GpuError::Disabled), gib).status, Status::Skip);
     }
 }

@@ -53,6 +53,10 @@ struct VerifyArgs {
     /// A check that cannot run (skipped) fails the run.
     #[arg(long)]
     strict: bool,
+    /// Let perf.load_cold unload the model to time a cold load (changes the server's
+    /// state: the model is loaded again afterwards with the server's default keep-alive).
+    #[arg(long)]
+    allow_unload: bool,
     /// Write cucumber's JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -129,6 +133,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         host: args.host,
         gpu: args.gpu,
         strict: args.strict,
+        allow_unload: args.allow_unload,
         timeouts: Timeouts {
             connect: Duration::from_secs_f64(args.connect_timeout),
             request: Duration::from_secs_f64(args.request_timeout),

@@ -4,6 +4,7 @@
 use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
 use ollama_verify::client::types::{ChatChunk, PsResponse, ShowResponse};
 use ollama_verify::modelfile::Modelfile;
+use ollama_verify::perf::StreamTiming;
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::session::Session;
 use ollama_verify::ClientError;
@@ -60,7 +61,12 @@ pub struct VerifyWorld {
     pub service: Option<Result<ServiceFacts, String>>,
     pub chat: Option<Result<ChatChunk, ClientError>>,
     pub ps: Option<Result<PsResponse, ClientError>>,
-    pub sample: Option<Result<ChatChunk, ClientError>>,
+    /// The model the perf samples were taken of.
+    pub model: Option<String>,
+    pub prompt: Option<String>,
+    pub samples: Option<Result<Vec<ChatChunk>, ClientError>>,
+    pub timing: Option<Result<StreamTiming, ClientError>>,
+    pub cold: Option<Result<std::time::Duration, ClientError>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
     pub base_show: Option<Result<ShowResponse, ClientError>>,
@@ -80,7 +86,11 @@ impl VerifyWorld {
             service: None,
             chat: None,
             ps: None,
-            sample: None,
+            model: None,
+            prompt: None,
+            samples: None,
+            timing: None,
+            cold: None,
             modelfile: None,
             show: None,
             base_show: None,

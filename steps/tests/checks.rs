@@ -16,7 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const FAST: &str = "token_rate = 400.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
+/// Short answers, at a speed the emulated GPU's memory bandwidth allows (~77 tok/s).
+const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
+/// The checks of performance.feature beyond the seed's perf.generation.
+const PERF_CHECKS: [&str; 6] = [
+    "perf.prompt",
+    "perf.streaming",
+    "perf.load_warm",
+    "perf.load_cold",
+    "perf.roofline",
+    "perf.vram_headroom",
+];
 /// The checks of modelfile.feature, beside the seed's 14.
 const MODELFILE_CHECKS: [&str; 3] = [
     "modelfile.parameters",
@@ -141,8 +151,10 @@ fn baseline() -> BTreeMap<String, String> {
     ollama_verify::check::CHECK_IDS
         .iter()
         .chain(&MODELFILE_CHECKS)
+        .chain(&PERF_CHECKS)
         .map(|id| {
-            let status = if HOST_CHECKS.contains(id) {
+            // No host on the emulator target; no consent to unload by default.
+            let status = if HOST_CHECKS.contains(id) || *id == "perf.load_cold" {
                 "skip"
             } else {
                 "pass"
@@ -165,8 +177,8 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     let run = emulated("", &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
-    assert_eq!(run.summary["passed"], 11);
-    assert_eq!(run.summary["skipped"], 6);
+    assert_eq!(run.summary["passed"], 16);
+    assert_eq!(run.summary["skipped"], 7);
     assert!(run.check("perf.generation")["value"]
         .as_str()
         .unwrap()
@@ -178,14 +190,15 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     // The end-of-run table shows values and counts.
     assert!(run
         .stdout
-        .contains("11 passed, 0 failed, 0 warned, 6 skipped"));
+        .contains("16 passed, 0 failed, 0 warned, 7 skipped"));
 }
 
 #[rstest]
 #[case::custom_model_missing(
     "custom = []\n",
     &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
-      ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip")],
+      ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip"),
+      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip")],
     1
 )]
 #[case::parameters_differ(
@@ -199,7 +212,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     1
 )]
 #[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn")], 0)]
-#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail")], 1)]
+#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip")], 1)]
 #[case::slow_generation(
     "token_rate = 20.0\nanswer_tokens = 6\n",
     &[("perf.generation", "fail")],
@@ -212,12 +225,13 @@ fn a_healthy_emulator_passes_every_check_it_can() {
 )]
 #[case::tags_wrong_shape(
     "[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n",
-    &[("api.tags", "fail"), ("models.base", "skip"), ("models.custom", "skip")],
+    &[("api.tags", "fail"), ("models.base", "skip"), ("models.custom", "skip"), ("perf.roofline", "skip")],
     1
 )]
 #[case::chat_runner_fails(
     "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n",
-    &[("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip")],
+    &[("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
+      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip")],
     1
 )]
 fn one_fault_one_verdict(
@@ -253,7 +267,14 @@ fn failures_say_what_was_expected_and_seen() {
 #[test]
 fn gpu_none_skips_and_strict_fails_skips() {
     let run = emulated("", &["--gpu", "none"]);
-    assert_eq!(run.statuses(), with(&[("gpu.visible", "skip")]));
+    assert_eq!(
+        run.statuses(),
+        with(&[
+            ("gpu.visible", "skip"),
+            ("perf.roofline", "skip"),
+            ("perf.vram_headroom", "skip")
+        ])
+    );
     assert_eq!(run.code, 0);
     assert!(run.detail("gpu.visible").contains("--gpu none"));
 
@@ -434,7 +455,15 @@ fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut expected: BTreeMap<String, String> = ollama_verify::check::CHECK_IDS
         .iter()
         .chain(&MODELFILE_CHECKS)
-        .map(|id| (id.to_string(), "pass".to_string()))
+        .chain(&PERF_CHECKS)
+        .map(|id| {
+            let status = if *id == "perf.load_cold" {
+                "skip"
+            } else {
+                "pass"
+            };
+            (id.to_string(), status.to_string())
+        })
         .collect();
     for (id, status) in changes {
         expected.insert(id.to_string(), status.to_string());
@@ -569,4 +598,118 @@ fn an_unreachable_server_fails_api_root_fast_and_once() {
         "took {:?}",
         run.elapsed
     );
+}
+
+#[test]
+fn perf_figures_come_with_units() {
+    let run = emulated("", &[]);
+    let value = |id: &str| {
+        run.check(id)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        value("perf.generation").ends_with(" tok/s"),
+        "{}",
+        value("perf.generation")
+    );
+    assert!(value("perf.prompt").ends_with(" tok/s"));
+    assert!(
+        value("perf.streaming").starts_with("first token "),
+        "{}",
+        value("perf.streaming")
+    );
+    assert!(value("perf.load_warm").ends_with(" ms"));
+    assert!(
+        value("perf.roofline").contains("% of "),
+        "{}",
+        value("perf.roofline")
+    );
+    assert!(
+        value("perf.vram_headroom").contains("GiB free of 12.0"),
+        "{}",
+        value("perf.vram_headroom")
+    );
+    assert!(
+        run.detail("perf.generation").contains("median of 3"),
+        "{}",
+        run.detail("perf.generation")
+    );
+    assert!(run.detail("perf.load_cold").contains("--allow-unload"));
+}
+
+#[test]
+fn a_cold_load_is_timed_only_with_consent() {
+    let run = emulated("load_time_ms = 300\n", &["--allow-unload"]);
+    let check = run.check("perf.load_cold");
+    assert_eq!(check["status"], "pass", "{check}");
+    let secs: f64 = check["value"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+    assert!(secs >= 0.3, "the emulator's 300 ms load shows: {secs}");
+}
+
+#[rstest]
+#[case::too_slow_for_the_gpu("token_rate = 15.0\nanswer_tokens = 6\n", "perf.roofline", "warn")]
+#[case::faster_than_the_bandwidth_allows("token_rate = 400.0\n", "perf.roofline", "warn")]
+#[case::slow_prompt_processing("prompt_rate = 50.0\n", "perf.prompt", "fail")]
+#[case::reloads_every_time(
+    "[[faults]]\npath = \"/api/ps\"\nfault = \"wrong_shape\"\n",
+    "gpu.offload",
+    "fail"
+)]
+fn perf_context_checks(#[case] config: &str, #[case] id: &str, #[case] status: &str) {
+    let run = emulated(config, &[]);
+    assert_eq!(run.check(id)["status"], status, "{}", run.detail(id));
+}
+
+/// Read-only by default: the emulator's request log shows no pull, create, delete or
+/// unload; `--allow-unload` adds exactly the one unload it asks consent for.
+#[test]
+fn the_native_target_changes_nothing_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let log = || {
+        let url = url::Url::parse(&format!("http://{}", server.host)).unwrap();
+        rt.block_on(ollama_verify::emulator::remote_requests(&url))
+            .unwrap()
+    };
+    let run = native(&server, &path);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let requests = log();
+    assert!(
+        requests.len() > 10,
+        "the run made its requests: {requests:?}"
+    );
+    let mutating: Vec<_> = requests.iter().filter(|r| r.mutates()).collect();
+    assert!(mutating.is_empty(), "mutating requests: {mutating:?}");
+
+    let before = requests.len();
+    let run = verify(
+        &[
+            "--target",
+            "native",
+            "--host",
+            &server.host,
+            "--gpu",
+            "emulated",
+            "--allow-unload",
+        ],
+        &[],
+        Some(&path),
+    );
+    assert_eq!(run.check("perf.load_cold")["status"], "pass");
+    let mutating: Vec<_> = log()[before..]
+        .iter()
+        .filter(|r| r.mutates())
+        .cloned()
+        .collect();
+    assert_eq!(mutating.len(), 1, "{mutating:?}");
+    assert_eq!(mutating[0].path, "/api/generate");
 }

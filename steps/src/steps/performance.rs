@@ -2,37 +2,174 @@
 
 use crate::world::VerifyWorld;
 use cucumber::gherkin::Step;
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use ollama_verify::check::Outcome;
 use ollama_verify::verdict;
+use std::time::Duration;
 
-#[when(expr = "the model {string} answers at most {int} tokens to:")]
-async fn answers(
-    world: &mut VerifyWorld,
-    step: &Step,
-    model: String,
-    num_predict: u64,
-) -> Result<(), String> {
+#[given("the benchmark prompt:")]
+async fn benchmark_prompt(world: &mut VerifyWorld, step: &Step) -> Result<(), String> {
     let prompt = step
         .docstring
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .ok_or("the step needs the prompt as a doc string (between \"\"\" lines)")?;
-    world.sample = Some(world.session.measure(&model, prompt, num_predict).await);
+    world.prompt = Some(prompt.to_string());
     Ok(())
 }
 
-#[then(expr = "generation runs at {float} tokens per second or more")]
-async fn runs_at(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
-    let unreachable = world.session.unreachable().await;
-    let sample = world
-        .sample
-        .as_ref()
-        .ok_or("add `When the model \"...\" answers at most N tokens to:` first")?;
+fn prompt(world: &VerifyWorld) -> Result<String, String> {
+    world
+        .prompt
+        .clone()
+        .ok_or_else(|| "add `Given the benchmark prompt:` first".to_string())
+}
+
+#[when(
+    expr = "the model {string} answers the benchmark prompt {int} times, at most {int} tokens each"
+)]
+async fn answers(
+    world: &mut VerifyWorld,
+    model: String,
+    count: usize,
+    num_predict: u64,
+) -> Result<(), String> {
+    let prompt = prompt(world)?;
+    if world.chat_failed().is_none() {
+        world.samples = Some(
+            world
+                .session
+                .samples(&model, &prompt, count, num_predict)
+                .await,
+        );
+    }
+    world.model = Some(model);
+    Ok(())
+}
+
+#[when(expr = "the model {string} streams the benchmark prompt, at most {int} tokens")]
+async fn streams(world: &mut VerifyWorld, model: String, num_predict: u64) -> Result<(), String> {
+    let prompt = prompt(world)?;
+    if world.chat_failed().is_none() {
+        world.timing = Some(
+            world
+                .session
+                .stream_timing(&model, &prompt, num_predict)
+                .await,
+        );
+    }
+    Ok(())
+}
+
+#[when(expr = "the model {string} is unloaded and loaded again")]
+async fn reloaded(world: &mut VerifyWorld, model: String) {
+    // Without the user's consent the server is left as it is.
+    if world.session.allow_unload && world.chat_failed().is_none() {
+        world.cold = Some(world.session.cold_load(&model).await);
+    }
+}
+
+/// Runs `decide` unless the warm-up chat failed, which api.chat reports once.
+async fn conclude(
+    world: &mut VerifyWorld,
+    decide: impl FnOnce(&VerifyWorld, Option<&str>) -> Result<Outcome, String>,
+) -> Result<(), String> {
     let outcome = match world.chat_failed() {
         Some(reason) => Outcome::skip(reason),
-        None => verdict::perf::generation(sample, target, unreachable.as_deref()),
+        None => {
+            let unreachable = world.session.unreachable().await;
+            decide(world, unreachable.as_deref())?
+        }
     };
     world.conclude(outcome)
+}
+
+const NO_SAMPLES: &str = "add `When the model \"...\" answers the benchmark prompt N times, at most M tokens each` first";
+
+#[then(expr = "the median generation speed is at least {float} tokens per second")]
+async fn generation(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
+    conclude(world, |w, unreachable| {
+        let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
+        Ok(verdict::perf::generation(samples, target, unreachable))
+    })
+    .await
+}
+
+#[then(expr = "the median prompt processing speed is at least {float} tokens per second")]
+async fn prompt_speed(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
+    conclude(world, |w, unreachable| {
+        let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
+        Ok(verdict::perf::prompt(samples, target, unreachable))
+    })
+    .await
+}
+
+#[then(expr = "the speed measured on the client is within {float}% of the server's")]
+async fn streaming(world: &mut VerifyWorld, margin: f64) -> Result<(), String> {
+    conclude(world, |w, unreachable| {
+        let timing = w.timing.as_ref().ok_or(
+            "add `When the model \"...\" streams the benchmark prompt, at most N tokens` first",
+        )?;
+        Ok(verdict::perf::streaming(timing, margin, unreachable))
+    })
+    .await
+}
+
+#[then(expr = "the median load time is under {int} milliseconds")]
+async fn warm_load(world: &mut VerifyWorld, max_ms: u64) -> Result<(), String> {
+    conclude(world, |w, unreachable| {
+        let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
+        Ok(verdict::perf::load_warm(
+            samples,
+            Duration::from_millis(max_ms),
+            unreachable,
+        ))
+    })
+    .await
+}
+
+#[then(expr = "the load takes under {int} seconds")]
+async fn cold_load(world: &mut VerifyWorld, max_s: u64) -> Result<(), String> {
+    let allowed = world.session.allow_unload;
+    conclude(world, |w, unreachable| {
+        let none = Ok(Duration::ZERO);
+        let load = w.cold.as_ref().unwrap_or(&none);
+        Ok(verdict::perf::load_cold(
+            allowed,
+            load,
+            Duration::from_secs(max_s),
+            unreachable,
+        ))
+    })
+    .await
+}
+
+#[then(expr = "the median generation speed is at least {float}% of the memory-bandwidth limit")]
+async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), String> {
+    let gpus = world.session.gpus().await.clone();
+    let tags = world.session.tags().await.clone();
+    conclude(world, |w, _| {
+        let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
+        let ps =
+            w.ps.as_ref()
+                .ok_or("add `And the loaded models are listed` first")?;
+        let model = w.model.as_deref().unwrap_or_default();
+        Ok(verdict::perf::roofline(
+            &gpus,
+            &tags,
+            ps,
+            model,
+            samples,
+            min_percent,
+        ))
+    })
+    .await
+}
+
+#[then(expr = "at least {float} GiB of VRAM is free")]
+async fn headroom(world: &mut VerifyWorld, gib: f64) -> Result<(), String> {
+    let gpus = world.session.gpus_now().await;
+    let min_bytes = (gib * (1u64 << 30) as f64) as u64;
+    conclude(world, |_, _| Ok(verdict::perf::headroom(&gpus, min_bytes))).await
 }

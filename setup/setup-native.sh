@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# Idempotent native setup of Ollama on a Linux machine with systemd and an NVIDIA GPU
+# (WSL2 with systemd included). Safe to run again: a step that is already done is
+# reported "unchanged" and not repeated; a second run prints "nothing changed".
+#
+# It configures an installed Ollama; it does not install Ollama itself (use the official
+# installer: curl -fsSL https://ollama.com/install.sh | sh).
+#
+# Steps: check prerequisites, install the systemd drop-in (only if its content differs;
+# then daemon-reload and restart), enable and start the service, wait for the API, pull
+# the base model if missing, create the custom model if missing.
+#
+# Exit codes: 0 done (or --dry-run finished, even if a real run would stop: it says so);
+# 1 a step failed; 2 usage error; 3 a prerequisite is missing (real run only).
+#
+# For tests: OLLAMA_DROPIN_DIR overrides /etc/systemd/system/ollama.service.d, and every
+# command (systemctl, ollama, nvidia-smi, curl, sudo) is looked up on PATH.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DROPIN_SRC="$SCRIPT_DIR/ollama.service.d/override.conf"
+DROPIN_DIR="${OLLAMA_DROPIN_DIR:-/etc/systemd/system/ollama.service.d}"
+DROPIN_DST="$DROPIN_DIR/override.conf"
+API_URL="http://127.0.0.1:11434/"
+
+BASE_MODEL="qwen2.5-coder:7b"
+CUSTOM_MODEL="my-coder"
+MODELFILE="$SCRIPT_DIR/coding-assistant.Modelfile"
+API_TIMEOUT=60
+DRY_RUN=0
+ALLOW_CPU=0
+RECREATE=0
+
+usage() {
+  cat <<EOF
+Usage: $(basename "$0") [options]
+
+Configure an installed Ollama as a systemd service with setup/'s drop-in, and install
+the base and custom models. Idempotent: run it again to check that nothing drifted.
+
+Options:
+  --dry-run           print what would be done; change nothing (root not needed)
+  --base MODEL        base model to pull (default: $BASE_MODEL)
+  --custom NAME       custom model to create (default: $CUSTOM_MODEL)
+  --modelfile PATH    Modelfile for the custom model
+                      (default: setup/coding-assistant.Modelfile)
+  --allow-cpu         continue without an NVIDIA GPU (Ollama then runs on the CPU)
+  --recreate          create the custom model again even if it exists
+                      (after editing the Modelfile)
+  --api-timeout SECS  how long to wait for the API after a (re)start (default: $API_TIMEOUT)
+  -h, --help          this help
+
+Run as root (sudo $0) or as a user who may use sudo. Exit codes: 0 done (also after
+--dry-run, which prints whether a real run would stop), 1 a step failed, 2 usage error,
+3 a prerequisite is missing.
+EOF
+}
+
+die_usage() {
+  echo "error: $1" >&2
+  echo "Try '$(basename "$0") --help'." >&2
+  exit 2
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) DRY_RUN=1 ;;
+    --allow-cpu) ALLOW_CPU=1 ;;
+    --recreate) RECREATE=1 ;;
+    --base | --custom | --modelfile | --api-timeout)
+      [[ $# -ge 2 && -n "$2" ]] || die_usage "$1 needs a value"
+      case "$1" in
+        --base) BASE_MODEL="$2" ;;
+        --custom) CUSTOM_MODEL="$2" ;;
+        --modelfile) MODELFILE="$2" ;;
+        --api-timeout)
+          [[ "$2" =~ ^[0-9]+$ ]] || die_usage "--api-timeout takes whole seconds, got '$2'"
+          API_TIMEOUT="$2"
+          ;;
+      esac
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die_usage "unknown argument '$1'" ;;
+  esac
+  shift
+done
+
+# ---------------------------------------------------------------------------
+# Reporting: one line per step; the run ends saying whether anything changed.
+# ---------------------------------------------------------------------------
+CHANGED=()   # steps that changed (or, in a dry run, would change)
+PROBLEMS=()  # prerequisites a real run would stop at (dry run only)
+
+# step NAME STATUS DETAIL — STATUS is changed | unchanged | skipped | ok
+step() {
+  local name="$1" status="$2" detail="$3"
+  if [[ "$DRY_RUN" == 1 && "$status" == changed ]]; then
+    status="would change"
+  fi
+  printf '%-16s %-14s %s\n' "$name" "$status" "$detail"
+  if [[ "$status" == changed || "$status" == "would change" ]]; then
+    CHANGED+=("$name")
+  fi
+}
+
+warn() { printf 'warning: %s\n' "$1" >&2; }
+
+# A missing prerequisite: stop a real run (exit 3); a dry run notes it and goes on.
+prereq_fail() {
+  local name="$1" message="$2"
+  if [[ "$DRY_RUN" == 1 ]]; then
+    printf '%-16s %-14s %s\n' "$name" "MISSING" "$message"
+    PROBLEMS+=("$name")
+  else
+    printf '%-16s %s\n' "$name" "MISSING" >&2
+    printf 'error: %s\n' "$message" >&2
+    exit 3
+  fi
+}
+
+fail() {
+  printf 'error: %s\n' "$1" >&2
+  exit 1
+}
+
+# Model names as `ollama list` prints them: the tag defaults to latest.
+normalize_model() {
+  local name="$1"
+  if [[ "${name##*/}" == *:* ]]; then
+    printf '%s\n' "$name"
+  else
+    printf '%s:latest\n' "$name"
+  fi
+}
+
+# Installed model names, one a line (the NAME column of `ollama list`).
+installed_models() {
+  ollama list | awk 'NR > 1 && $1 != "" { print $1 }'
+}
+
+has_model() {
+  local wanted
+  wanted="$(normalize_model "$1")"
+  grep -qxF -- "$wanted" <<<"$2"
+}
+
+api_answers() {
+  curl -sf --max-time 3 "$API_URL" >/dev/null 2>&1
+}
+
+wait_for_api() {
+  local deadline=$((SECONDS + API_TIMEOUT))
+  api_answers && return 0
+  echo "waiting up to ${API_TIMEOUT}s for the API at $API_URL ..."
+  until api_answers; do
+    if ((SECONDS >= deadline)); then
+      fail "the Ollama API did not answer at $API_URL within ${API_TIMEOUT}s.
+  Look at: systemctl status ollama; journalctl -u ollama -n 50 --no-pager
+  (a native service and a Docker container cannot both bind port 11434)"
+    fi
+    sleep 1
+  done
+}
+
+# Privileged commands go through SUDO (empty when root).
+SUDO=""
+priv() {
+  if [[ -n "$SUDO" ]]; then
+    "$SUDO" "$@"
+  else
+    "$@"
+  fi
+}
+
+if [[ "$DRY_RUN" == 1 ]]; then
+  echo "dry run: nothing will be changed"
+fi
+
+# ---------------------------------------------------------------------------
+# 1. Prerequisites
+# ---------------------------------------------------------------------------
+if [[ "$EUID" -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  elif [[ "$DRY_RUN" == 0 ]]; then
+    prereq_fail privileges "not root and no sudo: run this script as root"
+  fi
+fi
+
+# GPU
+if command -v nvidia-smi >/dev/null 2>&1 && gpus="$(nvidia-smi -L 2>/dev/null)" &&
+  grep -q '^GPU ' <<<"$gpus"; then
+  step gpu ok "$(head -n 1 <<<"$gpus")"
+elif [[ "$ALLOW_CPU" == 1 ]]; then
+  step gpu skipped "no NVIDIA GPU visible (nvidia-smi missing or lists none); --allow-cpu: Ollama will run on the CPU"
+else
+  prereq_fail gpu "no NVIDIA GPU visible: nvidia-smi is missing or lists no GPU.
+  Install the NVIDIA driver (on WSL2: the Windows driver, never a Linux one inside WSL),
+  or run again with --allow-cpu to set Ollama up for the CPU."
+fi
+
+# systemd
+SYSTEMD_OK=0
+WSL_HINT="On WSL2, enable systemd: add
+    [boot]
+    systemd=true
+  to /etc/wsl.conf, then run 'wsl --shutdown' in Windows and reopen the distribution."
+if ! command -v systemctl >/dev/null 2>&1; then
+  prereq_fail systemd "systemctl not found: this script configures Ollama as a systemd service.
+  $WSL_HINT
+  Without systemd, use Docker instead: setup/init-docker.sh"
+else
+  sys_state="$(systemctl is-system-running 2>&1 || true)"
+  case "$sys_state" in
+    *offline* | *"not been booted with systemd"* | *"Failed to connect to bus"* | "")
+      prereq_fail systemd "systemd is not running on this machine (systemctl is-system-running: ${sys_state:-no answer}).
+  $WSL_HINT
+  Without systemd, use Docker instead: setup/init-docker.sh"
+      ;;
+    *)
+      SYSTEMD_OK=1
+      step systemd ok "$sys_state"
+      ;;
+  esac
+fi
+
+# ollama binary and its unit
+OLLAMA_OK=0
+if ! command -v ollama >/dev/null 2>&1; then
+  prereq_fail ollama "the ollama binary is not installed (not on PATH).
+  Install it with the official installer, which also creates ollama.service:
+    curl -fsSL https://ollama.com/install.sh | sh
+  then run this script again."
+else
+  OLLAMA_OK=1
+  step ollama ok "$(ollama --version 2>/dev/null | tail -n 1 || true)"
+  if [[ "$SYSTEMD_OK" == 1 ]]; then
+    load_state="$(systemctl show ollama --property=LoadState --value 2>/dev/null || true)"
+    if [[ "$load_state" != loaded ]]; then
+      prereq_fail unit "the ollama.service unit is not installed (LoadState: ${load_state:-unknown}).
+  The official installer creates it: curl -fsSL https://ollama.com/install.sh | sh"
+    fi
+  fi
+fi
+
+# curl (waiting for the API)
+if ! command -v curl >/dev/null 2>&1; then
+  prereq_fail curl "curl is needed to wait for the API: install it (apt-get install curl)"
+fi
+
+# files
+[[ -f "$DROPIN_SRC" ]] || fail "the drop-in $DROPIN_SRC is missing (is setup/ complete?)"
+if [[ ! -f "$MODELFILE" ]]; then
+  prereq_fail modelfile "the Modelfile $MODELFILE does not exist (--modelfile PATH)"
+else
+  from="$(awk 'toupper($1) == "FROM" { print $2; exit }' "$MODELFILE")"
+  if [[ -n "$from" && "$(normalize_model "$from")" != "$(normalize_model "$BASE_MODEL")" ]]; then
+    warn "the Modelfile builds FROM $from but the base model is $BASE_MODEL; 'ollama create' will fetch $from itself"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 2. The systemd drop-in: installed only when its content differs.
+# ---------------------------------------------------------------------------
+DROPIN_CHANGED=0
+if [[ -f "$DROPIN_DST" ]] && cmp -s "$DROPIN_SRC" "$DROPIN_DST"; then
+  step drop-in unchanged "$DROPIN_DST"
+else
+  DROPIN_CHANGED=1
+  if [[ "$DRY_RUN" == 1 ]]; then
+    if [[ -f "$DROPIN_DST" ]]; then
+      step drop-in changed "$DROPIN_DST differs from $DROPIN_SRC; would replace it (keeping a .bak):"
+      diff -u "$DROPIN_DST" "$DROPIN_SRC" | sed 's/^/    /' || true
+    else
+      step drop-in changed "would install $DROPIN_SRC as $DROPIN_DST"
+    fi
+  else
+    if [[ -f "$DROPIN_DST" ]]; then
+      backup="$DROPIN_DST.bak-$(date +%Y%m%d%H%M%S)"
+      priv cp -p "$DROPIN_DST" "$backup"
+      echo "  previous drop-in kept as $backup"
+    fi
+    priv mkdir -p "$DROPIN_DIR"
+    priv install -m 0644 "$DROPIN_SRC" "$DROPIN_DST"
+    step drop-in changed "installed $DROPIN_DST"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 3. Reload and restart, only when the drop-in changed.
+# ---------------------------------------------------------------------------
+if [[ "$DROPIN_CHANGED" == 0 ]]; then
+  step restart unchanged "drop-in unchanged: no daemon-reload, no restart"
+elif [[ "$DRY_RUN" == 1 ]]; then
+  step restart changed "would run: systemctl daemon-reload; systemctl restart ollama"
+else
+  priv systemctl daemon-reload
+  priv systemctl restart ollama
+  step restart changed "systemctl daemon-reload; systemctl restart ollama"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. Enabled at boot and running.
+# ---------------------------------------------------------------------------
+if [[ "$SYSTEMD_OK" == 0 ]]; then
+  step service skipped "systemd not running: would run 'systemctl enable --now ollama'"
+else
+  enabled="$(systemctl is-enabled ollama 2>/dev/null || true)"
+  active="$(systemctl is-active ollama 2>/dev/null || true)"
+  if [[ "$enabled" == enabled && "$active" == active ]]; then
+    step service unchanged "ollama is enabled and active"
+  elif [[ "$DRY_RUN" == 1 ]]; then
+    step service changed "would run: systemctl enable --now ollama (now: ${enabled:-?}, ${active:-?})"
+  else
+    priv systemctl enable --now ollama
+    step service changed "systemctl enable --now ollama (was: ${enabled:-?}, ${active:-?})"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 5. The API answers.
+# ---------------------------------------------------------------------------
+API_OK=0
+if [[ "$DRY_RUN" == 1 ]]; then
+  if command -v curl >/dev/null 2>&1 && api_answers; then
+    API_OK=1
+    step api ok "answering at $API_URL"
+  else
+    step api skipped "not answering at $API_URL now; a real run waits up to ${API_TIMEOUT}s"
+  fi
+else
+  wait_for_api
+  API_OK=1
+  step api ok "answering at $API_URL"
+fi
+
+# ---------------------------------------------------------------------------
+# 6. Models: pull the base, create the custom one, only when missing.
+# ---------------------------------------------------------------------------
+models=""
+if [[ "$OLLAMA_OK" == 1 && "$API_OK" == 1 ]]; then
+  models="$(installed_models)" || fail "'ollama list' failed"
+fi
+
+if [[ "$OLLAMA_OK" == 0 || "$API_OK" == 0 ]]; then
+  step base-model skipped "cannot tell whether $BASE_MODEL is installed now; a real run pulls it if missing"
+elif has_model "$BASE_MODEL" "$models"; then
+  step base-model unchanged "$BASE_MODEL is installed"
+elif [[ "$DRY_RUN" == 1 ]]; then
+  step base-model changed "would run: ollama pull $BASE_MODEL"
+else
+  ollama pull "$BASE_MODEL" || fail "'ollama pull $BASE_MODEL' failed (network? model name?)"
+  step base-model changed "pulled $BASE_MODEL"
+fi
+
+if [[ "$OLLAMA_OK" == 0 || "$API_OK" == 0 ]]; then
+  step custom-model skipped "cannot tell whether $CUSTOM_MODEL is installed now; a real run creates it if missing"
+elif has_model "$CUSTOM_MODEL" "$models" && [[ "$RECREATE" == 0 ]]; then
+  step custom-model unchanged "$CUSTOM_MODEL is installed (--recreate to rebuild it from $MODELFILE)"
+elif [[ "$DRY_RUN" == 1 ]]; then
+  step custom-model changed "would run: ollama create $CUSTOM_MODEL -f $MODELFILE"
+else
+  ollama create "$CUSTOM_MODEL" -f "$MODELFILE" ||
+    fail "'ollama create $CUSTOM_MODEL -f $MODELFILE' failed"
+  step custom-model changed "created $CUSTOM_MODEL from $MODELFILE"
+fi
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+if [[ "$DRY_RUN" == 1 ]]; then
+  if [[ ${#CHANGED[@]} -eq 0 ]]; then
+    echo "dry run: nothing would change"
+  else
+    echo "dry run: would change: ${CHANGED[*]}"
+  fi
+  if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
+    echo "dry run: a real run would stop at the missing prerequisite(s): ${PROBLEMS[*]} (exit 3)"
+  fi
+  exit 0
+fi
+
+if [[ ${#CHANGED[@]} -eq 0 ]]; then
+  echo "nothing changed"
+else
+  echo "changed: ${CHANGED[*]}"
+fi
+echo "Verify the install: ollama-verify"

@@ -1,0 +1,161 @@
+//! Measuring speed without disturbing the server: samples, their statistics, streamed
+//! timing seen from the client, and the memory-bandwidth limit of decoding.
+
+use crate::client::types::{ChatChunk, ChatRequest, Message, Stats};
+use crate::{Client, ClientError};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Median, min and max of a set of figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub count: usize,
+}
+
+impl Spread {
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+            count: n,
+        })
+    }
+}
+
+/// The prompt of sample `k`: the same length every time, different text, so that the
+/// server's prompt cache cannot make later samples look faster.
+pub fn sample_prompt(prompt: &str, k: usize, count: usize) -> String {
+    format!("(sample {:02} of {count:02}) {prompt}", k + 1)
+}
+
+/// A chat request that measures: capped at `num_predict`, with the keep-alive given.
+pub fn sample_request(
+    model: &str,
+    prompt: &str,
+    num_predict: u64,
+    keep_alive: Option<Value>,
+) -> ChatRequest {
+    let mut options = serde_json::Map::new();
+    options.insert("num_predict".into(), num_predict.into());
+    ChatRequest {
+        model: model.to_string(),
+        messages: vec![Message::user(prompt)],
+        options: Some(options),
+        keep_alive,
+        ..Default::default()
+    }
+}
+
+/// What the client saw of one streamed answer, next to what the server reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamTiming {
+    /// From sending the request to the first token.
+    pub first_token: Duration,
+    /// Between consecutive tokens.
+    pub gaps: Vec<Duration>,
+    /// Tokens per second from the median gap between arrivals: one late wake-up or a
+    /// burst of buffered tokens moves an average, not a median.
+    pub client_rate: Option<f64>,
+    pub server: Stats,
+}
+
+impl StreamTiming {
+    pub fn gap_spread_ms(&self) -> Option<Spread> {
+        Spread::of(self.gaps.iter().map(|g| g.as_secs_f64() * 1000.0))
+    }
+}
+
+/// Streams one answer and times its tokens on arrival.
+pub async fn stream_timing(
+    client: &Client,
+    req: &ChatRequest,
+) -> Result<StreamTiming, ClientError> {
+    let start = Instant::now();
+    let mut stream = client.chat_stream(req).await?;
+    let mut arrivals: Vec<Instant> = Vec::new();
+    let mut last: Option<ChatChunk> = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if chunk.done {
+            last = Some(chunk);
+            break;
+        }
+        if !chunk.message.content.is_empty() {
+            arrivals.push(Instant::now());
+        }
+    }
+    let server = last.map(|c| c.stats).unwrap_or_default();
+    let first_token = arrivals.first().map_or(start.elapsed(), |t| *t - start);
+    let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    let client_rate = Spread::of(gaps.iter().map(Duration::as_secs_f64))
+        .filter(|g| g.median > 0.0)
+        .map(|g| 1.0 / g.median);
+    Ok(StreamTiming {
+        first_token,
+        gaps,
+        client_rate,
+        server,
+    })
+}
+
+/// The decode limit: every token reads the weights held in VRAM once, so no GPU
+/// generates faster than `bandwidth / weight bytes`.
+pub fn decode_limit(bandwidth_bytes_per_s: f64, weight_bytes_in_vram: u64) -> Option<f64> {
+    (weight_bytes_in_vram > 0).then(|| bandwidth_bytes_per_s / weight_bytes_in_vram as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(&[3.0, 1.0, 2.0], 2.0, 1.0, 3.0)]
+    #[case(&[4.0, 1.0, 2.0, 3.0], 2.5, 1.0, 4.0)]
+    #[case(&[5.0], 5.0, 5.0, 5.0)]
+    fn spreads(#[case] v: &[f64], #[case] median: f64, #[case] min: f64, #[case] max: f64) {
+        let s = Spread::of(v.iter().copied()).unwrap();
+        assert_eq!(
+            (s.median, s.min, s.max, s.count),
+            (median, min, max, v.len())
+        );
+    }
+
+    #[test]
+    fn empty_or_nan_has_no_spread() {
+        assert_eq!(Spread::of([]), None);
+        assert_eq!(Spread::of([f64::NAN]), None);
+    }
+
+    #[test]
+    fn sample_prompts_differ_but_keep_their_length() {
+        let a = sample_prompt("Write Go.", 0, 3);
+        let b = sample_prompt("Write Go.", 2, 3);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), b.len());
+    }
+
+    #[test]
+    fn the_seeds_rtx_3060_limit() {
+        // 360 GB/s over a 4.68 GB model: about 76 tok/s.
+        let limit = decode_limit(360e9, 4_683_087_332).unwrap();
+        assert!((limit - 76.9).abs() < 0.5, "{limit}");
+        assert_eq!(decode_limit(360e9, 0), None);
+    }
+}
