@@ -9,6 +9,7 @@ pub mod model_name;
 pub mod modelfile;
 pub mod perf;
 pub mod probe;
+pub mod provision;
 pub mod report;
 pub mod session;
 pub mod verdict;

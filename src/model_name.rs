@@ -23,7 +23,8 @@ impl ModelName {
     pub fn parse(raw: &str) -> Self {
         let raw = raw.trim();
         // A pinned digest (`name@sha256:...`) names the same model; drop it.
-        let raw = raw.split_once('@').map_or(raw, |(name, _)| name);
+        // (Trimmed again: `name @sha256:...` must not leave a space in the tag.)
+        let raw = raw.split_once('@').map_or(raw, |(name, _)| name).trim();
         // The tag follows the last ':' after the last '/', so `localhost:5000/x` keeps its port.
         let slash = raw.rfind('/').map_or(0, |i| i + 1);
         let (path, tag) = match raw[slash..].rfind(':') {

@@ -24,6 +24,9 @@ pub enum Target {
     Native,
     /// The built-in emulator, in-process; no host to inspect.
     Emulator,
+    /// An Ollama container this run starts (testcontainers), provisions and removes;
+    /// host checks run inside it.
+    Docker,
 }
 
 impl std::str::FromStr for Target {
@@ -32,8 +35,13 @@ impl std::str::FromStr for Target {
         match s {
             "native" => Ok(Target::Native),
             "emulator" => Ok(Target::Emulator),
-            "docker" => Err("the docker target is not built yet; use native or emulator".into()),
-            other => Err(format!("unknown target `{other}`: use native or emulator")),
+            "docker" if cfg!(feature = "docker") => Ok(Target::Docker),
+            "docker" => {
+                Err("this build has no docker target (built without the `docker` feature)".into())
+            }
+            other => Err(format!(
+                "unknown target `{other}`: use native, docker or emulator"
+            )),
         }
     }
 }
@@ -43,6 +51,7 @@ impl std::fmt::Display for Target {
         f.write_str(match self {
             Target::Native => "native",
             Target::Emulator => "emulator",
+            Target::Docker => "docker",
         })
     }
 }
@@ -65,6 +74,45 @@ pub struct SessionOptions {
     /// Where relative file paths named in the spec resolve when the working folder
     /// lacks them: the folder above the feature files.
     pub spec_root: Option<std::path::PathBuf>,
+    /// How the docker target starts its container.
+    pub docker: DockerSettings,
+    /// Where the native target's host checks run instead of this machine (a container
+    /// backend, in tests of a real systemd).
+    pub host_backend: Option<Arc<dyn Host>>,
+}
+
+/// The docker target's settings (flags); the rest comes from setup/docker-compose.yml.
+#[derive(Debug, Clone)]
+pub struct DockerSettings {
+    /// `name:tag`; the compose file's image (`ollama/ollama:latest`) when `None`.
+    pub image: Option<String>,
+    /// `auto`, `none`, `all` or a count.
+    pub gpus: String,
+    /// The named volume for models, kept between runs.
+    pub volume: String,
+    pub fresh_volume: bool,
+    pub keep: bool,
+    /// Another compose file than setup/'s.
+    pub compose_file: Option<std::path::PathBuf>,
+    /// Pull the base model and create the custom one in the container when missing.
+    pub provision: bool,
+    /// Show a progress bar while pulling.
+    pub progress: bool,
+}
+
+impl Default for DockerSettings {
+    fn default() -> Self {
+        DockerSettings {
+            image: None,
+            gpus: "auto".into(),
+            volume: "ollama-verify-models".into(),
+            fresh_volume: false,
+            keep: false,
+            compose_file: None,
+            provision: true,
+            progress: true,
+        }
+    }
 }
 
 impl Default for SessionOptions {
@@ -79,6 +127,8 @@ impl Default for SessionOptions {
             command_timeout: Duration::from_secs(10),
             emulator: EmulatorConfig::default(),
             spec_root: None,
+            docker: DockerSettings::default(),
+            host_backend: None,
         }
     }
 }
@@ -97,6 +147,8 @@ pub struct Session {
     spec_root: Option<std::path::PathBuf>,
     host: Option<Arc<dyn Host>>,
     _emulator: Option<Emulator>,
+    #[cfg(feature = "docker")]
+    docker: tokio::sync::Mutex<Option<crate::provision::docker::DockerTarget>>,
     root: OnceCell<Result<String, ClientError>>,
     tags: OnceCell<Result<TagsResponse, ClientError>>,
     version: OnceCell<Result<String, ClientError>>,
@@ -121,10 +173,23 @@ impl std::fmt::Debug for Session {
 pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
 
 impl Session {
-    /// Prepares a run; for the emulator target this starts the emulator.
+    /// Prepares a run; for the emulator target this starts the emulator, for the docker
+    /// target the container (provisioned, ready).
     pub async fn start(options: SessionOptions) -> Result<Session, String> {
+        #[cfg(feature = "docker")]
+        let mut docker = None;
         let (client, emulator, host): (Client, Option<Emulator>, Option<Arc<dyn Host>>) =
             match options.target {
+                #[cfg(feature = "docker")]
+                Target::Docker => {
+                    let target = start_docker(&options.docker).await?;
+                    let client = Client::with_timeouts(target.base_url.clone(), options.timeouts);
+                    let host = target.host();
+                    docker = Some(target);
+                    (client, None, Some(host))
+                }
+                #[cfg(not(feature = "docker"))]
+                Target::Docker => return Err("this build has no docker target".into()),
                 Target::Emulator => {
                     let emulator = Emulator::start(options.emulator.clone()).await?;
                     (emulator.client(options.timeouts), Some(emulator), None)
@@ -136,12 +201,18 @@ impl Session {
                     }
                     .map_err(|e| e.to_string())?;
                     let client = Client::with_timeouts(base, options.timeouts);
-                    (client, None, Some(Arc::new(LocalHost)))
+                    let host = options
+                        .host_backend
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(LocalHost));
+                    (client, None, Some(host))
                 }
             };
         let gpu_source = options.gpu.unwrap_or(match options.target {
             Target::Native => GpuSource::Nvml,
             Target::Emulator => GpuSource::Emulated,
+            // The GPU must be visible inside the container, not only on this machine.
+            Target::Docker => GpuSource::NvidiaSmi,
         });
         Ok(Session {
             target: options.target,
@@ -153,6 +224,8 @@ impl Session {
             spec_root: options.spec_root,
             host,
             _emulator: emulator,
+            #[cfg(feature = "docker")]
+            docker: tokio::sync::Mutex::new(docker),
             root: OnceCell::new(),
             tags: OnceCell::new(),
             version: OnceCell::new(),
@@ -211,9 +284,25 @@ impl Session {
     }
 
     pub async fn gpus(&self) -> &Result<Vec<GpuInfo>, GpuError> {
-        self.gpus
-            .get_or_init(|| gpu::probe(self.gpu_source, self.command_timeout))
-            .await
+        self.gpus.get_or_init(|| self.probe_gpus()).await
+    }
+
+    async fn probe_gpus(&self) -> Result<Vec<GpuInfo>, GpuError> {
+        match (self.gpu_source, self.host()) {
+            (GpuSource::NvidiaSmi, Ok(host)) => gpu::probe_smi(host, self.command_timeout).await,
+            (GpuSource::NvidiaSmi, Err(reason)) => Err(GpuError::NotVisible(reason)),
+            (source, _) => gpu::probe(source, self.command_timeout).await,
+        }
+    }
+
+    /// Ends the run: removes the docker target's container and fresh volume (unless
+    /// kept). Returns a note for the user, if there is one.
+    pub async fn finish(&self) -> Option<String> {
+        #[cfg(feature = "docker")]
+        if let Some(target) = self.docker.lock().await.take() {
+            return target.finish().await;
+        }
+        None
     }
 
     pub async fn cli_version(&self) -> Result<&Result<(CliVersion, String), HostError>, String> {
@@ -224,8 +313,13 @@ impl Session {
             .await)
     }
 
-    /// The systemd unit's state, or why it cannot be read here.
+    /// The systemd unit's state (the container's, on the docker target), or why it
+    /// cannot be read here.
     pub async fn service(&self, unit: &str) -> Result<ServiceFacts, String> {
+        #[cfg(feature = "docker")]
+        if let Some(target) = self.docker.lock().await.as_ref() {
+            return target.state().await.map(ServiceFacts::Container);
+        }
         let Ok(host) = self.host() else {
             return Ok(ServiceFacts::Unavailable(
                 self.host().err().unwrap_or_default(),
@@ -315,7 +409,7 @@ impl Session {
     /// The GPUs as they are now (not the memoized first look): for memory in use after
     /// a load. The emulated GPU holds what the emulated server has loaded.
     pub async fn gpus_now(&self) -> Result<Vec<GpuInfo>, GpuError> {
-        let mut gpus = gpu::probe(self.gpu_source, self.command_timeout).await?;
+        let mut gpus = self.probe_gpus().await?;
         if self.gpu_source == GpuSource::Emulated {
             if let Ok(ps) = self.client.ps().await {
                 let loaded: u64 = ps.models.iter().map(|m| m.size_vram).sum();
@@ -364,4 +458,49 @@ fn shared<T>(map: &Memo<T>, key: &str) -> Shared<T> {
         .entry(key.to_string())
         .or_default()
         .clone()
+}
+
+/// Starts and provisions the docker target from setup/'s compose file and Modelfile.
+#[cfg(feature = "docker")]
+async fn start_docker(
+    settings: &DockerSettings,
+) -> Result<crate::provision::docker::DockerTarget, String> {
+    use crate::provision::{compose, docker};
+    let compose_text = match &settings.compose_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the compose file {}: {e}", path.display()))?,
+        None => compose::SETUP_COMPOSE.to_string(),
+    };
+    let service = compose::parse(&compose_text, "ollama")?;
+    let mut opts =
+        docker::DockerOptions::new(service, crate::emulator::SETUP_MODELFILE.to_string());
+    opts.image = settings.image.clone();
+    opts.gpus = settings.gpus.parse()?;
+    opts.volume = settings.volume.clone();
+    opts.fresh_volume = settings.fresh_volume;
+    opts.keep = settings.keep;
+    opts.progress = settings.progress;
+    if let Some(note) = docker::native_on_default_port().await {
+        eprintln!("note: {note}");
+    }
+    let target = docker::DockerTarget::start(&opts).await?;
+    eprintln!(
+        "docker: container {} from {} answers at {}",
+        &target.id[..12.min(target.id.len())],
+        opts.image.as_deref().unwrap_or(&opts.compose.image),
+        target.base_url
+    );
+    if settings.provision {
+        match target.provision(&opts).await {
+            Ok(steps) => steps.iter().for_each(|s| eprintln!("docker: {s}")),
+            Err(e) => {
+                let logs = target.log_tail(10).await;
+                let _ = target.finish().await;
+                return Err(format!(
+                    "provisioning the container failed: {e}\nlast log lines:\n{logs}"
+                ));
+            }
+        }
+    }
+    Ok(target)
 }

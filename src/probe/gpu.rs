@@ -1,5 +1,6 @@
 //! The NVIDIA GPUs, read through NVML (nvml-wrapper), or an emulated GPU that says so.
 
+use super::host::{Host, HostError};
 use std::time::Duration;
 
 /// The driver library NVML needs; named in every message about a missing driver.
@@ -50,6 +51,8 @@ impl GpuInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GpuSource {
     Nvml,
+    /// `nvidia-smi` on the target's host: inside the container for the docker target.
+    NvidiaSmi,
     Emulated,
     None,
 }
@@ -59,10 +62,11 @@ impl std::str::FromStr for GpuSource {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "nvml" => Ok(GpuSource::Nvml),
+            "nvidia-smi" => Ok(GpuSource::NvidiaSmi),
             "emulated" => Ok(GpuSource::Emulated),
             "none" => Ok(GpuSource::None),
             other => Err(format!(
-                "unknown GPU source `{other}`: use nvml, emulated or none"
+                "unknown GPU source `{other}`: use nvml, nvidia-smi, emulated or none"
             )),
         }
     }
@@ -78,12 +82,17 @@ pub enum GpuError {
     Nvml(String),
     #[error("NVML did not answer within {0:.1} s; the driver may be hung. Try `nvidia-smi`")]
     TimedOut(f64),
+    #[error("{0}")]
+    NotVisible(String),
 }
 
 /// Lists the GPUs from `source`.
 pub async fn probe(source: GpuSource, timeout: Duration) -> Result<Vec<GpuInfo>, GpuError> {
     match source {
         GpuSource::None => Err(GpuError::Disabled),
+        GpuSource::NvidiaSmi => Err(GpuError::NotVisible(
+            "nvidia-smi is read through a host; use probe_smi".into(),
+        )),
         GpuSource::Emulated => Ok(vec![emulated()]),
         GpuSource::Nvml => {
             // NVML calls block; keep them off the async workers.
@@ -118,6 +127,54 @@ pub fn emulated() -> GpuInfo {
 
 /// VRAM the emulated driver and display hold before any model loads.
 pub const EMULATED_DRIVER_BYTES: u64 = 400 * 1024 * 1024;
+
+/// The fields `nvidia-smi --query-gpu` reports, in this order.
+const SMI_FIELDS: &str =
+    "index,name,uuid,memory.total,memory.used,driver_version,clocks.max.memory";
+
+/// The GPUs as `nvidia-smi` on `host` lists them: for the docker target, proof that the
+/// GPU reached the container, not only the machine.
+pub async fn probe_smi(host: &dyn Host, timeout: Duration) -> Result<Vec<GpuInfo>, GpuError> {
+    let query = format!("--query-gpu={SMI_FIELDS}");
+    match host.run("nvidia-smi", &[&query, "--format=csv,noheader,nounits"], timeout).await {
+        Err(HostError::NotFound { host, .. }) => Err(GpuError::NotVisible(format!(
+            "no nvidia-smi in {host}: no GPU was passed in. The NVIDIA Container Toolkit mounts it when the container gets a GPU; install the toolkit and run with --gpus all"
+        ))),
+        Err(e) => Err(GpuError::Nvml(e.to_string())),
+        Ok(out) if !out.success() => Err(GpuError::Nvml(format!(
+            "nvidia-smi in {} failed: {}",
+            host.describe(),
+            format!("{}{}", out.stdout, out.stderr).trim()
+        ))),
+        Ok(out) => Ok(parse_smi(&out.stdout)),
+    }
+}
+
+/// Parses `nvidia-smi --query-gpu=...  --format=csv,noheader,nounits` (memory in MiB).
+pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
+    const MIB: u64 = 1024 * 1024;
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').map(str::trim).collect();
+            if f.len() < 6 {
+                return None;
+            }
+            let number = |s: &str| s.parse::<u64>().ok();
+            Some(GpuInfo {
+                index: f[0].parse().ok()?,
+                name: f[1].to_string(),
+                uuid: f[2].to_string(),
+                memory_total: number(f[3])? * MIB,
+                memory_used: number(f[4]).unwrap_or(0) * MIB,
+                driver_version: f[5].to_string(),
+                cuda_driver_version: None,
+                memory_bus_width_bits: None,
+                max_memory_clock_mhz: f.get(6).and_then(|s| s.parse().ok()),
+                emulated: false,
+            })
+        })
+        .collect()
+}
 
 fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
     use nvml_wrapper::enum_wrappers::device::Clock;
@@ -181,6 +238,28 @@ mod tests {
             "NVIDIA GeForce RTX 3060 (emulated), 12288 MiB, driver 560.94"
         );
         assert_eq!(emulated().cuda_version().as_deref(), Some("12.6"));
+    }
+
+    #[test]
+    fn parses_nvidia_smi() {
+        let gpus = parse_smi(
+            "0, NVIDIA H100 80GB HBM3, GPU-5f3c, 81559, 3, 580.159.04, 2619\n1, broken line\n",
+        );
+        assert_eq!(gpus.len(), 1);
+        let g = &gpus[0];
+        assert_eq!(
+            (g.name.as_str(), g.memory_total / (1024 * 1024)),
+            ("NVIDIA H100 80GB HBM3", 81559)
+        );
+        assert_eq!(
+            (g.driver_version.as_str(), g.max_memory_clock_mhz),
+            ("580.159.04", Some(2619))
+        );
+        assert_eq!(
+            g.bandwidth_bytes_per_s(),
+            None,
+            "nvidia-smi does not report the bus width"
+        );
     }
 
     #[tokio::test]

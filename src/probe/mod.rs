@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod gpu;
 pub mod host;
+pub mod network;
 pub mod service;
 
 pub use host::{CmdOutput, Host, HostError, LocalHost};

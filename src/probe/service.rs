@@ -34,10 +34,34 @@ impl UnitState {
     }
 }
 
+/// What `docker inspect` says of the container: the docker target's "service".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerState {
+    pub id: String,
+    pub running: bool,
+    pub status: String,
+    /// `healthy`, `unhealthy`, `starting`; `None` without a healthcheck.
+    pub health: Option<String>,
+    pub restart_policy: String,
+    pub environment: Vec<(String, String)>,
+}
+
+impl ContainerState {
+    pub fn env(&self, key: &str) -> Option<&str> {
+        self.environment
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// What the service probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceFacts {
     Unit(UnitState),
+    /// The docker target's container stands where the unit would.
+    Container(ContainerState),
     /// Service checks cannot apply here; the reason says why.
     Unavailable(String),
 }

@@ -8,6 +8,7 @@ pub mod gpu;
 pub mod modelfile;
 pub mod models;
 pub mod perf;
+pub mod security;
 pub mod service;
 
 use crate::check::Outcome;

@@ -1,11 +1,51 @@
 //! `service.active`, `service.enabled`, `service.override`, `service.host`,
-//! `service.flash_attention`: the systemd unit and its environment.
+//! `service.flash_attention`: the systemd unit and its environment, or, on the docker
+//! target, the container that stands in its place (running, restart policy, health,
+//! environment).
 
 use crate::check::Outcome;
-use crate::probe::service::{ServiceFacts, UnitState};
+use crate::probe::service::{ContainerState, ServiceFacts, UnitState};
 
-/// The unit, or the outcome that says why the check cannot look at it.
-fn unit(facts: &Result<ServiceFacts, String>, needs_existing: bool) -> Result<&UnitState, Outcome> {
+/// What the checks look at.
+enum Subject<'a> {
+    Unit(&'a UnitState),
+    Container(&'a ContainerState),
+}
+
+impl Subject<'_> {
+    fn env(&self, key: &str) -> Option<&str> {
+        match self {
+            Subject::Unit(u) => u.env(key),
+            Subject::Container(c) => c.env(key),
+        }
+    }
+
+    /// Where a setting is changed, and what makes the change take effect.
+    fn how_to_set(&self, key: &str, value: &str) -> String {
+        match self {
+            Subject::Unit(u) => format!(
+                "Set `Environment=\"{key}={value}\"` in a drop-in, then `sudo systemctl daemon-reload && sudo systemctl restart {}`",
+                u.unit
+            ),
+            Subject::Container(_) => format!(
+                "Set `{key}: \"{value}\"` under environment in setup/docker-compose.yml; a container takes it when created again"
+            ),
+        }
+    }
+
+    fn whose(&self) -> &'static str {
+        match self {
+            Subject::Unit(_) => "the unit's",
+            Subject::Container(_) => "the container's",
+        }
+    }
+}
+
+/// The unit or container, or the outcome that says why the check cannot look at it.
+fn subject(
+    facts: &Result<ServiceFacts, String>,
+    needs_existing: bool,
+) -> Result<Subject<'_>, Outcome> {
     match facts {
         Err(e) => Err(Outcome::fail(e.clone())),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),
@@ -13,14 +53,20 @@ fn unit(facts: &Result<ServiceFacts, String>, needs_existing: bool) -> Result<&U
             "there is no {}.service (see service.active)",
             u.unit
         ))),
-        Ok(ServiceFacts::Unit(u)) => Ok(u),
+        Ok(ServiceFacts::Unit(u)) => Ok(Subject::Unit(u)),
+        Ok(ServiceFacts::Container(c)) => Ok(Subject::Container(c)),
     }
 }
 
-/// `service.active`: the unit runs.
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// `service.active`: the unit runs (the container runs and is not unhealthy).
 pub fn active(facts: &Result<ServiceFacts, String>) -> Outcome {
-    let u = match unit(facts, false) {
-        Ok(u) => u,
+    let u = match subject(facts, false) {
+        Ok(Subject::Unit(u)) => u,
+        Ok(Subject::Container(c)) => return container_active(c),
         Err(o) => return o,
     };
     let state = format!("{} ({})", u.active_state, u.sub_state);
@@ -41,10 +87,45 @@ pub fn active(facts: &Result<ServiceFacts, String>) -> Outcome {
     }
 }
 
-/// `service.enabled`: the unit starts at boot.
+fn container_active(c: &ContainerState) -> Outcome {
+    let value = match &c.health {
+        Some(h) => format!("{} ({h})", c.status),
+        None => c.status.clone(),
+    };
+    if !c.running {
+        return Outcome::fail(format!(
+            "expected the container {} running, it is {}. See why with `docker logs {}`",
+            short(&c.id),
+            c.status,
+            short(&c.id)
+        ))
+        .with_value(value);
+    }
+    match c.health.as_deref() {
+        Some("unhealthy") => Outcome::fail(format!(
+            "the container runs but its healthcheck fails; see `docker inspect --format '{{{{json .State.Health}}}}' {}`",
+            short(&c.id)
+        ))
+        .with_value(value),
+        _ => Outcome::pass(format!("container {} is running", short(&c.id))).with_value(value),
+    }
+}
+
+/// `service.enabled`: the unit starts at boot (the container restarts with the daemon).
 pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
-    let u = match unit(facts, true) {
-        Ok(u) => u,
+    let u = match subject(facts, true) {
+        Ok(Subject::Unit(u)) => u,
+        Ok(Subject::Container(c)) => {
+            return match c.restart_policy.as_str() {
+                p @ ("unless-stopped" | "always") => {
+                    Outcome::pass("the container restarts with the Docker daemon").with_value(format!("restart: {p}"))
+                }
+                p => Outcome::fail(format!(
+                    "expected the restart policy unless-stopped, it is `{p}`: the container will not come back after a reboot. Set `restart: unless-stopped` in setup/docker-compose.yml"
+                ))
+                .with_value(format!("restart: {p}")),
+            }
+        }
         Err(o) => return o,
     };
     match u.unit_file_state.as_str() {
@@ -60,10 +141,19 @@ pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
     }
 }
 
-/// `service.override`: a drop-in configures the unit.
+/// `service.override`: a drop-in configures the unit (the container has a healthcheck,
+/// the part of its configuration compose adds).
 pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
-    let u = match unit(facts, true) {
-        Ok(u) => u,
+    let u = match subject(facts, true) {
+        Ok(Subject::Unit(u)) => u,
+        Ok(Subject::Container(c)) => {
+            return match &c.health {
+                Some(h) => Outcome::pass("the container has the compose file's healthcheck").with_value(format!("health: {h}")),
+                None => Outcome::fail(
+                    "expected the container to carry a healthcheck (setup/docker-compose.yml has one: `ollama list`), it has none",
+                ),
+            }
+        }
         Err(o) => return o,
     };
     if u.drop_in_paths.is_empty() {
@@ -80,14 +170,15 @@ pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
 /// `service.host`: `OLLAMA_HOST` binds the expected address. Without a port in
 /// `expected`, any port matches.
 pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
-    let u = match unit(facts, true) {
-        Ok(u) => u,
+    let s = match subject(facts, true) {
+        Ok(s) => s,
         Err(o) => return o,
     };
-    let Some(actual) = u.env("OLLAMA_HOST") else {
+    let Some(actual) = s.env("OLLAMA_HOST") else {
         return Outcome::fail(format!(
-            "expected OLLAMA_HOST={expected} in the unit's environment, it is not set (Ollama then listens on 127.0.0.1:11434). Add `Environment=\"OLLAMA_HOST={expected}\"` to a drop-in, then `sudo systemctl daemon-reload && sudo systemctl restart {}`",
-            u.unit
+            "expected OLLAMA_HOST={expected} in {} environment, it is not set (Ollama then listens on 127.0.0.1:11434). {}",
+            s.whose(),
+            s.how_to_set("OLLAMA_HOST", expected)
         ));
     };
     let bind = |s: &str| crate::client::bind_addr(s).ok();
@@ -102,28 +193,38 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
         Outcome::pass(format!("the API binds {actual}")).with_value(actual)
     } else {
         Outcome::fail(format!(
-            "expected OLLAMA_HOST to bind {expected}, the unit sets {actual}. Change it in the drop-in, then `sudo systemctl daemon-reload && sudo systemctl restart {}`",
-            u.unit
+            "expected OLLAMA_HOST to bind {expected}, {} environment sets {actual}. {}",
+            s.whose(),
+            s.how_to_set("OLLAMA_HOST", expected)
         ))
         .with_value(actual)
     }
 }
 
-/// A variable of the unit's environment has the expected value
+/// A variable of the environment has the expected value
 /// (`service.flash_attention`: `OLLAMA_FLASH_ATTENTION=1`).
 pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &str) -> Outcome {
-    let u = match unit(facts, true) {
-        Ok(u) => u,
+    let s = match subject(facts, true) {
+        Ok(s) => s,
         Err(o) => return o,
     };
-    match u.env(key) {
-        Some(v) if v == expected => Outcome::pass(format!("{key}={v}")).with_value(v),
+    // A secret's value is compared, never shown.
+    let shown = |v: &str| crate::report::mask_value(key, v).into_owned();
+    match s.env(key) {
+        Some(v) if v == expected => {
+            Outcome::pass(format!("{key}={}", shown(v))).with_value(shown(v))
+        }
         seen => Outcome::fail(format!(
-            "expected {key}={expected} in the unit's environment, {}. Set `Environment=\"{key}={expected}\"` in a drop-in, then `sudo systemctl daemon-reload && sudo systemctl restart {}`",
-            seen.map_or("it is not set".to_string(), |v| format!("it is {v}")),
-            u.unit
+            "expected {key}={} in {} environment, {}. {}",
+            shown(expected),
+            s.whose(),
+            seen.map_or("it is not set".to_string(), |v| format!(
+                "it is {}",
+                shown(v)
+            )),
+            s.how_to_set(key, expected)
         ))
-        .with_value(seen.unwrap_or("unset")),
+        .with_value(seen.map_or("unset".to_string(), shown)),
     }
 }
 
@@ -204,5 +305,40 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("not set"));
         assert_eq!(o.value.as_deref(), Some("unset"));
+    }
+
+    fn container(
+        running: bool,
+        health: Option<&str>,
+        restart: &str,
+    ) -> Result<ServiceFacts, String> {
+        Ok(ServiceFacts::Container(ContainerState {
+            id: "0123456789abcdef".into(),
+            running,
+            status: if running { "running" } else { "exited" }.into(),
+            health: health.map(str::to_string),
+            restart_policy: restart.into(),
+            environment: vec![("OLLAMA_HOST".into(), "0.0.0.0:11434".into())],
+        }))
+    }
+
+    #[rstest]
+    #[case(true, Some("healthy"), "unless-stopped", [Status::Pass, Status::Pass, Status::Pass])]
+    #[case(true, Some("unhealthy"), "no", [Status::Fail, Status::Fail, Status::Pass])]
+    #[case(false, None, "unless-stopped", [Status::Fail, Status::Pass, Status::Fail])]
+    fn containers_stand_in_for_the_unit(
+        #[case] running: bool,
+        #[case] health: Option<&str>,
+        #[case] restart: &str,
+        #[case] expected: [Status; 3],
+    ) {
+        let f = container(running, health, restart);
+        assert_eq!(
+            [active(&f).status, enabled(&f).status, r#override(&f).status],
+            expected
+        );
+        assert_eq!(host(&f, "0.0.0.0").status, Status::Pass);
+        let o = env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1");
+        assert!(o.detail.contains("docker-compose.yml"), "{}", o.detail);
     }
 }

@@ -23,6 +23,10 @@ pub const FEATURES: &[File] = &[
         "modelfile.feature",
         include_str!("../../features/modelfile.feature"),
     ),
+    (
+        "security.feature",
+        include_str!("../../features/security.feature"),
+    ),
 ];
 
 /// Files of setup/ the built-in features name, laid out beside them.

@@ -7,7 +7,7 @@
 use clap::{Args, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::probe::gpu::GpuSource;
-use ollama_verify::session::{SessionOptions, Target};
+use ollama_verify::session::{DockerSettings, SessionOptions, Target};
 use ollama_verify::Timeouts;
 use ollama_verify_steps::{run, RunOptions};
 use std::io::IsTerminal;
@@ -32,7 +32,8 @@ struct Cli {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// What to verify: native (the server at OLLAMA_HOST and this machine) or emulator
+    /// What to verify: native (the server at OLLAMA_HOST and this machine), docker (a
+    /// container this run starts, provisions and removes) or emulator
     /// (the built-in stand-in).
     #[arg(long, env = "OLLAMA_VERIFY_TARGET", default_value = "native")]
     target: Target,
@@ -78,6 +79,36 @@ struct VerifyArgs {
     /// Seconds a generation may take in all (cold loads of big models are slow).
     #[arg(long, default_value_t = 600.0, value_parser = seconds)]
     generation_timeout: f64,
+    /// Seconds the whole run may take, starting the target included: past it, the run
+    /// stops and every check not yet decided fails ("not finished within the
+    /// --deadline"); the summary reports are still written, cucumber's --junit and
+    /// --json ones are then incomplete.
+    #[arg(long, value_parser = seconds)]
+    deadline: Option<f64>,
+    /// docker target: the image to run (default: setup/docker-compose.yml's).
+    #[arg(long)]
+    image: Option<String>,
+    /// docker target: GPUs to pass in: auto (all when NVML sees one here), none, all, or
+    /// a count.
+    #[arg(long, default_value = "auto")]
+    gpus: String,
+    /// docker target: the named volume for /root/.ollama, kept between runs so models
+    /// are pulled once.
+    #[arg(long, default_value = "ollama-verify-models")]
+    volume: String,
+    /// docker target: start from an empty volume of this run's own (removed afterwards).
+    #[arg(long)]
+    fresh_volume: bool,
+    /// docker target: leave the container running afterwards, and say how to reach it.
+    #[arg(long)]
+    keep: bool,
+    /// docker target: another compose file than setup/docker-compose.yml (its `ollama`
+    /// service gives image, environment, port, volume, restart policy, healthcheck).
+    #[arg(long)]
+    compose_file: Option<PathBuf>,
+    /// docker target: do not pull or create models in the container.
+    #[arg(long)]
+    no_provision: bool,
     /// The emulator target's configuration (TOML; see the README).
     #[arg(long, env = "OLLAMA_VERIFY_EMULATOR_CONFIG")]
     emulator_config: Option<PathBuf>,
@@ -142,6 +173,16 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
             generation,
         },
         emulator: emulator_config(args.emulator_config.as_ref())?,
+        docker: DockerSettings {
+            image: args.image,
+            gpus: args.gpus,
+            volume: args.volume,
+            fresh_volume: args.fresh_volume,
+            keep: args.keep,
+            compose_file: args.compose_file,
+            provision: !args.no_provision,
+            progress: std::io::stderr().is_terminal(),
+        },
         ..Default::default()
     };
     let report = run(RunOptions {
@@ -152,12 +193,19 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         json: args.json,
         summary_json: args.summary_json,
         summary_md: args.summary_md,
+        deadline: args.deadline.map(Duration::from_secs_f64),
     })
     .await?;
     println!(
         "\n{}",
         report.summary.to_table(std::io::stdout().is_terminal())
     );
+    if report.deadline_expired {
+        // Abandoned work (a blocked NVML call) must not hold the exit back.
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        std::process::exit(i32::from(report.exit_code));
+    }
     Ok(report.exit_code)
 }
 

@@ -13,6 +13,7 @@ use ollama_verify::session::{Session, SessionOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -25,6 +26,12 @@ pub struct RunOptions {
     pub json: Option<PathBuf>,
     pub summary_json: Option<PathBuf>,
     pub summary_md: Option<PathBuf>,
+    /// The whole run's time limit (`--deadline`), counted from the start of [`run`]:
+    /// past it, cucumber is abandoned and every selected check without a result fails.
+    /// Starting the target is not interrupted (a container is never left half-made),
+    /// but its time counts. Cucumber's JUnit and JSON reports are then incomplete; the
+    /// summary JSON and Markdown are whole.
+    pub deadline: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -32,12 +39,17 @@ pub struct RunReport {
     pub summary: Summary,
     /// 0: no check failed; 1: a check failed.
     pub exit_code: u8,
+    /// The run was stopped by its deadline; work it abandoned (a blocked NVML call)
+    /// may still hold threads, so the caller should exit without waiting for them.
+    pub deadline_expired: bool,
 }
 
 /// A problem with how the run was asked for (exit code 2).
 pub type UsageError = String;
 
 pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
+    // `--deadline` counts from here: starting the target (a container) counts too.
+    let started = tokio::time::Instant::now();
     let filter: Option<TagOperation> = opts
         .tags
         .as_deref()
@@ -79,7 +91,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .tee::<VerifyWorld, _>(writer::JUnit::for_tee(junit, 0))
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
         .normalized::<VerifyWorld>();
-    let finished = VerifyWorld::cucumber()
+    let selection = filter.clone();
+    let cucumber = VerifyWorld::cucumber()
         .before(|feature, rule, scenario, world| {
             let tags = all_tags(feature, rule, scenario);
             world.check = CheckMeta::from_tags(&scenario.name, &tags);
@@ -98,10 +111,40 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
             filter
                 .as_ref()
                 .is_none_or(|f| f.eval(all_tags(feature, rule, scenario).iter()))
-        })
-        .await;
+        });
+    let finished = match opts.deadline {
+        None => Some(cucumber.await),
+        Some(limit) => tokio::time::timeout_at(started + limit, cucumber)
+            .await
+            .ok(),
+    };
 
     crate::world::clear_session();
+    // The docker target's container goes now, whatever the checks found.
+    if let Some(note) = session.finish().await {
+        eprintln!("{note}");
+    }
+    // `None` only when the deadline expired.
+    let Some(finished) = finished else {
+        let limit = opts.deadline.unwrap_or_default();
+        let mut results = session.results();
+        let selected = crate::deadline::selected_checks(&features, selection.as_ref());
+        let missing = crate::deadline::unfinished(&selected, &results, limit);
+        eprintln!(
+            "\nollama-verify: the --deadline of {} expired; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JUnit and JSON reports, if asked for, are incomplete",
+            crate::deadline::seconds(limit),
+            missing.len()
+        );
+        results.extend(missing);
+        let summary = Summary::new(results);
+        write_file(opts.summary_json.as_deref(), &summary.to_json())?;
+        write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
+        return Ok(RunReport {
+            summary,
+            exit_code: 1,
+            deadline_expired: true,
+        });
+    };
     if finished.parsing_errors() > 0 {
         return Err(format!(
             "{} feature file(s) in {} could not be parsed; see the errors above",
@@ -122,10 +165,11 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     Ok(RunReport {
         summary,
         exit_code: u8::from(failed),
+        deadline_expired: false,
     })
 }
 
-fn all_tags(
+pub(crate) fn all_tags(
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     scenario: &cucumber::gherkin::Scenario,

@@ -5,6 +5,7 @@ use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
 use ollama_verify::client::types::{ChatChunk, PsResponse, ShowResponse};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::perf::StreamTiming;
+use ollama_verify::probe::network::AddressProbe;
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::session::Session;
 use ollama_verify::ClientError;
@@ -70,6 +71,11 @@ pub struct VerifyWorld {
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
     pub base_show: Option<Result<ShowResponse, ClientError>>,
+    /// security.feature: the spec allows answers on loopback only.
+    pub loopback_only: bool,
+    /// security.feature: what answered on this host's non-loopback addresses, or why
+    /// they could not be asked.
+    pub reach: Option<Result<Vec<AddressProbe>, String>>,
 }
 
 impl VerifyWorld {
@@ -94,6 +100,8 @@ impl VerifyWorld {
             modelfile: None,
             show: None,
             base_show: None,
+            loopback_only: false,
+            reach: None,
         })
     }
 
@@ -109,7 +117,8 @@ impl VerifyWorld {
             .record(CheckResult::new(&meta.id, &meta.name, outcome.clone()));
         self.decided = true;
         match outcome.status {
-            Status::Fail => Err(outcome.detail),
+            // Cucumber's output and reports carry it: masked as the summary is.
+            Status::Fail => Err(ollama_verify::report::mask_secrets(&outcome.detail)),
             _ => Ok(()),
         }
     }

@@ -33,6 +33,12 @@ const MODELFILE_CHECKS: [&str; 3] = [
     "modelfile.system",
     "modelfile.weights",
 ];
+/// The checks of security.feature: host facts, so skipped on the emulator target.
+const SECURITY_CHECKS: [&str; 3] = [
+    "security.exposure",
+    "security.remote_reachable",
+    "security.masking",
+];
 const HOST_CHECKS: [&str; 6] = [
     "service.active",
     "service.enabled",
@@ -152,9 +158,13 @@ fn baseline() -> BTreeMap<String, String> {
         .iter()
         .chain(&MODELFILE_CHECKS)
         .chain(&PERF_CHECKS)
+        .chain(&SECURITY_CHECKS)
         .map(|id| {
             // No host on the emulator target; no consent to unload by default.
-            let status = if HOST_CHECKS.contains(id) || *id == "perf.load_cold" {
+            let status = if HOST_CHECKS.contains(id)
+                || SECURITY_CHECKS.contains(id)
+                || *id == "perf.load_cold"
+            {
                 "skip"
             } else {
                 "pass"
@@ -178,7 +188,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
     assert_eq!(run.summary["passed"], 16);
-    assert_eq!(run.summary["skipped"], 7);
+    assert_eq!(run.summary["skipped"], 10);
     assert!(run.check("perf.generation")["value"]
         .as_str()
         .unwrap()
@@ -190,7 +200,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     // The end-of-run table shows values and counts.
     assert!(run
         .stdout
-        .contains("16 passed, 0 failed, 0 warned, 7 skipped"));
+        .contains("16 passed, 0 failed, 0 warned, 10 skipped"));
 }
 
 #[rstest]
@@ -451,16 +461,20 @@ fn native(server: &Server, path: &Path) -> Run {
     )
 }
 
+/// Everything passes on the CONFIGURED unit but what `changes` says; its
+/// `OLLAMA_HOST=0.0.0.0` with `OLLAMA_ORIGINS=*` warns in security.exposure, and with
+/// no `ip` on PATH security.remote_reachable cannot list this host's addresses.
 fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut expected: BTreeMap<String, String> = ollama_verify::check::CHECK_IDS
         .iter()
         .chain(&MODELFILE_CHECKS)
         .chain(&PERF_CHECKS)
+        .chain(&SECURITY_CHECKS)
         .map(|id| {
-            let status = if *id == "perf.load_cold" {
-                "skip"
-            } else {
-                "pass"
+            let status = match *id {
+                "perf.load_cold" | "security.remote_reachable" => "skip",
+                "security.exposure" => "warn",
+                _ => "pass",
             };
             (id.to_string(), status.to_string())
         })
@@ -481,17 +495,18 @@ fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[case::disabled(&CONFIGURED.replace("UnitFileState=enabled", "UnitFileState=disabled"), &[("service.enabled", "warn")], 0)]
 #[case::no_drop_in(
     "ActiveState=active\nSubState=running\nUnitFileState=enabled\nLoadState=loaded\nDropInPaths=\nEnvironment=\n",
-    &[("service.override", "warn"), ("service.host", "warn"), ("service.flash_attention", "warn")],
+    &[("service.override", "warn"), ("service.host", "warn"), ("service.flash_attention", "warn"), ("security.exposure", "pass")],
     0
 )]
 #[case::loopback_only(
     &CONFIGURED.replace("0.0.0.0:11434", "127.0.0.1:11434"),
-    &[("service.host", "warn")],
+    &[("service.host", "warn"), ("security.exposure", "pass")],
     0
 )]
 #[case::not_installed(
     "LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nDropInPaths=\nEnvironment=\n",
-    &[("service.active", "fail"), ("service.enabled", "skip"), ("service.override", "skip"), ("service.host", "skip"), ("service.flash_attention", "skip")],
+    &[("service.active", "fail"), ("service.enabled", "skip"), ("service.override", "skip"), ("service.host", "skip"), ("service.flash_attention", "skip"),
+      ("security.exposure", "skip"), ("security.masking", "skip")],
     1
 )]
 fn native_service_checks(#[case] show: &str, #[case] changes: &[(&str, &str)], #[case] code: i32) {
@@ -712,4 +727,54 @@ fn the_native_target_changes_nothing_unless_asked() {
         .collect();
     assert_eq!(mutating.len(), 1, "{mutating:?}");
     assert_eq!(mutating[0].path, "/api/generate");
+}
+
+/// A secret in the unit's environment: security.masking warns naming it, and no report
+/// (summary JSON, the table) shows its value.
+#[test]
+fn secrets_in_the_unit_warn_and_never_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "");
+    let show = CONFIGURED.replace(
+        "OLLAMA_KEEP_ALIVE=30m",
+        "OLLAMA_KEEP_ALIVE=30m HF_TOKEN=hf_live_s3cret \"DB_PASSWORD=two words\"",
+    );
+    let path = path_dir(dir.path(), Some((&show, "", 0)), true);
+    // An `ip` that lists loopback only: no address to ask beyond it (and no traffic
+    // leaves loopback).
+    let ip = path.join("ip");
+    std::fs::write(
+        &ip,
+        "#!/bin/sh\necho '1: lo    inet 127.0.0.1/8 scope host lo'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&ip, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = native(&server, &path);
+    assert_eq!(
+        run.statuses(),
+        all_pass_but(&[
+            ("security.masking", "warn"),
+            ("security.remote_reachable", "pass")
+        ]),
+        "{}",
+        run.stdout
+    );
+    assert!(run
+        .detail("security.remote_reachable")
+        .contains("no non-loopback IPv4 address"));
+    assert_eq!(run.code, 0);
+    let detail = run.detail("security.masking");
+    assert!(
+        detail.contains("HF_TOKEN=****") && detail.contains("DB_PASSWORD=****"),
+        "{detail}"
+    );
+    for secret in ["hf_live_s3cret", "two words"] {
+        assert!(
+            !run.summary.to_string().contains(secret),
+            "{secret} in the summary"
+        );
+        assert!(!run.stdout.contains(secret), "{secret} in the output");
+    }
+    let exposure = run.detail("security.exposure");
+    assert!(exposure.contains("any web page"), "{exposure}");
 }

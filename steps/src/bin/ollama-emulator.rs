@@ -227,14 +227,19 @@ async fn progress(mut stream: ChunkStream<ProgressChunk>) -> Result<(), String> 
     let mut last = String::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
-        // One line per status; byte counts would flood a log that is not a terminal.
-        if chunk.status != last {
-            match (chunk.completed, chunk.total) {
-                (Some(_), Some(total)) => println!("{} {}", chunk.status, human_bytes(total)),
-                _ => println!("{}", chunk.status),
-            }
-            last = chunk.status;
+        match (chunk.completed, chunk.total) {
+            // Like the real CLI: the layer's share done, what a progress bar reads.
+            (Some(done), Some(total)) if total > 0 => println!(
+                "{}: {:3}% {}/{}",
+                chunk.status,
+                done * 100 / total,
+                human_bytes(done),
+                human_bytes(total)
+            ),
+            _ if chunk.status != last => println!("{}", chunk.status),
+            _ => {}
         }
+        last = chunk.status;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ mod gpu;
 mod modelfile;
 mod models;
 mod performance;
+mod security;
 mod service;
 
 use crate::world::VerifyWorld;

@@ -1,0 +1,219 @@
+//! Where the API answers beyond loopback: this host's non-loopback IPv4 addresses (from
+//! `ip -o -4 addr show`, run through the [`Host`] backend) and a short `GET /` on each
+//! at the server's port. Only addresses of the machine itself are ever asked.
+
+use super::host::{Host, HostError};
+use crate::client::{Client, Timeouts};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+use url::Url;
+
+/// What one address answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressProbe {
+    /// `http://172.17.0.2:11434/`
+    pub url: String,
+    /// Something answered HTTP there (Ollama's greeting, or any status).
+    pub answered: bool,
+    /// The greeting, an excerpt of the error, or why nothing answered.
+    pub seen: String,
+}
+
+/// The IPv4 addresses in `ip -o -4 addr show` output, loopback left out, in order,
+/// each once.
+pub fn parse_ip_addr(stdout: &str) -> Vec<Ipv4Addr> {
+    let mut found = Vec::new();
+    for line in stdout.lines() {
+        let mut words = line.split_whitespace();
+        while let Some(w) = words.next() {
+            if w != "inet" {
+                continue;
+            }
+            let Some(addr) = words.next() else { break };
+            let ip = addr.split('/').next().unwrap_or_default();
+            if let Ok(ip) = ip.parse::<Ipv4Addr>() {
+                if !ip.is_loopback() && !ip.is_unspecified() && !found.contains(&ip) {
+                    found.push(ip);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// This host's non-loopback IPv4 addresses; `Err` says why they cannot be listed.
+pub async fn host_addresses(host: &dyn Host, timeout: Duration) -> Result<Vec<Ipv4Addr>, String> {
+    match host.run("ip", &["-o", "-4", "addr", "show"], timeout).await {
+        Ok(out) if out.success() => Ok(parse_ip_addr(&out.stdout)),
+        Ok(out) => Err(format!(
+            "`ip -o -4 addr show` failed on {} with exit code {:?}: {}",
+            host.describe(),
+            out.code,
+            out.stderr.trim()
+        )),
+        Err(HostError::NotFound { host, .. }) => Err(format!(
+            "cannot list the addresses of {host}: `ip` is not installed (package iproute2)"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `GET /` on each address at `port`, side by side, each within `timeout`.
+pub async fn answers_on(addrs: &[IpAddr], port: u16, timeout: Duration) -> Vec<AddressProbe> {
+    let probes = addrs.iter().map(|ip| async move {
+        let url = Url::parse(&format!("http://{}/", std::net::SocketAddr::new(*ip, port)))
+            .expect("an address and a port make a URL");
+        let client = Client::with_timeouts(url.clone(), Timeouts::default().capped(timeout));
+        let (answered, seen) = match client.root().await {
+            Ok(text) => (
+                true,
+                format!("\"{}\"", crate::client::excerpt(text.as_bytes())),
+            ),
+            // Refused, or no connection in time: nothing there for us.
+            Err(e) if e.is_unreachable() => (false, e.to_string()),
+            // Connected, then an error status or a stall: something listens.
+            Err(e) => (true, e.to_string()),
+        };
+        AddressProbe {
+            url: url.to_string(),
+            answered,
+            seen,
+        }
+    });
+    futures_util::future::join_all(probes).await
+}
+
+/// Asks every non-loopback address of `host` whether the server at `base` answers
+/// there too. `Err` says why this cannot be judged here: the addresses cannot be
+/// listed, or the server is not on this machine.
+pub async fn beyond_loopback(
+    host: &dyn Host,
+    base: &Url,
+    command_timeout: Duration,
+    timeout: Duration,
+) -> Result<Vec<AddressProbe>, String> {
+    let addrs = host_addresses(host, command_timeout).await?;
+    let here = match base.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || addrs.contains(&ip),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if !here {
+        return Err(format!(
+            "the server at {base} is not on {}, so its other addresses are not known here; run ollama-verify on the server's machine",
+            host.describe()
+        ));
+    }
+    let port = base
+        .port_or_known_default()
+        .unwrap_or(crate::client::DEFAULT_PORT);
+    let addrs: Vec<IpAddr> = addrs.into_iter().map(IpAddr::V4).collect();
+    Ok(answers_on(&addrs, port, timeout).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP_OUTPUT: &str = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+2: eth0    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\\       valid_lft forever preferred_lft forever
+3: wlan0    inet 192.168.1.20/24 brd 192.168.1.255 scope global dynamic wlan0\\       valid_lft 8000sec preferred_lft 8000sec
+3: wlan0    inet 192.168.1.20/24 scope global secondary wlan0
+";
+
+    #[test]
+    fn lists_non_loopback_addresses_once() {
+        assert_eq!(
+            parse_ip_addr(IP_OUTPUT),
+            [Ipv4Addr::new(172, 17, 0, 2), Ipv4Addr::new(192, 168, 1, 20)]
+        );
+        assert!(parse_ip_addr("").is_empty());
+        assert!(parse_ip_addr("inet\ninet notanip/8\n2: x inet 300.1.1.1/8").is_empty());
+    }
+
+    /// Loopback addresses only: no test sends traffic anywhere else.
+    #[tokio::test]
+    async fn tells_answering_addresses_from_silent_ones() {
+        let emulator = crate::emulator::Emulator::bind(
+            crate::emulator::EmulatorConfig::fast(),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let port = emulator.addr().port();
+        // 127.0.0.2 is this machine too, but nothing listens there on that port.
+        let probes = answers_on(
+            &["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()],
+            port,
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(probes[0].answered, "{probes:?}");
+        assert_eq!(probes[0].seen, "\"Ollama is running\"");
+        assert!(!probes[1].answered, "{probes:?}");
+        assert!(probes[1].seen.contains("refused"), "{probes:?}");
+    }
+
+    #[derive(Debug)]
+    struct FakeHost(Result<super::super::CmdOutput, HostError>);
+
+    #[async_trait::async_trait]
+    impl Host for FakeHost {
+        fn describe(&self) -> String {
+            "the test host".into()
+        }
+        async fn run(
+            &self,
+            _: &str,
+            _: &[&str],
+            _: Duration,
+        ) -> Result<super::super::CmdOutput, HostError> {
+            self.0.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn says_why_it_cannot_judge() {
+        let missing = FakeHost(Err(HostError::NotFound {
+            program: "ip".into(),
+            host: "the test host".into(),
+        }));
+        let base = Url::parse("http://127.0.0.1:11434").unwrap();
+        let e = beyond_loopback(
+            &missing,
+            &base,
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.contains("`ip` is not installed"), "{e}");
+
+        let listed = FakeHost(Ok(super::super::CmdOutput {
+            code: Some(0),
+            stdout: IP_OUTPUT.into(),
+            stderr: String::new(),
+        }));
+        let remote = Url::parse("http://gpu-box:11434").unwrap();
+        let e = beyond_loopback(
+            &listed,
+            &remote,
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.contains("not on the test host"), "{e}");
+        // An empty list asks nothing and says nothing answered.
+        let none = FakeHost(Ok(super::super::CmdOutput {
+            code: Some(0),
+            stdout: "1: lo inet 127.0.0.1/8\n".into(),
+            stderr: String::new(),
+        }));
+        let probes = beyond_loopback(&none, &base, Duration::from_secs(1), Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(probes.is_empty());
+    }
+}

@@ -1,0 +1,434 @@
+//! The fault matrix: `ollama-verify --target native` against an `ollama-emulator serve`
+//! process that misbehaves in one way per case (nothing listening, a closed
+//! connection, an error status, bad JSON, stalls, an error mid-stream, a huge body, a
+//! web page instead of JSON), and `--deadline`.
+//!
+//! Each case asserts what a user relies on: exit code 1, within a bound derived from
+//! the timeouts passed; the failing check named in `--summary-json` with status fail
+//! and a detail that says what was expected or seen; no panic; and the checks that do
+//! not depend on the fault still reported (passed). The README's "What happens when
+//! things go wrong" table is this file.
+//!
+//! PATH holds only the emulator's CLI as `ollama`: no `systemctl` (service checks
+//! skip) and no `ip` (security.remote_reachable skips, so no test sends traffic to
+//! anything but loopback).
+
+use assert_cmd::Command;
+use rstest::rstest;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// Fast answers: a run costs well under a second of generation.
+const FAST: &str = "token_rate = 2000.0\nprompt_rate = 20000.0\nload_time_ms = 10\nanswer_tokens = 16\npull_time_ms = 10\n";
+
+/// The deadlines every case passes (seconds).
+const CONNECT: f64 = 1.0;
+const REQUEST: f64 = 2.0;
+const GENERATION: f64 = 3.0;
+/// What one run costs on top of the fault's own wait on a loaded two-core machine:
+/// starting the process and the emulator, and every check the fault does not hold up.
+const SLACK: Duration = Duration::from_secs(15);
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+struct Run {
+    code: i32,
+    summary: Value,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn check(&self, id: &str) -> &Value {
+        self.summary["checks"]
+            .as_array()
+            .expect("checks is a list")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not in the summary: {}", self.summary))
+    }
+
+    fn status(&self, id: &str) -> String {
+        self.check(id)["status"].as_str().unwrap().to_string()
+    }
+
+    fn detail(&self, id: &str) -> String {
+        self.check(id)["detail"].as_str().unwrap().to_string()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.summary["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "exit {}, {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `ollama-verify` natively against `host`, with `path` as the whole PATH, and the
+/// timeouts above unless `extra` sets them.
+fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.json");
+    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    cmd.args(["--target", "native", "--host", host, "--gpu", "emulated"]);
+    for (flag, value) in [
+        ("--connect-timeout", CONNECT),
+        ("--request-timeout", REQUEST),
+        ("--generation-timeout", GENERATION),
+    ] {
+        if !extra.contains(&flag) {
+            cmd.args([flag, &value.to_string()]);
+        }
+    }
+    cmd.args(extra)
+        .arg("--summary-json")
+        .arg(&summary)
+        .env_remove("OLLAMA_VERIFY_TARGET")
+        .env_remove("OLLAMA_VERIFY_GPU")
+        .env_remove("OLLAMA_VERIFY_FEATURES")
+        // The CLI check's `ollama --version` asks the same server.
+        .env("OLLAMA_HOST", host)
+        .env("PATH", path)
+        // A hang is a failure of this test, not a stuck test run.
+        .timeout(Duration::from_secs(90));
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
+        panic!(
+            "no summary written; exit {:?} after {elapsed:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status.code()
+        )
+    });
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        summary: serde_json::from_str(&text).unwrap(),
+        stdout,
+        stderr,
+        elapsed,
+    }
+}
+
+/// An `ollama-emulator serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    host: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(dir: &Path, config: &str) -> Server {
+    let host = format!("127.0.0.1:{}", free_port());
+    let file = dir.join("server.toml");
+    std::fs::write(&file, format!("{FAST}{config}")).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+        .arg("serve")
+        .env("OLLAMA_HOST", &host)
+        .env("OLLAMA_EMULATOR_CONFIG", &file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&host).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not listen within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, host }
+}
+
+/// A PATH folder holding only `ollama` (the emulator CLI).
+fn path_dir(root: &Path) -> PathBuf {
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ollama-emulator"), bin.join("ollama")).unwrap();
+    bin
+}
+
+/// What every run must show, whatever the fault: no panic and a detail for every
+/// check. Cucumber silences the panic hook while scenarios run and reports a step's
+/// panic like a failed verdict, so a panic inside a step shows as a check that never
+/// reached its verdict ("a step failed before the verdict"); one outside shows on
+/// stderr.
+fn assert_sound(run: &Run) {
+    assert!(
+        !run.stderr.contains("panicked"),
+        "a panic: {}",
+        run.context()
+    );
+    for c in run.summary["checks"].as_array().unwrap() {
+        let detail = c["detail"].as_str().unwrap_or_default();
+        assert!(
+            !detail.trim().is_empty(),
+            "{} gives no detail: {}",
+            c["id"],
+            run.context()
+        );
+        assert!(
+            !detail.starts_with("a step failed before the verdict")
+                && !detail.starts_with("the scenario could not start"),
+            "{} never reached its verdict (a panic?): {detail}",
+            c["id"]
+        );
+    }
+}
+
+/// One fault, one failing check. `config` is the emulator's (`None`: nothing listens);
+/// `wait` is the longest the fault may hold the run up, from the timeouts passed.
+#[rstest]
+#[case::nothing_listening(
+    None,
+    "api.root",
+    &["connection refused at 127.0.0.1:", "nothing listens there"],
+    &["gpu.visible"],
+    Duration::ZERO,
+    Duration::ZERO
+)]
+#[case::closed_mid_body(
+    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"close_mid_body\"\nafter_bytes = 20\n"),
+    "api.tags",
+    &["/api/tags", "the connection closed after", "before the body was complete"],
+    &["api.root", "api.chat"],
+    secs(REQUEST),
+    Duration::ZERO
+)]
+#[case::chat_500(
+    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated: exit status 2\"\n"),
+    "api.chat",
+    &["expected a 2xx answer, got HTTP 500", "llama runner process has terminated: exit status 2", "journalctl"],
+    &["api.root", "api.tags", "models.base", "models.custom"],
+    Duration::ZERO,
+    Duration::ZERO
+)]
+#[case::unknown_model(
+    Some("custom = []\n"),
+    "api.chat",
+    &["HTTP 404", "not found", "ollama pull"],
+    &["api.root", "api.tags", "models.base"],
+    Duration::ZERO,
+    Duration::ZERO
+)]
+#[case::malformed_json(
+    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"malformed\"\n"),
+    "api.tags",
+    &["expected a JSON body", "{\"models\": [{\"name\""],
+    &["api.root", "api.chat"],
+    secs(REQUEST),
+    Duration::ZERO
+)]
+#[case::wrong_shape(
+    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n"),
+    "api.tags",
+    &["does not have the shape of an Ollama answer at `models`"],
+    &["api.root", "api.chat"],
+    secs(REQUEST),
+    Duration::ZERO
+)]
+#[case::chat_stalls_forever(
+    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 3600.0\n"),
+    "api.chat",
+    &["/api/chat", "no answer began within 3.0 s"],
+    &["api.root", "api.tags", "models.custom"],
+    secs(GENERATION),
+    secs(GENERATION)
+)]
+// The suite's shared chat is not streamed: its 370-byte answer passes under the
+// 1000-byte mark, and only perf.streaming's stream (about 2.5 kB) stalls.
+#[case::stream_stalls_halfway(
+    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"stall_during\"\nafter_bytes = 1000\nseconds = 3600.0\n"),
+    "perf.streaming",
+    &["/api/chat", "within 3.0 s"],
+    &["api.root", "api.chat", "perf.generation"],
+    secs(GENERATION),
+    secs(GENERATION)
+)]
+#[case::error_line_mid_stream(
+    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"error_line\"\nafter_chunks = 3\nmessage = \"CUDA error: out of memory\"\n"),
+    "perf.streaming",
+    &["error in the middle of the stream", "CUDA error: out of memory"],
+    &["api.root", "api.chat", "perf.generation"],
+    Duration::ZERO,
+    Duration::ZERO
+)]
+#[case::huge_body(
+    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"huge_body\"\nbytes = 100000000\n"),
+    "api.tags",
+    &["passed 16777216 bytes", "something other than Ollama"],
+    &["api.root", "api.chat"],
+    secs(REQUEST),
+    Duration::ZERO
+)]
+#[case::wrong_content_type(
+    Some("[[faults]]\npath = \"/api/ps\"\nfault = \"wrong_content_type\"\n"),
+    "gpu.offload",
+    &["expected a JSON body, got text/html", "nginx"],
+    &["api.root", "api.tags", "api.chat"],
+    secs(REQUEST),
+    Duration::ZERO
+)]
+fn one_fault_fails_one_check_in_bounded_time(
+    #[case] config: Option<&str>,
+    #[case] failing: &str,
+    #[case] said: &[&str],
+    #[case] unaffected: &[&str],
+    #[case] wait: Duration,
+    #[case] at_least: Duration,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path());
+    let server = config.map(|c| serve(dir.path(), c));
+    let host = server
+        .as_ref()
+        .map_or_else(|| format!("127.0.0.1:{}", free_port()), |s| s.host.clone());
+    let run = verify(&host, &path, &[]);
+
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_sound(&run);
+    assert!(
+        run.elapsed < wait + SLACK,
+        "took {:?}, bound {:?}: {}",
+        run.elapsed,
+        wait + SLACK,
+        run.context()
+    );
+    assert!(
+        run.elapsed >= at_least,
+        "the {at_least:?} timeout was not waited for: {:?}",
+        run.elapsed
+    );
+    assert_eq!(run.status(failing), "fail", "{}", run.context());
+    let detail = run.detail(failing);
+    println!("{failing} failed after {:?}: {detail}", run.elapsed);
+    for part in said {
+        assert!(
+            detail.contains(part),
+            "{failing}: `{part}` not in: {detail}"
+        );
+    }
+    for id in unaffected {
+        assert_eq!(
+            run.status(id),
+            "pass",
+            "{id} does not depend on the fault: {}",
+            run.detail(id)
+        );
+    }
+    // Service checks cannot apply without systemctl, and say so.
+    assert_eq!(run.status("service.active"), "skip");
+    assert!(run.detail("service.active").contains("systemctl"));
+}
+
+/// `--deadline` stops a run that would wait on a stalled chat for ten minutes: the
+/// checks that finished keep their results, every other selected check fails with the
+/// deadline named, the summary is written, and the exit code is 1.
+#[test]
+fn the_deadline_stops_a_hung_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path());
+    let server = serve(
+        dir.path(),
+        "[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 3600.0\n",
+    );
+    let deadline = 4.0;
+    // The performance scenarios run first and alone (@serial); without them, the rest
+    // run side by side and those not waiting on the chat finish.
+    let run = verify(
+        &server.host,
+        &path,
+        &[
+            "--generation-timeout",
+            "600",
+            "--deadline",
+            &deadline.to_string(),
+            "--tags",
+            "not @serial",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_sound(&run);
+    assert!(
+        run.elapsed >= secs(deadline) && run.elapsed < secs(deadline) + SLACK,
+        "took {:?}: {}",
+        run.elapsed,
+        run.context()
+    );
+    for id in ["api.chat", "gpu.offload"] {
+        assert_eq!(run.status(id), "fail", "{id}");
+        assert!(
+            run.detail(id)
+                .starts_with("not finished within the --deadline of 4 s"),
+            "{id}: {}",
+            run.detail(id)
+        );
+    }
+    for id in ["api.root", "api.tags", "models.base", "models.custom"] {
+        assert_eq!(run.status(id), "pass", "{id}: {}", run.detail(id));
+    }
+    let ids = run.ids();
+    assert!(
+        ids.iter().all(|id| !id.starts_with("perf.")),
+        "only the selected scenarios: {ids:?}"
+    );
+    assert!(run.stderr.contains("--deadline of 4 s expired"));
+
+    // Without the tag filter the stalled chat holds up the @serial scenarios, which
+    // run first: the checks never started are reported too.
+    let run = verify(
+        &server.host,
+        &path,
+        &["--generation-timeout", "600", "--deadline", "2"],
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_sound(&run);
+    assert!(run.elapsed < secs(2.0) + SLACK, "took {:?}", run.elapsed);
+    for id in [
+        "gpu.visible",
+        "api.root",
+        "api.chat",
+        "perf.generation",
+        "perf.streaming",
+        "modelfile.system",
+    ] {
+        assert!(
+            run.ids().iter().any(|i| i == id),
+            "{id} is reported: {:?}",
+            run.ids()
+        );
+    }
+    assert!(run
+        .detail("perf.generation")
+        .starts_with("not finished within the --deadline of 2 s"));
+}
