@@ -382,7 +382,7 @@ fn fidelity(rt: &tokio::runtime::Runtime) -> Vec<Fidelity> {
             ));
             let client =
                 Client::with_timeouts(emulator.url(), Timeouts::default().capped(REQUEST_TIMEOUT));
-            let measured = rt.block_on(async {
+            let f = rt.block_on(async {
                 // Warm-up, as the suite's api.chat is: a connection and a loaded model.
                 let warm = sample_request(MODEL, "Say OK.", 1, None);
                 client.chat(&warm).await.expect("warm-up chat");
@@ -434,7 +434,6 @@ fn fidelity(rt: &tokio::runtime::Runtime) -> Vec<Fidelity> {
                     first_token_late: late,
                 }
             });
-            let f = measured;
             eprintln!(
                 "fidelity {rate:>5} tok/s: server {:?}, streamed server {:?}, client {:?}",
                 round2(&f.server),

@@ -2,7 +2,7 @@
 //! module per feature file), and [`run`], shared by the `ollama-verify` binary and the
 //! `acceptance` test.
 
-mod deadline;
+mod stop;
 pub mod features;
 pub mod run;
 mod steps;

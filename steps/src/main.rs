@@ -200,7 +200,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         "\n{}",
         report.summary.to_table(std::io::stdout().is_terminal())
     );
-    if report.deadline_expired {
+    if report.stopped.is_some() {
         // Abandoned work (a blocked NVML call) must not hold the exit back.
         use std::io::Write as _;
         let _ = std::io::stdout().flush();

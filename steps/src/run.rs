@@ -39,9 +39,9 @@ pub struct RunReport {
     pub summary: Summary,
     /// 0: no check failed; 1: a check failed.
     pub exit_code: u8,
-    /// The run was stopped by its deadline; work it abandoned (a blocked NVML call)
+    /// Why the run stopped early (deadline, signal), if it did; work it abandoned (a blocked NVML call)
     /// may still hold threads, so the caller should exit without waiting for them.
-    pub deadline_expired: bool,
+    pub stopped: Option<crate::stop::Stopped>,
 }
 
 /// A problem with how the run was asked for (exit code 2).
@@ -50,17 +50,10 @@ pub type UsageError = String;
 pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // `--deadline` counts from here: starting the target (a container) counts too.
     let started = tokio::time::Instant::now();
-    let filter: Option<TagOperation> = opts
-        .tags
-        .as_deref()
-        .map(|t| {
-            t.parse().map_err(|e| {
-                format!(
-                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""
-                )
-            })
-        })
-        .transpose()?;
+    // Installed now, so Ctrl-C while the target starts is heard (not the default kill).
+    let stop = crate::stop::watch(opts.deadline.map(|d| (started + d, d)));
+    tokio::pin!(stop);
+    let filter = selection_of(&opts)?;
     let builtin;
     let features: PathBuf = match &opts.features {
         Some(dir) if dir.is_dir() => dir.clone(),
@@ -83,7 +76,12 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     let junit = output(opts.junit.as_deref())?;
     let json = output(opts.json.as_deref())?;
 
-    let session = Arc::new(Session::start(session_options).await?);
+    // A signal while the target starts abandons the start; a container already made is
+    // removed as its handle drops.
+    let session = tokio::select! {
+        started = Session::start(session_options) => Arc::new(started?),
+        why = &mut stop => return stopped(&opts, &features, filter, Vec::new(), why),
+    };
     install_session(session.clone());
 
     let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
@@ -112,11 +110,9 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
                 .as_ref()
                 .is_none_or(|f| f.eval(all_tags(feature, rule, scenario).iter()))
         });
-    let finished = match opts.deadline {
-        None => Some(cucumber.await),
-        Some(limit) => tokio::time::timeout_at(started + limit, cucumber)
-            .await
-            .ok(),
+    let finished = tokio::select! {
+        finished = cucumber => Ok(finished),
+        why = &mut stop => Err(why),
     };
 
     crate::world::clear_session();
@@ -124,26 +120,9 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     if let Some(note) = session.finish().await {
         eprintln!("{note}");
     }
-    // `None` only when the deadline expired.
-    let Some(finished) = finished else {
-        let limit = opts.deadline.unwrap_or_default();
-        let mut results = session.results();
-        let selected = crate::deadline::selected_checks(&features, selection.as_ref());
-        let missing = crate::deadline::unfinished(&selected, &results, limit);
-        eprintln!(
-            "\nollama-verify: the --deadline of {} expired; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JUnit and JSON reports, if asked for, are incomplete",
-            crate::deadline::seconds(limit),
-            missing.len()
-        );
-        results.extend(missing);
-        let summary = Summary::new(results);
-        write_file(opts.summary_json.as_deref(), &summary.to_json())?;
-        write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
-        return Ok(RunReport {
-            summary,
-            exit_code: 1,
-            deadline_expired: true,
-        });
+    let finished = match finished {
+        Ok(finished) => finished,
+        Err(why) => return stopped(&opts, &features, selection, session.results(), why),
     };
     if finished.parsing_errors() > 0 {
         return Err(format!(
@@ -165,8 +144,49 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     Ok(RunReport {
         summary,
         exit_code: u8::from(failed),
-        deadline_expired: false,
+        stopped: None,
     })
+}
+
+/// The report of a run stopped early: what finished, and every other selected check
+/// failed with the reason.
+fn stopped(
+    opts: &RunOptions,
+    features: &Path,
+    selection: Option<TagOperation>,
+    mut results: Vec<CheckResult>,
+    why: crate::stop::Stopped,
+) -> Result<RunReport, UsageError> {
+    let selected = crate::stop::selected_checks(features, selection.as_ref());
+    let missing = crate::stop::unfinished(&selected, &results, &why);
+    eprintln!(
+        "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JUnit and JSON reports, if asked for, are incomplete",
+        why.describe(),
+        missing.len()
+    );
+    results.extend(missing);
+    let summary = Summary::new(results);
+    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
+    write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
+    Ok(RunReport {
+        summary,
+        exit_code: why.exit_code(),
+        stopped: Some(why),
+    })
+}
+
+/// The `--tags` expression, parsed.
+fn selection_of(opts: &RunOptions) -> Result<Option<TagOperation>, UsageError> {
+    opts.tags
+        .as_deref()
+        .map(|t| {
+            t.parse().map_err(|e| {
+                format!(
+                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""
+                )
+            })
+        })
+        .transpose()
 }
 
 pub(crate) fn all_tags(

@@ -270,3 +270,88 @@ fn keep_leaves_the_container_and_says_how_to_reach_it() {
     }
     assert_eq!(leftovers(), before);
 }
+
+/// SIGTERM in the middle of a run: the container and fresh volume go, the summary is
+/// still written with the unfinished checks failed, and the exit code says which signal.
+#[test]
+fn a_terminated_run_cleans_up_and_reports() {
+    if !docker_or_skip("a_terminated_run_cleans_up_and_reports") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    build_image();
+    let before = leftovers();
+    // The slow emulator keeps the perf scenarios busy for a while.
+    let compose = ollama_verify::provision::compose::SETUP_COMPOSE.replace(
+        "OLLAMA_KEEP_ALIVE: \"30m\"",
+        "OLLAMA_KEEP_ALIVE: \"30m\"\n      OLLAMA_EMULATOR_CONFIG: /etc/ollama-emulator/slow.toml",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yml");
+    std::fs::write(&file, compose).unwrap();
+    let summary = dir.path().join("summary.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-verify"))
+        .args([
+            "--target",
+            "docker",
+            "--image",
+            &format!("{IMAGE}:{TAG}"),
+            "--gpus",
+            "none",
+            "--gpu",
+            "emulated",
+            "--fresh-volume",
+            "--compose-file",
+        ])
+        .arg(&file)
+        .arg("--summary-json")
+        .arg(&summary)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run's container exists and has answered (provisioning done).
+    let started = std::time::Instant::now();
+    while leftovers().0.len() <= before.0.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no container appeared"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the run did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("SIGTERM arrived"), "{stderr}");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let interrupted = summary["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("interrupted (SIGTERM)")
+        })
+        .count();
+    assert!(interrupted > 0, "{summary}");
+    assert_eq!(leftovers(), before, "nothing of the run is left");
+}

@@ -1,6 +1,6 @@
-//! `--deadline`: when the whole run overruns, cucumber is abandoned and every check of
-//! the selected scenarios that has no result yet is reported as failed, so the
-//! summary still names all of them. The selection is read from the feature files
+//! Stopping a run early: `--deadline` expired, or SIGINT/SIGTERM arrived. Cucumber is
+//! abandoned and every check of the selected scenarios that has no result yet is
+//! reported as failed, so the summary still names all of them. The selection is read from the feature files
 //! themselves (the same tag expression cucumber filters with), so checks whose
 //! scenarios never started are reported too, not only those that started and hung.
 
@@ -82,24 +82,89 @@ pub fn seconds(limit: Duration) -> String {
 pub fn unfinished(
     selected: &[CheckMeta],
     results: &[CheckResult],
-    limit: Duration,
+    why: &Stopped,
 ) -> Vec<CheckResult> {
     let decided: HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
     selected
         .iter()
         .filter(|m| !decided.contains(m.id.as_str()))
         .map(|m| {
-            CheckResult::new(
-                &m.id,
-                &m.name,
-                Outcome::fail(format!(
+            let detail = match why {
+                Stopped::Deadline(limit) => format!(
                     "not finished within the --deadline of {}: the run was stopped before this check decided. Run it alone (--tags \"@check.{}\") to see where it waits, shorten --request-timeout / --generation-timeout, or raise --deadline",
-                    seconds(limit),
+                    seconds(*limit),
                     m.id
-                )),
-            )
+                ),
+                Stopped::Signal(name) => format!(
+                    "not finished: the run was interrupted ({name}) before this check decided"
+                ),
+            };
+            CheckResult::new(&m.id, &m.name, Outcome::fail(detail))
         })
         .collect()
+}
+
+/// Why a run stopped before cucumber finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    Deadline(Duration),
+    Signal(&'static str),
+}
+
+impl Stopped {
+    /// 1 for an expired deadline (checks failed); 128 + the signal's number otherwise,
+    /// as shells report a process a signal ended.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Stopped::Deadline(_) => 1,
+            Stopped::Signal("SIGINT") => 130,
+            Stopped::Signal(_) => 143,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Stopped::Deadline(limit) => format!("the --deadline of {} expired", seconds(limit)),
+            Stopped::Signal(name) => format!("{name} arrived"),
+        }
+    }
+}
+
+/// The next delivery of a signal; never, without a handler.
+async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the run must stop: at `deadline`, or on SIGINT / SIGTERM. The signal
+/// handlers are installed when this is called, so a signal that arrives before it is
+/// awaited is not lost (and does not kill the process with the default action).
+pub fn watch(
+    deadline: Option<(tokio::time::Instant, Duration)>,
+) -> impl std::future::Future<Output = Stopped> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    async move {
+        let at_deadline = async {
+            match deadline {
+                Some((at, limit)) => {
+                    tokio::time::sleep_until(at).await;
+                    limit
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            limit = at_deadline => Stopped::Deadline(limit),
+            _ = recv(interrupt.as_mut()) => Stopped::Signal("SIGINT"),
+            _ = recv(terminate.as_mut()) => Stopped::Signal("SIGTERM"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -141,12 +206,20 @@ mod tests {
             CheckMeta::from_tags("Two", &["check.a.two".to_string()]).unwrap(),
         ];
         let done = [CheckResult::new("a.one", "One", Outcome::pass("ok"))];
-        let added = unfinished(&selected, &done, Duration::from_millis(2500));
+        let added = unfinished(
+            &selected,
+            &done,
+            &Stopped::Deadline(Duration::from_millis(2500)),
+        );
         assert_eq!(added.len(), 1);
         assert_eq!(added[0].id, "a.two");
         assert!(added[0]
             .detail
             .starts_with("not finished within the --deadline of 2.5 s"));
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
+        let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"));
+        assert!(interrupted[0].detail.contains("interrupted (SIGTERM)"));
+        assert_eq!(Stopped::Signal("SIGTERM").exit_code(), 143);
+        assert_eq!(Stopped::Signal("SIGINT").exit_code(), 130);
     }
 }
