@@ -2,10 +2,10 @@
 //! module per feature file), and [`run`], shared by the `ollama-verify` binary and the
 //! `acceptance` test.
 
-mod stop;
 pub mod features;
 pub mod run;
 mod steps;
+mod stop;
 pub mod world;
 
 pub use run::{run, RunOptions, RunReport};
