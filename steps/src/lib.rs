@@ -5,7 +5,7 @@
 pub mod features;
 pub mod run;
 mod steps;
-mod stop;
+pub mod stop;
 pub mod world;
 
 pub use run::{run, RunOptions, RunReport};
