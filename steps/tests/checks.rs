@@ -7,14 +7,15 @@
 //! `ollama` and a stand-in `systemctl` (printing real-shaped `systemctl show` output) on
 //! a PATH that holds nothing else.
 
+mod support;
+
 use assert_cmd::Command;
 use rstest::rstest;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
+use support::{free_port, path_dir, Run, Server};
 
 /// Short answers, at a speed the emulated GPU's memory bandwidth allows (~77 tok/s).
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
@@ -48,49 +49,9 @@ const HOST_CHECKS: [&str; 6] = [
     "cli.available",
 ];
 
-struct Run {
-    code: i32,
-    summary: Value,
-    stdout: String,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn statuses(&self) -> BTreeMap<String, String> {
-        self.summary["checks"]
-            .as_array()
-            .expect("checks is a list")
-            .iter()
-            .map(|c| {
-                (
-                    c["id"].as_str().unwrap().to_string(),
-                    c["status"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn check(&self, id: &str) -> &Value {
-        self.summary["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("{id} is not in the summary: {}", self.summary))
-    }
-
-    fn detail(&self, id: &str) -> String {
-        self.check(id)["detail"].as_str().unwrap().to_string()
-    }
-}
-
 fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("summary.json");
     let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
     cmd.args(args)
-        .arg("--summary-json")
-        .arg(&summary)
         .env_remove("OLLAMA_HOST")
         .env_remove("OLLAMA_VERIFY_TARGET")
         .env_remove("OLLAMA_VERIFY_GPU")
@@ -101,22 +62,7 @@ fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
     if let Some(path) = path {
         cmd.env("PATH", path);
     }
-    let started = Instant::now();
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
-        panic!(
-            "no summary written; exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        summary: serde_json::from_str(&text).unwrap(),
-        stdout,
-        elapsed: started.elapsed(),
-    }
+    Run::of(cmd)
 }
 
 /// FAST, with the settings of `config` in place of its own.
@@ -377,74 +323,12 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
 
 // ---- native target: an emulator process, the emulator CLI as `ollama`, a systemctl ----
 
-/// A `ollama-emulator serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    host: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(dir: &Path, config: &str) -> Server {
-    let host = format!("127.0.0.1:{}", free_port());
-    let file = dir.join("server.toml");
-    std::fs::write(&file, fast_with(config)).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
-        .arg("serve")
-        .env("OLLAMA_HOST", &host)
-        .env("OLLAMA_EMULATOR_CONFIG", &file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&host).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the emulator did not listen within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, host }
+/// The emulator with FAST settings, `config` in place of its own.
+fn serve(_dir: &Path, config: &str) -> Server {
+    Server::start(&fast_with(config))
 }
 
 const CONFIGURED: &str = "ActiveState=active\nSubState=running\nUnitFileState=enabled\nLoadState=loaded\nFragmentPath=/etc/systemd/system/ollama.service\nDropInPaths=/etc/systemd/system/ollama.service.d/override.conf\nEnvironment=\"OLLAMA_HOST=0.0.0.0:11434\" \"OLLAMA_ORIGINS=*\" OLLAMA_FLASH_ATTENTION=1 OLLAMA_KEEP_ALIVE=30m\n";
-
-/// A PATH folder holding `ollama` (the emulator CLI) and, given its output, `systemctl`.
-fn path_dir(root: &Path, systemctl: Option<(&str, &str, i32)>, with_ollama: bool) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = root.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    if with_ollama {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ollama-emulator"), bin.join("ollama"))
-            .unwrap();
-    }
-    if let Some((stdout, stderr, code)) = systemctl {
-        std::fs::write(root.join("show.out"), stdout).unwrap();
-        std::fs::write(root.join("show.err"), stderr).unwrap();
-        let script = format!(
-            "#!/bin/sh\n/bin/cat '{0}/show.out'\n/bin/cat '{0}/show.err' >&2\nexit {code}\n",
-            root.display()
-        );
-        let path = bin.join("systemctl");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    bin
-}
 
 fn native(server: &Server, path: &Path) -> Run {
     verify(

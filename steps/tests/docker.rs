@@ -4,10 +4,13 @@
 //! and removed. Without a Docker engine these tests say so loudly and pass as skipped.
 #![cfg(feature = "docker")]
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
+use support::Run;
 use testcontainers::bollard::query_parameters::{ListContainersOptions, ListVolumesOptions};
 use testcontainers::runners::AsyncBuilder;
 use testcontainers::GenericBuildableImage;
@@ -111,58 +114,27 @@ fn leftovers() -> (Vec<String>, Vec<String>) {
     })
 }
 
-struct Run {
-    code: i32,
-    summary: Value,
-    stderr: String,
-}
-
 fn verify_docker(extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("summary.json");
-    let out = Command::cargo_bin("ollama-verify")
-        .unwrap()
-        .args([
-            "--target",
-            "docker",
-            "--image",
-            &format!("{IMAGE}:{TAG}"),
-            "--gpus",
-            "none",
-            "--gpu",
-            "emulated",
-            "--fresh-volume",
-        ])
-        .args(extra)
-        .arg("--summary-json")
-        .arg(&summary)
-        .env_remove("OLLAMA_HOST")
-        .timeout(Duration::from_secs(240))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
-        panic!(
-            "no summary; exit {:?}\nstdout:\n{}\nstderr:\n{stderr}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        summary: serde_json::from_str(&text).unwrap(),
-        stderr,
-    }
+    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    cmd.args([
+        "--target",
+        "docker",
+        "--image",
+        &format!("{IMAGE}:{TAG}"),
+        "--gpus",
+        "none",
+        "--gpu",
+        "emulated",
+        "--fresh-volume",
+    ])
+    .args(extra)
+    .env_remove("OLLAMA_HOST")
+    .timeout(Duration::from_secs(240));
+    Run::of(cmd)
 }
 
 fn status(run: &Run, id: &str) -> String {
-    run.summary["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .map(|c| c["status"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("{id} missing: {}", run.summary))
+    run.status(id)
 }
 
 /// The tests share the Docker engine; one at a time keeps the leftover counts exact.

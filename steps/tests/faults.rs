@@ -13,13 +13,13 @@
 //! skip) and no `ip` (security.remote_reachable skips, so no test sends traffic to
 //! anything but loopback).
 
+mod support;
+
 use assert_cmd::Command;
 use rstest::rstest;
-use serde_json::Value;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{free_port, Run, Server};
 
 /// Fast answers: a run costs well under a second of generation.
 const FAST: &str = "token_rate = 2000.0\nprompt_rate = 20000.0\nload_time_ms = 10\nanswer_tokens = 16\npull_time_ms = 10\n";
@@ -36,54 +36,9 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
-struct Run {
-    code: i32,
-    summary: Value,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn check(&self, id: &str) -> &Value {
-        self.summary["checks"]
-            .as_array()
-            .expect("checks is a list")
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("{id} is not in the summary: {}", self.summary))
-    }
-
-    fn status(&self, id: &str) -> String {
-        self.check(id)["status"].as_str().unwrap().to_string()
-    }
-
-    fn detail(&self, id: &str) -> String {
-        self.check(id)["detail"].as_str().unwrap().to_string()
-    }
-
-    fn ids(&self) -> Vec<String> {
-        self.summary["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "exit {}, {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.elapsed, self.stdout, self.stderr
-        )
-    }
-}
-
 /// `ollama-verify` natively against `host`, with `path` as the whole PATH, and the
 /// timeouts above unless `extra` sets them.
 fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("summary.json");
     let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
     cmd.args(["--target", "native", "--host", host, "--gpu", "emulated"]);
     for (flag, value) in [
@@ -96,8 +51,6 @@ fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
         }
     }
     cmd.args(extra)
-        .arg("--summary-json")
-        .arg(&summary)
         .env_remove("OLLAMA_VERIFY_TARGET")
         .env_remove("OLLAMA_VERIFY_GPU")
         .env_remove("OLLAMA_VERIFY_FEATURES")
@@ -106,76 +59,17 @@ fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
         .env("PATH", path)
         // A hang is a failure of this test, not a stuck test run.
         .timeout(Duration::from_secs(90));
-    let started = Instant::now();
-    let out = cmd.output().unwrap();
-    let elapsed = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
-        panic!(
-            "no summary written; exit {:?} after {elapsed:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-            out.status.code()
-        )
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        summary: serde_json::from_str(&text).unwrap(),
-        stdout,
-        stderr,
-        elapsed,
-    }
+    Run::of(cmd)
 }
 
-/// An `ollama-emulator serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    host: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(dir: &Path, config: &str) -> Server {
-    let host = format!("127.0.0.1:{}", free_port());
-    let file = dir.join("server.toml");
-    std::fs::write(&file, format!("{FAST}{config}")).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
-        .arg("serve")
-        .env("OLLAMA_HOST", &host)
-        .env("OLLAMA_EMULATOR_CONFIG", &file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&host).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the emulator did not listen within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, host }
+/// The emulator with FAST settings followed by `config`.
+fn serve(_dir: &Path, config: &str) -> Server {
+    Server::start(&format!("{FAST}{config}"))
 }
 
 /// A PATH folder holding only `ollama` (the emulator CLI).
 fn path_dir(root: &Path) -> PathBuf {
-    let bin = root.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ollama-emulator"), bin.join("ollama")).unwrap();
-    bin
+    support::path_dir(root, None, true)
 }
 
 /// What every run must show, whatever the fault: no panic and a detail for every

@@ -1,61 +1,15 @@
 //! The emulator's `ollama`-like CLI, driven as a user would: `serve` in one process,
 //! the other commands talking to it over HTTP through OLLAMA_HOST.
 
+mod support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
-use std::net::TcpListener;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-/// A `serve` process, killed when dropped (also when a test fails).
-struct Server {
-    child: Child,
-    host: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::time::Duration;
+use support::{free_port, Server};
 
 fn serve(config: &str) -> Server {
-    let host = format!("127.0.0.1:{}", free_port());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("emulator.toml");
-    std::fs::write(&path, config).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
-        .arg("serve")
-        .env("OLLAMA_HOST", &host)
-        .env("OLLAMA_EMULATOR_CONFIG", &path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        host,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&server.host).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "emulator did not listen within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server
+    Server::start(config)
 }
 
 fn ollama(server: &Server) -> Command {
