@@ -114,22 +114,41 @@ fn leftovers() -> (Vec<String>, Vec<String>) {
     })
 }
 
-fn verify_docker(extra: &[&str]) -> Run {
-    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-    cmd.args([
+/// The docker target on the test image: no GPU, the emulated GPU facts, a fresh volume.
+fn docker_args() -> Vec<String> {
+    let image = format!("{IMAGE}:{TAG}");
+    [
         "--target",
         "docker",
         "--image",
-        &format!("{IMAGE}:{TAG}"),
+        &image,
         "--gpus",
         "none",
         "--gpu",
         "emulated",
         "--fresh-volume",
-    ])
-    .args(extra)
-    .env_remove("OLLAMA_HOST")
-    .timeout(Duration::from_secs(240));
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// setup/'s compose file with the emulator pointed at its slow configuration, in `dir`.
+fn slow_compose(dir: &Path) -> std::path::PathBuf {
+    let compose = ollama_verify::provision::compose::SETUP_COMPOSE.replace(
+        "OLLAMA_KEEP_ALIVE: \"30m\"",
+        "OLLAMA_KEEP_ALIVE: \"30m\"\n      OLLAMA_EMULATOR_CONFIG: /etc/ollama-emulator/slow.toml",
+    );
+    let file = dir.join("compose.yml");
+    std::fs::write(&file, compose).unwrap();
+    file
+}
+
+fn verify_docker(extra: &[&str]) -> Run {
+    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    cmd.args(docker_args())
+        .args(extra)
+        .env_remove("OLLAMA_HOST")
+        .timeout(Duration::from_secs(240));
     Run::of(cmd)
 }
 
@@ -195,13 +214,8 @@ fn a_failing_check_still_removes_the_container() {
     build_image();
     let before = leftovers();
     // The same compose settings, pointing the emulator at its slow configuration.
-    let compose = ollama_verify::provision::compose::SETUP_COMPOSE.replace(
-        "OLLAMA_KEEP_ALIVE: \"30m\"",
-        "OLLAMA_KEEP_ALIVE: \"30m\"\n      OLLAMA_EMULATOR_CONFIG: /etc/ollama-emulator/slow.toml",
-    );
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("compose.yml");
-    std::fs::write(&file, compose).unwrap();
+    let file = slow_compose(dir.path());
     let run = verify_docker(&[
         "--compose-file",
         file.to_str().unwrap(),
@@ -254,27 +268,12 @@ fn a_terminated_run_cleans_up_and_reports() {
     build_image();
     let before = leftovers();
     // The slow emulator keeps the perf scenarios busy for a while.
-    let compose = ollama_verify::provision::compose::SETUP_COMPOSE.replace(
-        "OLLAMA_KEEP_ALIVE: \"30m\"",
-        "OLLAMA_KEEP_ALIVE: \"30m\"\n      OLLAMA_EMULATOR_CONFIG: /etc/ollama-emulator/slow.toml",
-    );
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("compose.yml");
-    std::fs::write(&file, compose).unwrap();
+    let file = slow_compose(dir.path());
     let summary = dir.path().join("summary.json");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-verify"))
-        .args([
-            "--target",
-            "docker",
-            "--image",
-            &format!("{IMAGE}:{TAG}"),
-            "--gpus",
-            "none",
-            "--gpu",
-            "emulated",
-            "--fresh-volume",
-            "--compose-file",
-        ])
+        .args(docker_args())
+        .arg("--compose-file")
         .arg(&file)
         .arg("--summary-json")
         .arg(&summary)
