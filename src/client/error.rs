@@ -75,7 +75,7 @@ pub enum ClientError {
     #[error("{endpoint}: the body passed {limit} bytes, more than any Ollama answer should be; is something other than Ollama serving this port?")]
     TooLarge { endpoint: String, limit: usize },
 
-    #[error("{endpoint}: expected a JSON body, got {content_type}: `{excerpt}`. Is something other than Ollama listening there (a proxy, another service)?")]
+    #[error("{endpoint}: expected a JSON body, got {content_type} that does not parse as JSON: `{excerpt}`. Is something other than Ollama listening there (a proxy, another service)?")]
     NotJson {
         endpoint: String,
         content_type: String,

@@ -20,6 +20,24 @@ pub struct GpuInfo {
     pub max_memory_clock_mhz: Option<u32>,
     /// Reported by the emulator target, not read from hardware.
     pub emulated: bool,
+    /// CUDA compute capability (major, minor): (8, 6) for an RTX 3060.
+    pub compute_capability: Option<(i32, i32)>,
+    /// Processes holding memory on this GPU (NVML's running compute processes);
+    /// `None` where they cannot be listed (nvidia-smi, an emulated GPU on another
+    /// target, WSL2 under WDDM lists none).
+    pub processes: Option<Vec<GpuProcess>>,
+    /// How busy the GPU was over NVML's last sample period, in percent.
+    pub utilization_percent: Option<u32>,
+}
+
+/// A process holding memory on a GPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuProcess {
+    pub pid: u32,
+    /// The process's name as the driver reports it (`/usr/bin/ollama`).
+    pub name: String,
+    /// `None` where the driver does not say (Windows' WDDM).
+    pub used_bytes: Option<u64>,
 }
 
 impl GpuInfo {
@@ -122,6 +140,9 @@ pub fn emulated() -> GpuInfo {
         memory_bus_width_bits: Some(192),
         max_memory_clock_mhz: Some(7501),
         emulated: true,
+        compute_capability: Some((8, 6)),
+        processes: None,
+        utilization_percent: None,
     }
 }
 
@@ -171,6 +192,9 @@ pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
                 memory_bus_width_bits: None,
                 max_memory_clock_mhz: f.get(6).and_then(|s| s.parse().ok()),
                 emulated: false,
+                compute_capability: None,
+                processes: None,
+                utilization_percent: None,
             })
         })
         .collect()
@@ -178,6 +202,7 @@ pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
 
 fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
     use nvml_wrapper::enum_wrappers::device::Clock;
+    use nvml_wrapper::enums::device::UsedGpuMemory;
     use nvml_wrapper::error::NvmlError;
     use nvml_wrapper::Nvml;
 
@@ -208,6 +233,23 @@ fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
                 memory_bus_width_bits: d.memory_bus_width().ok(),
                 max_memory_clock_mhz: d.max_clock_info(Clock::Memory).ok(),
                 emulated: false,
+                compute_capability: d
+                    .cuda_compute_capability()
+                    .ok()
+                    .map(|c| (c.major, c.minor)),
+                processes: d.running_compute_processes().ok().map(|list| {
+                    list.into_iter()
+                        .map(|p| GpuProcess {
+                            pid: p.pid,
+                            name: nvml.sys_process_name(p.pid, 256).unwrap_or_default(),
+                            used_bytes: match p.used_gpu_memory {
+                                UsedGpuMemory::Used(b) => Some(b),
+                                UsedGpuMemory::Unavailable => None,
+                            },
+                        })
+                        .collect()
+                }),
+                utilization_percent: d.utilization_rates().ok().map(|u| u.gpu),
             })
         })
         .collect()
