@@ -115,6 +115,10 @@ pub struct CheckResult {
     pub status: Status,
     pub detail: String,
     pub value: Option<String>,
+    /// For a failed check: the `diagnose.*` findings that explain it
+    /// (`diagnose.offload: offloaded 20/29 layers ...`). Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnosis: Vec<String>,
 }
 
 impl CheckResult {
@@ -125,7 +129,79 @@ impl CheckResult {
             status: outcome.status,
             detail: outcome.detail,
             value: outcome.value,
+            diagnosis: Vec::new(),
         }
+    }
+}
+
+/// Which `diagnose.*` checks can explain a failure of which verification check.
+pub const DIAGNOSES: &[(&str, &[&str])] = &[
+    (
+        "gpu.visible",
+        &["diagnose.driver_floor", "diagnose.platform"],
+    ),
+    (
+        "gpu.offload",
+        &[
+            "diagnose.offload",
+            "diagnose.gpu_discovered",
+            "diagnose.driver_floor",
+            "diagnose.context",
+            "diagnose.platform",
+        ],
+    ),
+    (
+        "perf.generation",
+        &[
+            "diagnose.offload",
+            "diagnose.gpu_discovered",
+            "diagnose.driver_floor",
+            "diagnose.context",
+        ],
+    ),
+    (
+        "perf.roofline",
+        &["diagnose.offload", "diagnose.gpu_discovered"],
+    ),
+    ("perf.prompt", &["diagnose.offload", "diagnose.context"]),
+    (
+        "service.active",
+        &["diagnose.service_health", "diagnose.port_owner"],
+    ),
+    ("service.host", &["diagnose.settings"]),
+    ("service.flash_attention", &["diagnose.settings"]),
+    (
+        "api.root",
+        &["diagnose.port_owner", "diagnose.service_health"],
+    ),
+    ("api.chat", &["diagnose.context", "diagnose.service_health"]),
+    ("cli.available", &["diagnose.port_owner"]),
+    ("security.exposure", &["diagnose.vulnerable"]),
+];
+
+/// Adds to each failed (or warned) verification check the findings of the `diagnose.*`
+/// checks [`DIAGNOSES`] links to it that did not pass:
+/// `diagnose.offload: offloaded 20/29 layers ...`.
+pub fn attach_diagnoses(results: &mut [CheckResult]) {
+    let findings: Vec<(String, String)> = results
+        .iter()
+        .filter(|r| {
+            r.id.starts_with("diagnose.") && matches!(r.status, Status::Fail | Status::Warn)
+        })
+        .map(|r| (r.id.clone(), format!("{}: {}", r.id, r.detail)))
+        .collect();
+    for r in results.iter_mut() {
+        if !matches!(r.status, Status::Fail | Status::Warn) {
+            continue;
+        }
+        let Some((_, linked)) = DIAGNOSES.iter().find(|(id, _)| *id == r.id) else {
+            continue;
+        };
+        r.diagnosis = linked
+            .iter()
+            .filter_map(|d| findings.iter().find(|(id, _)| id == d))
+            .map(|(_, line)| line.clone())
+            .collect();
     }
 }
 
@@ -159,6 +235,28 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("no systemd"));
         assert_eq!(Outcome::skip("x").strict(false).status, Status::Skip);
+    }
+
+    #[test]
+    fn failed_checks_carry_the_diagnoses_linked_to_them() {
+        let mut results = vec![
+            CheckResult::new("perf.generation", "speed", Outcome::fail("12 tok/s")),
+            CheckResult::new("api.root", "root", Outcome::pass("ok")),
+            CheckResult::new(
+                "diagnose.offload",
+                "offload",
+                Outcome::warn("offloaded 20/29 layers to GPU"),
+            ),
+            CheckResult::new("diagnose.context", "ctx", Outcome::pass("fits")),
+            CheckResult::new("diagnose.port_owner", "port", Outcome::fail("python3")),
+        ];
+        attach_diagnoses(&mut results);
+        assert_eq!(
+            results[0].diagnosis,
+            ["diagnose.offload: offloaded 20/29 layers to GPU"]
+        );
+        assert!(results[1].diagnosis.is_empty(), "passed checks need none");
+        assert!(results[2].diagnosis.is_empty());
     }
 
     #[test]

@@ -69,8 +69,9 @@ pub struct StreamTiming {
     pub first_token: Duration,
     /// Between consecutive tokens.
     pub gaps: Vec<Duration>,
-    /// Tokens per second from the median gap between arrivals: one late wake-up or a
-    /// burst of buffered tokens moves an average, not a median.
+    /// Tokens per second from the mean gap between arrivals with the shortest and longest
+    /// tenth left out: one late wake-up or a burst of buffered tokens does not move it,
+    /// and timer granularity (gaps of 6 and 7 ms) averages out, as a median would not.
     pub client_rate: Option<f64>,
     pub server: Stats,
 }
@@ -103,15 +104,23 @@ pub async fn stream_timing(
     let server = last.map(|c| c.stats).unwrap_or_default();
     let first_token = arrivals.first().map_or(start.elapsed(), |t| *t - start);
     let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
-    let client_rate = Spread::of(gaps.iter().map(Duration::as_secs_f64))
-        .filter(|g| g.median > 0.0)
-        .map(|g| 1.0 / g.median);
+    let client_rate = trimmed_mean(&gaps).filter(|g| *g > 0.0).map(|g| 1.0 / g);
     Ok(StreamTiming {
         first_token,
         gaps,
         client_rate,
         server,
     })
+}
+
+/// The mean of `gaps` without the shortest and longest tenth (at least one each from
+/// ten gaps on), in seconds.
+fn trimmed_mean(gaps: &[Duration]) -> Option<f64> {
+    let mut v: Vec<f64> = gaps.iter().map(Duration::as_secs_f64).collect();
+    v.sort_by(f64::total_cmp);
+    let cut = v.len() / 10;
+    let kept = &v[cut..v.len() - cut];
+    (!kept.is_empty()).then(|| kept.iter().sum::<f64>() / kept.len() as f64)
 }
 
 /// The decode limit: every token reads the weights held in VRAM once, so no GPU
@@ -135,6 +144,22 @@ mod tests {
             (s.median, s.min, s.max, s.count),
             (median, min, max, v.len())
         );
+    }
+
+    #[test]
+    fn trimmed_mean_ignores_outliers_and_averages_rounding() {
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|m| Duration::from_millis(*m))
+                .collect::<Vec<_>>()
+        };
+        // Gaps of 6 and 7 ms (a 150 tok/s stream on a 1 ms timer), one 200 ms stall, one burst.
+        let mut gaps = ms(&[6, 7, 7, 6, 7, 7, 6, 7, 7, 6, 7, 7, 6, 7, 7, 6, 7, 7, 200, 0]);
+        let rate = 1.0 / trimmed_mean(&gaps).unwrap();
+        assert!((rate - 150.0).abs() < 5.0, "{rate}");
+        gaps.truncate(1);
+        assert!(trimmed_mean(&gaps).is_some());
+        assert_eq!(trimmed_mean(&[]), None);
     }
 
     #[test]

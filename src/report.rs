@@ -19,9 +19,13 @@ impl Summary {
     /// value is masked ([`mask_secrets`]), so no report carries one in clear.
     pub fn new(mut checks: Vec<CheckResult>) -> Self {
         checks.sort_by_key(|c| order(&c.id));
+        crate::check::attach_diagnoses(&mut checks);
         for c in &mut checks {
             c.detail = mask_secrets(&c.detail);
             c.value = c.value.as_deref().map(mask_secrets);
+            for d in &mut c.diagnosis {
+                *d = mask_secrets(d);
+            }
         }
         let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
         Summary {
@@ -69,7 +73,7 @@ impl Summary {
                 Cell::new(&c.id),
                 status,
                 Cell::new(c.value.as_deref().unwrap_or("")),
-                Cell::new(&c.detail),
+                Cell::new(with_diagnosis(c, "\n")),
             ]);
         }
         format!("{table}\n{}", self.counts_line())
@@ -93,12 +97,23 @@ impl Summary {
                 c.id,
                 c.status.label(),
                 esc(c.value.as_deref().unwrap_or("")),
-                esc(&c.detail)
+                esc(&with_diagnosis(c, "<br>"))
             ));
         }
         out.push_str(&format!("\n**{}**\n", self.counts_line()));
         out
     }
+}
+
+/// A check's detail, then its diagnosis lines (`why: diagnose.offload: ...`).
+fn with_diagnosis(c: &CheckResult, sep: &str) -> String {
+    let mut text = c.detail.clone();
+    for d in &c.diagnosis {
+        text.push_str(sep);
+        text.push_str("why: ");
+        text.push_str(d);
+    }
+    text
 }
 
 /// A borderless table, columns padded, as CLIs like `ollama list` print.
@@ -313,6 +328,45 @@ mod tests {
         let md = sample().to_markdown();
         assert!(md.contains("no systemd \\| here"));
         assert!(md.contains("| `perf.generation` | ✅ PASS | 63.3 tok/s |"));
+    }
+
+    #[test]
+    fn failed_checks_show_their_diagnosis() {
+        let s = Summary::new(vec![
+            CheckResult::new(
+                "perf.generation",
+                "speed",
+                Outcome::fail("expected 40 tok/s").with_value("12.0 tok/s"),
+            ),
+            CheckResult::new(
+                "diagnose.offload",
+                "offload",
+                Outcome::warn("\"offloaded 20/29 layers to GPU\""),
+            ),
+        ]);
+        let why = "why: diagnose.offload: \"offloaded 20/29 layers to GPU\"";
+        assert!(s.to_table(false).contains("why: diagnose.offload"));
+        assert!(s
+            .to_markdown()
+            .contains(&format!("expected 40 tok/s<br>{why}")));
+        let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+        let perf = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "perf.generation")
+            .unwrap();
+        assert_eq!(
+            perf["diagnosis"][0],
+            "diagnose.offload: \"offloaded 20/29 layers to GPU\""
+        );
+        let diag = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "diagnose.offload")
+            .unwrap();
+        assert!(diag.get("diagnosis").is_none(), "absent when empty");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use crate::client::{Client, ClientError, Timeouts};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::probe::cli::CliVersion;
 use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
+use crate::probe::logs::{self, ServerLog};
+use crate::probe::procfs;
 use crate::probe::service::{self, ServiceFacts};
 use crate::probe::{cli, Host, HostError, LocalHost};
 use serde_json::Value;
@@ -157,6 +159,7 @@ pub struct Session {
     services: Memo<Result<ServiceFacts, String>>,
     chats: Memo<Result<ChatChunk, ClientError>>,
     samples: Memo<Result<Vec<ChatChunk>, ClientError>>,
+    shows: Memo<Result<crate::client::types::ShowResponse, ClientError>>,
     results: Mutex<Vec<CheckResult>>,
 }
 
@@ -168,6 +171,11 @@ impl std::fmt::Debug for Session {
             .finish_non_exhaustive()
     }
 }
+
+/// Samples of the GPUs (each sample every GPU), or why they cannot be read.
+pub type GpuSamples = Result<Vec<Vec<GpuInfo>>, GpuError>;
+/// A generation (answered, or why not) and the GPUs sampled while it ran.
+pub type Watched = (Result<(), ClientError>, GpuSamples);
 
 /// The prompt of the shared chat: short, so that the check costs little.
 pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
@@ -234,6 +242,7 @@ impl Session {
             services: Mutex::new(HashMap::new()),
             chats: Mutex::new(HashMap::new()),
             samples: Mutex::new(HashMap::new()),
+            shows: Mutex::new(HashMap::new()),
             results: Mutex::new(Vec::new()),
         })
     }
@@ -288,11 +297,136 @@ impl Session {
     }
 
     async fn probe_gpus(&self) -> Result<Vec<GpuInfo>, GpuError> {
-        match (self.gpu_source, self.host()) {
+        let mut gpus = match (self.gpu_source, self.host()) {
             (GpuSource::NvidiaSmi, Ok(host)) => gpu::probe_smi(host, self.command_timeout).await,
             (GpuSource::NvidiaSmi, Err(reason)) => Err(GpuError::NotVisible(reason)),
             (source, _) => gpu::probe(source, self.command_timeout).await,
+        }?;
+        // The in-process emulator is the one process that can hold the emulated VRAM.
+        if let (GpuSource::Emulated, Some(emulator)) = (self.gpu_source, &self._emulator) {
+            for g in &mut gpus {
+                g.processes = Some(emulator.gpu_processes());
+            }
         }
+        Ok(gpus)
+    }
+
+    /// The server's log, the last [`logs::TAIL_LINES`] lines: `journalctl -u ollama`
+    /// natively, the container's log on the docker target, the emulator's own log on
+    /// the emulator target. Read-only; `Err` says why it cannot be read here.
+    pub async fn server_log(&self, unit: &str) -> Result<ServerLog, String> {
+        if let Some(emulator) = &self._emulator {
+            return Ok(ServerLog {
+                lines: emulator.log_lines(),
+                source: "the emulator's log".into(),
+            });
+        }
+        #[cfg(feature = "docker")]
+        if let Some(target) = self.docker.lock().await.as_ref() {
+            let text = target.log_tail(logs::TAIL_LINES).await;
+            return Ok(ServerLog::new("the container log", &text));
+        }
+        let host = self.host()?;
+        if !crate::client::is_local(self.client.base_url()) {
+            return Err(format!(
+                "the server at {} is not on {}, so its journal is not here; run ollama-verify on the server's machine",
+                self.client.base_url(),
+                host.describe()
+            ));
+        }
+        let n = logs::TAIL_LINES.to_string();
+        let args = ["-u", unit, "-n", &n, "--no-pager", "-o", "cat"];
+        let out = match host.run("journalctl", &args, self.command_timeout).await {
+            Ok(out) => out,
+            Err(HostError::NotFound { host, .. }) => {
+                return Err(format!(
+                    "the server's log cannot be read: no journalctl on {host} (Ollama logs to the systemd journal when it runs as a service)"
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let text = out.stdout.trim();
+        if !out.success() {
+            return Err(format!(
+                "`journalctl -u {unit}` failed with exit code {:?}: {}",
+                out.code,
+                out.stderr.trim()
+            ));
+        }
+        if text.is_empty() || text == "-- No entries --" {
+            return Err(format!(
+                "`journalctl -u {unit}` shows no lines: the unit has not logged, or this user may not read the system journal (add it to the systemd-journal group, or run with sudo){}",
+                match out.stderr.trim() {
+                    "" => String::new(),
+                    e => format!(": \"{}\"", e.lines().next().unwrap_or(e)),
+                }
+            ));
+        }
+        Ok(ServerLog::new(format!("journalctl -u {unit}"), text))
+    }
+
+    /// The GPUs sampled while `model` generates a short answer: what NVML shows
+    /// holding VRAM and how busy the GPU is during a generation, not before it.
+    pub async fn gpus_during_generation(&self, model: &str) -> Watched {
+        let keep = self.keep_alive_for(model).await;
+        let req = crate::perf::sample_request(model, "Count from 1 to 40.", 48, keep);
+        let chat = self.client.chat(&req);
+        tokio::pin!(chat);
+        let mut samples = Vec::new();
+        let answered = loop {
+            tokio::select! {
+                done = &mut chat => break done.map(|_| ()),
+                sample = self.gpus_now() => {
+                    match sample {
+                        Ok(gpus) => samples.push(gpus),
+                        Err(e) => return (Ok(()), Err(e)),
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        if samples.is_empty() {
+            // Too quick to sample during: a look right after still shows who holds it.
+            match self.gpus_now().await {
+                Ok(gpus) => samples.push(gpus),
+                Err(e) => return (answered, Err(e)),
+            }
+        }
+        (answered, Ok(samples))
+    }
+
+    /// Who listens on the API's port on this machine, or why it cannot be told.
+    pub async fn port_owners(&self) -> Result<procfs::PortOwners, String> {
+        if self.target != Target::Native {
+            return Err(format!(
+                "on the {} target the port is not a port of this machine's processes; this check runs with --target native",
+                self.target
+            ));
+        }
+        let host = self.host()?;
+        let base = self.client.base_url();
+        if !crate::client::is_local(base) {
+            return Err(format!(
+                "the server at {base} is not on {}, so who listens there cannot be read here",
+                host.describe()
+            ));
+        }
+        let port = base
+            .port_or_known_default()
+            .unwrap_or(crate::client::DEFAULT_PORT);
+        procfs::port_owners(host, port, self.command_timeout).await
+    }
+
+    /// The kernel side of the NVIDIA driver on the host, or why it cannot be read.
+    pub async fn platform(&self) -> Result<procfs::Platform, String> {
+        if self.target != Target::Native {
+            return Err(format!(
+                "the {} target is not this machine's Linux; kernel modules and driver libraries are checked with --target native",
+                self.target
+            ));
+        }
+        let host = self.host()?;
+        procfs::platform(host, self.command_timeout).await
     }
 
     /// Ends the run: removes the docker target's container and fresh volume (unless
@@ -412,13 +546,31 @@ impl Session {
         let mut gpus = self.probe_gpus().await?;
         if self.gpu_source == GpuSource::Emulated {
             if let Ok(ps) = self.client.ps().await {
-                let loaded: u64 = ps.models.iter().map(|m| m.size_vram).sum();
+                let mut loaded: u64 = ps.models.iter().map(|m| m.size_vram).sum();
+                // In-process, the emulated driver knows who holds what (and, with
+                // `vram_held = false`, that nobody does).
+                if let Some(emulator) = &self._emulator {
+                    loaded = emulator
+                        .gpu_processes()
+                        .iter()
+                        .filter_map(|p| p.used_bytes)
+                        .sum();
+                }
                 for g in &mut gpus {
                     g.memory_used = (gpu::EMULATED_DRIVER_BYTES + loaded).min(g.memory_total);
                 }
             }
         }
         Ok(gpus)
+    }
+
+    /// `/api/show` of `model`, asked once per run.
+    pub async fn show(
+        &self,
+        model: &str,
+    ) -> Result<crate::client::types::ShowResponse, ClientError> {
+        let cell = shared(&self.shows, &crate::ModelName::parse(model).canonical());
+        cell.get_or_init(|| self.client.show(model)).await.clone()
     }
 
     pub async fn ps(&self) -> Result<PsResponse, ClientError> {
@@ -434,7 +586,9 @@ impl Session {
             .iter()
             .find(|m| crate::ModelName::parse(&m.name).matches(model))?;
         let expires = chrono::DateTime::parse_from_rfc3339(&loaded.expires_at).ok()?;
-        let left = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+        // Rounded up: what is asked for is never less than what was left.
+        let left_ms = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
+        let left = (left_ms + 999).div_euclid(1000);
         // Decades away is how the server shows "forever".
         Some(if left > 10 * 365 * 86_400 {
             (-1).into()

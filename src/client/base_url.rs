@@ -127,6 +127,16 @@ mod tests {
     }
 }
 
+/// Whether a server at `url` is on this machine: a loopback address or `localhost`.
+pub fn is_local(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is).
 pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
     let err = |reason: String| BaseUrlError {

@@ -6,7 +6,9 @@ mod error;
 mod ndjson;
 pub mod types;
 
-pub use base_url::{bind_addr, from_env as base_url_from_env, parse_ollama_host, BaseUrlError};
+pub use base_url::{
+    bind_addr, from_env as base_url_from_env, is_local, parse_ollama_host, BaseUrlError,
+};
 pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 pub use error::{ClientError, ErrorKind, Phase};
 pub use ndjson::ChunkStream;

@@ -29,6 +29,21 @@ pub struct EmulatorConfig {
     /// Time a `pull` takes, in milliseconds.
     pub pull_time_ms: u64,
     pub faults: Vec<Fault>,
+    /// Whether the server finds the emulated GPU at start. `false` logs the CPU
+    /// fallback (`no compatible GPUs were discovered`, `library=cpu`) and loads every
+    /// model on the CPU, as the real server does.
+    pub gpu_discovered: bool,
+    /// Whether the emulated GPU shows the server holding the VRAM `/api/ps` claims.
+    /// `false` emulates the known `/api/ps` misreport: 100% GPU by the API, no
+    /// memory held by the server on the GPU.
+    pub vram_held: bool,
+    /// The `OLLAMA_*` settings the emulated server runs with, as the environment
+    /// would give them (`OLLAMA_FLASH_ATTENTION = "1"`); logged normalised in its
+    /// `server config` line. `ollama-emulator serve` adds its own environment's.
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Extra lines the server logs after it starts (`runtime OOM detected`,
+    /// `truncating input prompt`), as given.
+    pub log_lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +76,10 @@ impl Default for EmulatorConfig {
             }],
             pull_time_ms: 300,
             faults: vec![],
+            gpu_discovered: true,
+            vram_held: true,
+            env: Default::default(),
+            log_lines: vec![],
         }
     }
 }
@@ -116,6 +135,15 @@ impl EmulatorConfig {
 
     pub fn load_time(&self) -> Duration {
         Duration::from_millis(self.load_time_ms)
+    }
+
+    /// The fraction of a model's weights a load puts in VRAM: none without a GPU.
+    pub fn effective_offload(&self) -> f64 {
+        if self.gpu_discovered {
+            self.gpu_offload
+        } else {
+            0.0
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 mod config;
 mod faults;
 pub mod generate;
+mod log;
 mod server;
 mod state;
 
@@ -40,7 +41,8 @@ impl Emulator {
         let shared = Arc::new(Shared {
             models: Mutex::new(models),
             log: Mutex::new(Vec::new()),
-            config: Mutex::new(config),
+            config: Mutex::new(config.clone()),
+            server_log: log::LogBuffer::default(),
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -48,9 +50,16 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        for line in log::startup(&config, addr) {
+            shared.server_log.push(line);
+        }
         let app = server::router(shared.clone());
         let task = tokio::spawn(async move {
             // Errors here mean the listener died; the owner notices as refused connections.
+            // Like Ollama (Go), send each streamed token at once, not when Nagle allows.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app).await;
         });
         Ok(Emulator { shared, addr, task })
@@ -72,6 +81,43 @@ impl Emulator {
     /// Every API request served so far, in order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.log.lock().unwrap().clone()
+    }
+
+    /// What the server logged so far (its journal): the last lines, oldest first.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.shared.server_log.lines()
+    }
+
+    /// Prints the server's log to stderr from now on (with what it logged so far), as
+    /// the real server does: so a journal or a container log holds it.
+    pub fn echo_log_to_stderr(&self) {
+        self.shared.server_log.echo_to_stderr();
+    }
+
+    /// What the emulated GPU's driver would list as processes holding VRAM: this
+    /// process (the emulator) with what its loaded models hold on the GPU, when any
+    /// is loaded. With `vram_held = false`, none: the `/api/ps` misreport.
+    pub fn gpu_processes(&self) -> Vec<crate::probe::gpu::GpuProcess> {
+        if !self.shared.config.lock().unwrap().vram_held {
+            return Vec::new();
+        }
+        let held: u64 = self
+            .shared
+            .models
+            .lock()
+            .unwrap()
+            .running()
+            .iter()
+            .map(|m| m.size_vram)
+            .sum();
+        if held == 0 {
+            return Vec::new();
+        }
+        vec![crate::probe::gpu::GpuProcess {
+            pid: std::process::id(),
+            name: "ollama-emulator (emulated GPU)".into(),
+            used_bytes: Some(held),
+        }]
     }
 
     /// Changes the configuration of the running emulator (faults, speed, placement).

@@ -264,6 +264,9 @@ async fn prepare(
     };
     if cold {
         tokio::time::sleep(config.load_time()).await;
+        for line in super::log::load(&config, &model, model.context_length()) {
+            s.server_log.push(line);
+        }
     }
     mark_loaded(s, &model, &config, keep);
     let load = request_start.elapsed();
@@ -308,7 +311,7 @@ fn mark_loaded(
     let context_length = m.context_length();
     // Weights plus a KV cache for the whole context, as the real server reports.
     let size = m.size + context_length * m.base.block_count * 2048;
-    let size_vram = (size as f64 * config.gpu_offload).round() as u64;
+    let size_vram = (size as f64 * config.effective_offload()).round() as u64;
     let key = crate::ModelName::parse(&m.name).canonical();
     s.models.lock().unwrap().loaded.insert(
         key,
@@ -411,6 +414,12 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
         "unload"
     } else {
         let config = s.config.lock().unwrap().clone();
+        let key = crate::ModelName::parse(&m.name).canonical();
+        if !s.models.lock().unwrap().loaded.contains_key(&key) {
+            for line in super::log::load(&config, &m, m.context_length()) {
+                s.server_log.push(line);
+            }
+        }
         mark_loaded(s, &m, &config, keep);
         "load"
     };

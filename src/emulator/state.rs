@@ -230,6 +230,8 @@ pub struct Shared {
     pub models: Mutex<Models>,
     pub log: Mutex<Vec<RequestRecord>>,
     pub config: Mutex<EmulatorConfig>,
+    /// What the server logs (its journal), bounded.
+    pub server_log: super::log::LogBuffer,
 }
 
 pub fn timestamp(t: DateTime<Utc>) -> String {

@@ -233,10 +233,7 @@ fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
                 memory_bus_width_bits: d.memory_bus_width().ok(),
                 max_memory_clock_mhz: d.max_clock_info(Clock::Memory).ok(),
                 emulated: false,
-                compute_capability: d
-                    .cuda_compute_capability()
-                    .ok()
-                    .map(|c| (c.major, c.minor)),
+                compute_capability: d.cuda_compute_capability().ok().map(|c| (c.major, c.minor)),
                 processes: d.running_compute_processes().ok().map(|list| {
                     list.into_iter()
                         .map(|p| GpuProcess {

@@ -5,7 +5,9 @@
 pub mod cli;
 pub mod gpu;
 pub mod host;
+pub mod logs;
 pub mod network;
+pub mod procfs;
 pub mod service;
 
 pub use host::{CmdOutput, Host, HostError, LocalHost};

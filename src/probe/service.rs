@@ -5,7 +5,7 @@ use super::host::{Host, HostError};
 use std::time::Duration;
 
 pub const SHOW_PROPERTIES: &str =
-    "ActiveState,SubState,UnitFileState,LoadState,FragmentPath,DropInPaths,Environment";
+    "ActiveState,SubState,UnitFileState,LoadState,FragmentPath,DropInPaths,Environment,NRestarts,ExecMainStatus";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnitState {
@@ -17,6 +17,11 @@ pub struct UnitState {
     pub fragment_path: String,
     pub drop_in_paths: Vec<String>,
     pub environment: Vec<(String, String)>,
+    /// How often systemd restarted the unit since it was started by hand (`NRestarts`);
+    /// `None` where systemd does not report it.
+    pub n_restarts: Option<u32>,
+    /// The exit status of the main process's last run (`ExecMainStatus`).
+    pub exec_main_status: Option<i32>,
 }
 
 impl UnitState {
@@ -87,6 +92,8 @@ pub fn parse_show(unit: &str, text: &str) -> UnitState {
                 s.drop_in_paths = value.split_whitespace().map(str::to_string).collect()
             }
             "Environment" => s.environment = parse_environment(value),
+            "NRestarts" => s.n_restarts = value.parse().ok(),
+            "ExecMainStatus" => s.exec_main_status = value.parse().ok(),
             _ => {}
         }
     }
@@ -203,6 +210,20 @@ mod tests {
         let got = parse_environment(value);
         let got: Vec<(&str, &str)> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, expected);
+    }
+
+    #[rstest]
+    #[case("NRestarts=0\nExecMainStatus=0\n", Some(0), Some(0))]
+    #[case("NRestarts=5\nExecMainStatus=1\n", Some(5), Some(1))]
+    #[case("NRestarts=\nExecMainStatus=\n", None, None)]
+    #[case("", None, None)]
+    fn parses_restarts_and_exit_status(
+        #[case] text: &str,
+        #[case] restarts: Option<u32>,
+        #[case] status: Option<i32>,
+    ) {
+        let s = parse_show("ollama", text);
+        assert_eq!((s.n_restarts, s.exec_main_status), (restarts, status));
     }
 
     #[test]

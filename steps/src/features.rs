@@ -27,6 +27,10 @@ pub const FEATURES: &[File] = &[
         "security.feature",
         include_str!("../../features/security.feature"),
     ),
+    (
+        "diagnostics.feature",
+        include_str!("../../features/diagnostics.feature"),
+    ),
 ];
 
 /// Files of setup/ the built-in features name, laid out beside them.

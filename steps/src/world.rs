@@ -5,7 +5,9 @@ use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
 use ollama_verify::client::types::{ChatChunk, PsResponse, ShowResponse};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::perf::StreamTiming;
+use ollama_verify::probe::logs::ServerLog;
 use ollama_verify::probe::network::AddressProbe;
+use ollama_verify::probe::procfs::{Platform, PortOwners};
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::session::Session;
 use ollama_verify::ClientError;
@@ -76,6 +78,14 @@ pub struct VerifyWorld {
     /// security.feature: what answered on this host's non-loopback addresses, or why
     /// they could not be asked.
     pub reach: Option<Result<Vec<AddressProbe>, String>>,
+    /// diagnostics.feature: the server's log, or why it cannot be read here.
+    pub log: Option<Result<ServerLog, String>>,
+    /// diagnostics.feature: a generation, and the GPUs sampled while it ran.
+    pub watched: Option<ollama_verify::session::Watched>,
+    /// diagnostics.feature: who listens on the API's port.
+    pub owners: Option<Result<PortOwners, String>>,
+    /// diagnostics.feature: the kernel side of the driver.
+    pub platform: Option<Result<Platform, String>>,
 }
 
 impl VerifyWorld {
@@ -102,6 +112,10 @@ impl VerifyWorld {
             base_show: None,
             loopback_only: false,
             reach: None,
+            log: None,
+            watched: None,
+            owners: None,
+            platform: None,
         })
     }
 

@@ -40,6 +40,25 @@ const SECURITY_CHECKS: [&str; 3] = [
     "security.remote_reachable",
     "security.masking",
 ];
+/// The checks of diagnostics.feature.
+const DIAGNOSE_CHECKS: [&str; 9] = [
+    "diagnose.gpu_discovered",
+    "diagnose.driver_floor",
+    "diagnose.offload",
+    "diagnose.settings",
+    "diagnose.service_health",
+    "diagnose.port_owner",
+    "diagnose.context",
+    "diagnose.platform",
+    "diagnose.vulnerable",
+];
+/// Diagnostics that need this machine (the unit, /proc): skipped on the emulator target.
+const DIAGNOSE_HOST_CHECKS: [&str; 4] = [
+    "diagnose.settings",
+    "diagnose.service_health",
+    "diagnose.port_owner",
+    "diagnose.platform",
+];
 const HOST_CHECKS: [&str; 6] = [
     "service.active",
     "service.enabled",
@@ -105,10 +124,12 @@ fn baseline() -> BTreeMap<String, String> {
         .chain(&MODELFILE_CHECKS)
         .chain(&PERF_CHECKS)
         .chain(&SECURITY_CHECKS)
+        .chain(&DIAGNOSE_CHECKS)
         .map(|id| {
             // No host on the emulator target; no consent to unload by default.
             let status = if HOST_CHECKS.contains(id)
                 || SECURITY_CHECKS.contains(id)
+                || DIAGNOSE_HOST_CHECKS.contains(id)
                 || *id == "perf.load_cold"
             {
                 "skip"
@@ -133,8 +154,8 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     let run = emulated("", &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
-    assert_eq!(run.summary["passed"], 16);
-    assert_eq!(run.summary["skipped"], 10);
+    assert_eq!(run.summary["passed"], 21);
+    assert_eq!(run.summary["skipped"], 14);
     assert!(run.check("perf.generation")["value"]
         .as_str()
         .unwrap()
@@ -146,7 +167,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     // The end-of-run table shows values and counts.
     assert!(run
         .stdout
-        .contains("16 passed, 0 failed, 0 warned, 10 skipped"));
+        .contains("21 passed, 0 failed, 0 warned, 14 skipped"));
 }
 
 #[rstest]
@@ -154,7 +175,8 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     "custom = []\n",
     &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
       ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip"),
-      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip")],
+      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"),
+      ("diagnose.offload", "skip"), ("diagnose.context", "skip")],
     1
 )]
 #[case::parameters_differ(
@@ -167,8 +189,8 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     &[("modelfile.weights", "warn"), ("modelfile.system", "fail")],
     1
 )]
-#[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn")], 0)]
-#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip")], 1)]
+#[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn"), ("diagnose.offload", "warn")], 0)]
+#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip"), ("diagnose.offload", "fail")], 1)]
 #[case::slow_generation(
     "token_rate = 20.0\nanswer_tokens = 6\n",
     &[("perf.generation", "fail")],
@@ -187,7 +209,8 @@ fn a_healthy_emulator_passes_every_check_it_can() {
 #[case::chat_runner_fails(
     "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n",
     &[("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
-      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip")],
+      ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"),
+      ("diagnose.offload", "skip"), ("diagnose.context", "skip")],
     1
 )]
 fn one_fault_one_verdict(
@@ -228,7 +251,11 @@ fn gpu_none_skips_and_strict_fails_skips() {
         with(&[
             ("gpu.visible", "skip"),
             ("perf.roofline", "skip"),
-            ("perf.vram_headroom", "skip")
+            ("perf.vram_headroom", "skip"),
+            ("diagnose.gpu_discovered", "skip"),
+            ("diagnose.driver_floor", "skip"),
+            ("diagnose.offload", "skip"),
+            ("diagnose.platform", "skip")
         ])
     );
     assert_eq!(run.code, 0);
@@ -354,9 +381,17 @@ fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
         .chain(&MODELFILE_CHECKS)
         .chain(&PERF_CHECKS)
         .chain(&SECURITY_CHECKS)
+        .chain(&DIAGNOSE_CHECKS)
         .map(|id| {
             let status = match *id {
                 "perf.load_cold" | "security.remote_reachable" => "skip",
+                // No journalctl, cat or find on the stand-in PATH; the emulated GPU
+                // cannot say which process of another target holds VRAM.
+                "diagnose.gpu_discovered"
+                | "diagnose.offload"
+                | "diagnose.settings"
+                | "diagnose.port_owner"
+                | "diagnose.platform" => "skip",
                 "security.exposure" => "warn",
                 _ => "pass",
             };
@@ -390,7 +425,7 @@ fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[case::not_installed(
     "LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nDropInPaths=\nEnvironment=\n",
     &[("service.active", "fail"), ("service.enabled", "skip"), ("service.override", "skip"), ("service.host", "skip"), ("service.flash_attention", "skip"),
-      ("security.exposure", "skip"), ("security.masking", "skip")],
+      ("security.exposure", "skip"), ("security.masking", "skip"), ("diagnose.service_health", "skip")],
     1
 )]
 fn native_service_checks(#[case] show: &str, #[case] changes: &[(&str, &str)], #[case] code: i32) {
@@ -438,7 +473,11 @@ fn cli_missing_fails_and_version_mismatch_warns() {
     let server = serve(dir.path(), "version = \"0.15.4\"\n");
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     let run = native(&server, &path);
-    assert_eq!(run.statuses(), all_pass_but(&[("cli.available", "warn")]));
+    // 0.15.4 predates the fix of CVE-2026-7482, and the unit binds 0.0.0.0.
+    assert_eq!(
+        run.statuses(),
+        all_pass_but(&[("cli.available", "warn"), ("diagnose.vulnerable", "fail")])
+    );
     assert!(run.detail("cli.available").contains("0.15.4"));
 }
 

@@ -206,18 +206,21 @@ async fn run(command: Command) -> Result<(), String> {
 async fn serve() -> Result<(), String> {
     let host = std::env::var("OLLAMA_HOST").unwrap_or_default();
     let addr = bind_addr(&host).map_err(|e| e.to_string())?;
-    let config = match std::env::var_os("OLLAMA_EMULATOR_CONFIG") {
+    let mut config = match std::env::var_os("OLLAMA_EMULATOR_CONFIG") {
         Some(path) => EmulatorConfig::from_file(std::path::Path::new(&path))?,
         None => EmulatorConfig::default(),
     };
-    let version = config.version.clone();
+    // The settings it runs with, as the real server reads them from its environment
+    // (the configuration file's own win).
+    for (k, v) in std::env::vars() {
+        if k.starts_with("OLLAMA_") && k != "OLLAMA_EMULATOR_CONFIG" {
+            config.env.entry(k).or_insert(v);
+        }
+    }
     let emulator = Emulator::bind(config, addr).await?;
-    // The line the real server logs once it listens.
-    eprintln!(
-        "time={} level=INFO source=routes.go msg=\"Listening on {} (version {version})\"",
-        chrono::Utc::now().to_rfc3339(),
-        emulator.addr()
-    );
+    // Its log on stderr, as the real server's (`server config`, `Listening on ...`):
+    // what a journal or a container log holds.
+    emulator.echo_log_to_stderr();
     emulator.wait().await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! session or hands facts to a verdict in `ollama_verify::verdict`; none decides itself.
 
 mod api;
+mod diagnose;
 mod gpu;
 mod modelfile;
 mod models;

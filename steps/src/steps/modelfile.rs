@@ -24,13 +24,13 @@ fn modelfile(world: &VerifyWorld) -> Result<&Modelfile, String> {
 
 #[when(expr = "the server shows the model {string}")]
 async fn shows(world: &mut VerifyWorld, model: String) {
-    world.show = Some(world.session.client.show(&model).await);
+    world.show = Some(world.session.show(&model).await);
 }
 
 #[when("the server shows the Modelfile's base model")]
 async fn shows_base(world: &mut VerifyWorld) -> Result<(), String> {
     let base = modelfile(world)?.from.clone();
-    world.base_show = Some(world.session.client.show(&base).await);
+    world.base_show = Some(world.session.show(&base).await);
     Ok(())
 }
 

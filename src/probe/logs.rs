@@ -1,0 +1,644 @@
+//! The Ollama server's log, read tolerantly: `key=value` fields (quoted values kept
+//! whole, unknown fields ignored), and the handful of lines that explain a failure —
+//! GPU discovery (`inference compute`), the effective settings (`server config`), the
+//! listening address and version, layer offload, and trouble (truncated prompts,
+//! out-of-memory). The text comes bounded (the last lines of the journal or the
+//! container log) and is only ever read.
+
+use std::collections::BTreeMap;
+
+/// How many lines of the log are read: enough for a start and a few model loads.
+pub const TAIL_LINES: usize = 2000;
+
+/// The `key=value` fields of one line, in order. A value in double quotes runs to its
+/// closing quote (`\"` escapes one); a bare value to the next space. Words without `=`
+/// are ignored.
+pub fn fields(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '=' {
+            i += 1;
+        }
+        if i >= chars.len() || chars[i] != '=' || start == i {
+            // A word without `=`: skip it (and anything quoted in it).
+            while i < chars.len() && !chars[i].is_whitespace() {
+                i += 1;
+            }
+            continue;
+        }
+        let key: String = chars[start..i].iter().collect();
+        i += 1; // '='
+        let mut value = String::new();
+        if i < chars.len() && chars[i] == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                value.push(chars[i]);
+                i += 1;
+            }
+            i += 1; // closing quote (or the end)
+        } else {
+            while i < chars.len() && !chars[i].is_whitespace() {
+                value.push(chars[i]);
+                i += 1;
+            }
+        }
+        out.push((key, value));
+    }
+    out
+}
+
+fn field<'a>(fields: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// One `inference compute` line: a device the server will run models on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeDevice {
+    /// `GPU-<uuid>` for CUDA devices (a bare index in some versions), `cpu` for the
+    /// CPU fallback.
+    pub id: String,
+    /// `cuda`/`CUDA`, `rocm`, `cpu`, ...
+    pub library: String,
+    pub compute: Option<String>,
+    pub driver: Option<String>,
+    /// The device's name: `description` since 0.13 (where `name` became `CUDA0`).
+    pub name: Option<String>,
+    pub total: Option<String>,
+    pub available: Option<String>,
+    /// The line as logged, to quote.
+    pub line: String,
+}
+
+impl ComputeDevice {
+    pub fn is_cpu(&self) -> bool {
+        self.library.eq_ignore_ascii_case("cpu")
+    }
+
+    pub fn is_cuda(&self) -> bool {
+        self.library.eq_ignore_ascii_case("cuda")
+    }
+}
+
+/// Layers placed on the GPU by a model load (`offloaded 20/29 layers to GPU`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offload {
+    pub on_gpu: u32,
+    pub total: u32,
+}
+
+/// The log as read: lines, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerLog {
+    pub lines: Vec<String>,
+    /// Where it came from (`journalctl -u ollama`, `the container log`).
+    pub source: String,
+}
+
+impl ServerLog {
+    pub fn new(source: impl Into<String>, text: &str) -> Self {
+        ServerLog {
+            lines: text.lines().map(str::to_string).collect(),
+            source: source.into(),
+        }
+    }
+
+    /// The lines since the server last started (the last `server config` line, else
+    /// the last `Listening on`), so an earlier run's lines do not count.
+    pub fn current(&self) -> &[String] {
+        let start = self
+            .lines
+            .iter()
+            .rposition(|l| l.contains("msg=\"server config\"") || l.contains("server config env="))
+            .or_else(|| self.lines.iter().rposition(|l| l.contains("Listening on ")));
+        &self.lines[start.unwrap_or(0)..]
+    }
+
+    /// The devices of the current start's `inference compute` lines.
+    pub fn compute_devices(&self) -> Vec<ComputeDevice> {
+        self.current()
+            .iter()
+            .filter(|l| l.contains("inference compute"))
+            .map(|l| {
+                let f = fields(l);
+                let get = |k: &str| field(&f, k).filter(|v| !v.is_empty()).map(str::to_string);
+                ComputeDevice {
+                    id: get("id").unwrap_or_default(),
+                    library: get("library").unwrap_or_default(),
+                    compute: get("compute"),
+                    driver: get("driver"),
+                    name: get("description").or_else(|| get("name")),
+                    total: get("total"),
+                    available: get("available"),
+                    line: l.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The line saying the server found no GPU it can use, if there is one.
+    pub fn no_gpu_line(&self) -> Option<&str> {
+        self.current()
+            .iter()
+            .find(|l| l.contains("no compatible GPUs were discovered"))
+            .map(String::as_str)
+    }
+
+    /// The line saying the driver is too old, if there is one.
+    pub fn driver_too_old_line(&self) -> Option<&str> {
+        self.current()
+            .iter()
+            .find(|l| l.contains("driver too old") || l.contains("required_driver"))
+            .map(String::as_str)
+    }
+
+    /// The effective `OLLAMA_*` settings of the current start (`server config
+    /// env="map[...]"`) and the line they came from.
+    pub fn server_config(&self) -> Option<(BTreeMap<String, String>, &str)> {
+        let line = self
+            .current()
+            .iter()
+            .rev()
+            .find(|l| l.contains("server config"))?;
+        let f = fields(line);
+        let env = field(&f, "env")?;
+        Some((parse_go_map(env), line.as_str()))
+    }
+
+    /// `Listening on 127.0.0.1:11434 (version 0.17.1)`: the address and the version.
+    pub fn listening(&self) -> Option<(String, Option<String>)> {
+        let line = self
+            .lines
+            .iter()
+            .rev()
+            .find(|l| l.contains("Listening on "))?;
+        let rest = &line[line.find("Listening on ")? + "Listening on ".len()..];
+        let addr = rest
+            .split(|c: char| c.is_whitespace() || c == '"')
+            .next()?
+            .to_string();
+        let version = rest
+            .find("(version ")
+            .map(|i| &rest[i + "(version ".len()..])
+            .and_then(|v| v.split(')').next())
+            .map(str::to_string);
+        Some((addr, version))
+    }
+
+    /// The last `offloaded N/M layers to GPU` of the current start, and its line.
+    pub fn offload(&self) -> Option<(Offload, &str)> {
+        self.current().iter().rev().find_map(|l| {
+            let i = l.find("offloaded ")?;
+            let rest = &l[i + "offloaded ".len()..];
+            let (counts, tail) = rest.split_once(' ')?;
+            if !tail.starts_with("layers to GPU") {
+                return None;
+            }
+            let (n, m) = counts.split_once('/')?;
+            Some((
+                Offload {
+                    on_gpu: n.parse().ok()?,
+                    total: m.parse().ok()?,
+                },
+                l.as_str(),
+            ))
+        })
+    }
+
+    /// Model buffer sizes of the last load: `(device, MiB)` (`CUDA0`, `CPU_Mapped`).
+    pub fn model_buffers(&self) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = Vec::new();
+        for l in self.current() {
+            let Some(i) = l.find(" model buffer size") else {
+                continue;
+            };
+            let device = l[..i]
+                .split_whitespace()
+                .last()
+                .unwrap_or_default()
+                .to_string();
+            let mib = l[i..]
+                .split('=')
+                .nth(1)
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok());
+            if let Some(mib) = mib {
+                out.retain(|(d, _)| *d != device);
+                out.push((device, mib));
+            }
+        }
+        out
+    }
+
+    /// Lines of the current start that say a prompt was cut or memory ran out.
+    pub fn trouble(&self) -> Vec<&str> {
+        const SIGNS: [&str; 4] = [
+            "truncating input prompt",
+            "runtime OOM detected",
+            "out of memory",
+            "cudaMalloc failed",
+        ];
+        self.current()
+            .iter()
+            .filter(|l| SIGNS.iter().any(|s| l.contains(s)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Go's `fmt` of a `map[string]string`-like value: `map[A:1 B:http://x:1 C:[a b] D:]`.
+/// Spaces inside brackets belong to the value; a key runs to the first `:`.
+pub fn parse_go_map(text: &str) -> BTreeMap<String, String> {
+    let inner = text.trim();
+    let inner = inner.strip_prefix("map[").unwrap_or(inner);
+    let inner = inner.strip_suffix(']').unwrap_or(inner);
+    let mut out = BTreeMap::new();
+    let mut depth = 0usize;
+    let mut word = String::new();
+    let mut push = |word: &mut String| {
+        if let Some((k, v)) = word.split_once(':') {
+            if !k.is_empty() {
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+        word.clear();
+    };
+    for c in inner.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if c.is_whitespace() && depth == 0 => {
+                push(&mut word);
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+    }
+    push(&mut word);
+    out
+}
+
+/// Parses a Go duration (`5m0s`, `30m`, `1h30m`, `300ms`) or a number of seconds.
+pub fn go_duration_secs(text: &str) -> Option<f64> {
+    let s = text.trim();
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    let mut total = 0.0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))?;
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = &rest[unit_end..];
+    }
+    Some(total)
+}
+
+/// Settings the server reads as booleans and logs as `true`/`false`.
+pub const BOOL_SETTINGS: [&str; 8] = [
+    "OLLAMA_FLASH_ATTENTION",
+    "OLLAMA_SCHED_SPREAD",
+    "OLLAMA_NOPRUNE",
+    "OLLAMA_NOHISTORY",
+    "OLLAMA_MULTIUSER_CACHE",
+    "OLLAMA_NEW_ENGINE",
+    "OLLAMA_INTEL_GPU",
+    "OLLAMA_VULKAN",
+];
+
+/// Go's `strconv.ParseBool`.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// A duration as Go prints it: `30m0s`, `1h0m0s`, `45s`.
+pub fn go_duration(secs: f64) -> String {
+    if secs < 0.0 {
+        // The server keeps models forever and prints the largest duration.
+        return "2562047h47m16.854775807s".into();
+    }
+    let whole = secs.round() as u64;
+    let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
+}
+
+/// What the server logs in its `server config` map for a setting given as `value`:
+/// booleans as true/false, the host as a URL, durations in Go's form.
+pub fn normalise_setting(key: &str, value: &str) -> String {
+    match key {
+        k if BOOL_SETTINGS.contains(&k) => parse_bool(value).unwrap_or(false).to_string(),
+        "OLLAMA_HOST" => match crate::client::bind_addr(value) {
+            Ok(addr) => format!("http://{addr}"),
+            Err(_) => value.to_string(),
+        },
+        "OLLAMA_KEEP_ALIVE" | "OLLAMA_LOAD_TIMEOUT" => {
+            go_duration_secs(value).map_or(value.to_string(), go_duration)
+        }
+        "OLLAMA_ORIGINS" => {
+            let mut list: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .collect();
+            list.extend(["http://localhost", "https://localhost", "http://127.0.0.1"]);
+            format!("[{}]", list.join(" "))
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// Whether the setting `set` (as the unit or container sets it) is what the server
+/// logged (`logged`), compared by meaning: `1` is `true`, `0.0.0.0:11434` is
+/// `http://0.0.0.0:11434`, `30m` is `30m0s`, origins are a list the server extends.
+pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
+    match key {
+        k if BOOL_SETTINGS.contains(&k) => {
+            parse_bool(set).unwrap_or(false) == parse_bool(logged).unwrap_or(false)
+        }
+        "OLLAMA_HOST" => {
+            match (
+                crate::client::bind_addr(set),
+                crate::client::bind_addr(logged),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => set.trim() == logged.trim(),
+            }
+        }
+        "OLLAMA_KEEP_ALIVE" | "OLLAMA_LOAD_TIMEOUT" => {
+            match (go_duration_secs(set), go_duration_secs(logged)) {
+                (Some(a), Some(b)) => (a < 0.0 && b > 1e9) || (a - b).abs() < 0.5,
+                _ => set.trim() == logged.trim(),
+            }
+        }
+        "OLLAMA_ORIGINS" => {
+            let logged: Vec<&str> = logged
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split_whitespace()
+                .collect();
+            set.split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .all(|o| logged.contains(&o))
+        }
+        _ => set.trim() == logged.trim(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// 0.5-era discovery (gpu.go), a 0.13+ line with its extra fields, a 0.17 CPU
+    /// fallback, and an older line that still said `library=cuda` with `variant`.
+    const V05: &str = r#"time=2024-12-10T09:12:01.101Z level=INFO source=types.go:131 msg="inference compute" id=GPU-8c5d1a4e-0b4f-2f1a-9d6e-7c2a1b3c4d5e library=cuda variant=v12 compute=8.6 driver=12.6 name="NVIDIA GeForce RTX 3060" total="12.0 GiB" available="11.1 GiB""#;
+    const V013: &str = r#"time=2025-11-20T14:02:33.512+01:00 level=INFO source=types.go:42 msg="inference compute" id=GPU-8c5d1a4e-0b4f-2f1a-9d6e-7c2a1b3c4d5e filter_id="" library=CUDA compute=8.6 name=CUDA0 description="NVIDIA GeForce RTX 3060" libdirs=ollama,cuda_v13 driver=13.0 pci_id=0000:01:00.0 type=discrete total="12.0 GiB" available="11.3 GiB""#;
+    const CPU: &str = r#"time=2026-02-01T08:00:00.000Z level=INFO source=types.go:60 msg="inference compute" id=cpu library=cpu compute="" name=cpu description=cpu libdirs=ollama driver="" pci_id="" type="" total="31.3 GiB" available="27.9 GiB""#;
+    const V03: &str = r#"time=2024-08-01T10:00:00.000Z level=INFO source=types.go:105 msg="inference compute" id=0 library=cuda compute=7.5 driver=12.2 name="Tesla T4" total="14.6 GiB" available="14.5 GiB""#;
+
+    #[rstest]
+    #[case::v0_5(
+        V05,
+        "GPU-8c5d1a4e-0b4f-2f1a-9d6e-7c2a1b3c4d5e",
+        "cuda",
+        Some("8.6"),
+        Some("12.6"),
+        Some("NVIDIA GeForce RTX 3060")
+    )]
+    #[case::v0_13(
+        V013,
+        "GPU-8c5d1a4e-0b4f-2f1a-9d6e-7c2a1b3c4d5e",
+        "CUDA",
+        Some("8.6"),
+        Some("13.0"),
+        Some("NVIDIA GeForce RTX 3060")
+    )]
+    #[case::cpu_fallback(CPU, "cpu", "cpu", None, None, Some("cpu"))]
+    #[case::v0_3(V03, "0", "cuda", Some("7.5"), Some("12.2"), Some("Tesla T4"))]
+    fn inference_compute_across_versions(
+        #[case] line: &str,
+        #[case] id: &str,
+        #[case] library: &str,
+        #[case] compute: Option<&str>,
+        #[case] driver: Option<&str>,
+        #[case] name: Option<&str>,
+    ) {
+        let log = ServerLog::new("test", line);
+        let d = &log.compute_devices()[0];
+        assert_eq!(d.id, id);
+        assert_eq!(d.library, library);
+        assert_eq!(d.compute.as_deref(), compute);
+        assert_eq!(d.driver.as_deref(), driver);
+        assert_eq!(d.name.as_deref(), name);
+        assert_eq!(d.is_cpu(), library == "cpu");
+        assert_eq!(d.line, line);
+    }
+
+    #[rstest]
+    #[case("a=1 b=\"two words\" c=", &[("a", "1"), ("b", "two words"), ("c", "")])]
+    #[case("msg=\"say \\\"hi\\\"\" x=y", &[("msg", "say \"hi\""), ("x", "y")])]
+    #[case("load_tensors: offloaded 29/29 layers to GPU", &[])]
+    #[case("=novalue word k=v", &[("k", "v")])]
+    #[case("k=\"unterminated", &[("k", "unterminated")])]
+    #[case("", &[])]
+    fn key_value_fields(#[case] line: &str, #[case] expected: &[(&str, &str)]) {
+        let got = fields(line);
+        let got: Vec<(&str, &str)> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[rstest]
+    // llama.cpp's own output (0.5 to 0.12 runners)
+    #[case("llm_load_tensors: offloaded 20/29 layers to GPU", Some((20, 29)))]
+    #[case("load_tensors: offloaded 29/29 layers to GPU", Some((29, 29)))]
+    // the Go engine (0.6+) logs it as a message
+    #[case("time=2026-01-01T00:00:00Z level=INFO source=ggml.go:494 msg=\"offloaded 0/29 layers to GPU\"", Some((0, 29)))]
+    #[case("offloaded some layers to GPU", None)]
+    #[case("offloaded 3/4 tensors", None)]
+    fn offloaded_layers(#[case] line: &str, #[case] expected: Option<(u32, u32)>) {
+        let log = ServerLog::new("test", line);
+        assert_eq!(log.offload().map(|(o, _)| (o.on_gpu, o.total)), expected);
+    }
+
+    #[rstest]
+    #[case::v0_5(r#"time=2024-12-10T09:12:00.000Z level=INFO source=routes.go:1259 msg="server config" env="map[CUDA_VISIBLE_DEVICES: GPU_DEVICE_ORDINAL: HIP_VISIBLE_DEVICES: HSA_OVERRIDE_GFX_VERSION: HTTPS_PROXY: HTTP_PROXY: NO_PROXY: OLLAMA_DEBUG:false OLLAMA_FLASH_ATTENTION:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://0.0.0.0:11434 OLLAMA_INTEL_GPU:false OLLAMA_KEEP_ALIVE:30m0s OLLAMA_KV_CACHE_TYPE: OLLAMA_LLM_LIBRARY: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MODELS:/usr/share/ollama/.ollama/models OLLAMA_MULTIUSER_CACHE:false OLLAMA_NOHISTORY:false OLLAMA_NOPRUNE:false OLLAMA_NUM_PARALLEL:0 OLLAMA_ORIGINS:[* http://localhost https://localhost http://localhost:* https://localhost:* http://127.0.0.1 https://127.0.0.1 http://127.0.0.1:* https://127.0.0.1:* http://0.0.0.0 https://0.0.0.0 http://0.0.0.0:* https://0.0.0.0:* app://* file://* tauri://* vscode-webview://*] OLLAMA_SCHED_SPREAD:false OLLAMA_TMPDIR: ROCR_VISIBLE_DEVICES: http_proxy: https_proxy: no_proxy:]""#, "0")]
+    #[case::v0_17(r#"time=2026-03-02T10:00:00.000Z level=INFO source=routes.go:1610 msg="server config" env="map[CUDA_VISIBLE_DEVICES: OLLAMA_CONTEXT_LENGTH:4096 OLLAMA_DEBUG:INFO OLLAMA_FLASH_ATTENTION:true OLLAMA_GPU_OVERHEAD:0 OLLAMA_HOST:http://0.0.0.0:11434 OLLAMA_KEEP_ALIVE:30m0s OLLAMA_KV_CACHE_TYPE: OLLAMA_LOAD_TIMEOUT:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_MAX_QUEUE:512 OLLAMA_MODELS:/usr/share/ollama/.ollama/models OLLAMA_NEW_ENGINE:false OLLAMA_NUM_PARALLEL:1 OLLAMA_ORIGINS:[* http://localhost https://localhost] OLLAMA_REMOTES:[ollama.com] OLLAMA_SCHED_SPREAD:false OLLAMA_VULKAN:false ROCR_VISIBLE_DEVICES: http_proxy: https_proxy: no_proxy:]""#, "1")]
+    fn server_config_across_versions(#[case] line: &str, #[case] parallel: &str) {
+        let log = ServerLog::new("test", line);
+        let (env, quoted) = log.server_config().unwrap();
+        assert_eq!(quoted, line);
+        assert_eq!(env["OLLAMA_HOST"], "http://0.0.0.0:11434");
+        assert_eq!(env["OLLAMA_FLASH_ATTENTION"], "true");
+        assert_eq!(env["OLLAMA_KEEP_ALIVE"], "30m0s");
+        assert_eq!(env["OLLAMA_NUM_PARALLEL"], parallel);
+        assert_eq!(env["OLLAMA_KV_CACHE_TYPE"], "");
+        assert!(env["OLLAMA_ORIGINS"].starts_with("[* http://localhost"));
+    }
+
+    #[test]
+    fn listening_address_and_version() {
+        let log = ServerLog::new(
+            "test",
+            "time=2026-03-02T10:00:00.000Z level=INFO source=routes.go:1663 msg=\"Listening on [::]:11434 (version 0.17.1)\"\n",
+        );
+        assert_eq!(
+            log.listening(),
+            Some(("[::]:11434".into(), Some("0.17.1".into())))
+        );
+        let old = ServerLog::new(
+            "t",
+            "2024/01/01 00:00:00 routes.go:1000: Listening on 127.0.0.1:11434 (version 0.1.20)",
+        );
+        assert_eq!(old.listening().unwrap().1.as_deref(), Some("0.1.20"));
+    }
+
+    #[test]
+    fn only_the_current_start_counts() {
+        let text = [
+            r#"msg="server config" env="map[OLLAMA_FLASH_ATTENTION:false]""#,
+            "load_tensors: offloaded 10/29 layers to GPU",
+            "runtime OOM detected",
+            r#"msg="server config" env="map[OLLAMA_FLASH_ATTENTION:true]""#,
+            V013,
+            "load_tensors:        CUDA0 model buffer size =  4168.09 MiB",
+            "load_tensors:   CPU_Mapped model buffer size =   292.36 MiB",
+            "load_tensors: offloaded 29/29 layers to GPU",
+        ]
+        .join("\n");
+        let log = ServerLog::new("test", &text);
+        assert_eq!(
+            log.server_config().unwrap().0["OLLAMA_FLASH_ATTENTION"],
+            "true"
+        );
+        assert_eq!(log.offload().unwrap().0.on_gpu, 29);
+        assert!(log.trouble().is_empty());
+        assert_eq!(log.compute_devices().len(), 1);
+        assert_eq!(
+            log.model_buffers(),
+            [
+                ("CUDA0".to_string(), 4168.09),
+                ("CPU_Mapped".to_string(), 292.36)
+            ]
+        );
+    }
+
+    #[test]
+    fn trouble_and_fallback_lines_are_found() {
+        let text = [
+            r#"time=2026-01-01T00:00:00Z level=INFO source=gpu.go:377 msg="no compatible GPUs were discovered""#,
+            CPU,
+            r#"time=2026-01-01T00:00:05Z level=WARN source=runner.go:153 msg="truncating input prompt" limit=4096 prompt=9123 keep=4 new=4096"#,
+            r#"time=2026-01-01T00:00:09Z level=WARN source=server.go:600 msg="runtime OOM detected, retrying""#,
+            "ggml_backend_cuda_buffer_type_alloc_buffer: allocating 6144.00 MiB on device 0: cudaMalloc failed: out of memory",
+        ]
+        .join("\n");
+        let log = ServerLog::new("test", &text);
+        assert!(log.no_gpu_line().is_some());
+        assert_eq!(log.trouble().len(), 3);
+        assert!(log.compute_devices()[0].is_cpu());
+    }
+
+    #[rstest]
+    #[case("5m0s", Some(300.0))]
+    #[case("30m", Some(1800.0))]
+    #[case("1h30m", Some(5400.0))]
+    #[case("300", Some(300.0))]
+    #[case("250ms", Some(0.25))]
+    #[case("-1", Some(-1.0))]
+    #[case("forever", None)]
+    #[case("", None)]
+    fn go_durations(#[case] text: &str, #[case] secs: Option<f64>) {
+        assert_eq!(go_duration_secs(text), secs);
+    }
+
+    #[rstest]
+    #[case("OLLAMA_FLASH_ATTENTION", "1", "true", true)]
+    #[case("OLLAMA_FLASH_ATTENTION", "1", "false", false)]
+    #[case("OLLAMA_FLASH_ATTENTION", "0", "false", true)]
+    #[case("OLLAMA_HOST", "0.0.0.0:11434", "http://0.0.0.0:11434", true)]
+    #[case("OLLAMA_HOST", "0.0.0.0", "http://0.0.0.0:11434", true)]
+    #[case("OLLAMA_HOST", "0.0.0.0:11434", "http://127.0.0.1:11434", false)]
+    #[case("OLLAMA_KEEP_ALIVE", "30m", "30m0s", true)]
+    #[case("OLLAMA_KEEP_ALIVE", "30m", "5m0s", false)]
+    #[case("OLLAMA_KEEP_ALIVE", "-1", "2562047h47m16.854775807s", true)]
+    #[case("OLLAMA_ORIGINS", "*", "[* http://localhost https://localhost]", true)]
+    #[case(
+        "OLLAMA_ORIGINS",
+        "http://a,http://b",
+        "[http://a http://localhost]",
+        false
+    )]
+    #[case("OLLAMA_NUM_PARALLEL", "4", "4", true)]
+    #[case("OLLAMA_NUM_PARALLEL", "4", "1", false)]
+    fn settings_compare_by_meaning(
+        #[case] key: &str,
+        #[case] set: &str,
+        #[case] logged: &str,
+        #[case] same: bool,
+    ) {
+        assert_eq!(
+            same_setting(key, set, logged),
+            same,
+            "{key}={set} vs {logged}"
+        );
+    }
+
+    #[rstest]
+    #[case("OLLAMA_FLASH_ATTENTION", "1")]
+    #[case("OLLAMA_HOST", "0.0.0.0:11434")]
+    #[case("OLLAMA_KEEP_ALIVE", "30m")]
+    #[case("OLLAMA_KEEP_ALIVE", "-1")]
+    #[case("OLLAMA_ORIGINS", "*")]
+    #[case("OLLAMA_NUM_PARALLEL", "2")]
+    fn a_normalised_setting_is_the_same_setting(#[case] key: &str, #[case] set: &str) {
+        assert!(same_setting(key, set, &normalise_setting(key, set)));
+    }
+
+    #[test]
+    fn go_maps_keep_bracketed_values_whole() {
+        let m = parse_go_map("map[A:1 B:[x y z] C: D:http://h:1]");
+        assert_eq!(m["A"], "1");
+        assert_eq!(m["B"], "[x y z]");
+        assert_eq!(m["C"], "");
+        assert_eq!(m["D"], "http://h:1");
+        assert!(parse_go_map("").is_empty());
+    }
+}
