@@ -158,7 +158,7 @@ pub struct Session {
     cli: OnceCell<Result<(CliVersion, String), HostError>>,
     services: Memo<Result<ServiceFacts, String>>,
     chats: Memo<Result<ChatChunk, ClientError>>,
-    samples: Memo<Result<Vec<ChatChunk>, ClientError>>,
+    samples: Memo<Result<Vec<crate::perf::StreamTiming>, ClientError>>,
     shows: Memo<Result<crate::client::types::ShowResponse, ClientError>>,
     results: Mutex<Vec<CheckResult>>,
 }
@@ -482,15 +482,17 @@ impl Session {
         .clone()
     }
 
-    /// `count` answers to `prompt` (varied per sample), each capped at `num_predict`
-    /// tokens, one after the other; made once per run and shared by the perf checks.
+    /// `count` streamed answers to `prompt` (varied per sample), each capped at
+    /// `num_predict` tokens, one after the other, timed on the client as tokens arrive;
+    /// made once per run and shared by the perf checks (the server's statistics arrive
+    /// in the last chunk, so one request gives both views).
     pub async fn samples(
         &self,
         model: &str,
         prompt: &str,
         count: usize,
         num_predict: u64,
-    ) -> Result<Vec<ChatChunk>, ClientError> {
+    ) -> Result<Vec<crate::perf::StreamTiming>, ClientError> {
         let key = format!(
             "{}|{count}|{num_predict}|{prompt}",
             crate::ModelName::parse(model).canonical()
@@ -502,25 +504,12 @@ impl Session {
                 let text = crate::perf::sample_prompt(prompt, k, count);
                 let keep = self.keep_alive_for(model).await;
                 let req = crate::perf::sample_request(model, &text, num_predict, keep);
-                out.push(self.client.chat(&req).await?);
+                out.push(crate::perf::stream_timing(&self.client, &req).await?);
             }
             Ok(out)
         })
         .await
         .clone()
-    }
-
-    /// One streamed answer, timed on the client as its tokens arrive.
-    pub async fn stream_timing(
-        &self,
-        model: &str,
-        prompt: &str,
-        num_predict: u64,
-    ) -> Result<crate::perf::StreamTiming, ClientError> {
-        let text = crate::perf::sample_prompt(prompt, 99, 99);
-        let keep = self.keep_alive_for(model).await;
-        let req = crate::perf::sample_request(model, &text, num_predict, keep);
-        crate::perf::stream_timing(&self.client, &req).await
     }
 
     /// Unloads `model` (`keep_alive: 0`), then times its load with a one-token answer.

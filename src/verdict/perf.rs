@@ -2,15 +2,16 @@
 
 use super::api_error;
 use crate::check::Outcome;
-use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
+use crate::client::types::{PsResponse, TagsResponse};
 use crate::perf::{decode_limit, Spread, StreamTiming};
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 use std::time::Duration;
 
-type Samples = Result<Vec<ChatChunk>, ClientError>;
+/// Streamed answers: the client's timing and the server's statistics of each.
+type Samples = Result<Vec<StreamTiming>, ClientError>;
 
-fn spread_of(samples: &[ChatChunk], f: impl Fn(&ChatChunk) -> Option<f64>) -> Option<Spread> {
+fn spread_of(samples: &[StreamTiming], f: impl Fn(&StreamTiming) -> Option<f64>) -> Option<Spread> {
     Spread::of(samples.iter().filter_map(f))
 }
 
@@ -27,12 +28,12 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let Some(s) = spread_of(samples, |c| c.stats.generation_rate()) else {
+    let Some(s) = spread_of(samples, |c| c.server.generation_rate()) else {
         return Outcome::fail("the answers carry no eval_count/eval_duration, so their speed is unknown; the server may be too old");
     };
     let tokens = samples
         .iter()
-        .filter_map(|c| c.stats.eval_count)
+        .filter_map(|c| c.server.eval_count)
         .max()
         .unwrap_or(0);
     let value = format!("{:.1} tok/s", s.median);
@@ -54,12 +55,12 @@ pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outc
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let Some(s) = spread_of(samples, |c| c.stats.prompt_rate()) else {
+    let Some(s) = spread_of(samples, |c| c.server.prompt_rate()) else {
         return Outcome::fail("the answers carry no prompt_eval_count/prompt_eval_duration");
     };
     let tokens = samples
         .iter()
-        .filter_map(|c| c.stats.prompt_eval_count)
+        .filter_map(|c| c.server.prompt_eval_count)
         .max()
         .unwrap_or(0);
     let value = format!("{:.0} tok/s", s.median);
@@ -76,21 +77,23 @@ pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outc
 }
 
 /// `perf.streaming`: tokens arrive at the client at the rate the server reports, within
-/// `margin_percent`; time to first token and the largest gap are reported.
-pub fn streaming(
-    timing: &Result<StreamTiming, ClientError>,
-    margin_percent: f64,
-    unreachable: Option<&str>,
-) -> Outcome {
-    let t = match timing {
-        Ok(t) => t,
+/// `margin_percent` (medians over the samples); time to first token and the gaps
+/// between tokens are reported.
+pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&str>) -> Outcome {
+    let samples = match samples {
+        Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let (Some(client), Some(server)) = (t.client_rate, t.server.generation_rate()) else {
+    let client = spread_of(samples, |t| t.client_rate);
+    let server = spread_of(samples, |t| t.server.generation_rate());
+    let (Some(client), Some(server)) = (client, server) else {
         return Outcome::fail("the stream could not be timed: fewer than 2 tokens, tokens arriving in bursts with no gap (a buffering proxy?), or no server statistics");
     };
-    let ttft = t.first_token.as_secs_f64() * 1000.0;
-    let gaps = t.gap_spread_ms();
+    let (client, server) = (client.median, server.median);
+    let ttft = spread_of(samples, |t| Some(t.first_token.as_secs_f64() * 1000.0))
+        .map_or(0.0, |s| s.median);
+    let all_gaps: Vec<std::time::Duration> = samples.iter().flat_map(|t| t.gaps.clone()).collect();
+    let gaps = Spread::of(all_gaps.iter().map(|g| g.as_secs_f64() * 1000.0));
     let value = format!("first token {ttft:.0} ms, {client:.1} vs {server:.1} tok/s");
     let gap_text = gaps.map_or(String::new(), |g| {
         format!("; gaps median {:.1} ms, max {:.1} ms", g.median, g.max)
@@ -102,7 +105,7 @@ pub fn streaming(
             format!("; one gap of {:.0} ms stands out (a stall)", g.max)
         });
     let off = (client - server).abs() / server * 100.0;
-    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart){gap_text}{stall}");
+    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}){gap_text}{stall}", samples.len());
     if off <= margin_percent {
         Outcome::pass(detail).with_value(value)
     } else {
@@ -119,7 +122,7 @@ pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) ->
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let Some(s) = spread_of(samples, |c| c.stats.load_duration.map(|n| n as f64 / 1e6)) else {
+    let Some(s) = spread_of(samples, |c| c.server.load_duration.map(|n| n as f64 / 1e6)) else {
         return Outcome::fail("the answers carry no load_duration");
     };
     let value = format!("{:.0} ms", s.median);
@@ -205,7 +208,7 @@ pub fn roofline(
         ));
     }
     let measured = match samples {
-        Ok(s) => spread_of(s, |c| c.stats.generation_rate()),
+        Ok(s) => spread_of(s, |c| c.server.generation_rate()),
         Err(_) => None,
     };
     let (Some(limit), Some(measured)) = (decode_limit(bandwidth, in_vram), measured) else {
@@ -260,16 +263,14 @@ pub fn headroom(gpus: &Result<Vec<GpuInfo>, GpuError>, min_bytes: u64) -> Outcom
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::client::types::{Message, Stats};
+    use crate::client::types::Stats;
 
-    fn chunk(eval_count: u64, eval_ms: u64, load_ms: u64) -> ChatChunk {
-        ChatChunk {
-            model: "m".into(),
-            created_at: String::new(),
-            message: Message::default(),
-            done: true,
-            done_reason: None,
-            stats: Stats {
+    fn chunk(eval_count: u64, eval_ms: u64, load_ms: u64) -> StreamTiming {
+        StreamTiming {
+            first_token: Duration::from_millis(40),
+            gaps: vec![Duration::from_millis(15); 10],
+            client_rate: Some(eval_count as f64 / (eval_ms as f64 / 1000.0)),
+            server: Stats {
                 eval_count: Some(eval_count),
                 eval_duration: Some(eval_ms * 1_000_000),
                 load_duration: Some(load_ms * 1_000_000),
@@ -342,19 +343,13 @@ mod tests {
 
     #[test]
     fn streaming_compares_client_and_server() {
-        let timing = |client: f64, server_ms: u64| {
-            Ok(StreamTiming {
-                first_token: Duration::from_millis(40),
-                gaps: vec![Duration::from_millis(15); 10],
-                client_rate: Some(client),
-                server: chunk(64, server_ms, 0).stats,
-            })
+        let timing = |client: f64| {
+            let mut t = chunk(64, 1000, 0);
+            t.client_rate = Some(client);
+            Ok(vec![t.clone(), t.clone(), t])
         };
-        assert_eq!(
-            streaming(&timing(63.0, 1000), 15.0, None).status,
-            Status::Pass
-        );
-        let o = streaming(&timing(40.0, 1000), 15.0, None);
+        assert_eq!(streaming(&timing(63.0), 15.0, None).status, Status::Pass);
+        let o = streaming(&timing(40.0), 15.0, None);
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("apart"), "{}", o.detail);
     }

@@ -67,8 +67,8 @@ pub struct VerifyWorld {
     /// The model the perf samples were taken of.
     pub model: Option<String>,
     pub prompt: Option<String>,
-    pub samples: Option<Result<Vec<ChatChunk>, ClientError>>,
-    pub timing: Option<Result<StreamTiming, ClientError>>,
+    /// Streamed answers: the client's timing and the server's statistics of each.
+    pub samples: Option<Result<Vec<StreamTiming>, ClientError>>,
     pub cold: Option<Result<std::time::Duration, ClientError>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
@@ -105,7 +105,6 @@ impl VerifyWorld {
             model: None,
             prompt: None,
             samples: None,
-            timing: None,
             cold: None,
             modelfile: None,
             show: None,

@@ -48,20 +48,6 @@ async fn answers(
     Ok(())
 }
 
-#[when(expr = "the model {string} streams the benchmark prompt, at most {int} tokens")]
-async fn streams(world: &mut VerifyWorld, model: String, num_predict: u64) -> Result<(), String> {
-    let prompt = prompt(world)?;
-    if world.chat_failed().is_none() {
-        world.timing = Some(
-            world
-                .session
-                .stream_timing(&model, &prompt, num_predict)
-                .await,
-        );
-    }
-    Ok(())
-}
-
 #[when(expr = "the model {string} is unloaded and loaded again")]
 async fn reloaded(world: &mut VerifyWorld, model: String) {
     // Without the user's consent the server is left as it is.
@@ -108,10 +94,8 @@ async fn prompt_speed(world: &mut VerifyWorld, target: f64) -> Result<(), String
 #[then(expr = "the speed measured on the client is within {float}% of the server's")]
 async fn streaming(world: &mut VerifyWorld, margin: f64) -> Result<(), String> {
     conclude(world, |w, unreachable| {
-        let timing = w.timing.as_ref().ok_or(
-            "add `When the model \"...\" streams the benchmark prompt, at most N tokens` first",
-        )?;
-        Ok(verdict::perf::streaming(timing, margin, unreachable))
+        let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
+        Ok(verdict::perf::streaming(samples, margin, unreachable))
     })
     .await
 }
