@@ -4,7 +4,7 @@
 //! so the chat check doubles as the warm-up and one failure shows once.
 
 use crate::check::CheckResult;
-use crate::client::types::{ChatChunk, ChatRequest, Message, PsResponse, TagsResponse};
+use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
 use crate::client::{Client, ClientError, Timeouts};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::probe::cli::CliVersion;
@@ -179,6 +179,9 @@ pub type Watched = (Result<(), ClientError>, GpuSamples);
 
 /// The prompt of the shared chat: short, so that the check costs little.
 pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
+/// The shared chat only has to complete: a model that ignores "one word" is capped here
+/// (`num_predict` is not a load-time option, so it forces no reload).
+pub const CHAT_NUM_PREDICT: u64 = 32;
 
 impl Session {
     /// Prepares a run; for the emulator target this starts the emulator, for the docker
@@ -470,12 +473,9 @@ impl Session {
     pub async fn chat(&self, model: &str) -> Result<ChatChunk, ClientError> {
         let cell = shared(&self.chats, &crate::ModelName::parse(model).canonical());
         cell.get_or_init(|| async {
-            let req = ChatRequest {
-                model: model.to_string(),
-                messages: vec![Message::user(CHAT_PROMPT)],
-                keep_alive: self.keep_alive_for(model).await,
-                ..Default::default()
-            };
+            let keep = self.keep_alive_for(model).await;
+            let mut req = crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);
+            req.stream = false;
             self.client.chat(&req).await
         })
         .await
