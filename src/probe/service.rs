@@ -31,11 +31,7 @@ impl UnitState {
 
     /// The last value the unit sets for `key` (later assignments win, as in systemd).
     pub fn env(&self, key: &str) -> Option<&str> {
-        self.environment
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        last_value(&self.environment, key)
     }
 }
 
@@ -53,12 +49,18 @@ pub struct ContainerState {
 
 impl ContainerState {
     pub fn env(&self, key: &str) -> Option<&str> {
-        self.environment
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        last_value(&self.environment, key)
     }
+}
+
+/// The last value an environment list sets for `key` (later assignments win, as in
+/// systemd and Docker).
+pub fn last_value<'a>(environment: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    environment
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// What the service probe found.

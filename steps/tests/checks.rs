@@ -86,20 +86,7 @@ fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
 
 /// FAST, with the settings of `config` in place of its own.
 fn fast_with(config: &str) -> String {
-    let key = |line: &str| {
-        line.split('=')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
-    let overridden: Vec<String> = config.lines().map(key).collect();
-    let base: String = FAST
-        .lines()
-        .filter(|l| !overridden.contains(&key(l)))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    format!("{base}{config}")
+    support::with_settings(FAST, config)
 }
 
 /// The binary on the emulator target with this configuration.

@@ -7,62 +7,20 @@
 //! `ollama-emulator serve` with its log (stderr) in a file that a stand-in
 //! `journalctl` prints, beside a stand-in `systemctl`.
 
+mod support;
+
 use assert_cmd::Command;
 use rstest::rstest;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{with_settings, Run, Server};
 
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
 
-struct Run {
-    code: i32,
-    summary: Value,
-    stdout: String,
-}
-
-impl Run {
-    fn statuses(&self) -> BTreeMap<String, String> {
-        self.summary["checks"]
-            .as_array()
-            .expect("checks is a list")
-            .iter()
-            .map(|c| {
-                (
-                    c["id"].as_str().unwrap().to_string(),
-                    c["status"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn check(&self, id: &str) -> &Value {
-        self.summary["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("{id} is not in the summary: {}", self.summary))
-    }
-
-    fn detail(&self, id: &str) -> String {
-        self.check(id)["detail"].as_str().unwrap().to_string()
-    }
-
-    fn status(&self, id: &str) -> String {
-        self.check(id)["status"].as_str().unwrap().to_string()
-    }
-}
-
 fn verify(args: &[&str], path: Option<&Path>) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("summary.json");
     let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
     cmd.args(args)
-        .arg("--summary-json")
-        .arg(&summary)
         .env_remove("OLLAMA_HOST")
         .env_remove("OLLAMA_VERIFY_TARGET")
         .env_remove("OLLAMA_VERIFY_GPU")
@@ -70,34 +28,13 @@ fn verify(args: &[&str], path: Option<&Path>) -> Run {
     if let Some(path) = path {
         cmd.env("PATH", path);
     }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let text = std::fs::read_to_string(&summary).unwrap_or_else(|_| {
-        panic!(
-            "no summary written; exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        summary: serde_json::from_str(&text).unwrap(),
-        stdout,
-    }
+    Run::of(cmd)
 }
 
 fn emulated(config: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("emulator.toml");
-    // FAST, with the settings of `config` in place of its own.
-    let key = |l: &str| l.split('=').next().unwrap_or_default().trim().to_string();
-    let overridden: Vec<String> = config.lines().map(key).collect();
-    let base: String = FAST
-        .lines()
-        .filter(|l| !overridden.contains(&key(l)))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&file, format!("{base}{config}")).unwrap();
+    std::fs::write(&file, with_settings(FAST, config)).unwrap();
     let mut args = vec![
         "--target",
         "emulator",
@@ -225,48 +162,9 @@ fn a_failed_check_carries_its_diagnosis() {
 
 // ---- native target: an emulator process whose log a stand-in journalctl prints ----
 
-struct Server {
-    child: Child,
-    host: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `ollama-emulator serve` with `env`, its stderr (the server's log) into `dir/journal`.
 fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
-    let host = format!("127.0.0.1:{}", free_port());
-    let file = dir.join("server.toml");
-    std::fs::write(&file, FAST).unwrap();
-    let journal = std::fs::File::create(dir.join("journal")).unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"));
-    cmd.arg("serve")
-        .env("OLLAMA_HOST", &host)
-        .env("OLLAMA_EMULATOR_CONFIG", &file)
-        .stdout(Stdio::null())
-        .stderr(journal);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&host).is_err() {
-        assert!(Instant::now() < deadline, "the emulator did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, host }
+    Server::start_with(FAST, env, Some(&dir.join("journal")))
 }
 
 fn script(path: &Path, text: &str) {
@@ -421,7 +319,7 @@ fn the_port_owner_is_found_in_proc() {
     let path = path_dir(dir.path(), &show(&server.host, "", ""), &["cat", "find"]);
     let run = native(&server, &path);
     let detail = run.detail("diagnose.port_owner");
-    let pid = server.child.id();
+    let pid = server.pid();
     match run.status("diagnose.port_owner").as_str() {
         "pass" => assert!(
             detail.contains(&format!("pid {pid} `")) && detail.contains("ollama-emulator serve"),

@@ -29,16 +29,26 @@ pub struct Server {
 impl Server {
     /// Starts the emulator with this TOML configuration and waits until it listens.
     pub fn start(config: &str) -> Server {
+        Self::start_with(config, &[], None)
+    }
+
+    /// Starts it with extra environment, its log (stderr) written to `log` if given.
+    pub fn start_with(config: &str, env: &[(&str, &str)], log: Option<&Path>) -> Server {
         let host = format!("127.0.0.1:{}", free_port());
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("emulator.toml");
         std::fs::write(&file, config).unwrap();
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        };
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
             .arg("serve")
             .env("OLLAMA_HOST", &host)
             .env("OLLAMA_EMULATOR_CONFIG", &file)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let server = Server {
@@ -58,11 +68,35 @@ impl Server {
     }
 }
 
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The TOML `base` with the settings of `config` in its place (same keys replaced).
+pub fn with_settings(base: &str, config: &str) -> String {
+    let key = |line: &str| {
+        line.split('=')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let overridden: Vec<String> = config.lines().map(key).collect();
+    let kept: String = base
+        .lines()
+        .filter(|l| !overridden.contains(&key(l)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{kept}{config}")
 }
 
 /// A PATH folder under `root` holding `ollama` (the emulator's CLI) if asked, and a
