@@ -9,6 +9,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=/dev/null # lib.sh is linted on its own
+source "$SCRIPT_DIR/lib.sh"
 COMPOSE_FILE="$SCRIPT_DIR/docker-compose.yml"
 CONTAINER="ollama"                                         # container_name in the compose file
 MODELFILE_IN_CONTAINER="/modelfiles/coding-assistant.Modelfile" # mounted read-only by it
@@ -75,50 +77,6 @@ done
 
 CHANGED=()
 PROBLEMS=()
-
-# step NAME STATUS DETAIL — STATUS is changed | unchanged | skipped | ok
-step() {
-  local name="$1" status="$2" detail="$3"
-  if [[ "$DRY_RUN" == 1 && "$status" == changed ]]; then
-    status="would change"
-  fi
-  printf '%-16s %-14s %s\n' "$name" "$status" "$detail"
-  if [[ "$status" == changed || "$status" == "would change" ]]; then
-    CHANGED+=("$name")
-  fi
-}
-
-prereq_fail() {
-  local name="$1" message="$2"
-  if [[ "$DRY_RUN" == 1 ]]; then
-    printf '%-16s %-14s %s\n' "$name" "MISSING" "$message"
-    PROBLEMS+=("$name")
-  else
-    printf '%-16s %s\n' "$name" "MISSING" >&2
-    printf 'error: %s\n' "$message" >&2
-    exit 3
-  fi
-}
-
-fail() {
-  printf 'error: %s\n' "$1" >&2
-  exit 1
-}
-
-normalize_model() {
-  local name="$1"
-  if [[ "${name##*/}" == *:* ]]; then
-    printf '%s\n' "$name"
-  else
-    printf '%s:latest\n' "$name"
-  fi
-}
-
-has_model() {
-  local wanted
-  wanted="$(normalize_model "$1")"
-  grep -qxF -- "$wanted" <<<"$2"
-}
 
 # docker inspect with a format, or DEFAULT when the container does not exist.
 inspect_or() {

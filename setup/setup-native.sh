@@ -18,6 +18,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=/dev/null # lib.sh is linted on its own
+source "$SCRIPT_DIR/lib.sh"
 DROPIN_SRC="$SCRIPT_DIR/ollama.service.d/override.conf"
 DROPIN_DIR="${OLLAMA_DROPIN_DIR:-/etc/systemd/system/ollama.service.d}"
 DROPIN_DST="$DROPIN_DIR/override.conf"
@@ -95,57 +97,9 @@ done
 CHANGED=()   # steps that changed (or, in a dry run, would change)
 PROBLEMS=()  # prerequisites a real run would stop at (dry run only)
 
-# step NAME STATUS DETAIL — STATUS is changed | unchanged | skipped | ok
-step() {
-  local name="$1" status="$2" detail="$3"
-  if [[ "$DRY_RUN" == 1 && "$status" == changed ]]; then
-    status="would change"
-  fi
-  printf '%-16s %-14s %s\n' "$name" "$status" "$detail"
-  if [[ "$status" == changed || "$status" == "would change" ]]; then
-    CHANGED+=("$name")
-  fi
-}
-
-warn() { printf 'warning: %s\n' "$1" >&2; }
-
-# A missing prerequisite: stop a real run (exit 3); a dry run notes it and goes on.
-prereq_fail() {
-  local name="$1" message="$2"
-  if [[ "$DRY_RUN" == 1 ]]; then
-    printf '%-16s %-14s %s\n' "$name" "MISSING" "$message"
-    PROBLEMS+=("$name")
-  else
-    printf '%-16s %s\n' "$name" "MISSING" >&2
-    printf 'error: %s\n' "$message" >&2
-    exit 3
-  fi
-}
-
-fail() {
-  printf 'error: %s\n' "$1" >&2
-  exit 1
-}
-
-# Model names as `ollama list` prints them: the tag defaults to latest.
-normalize_model() {
-  local name="$1"
-  if [[ "${name##*/}" == *:* ]]; then
-    printf '%s\n' "$name"
-  else
-    printf '%s:latest\n' "$name"
-  fi
-}
-
 # Installed model names, one a line (the NAME column of `ollama list`).
 installed_models() {
   ollama list | awk 'NR > 1 && $1 != "" { print $1 }'
-}
-
-has_model() {
-  local wanted
-  wanted="$(normalize_model "$1")"
-  grep -qxF -- "$wanted" <<<"$2"
 }
 
 api_answers() {
