@@ -2,6 +2,7 @@
 //! module per feature file), and [`run`], shared by the `ollama-verify` binary and the
 //! `acceptance` test.
 
+pub mod config_file;
 pub mod features;
 pub mod run;
 mod steps;

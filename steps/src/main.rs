@@ -4,7 +4,7 @@
 //! Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 usage or
 //! configuration error.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::probe::gpu::GpuSource;
 use ollama_verify::session::{DockerSettings, SessionOptions, Target};
@@ -109,6 +109,10 @@ struct VerifyArgs {
     /// docker target: do not pull or create models in the container.
     #[arg(long)]
     no_provision: bool,
+    /// A file of defaults for these flags (keys are the long flags' names); without
+    /// it, `ollama-verify.toml` in the working folder if there is one.
+    #[arg(long, env = "OLLAMA_VERIFY_CONFIG")]
+    config: Option<PathBuf>,
     /// The emulator target's configuration (TOML; see the README).
     #[arg(long, env = "OLLAMA_VERIFY_EMULATOR_CONFIG")]
     emulator_config: Option<PathBuf>,
@@ -136,7 +140,13 @@ fn seconds(s: &str) -> Result<f64, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("ollama-verify: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Some(Command::Emulator { listen, config }) => emulator(listen, config).await,
         None => verify(cli.verify).await,
@@ -148,6 +158,38 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line over the defaults of `ollama-verify.toml` (flags and variables win).
+fn parse() -> Result<Cli, String> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut command = Cli::command();
+    let located =
+        ollama_verify_steps::config_file::locate(&args, std::env::var("OLLAMA_VERIFY_CONFIG").ok());
+    if let Some((path, _)) = located {
+        for (key, value) in ollama_verify_steps::config_file::read(&path)? {
+            let id = key.replace('-', "_");
+            if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
+                let known: Vec<String> = command
+                    .get_arguments()
+                    .filter_map(|a| a.get_long().map(str::to_string))
+                    .filter(|l| l != "config" && l != "help" && l != "version")
+                    .collect();
+                return Err(format!(
+                    "{}: `{key}` is not a setting; use the long flags' names: {}",
+                    path.display(),
+                    known.join(", ")
+                ));
+            }
+            // A default, so that a flag or an OLLAMA_VERIFY_* variable still wins.
+            let value: &'static str = Box::leak(value.into_boxed_str());
+            command = command.mut_arg(id.as_str(), |a| a.default_value(value));
+        }
+    }
+    let matches = command
+        .try_get_matches_from(&args)
+        .unwrap_or_else(|e| e.exit());
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
 fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {

@@ -688,3 +688,52 @@ fn secrets_in_the_unit_warn_and_never_show() {
     let exposure = run.detail("security.exposure");
     assert!(exposure.contains("any web page"), "{exposure}");
 }
+
+/// `ollama-verify.toml` in the working folder gives the flags' defaults; a flag wins.
+#[test]
+fn a_config_file_sets_defaults_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ollama-verify.toml"),
+        "target = \"emulator\"\ntags = \"@check.api.root\"\nsummary-json = \"from-file.json\"\n",
+    )
+    .unwrap();
+    let bin = || {
+        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        cmd.current_dir(dir.path())
+            .env_remove("OLLAMA_VERIFY_TARGET")
+            .env_remove("OLLAMA_VERIFY_CONFIG")
+            .timeout(Duration::from_secs(60));
+        cmd
+    };
+    bin().assert().success();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("from-file.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["checks"][0]["id"], "api.root");
+    assert_eq!(summary["checks"].as_array().unwrap().len(), 1);
+
+    // The flag wins over the file.
+    bin().args(["--tags", "@check.api.tags"]).assert().success();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("from-file.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["checks"][0]["id"], "api.tags");
+
+    std::fs::write(
+        dir.path().join("ollama-verify.toml"),
+        "targett = \"emulator\"\n",
+    )
+    .unwrap();
+    bin()
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`targett` is not a setting"));
+    bin()
+        .args(["--config", "missing.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cannot read the config file missing.toml",
+        ));
+}
