@@ -214,7 +214,10 @@ mod tests {
     #[test]
     fn the_readme_example_parses() {
         let readme = include_str!("../../README.md");
-        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let section = readme.find("## The emulator").expect("README has an emulator section");
+        let start = section
+            + readme[section..].find("```toml\n").expect("the section has a TOML example")
+            + 8;
         let end = start + readme[start..].find("```").unwrap();
         let config = EmulatorConfig::from_toml(&readme[start..end]).unwrap();
         assert_eq!(config.gpu_offload, 0.6);

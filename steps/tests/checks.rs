@@ -720,6 +720,17 @@ fn a_config_file_sets_defaults_and_flags_win() {
             .unwrap();
     assert_eq!(summary["checks"][0]["id"], "api.tags");
 
+    // The README's example holds only known settings (the flags win: no container here).
+    let readme = include_str!("../../README.md");
+    let at = readme.find("live in `ollama-verify.toml`").unwrap();
+    let start = at + readme[at..].find("```toml\n").unwrap() + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    std::fs::write(dir.path().join("ollama-verify.toml"), &readme[start..end]).unwrap();
+    bin()
+        .args(["--target", "emulator", "--tags", "@no-such-tag"])
+        .assert()
+        .success();
+
     std::fs::write(
         dir.path().join("ollama-verify.toml"),
         "targett = \"emulator\"\n",
