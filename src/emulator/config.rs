@@ -214,9 +214,13 @@ mod tests {
     #[test]
     fn the_readme_example_parses() {
         let readme = include_str!("../../README.md");
-        let section = readme.find("## The emulator").expect("README has an emulator section");
+        let section = readme
+            .find("## The emulator")
+            .expect("README has an emulator section");
         let start = section
-            + readme[section..].find("```toml\n").expect("the section has a TOML example")
+            + readme[section..]
+                .find("```toml\n")
+                .expect("the section has a TOML example")
             + 8;
         let end = start + readme[start..].find("```").unwrap();
         let config = EmulatorConfig::from_toml(&readme[start..end]).unwrap();
