@@ -75,7 +75,9 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
+# shellcheck disable=SC2034 # read by lib.sh (step, summarize)
 CHANGED=()
+# shellcheck disable=SC2034 # read by lib.sh
 PROBLEMS=()
 
 # docker inspect with a format, or DEFAULT when the container does not exist.
@@ -244,21 +246,5 @@ fi
 # ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
-if [[ "$DRY_RUN" == 1 ]]; then
-  if [[ ${#CHANGED[@]} -eq 0 ]]; then
-    echo "dry run: nothing would change"
-  else
-    echo "dry run: would change: ${CHANGED[*]}"
-  fi
-  if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-    echo "dry run: a real run would stop at the missing prerequisite(s): ${PROBLEMS[*]} (exit 3)"
-  fi
-  exit 0
-fi
-
-if [[ ${#CHANGED[@]} -eq 0 ]]; then
-  echo "nothing changed"
-else
-  echo "changed: ${CHANGED[*]}"
-fi
+summarize
 echo "The API is published at $API_URL; check it from this host with: ollama-verify --tags 'not @host'"

@@ -53,3 +53,24 @@ has_model() {
   wanted="$(normalize_model "$1")"
   grep -qxF -- "$wanted" <<<"$2"
 }
+
+# The closing lines: what changed, or in a dry run what would and what a real run would
+# stop at (a dry run ends here, with exit 0).
+summarize() {
+  if [[ "$DRY_RUN" == 1 ]]; then
+    if [[ ${#CHANGED[@]} -eq 0 ]]; then
+      echo "dry run: nothing would change"
+    else
+      echo "dry run: would change: ${CHANGED[*]}"
+    fi
+    if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
+      echo "dry run: a real run would stop at the missing prerequisite(s): ${PROBLEMS[*]} (exit 3)"
+    fi
+    exit 0
+  fi
+  if [[ ${#CHANGED[@]} -eq 0 ]]; then
+    echo "nothing changed"
+  else
+    echo "changed: ${CHANGED[*]}"
+  fi
+}

@@ -94,7 +94,9 @@ done
 # ---------------------------------------------------------------------------
 # Reporting: one line per step; the run ends saying whether anything changed.
 # ---------------------------------------------------------------------------
+# shellcheck disable=SC2034 # read by lib.sh (step, summarize)
 CHANGED=()   # steps that changed (or, in a dry run, would change)
+# shellcheck disable=SC2034 # read by lib.sh
 PROBLEMS=()  # prerequisites a real run would stop at (dry run only)
 
 # Installed model names, one a line (the NAME column of `ollama list`).
@@ -326,21 +328,5 @@ fi
 # ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
-if [[ "$DRY_RUN" == 1 ]]; then
-  if [[ ${#CHANGED[@]} -eq 0 ]]; then
-    echo "dry run: nothing would change"
-  else
-    echo "dry run: would change: ${CHANGED[*]}"
-  fi
-  if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-    echo "dry run: a real run would stop at the missing prerequisite(s): ${PROBLEMS[*]} (exit 3)"
-  fi
-  exit 0
-fi
-
-if [[ ${#CHANGED[@]} -eq 0 ]]; then
-  echo "nothing changed"
-else
-  echo "changed: ${CHANGED[*]}"
-fi
+summarize
 echo "Verify the install: ollama-verify"
