@@ -44,11 +44,6 @@ Exit codes: 0 done (also after --dry-run), 1 a step failed, 2 usage error,
 EOF
 }
 
-die_usage() {
-  echo "error: $1" >&2
-  echo "Try '$(basename "$0") --help'." >&2
-  exit 2
-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

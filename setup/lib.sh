@@ -32,6 +32,13 @@ prereq_fail() {
   fi
 }
 
+# A usage error: say what was wrong and where the help is; exit 2.
+die_usage() {
+  echo "error: $1" >&2
+  echo "Try '$(basename "$0") --help'." >&2
+  exit 2
+}
+
 fail() {
   printf 'error: %s\n' "$1" >&2
   exit 1

@@ -58,11 +58,6 @@ Run as root (sudo $0) or as a user who may use sudo. Exit codes: 0 done (also af
 EOF
 }
 
-die_usage() {
-  echo "error: $1" >&2
-  echo "Try '$(basename "$0") --help'." >&2
-  exit 2
-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

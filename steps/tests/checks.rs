@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-use support::{free_port, path_dir, Run, Server};
+use support::{free_port, native_args, path_dir, Run, Server};
 
 /// Short answers, at a speed the emulated GPU's memory bandwidth allows (~77 tok/s).
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
@@ -346,14 +346,7 @@ const CONFIGURED: &str = "ActiveState=active\nSubState=running\nUnitFileState=en
 
 fn native(server: &Server, path: &Path) -> Run {
     verify(
-        &[
-            "--target",
-            "native",
-            "--host",
-            &server.host,
-            "--gpu",
-            "emulated",
-        ],
+        &native_args(server),
         &[("OLLAMA_HOST", Path::new(&server.host))],
         Some(path),
     )

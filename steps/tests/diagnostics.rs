@@ -14,7 +14,7 @@ use rstest::rstest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::{with_settings, Run, Server};
+use support::{native_args, with_settings, Run, Server};
 
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
 
@@ -205,16 +205,7 @@ fn show(host: &str, extra_env: &str, props: &str) -> String {
 
 fn native(server: &Server, path: &Path) -> Run {
     verify(
-        &[
-            "--target",
-            "native",
-            "--host",
-            &server.host,
-            "--gpu",
-            "emulated",
-            "--tags",
-            "@diagnose",
-        ],
+        &[&native_args(server)[..], &["--tags", "@diagnose"]].concat(),
         Some(path),
     )
 }

@@ -159,14 +159,24 @@ fn status(run: &Run, id: &str) -> String {
 /// The tests share the Docker engine; one at a time keeps the leftover counts exact.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// What every test here starts with: Docker usable (or a loud skip), the engine to
+/// itself, the image built, and what already exists, to compare with at the end.
+type Leftovers = (Vec<String>, Vec<String>);
+fn prepare(test: &str) -> Option<(std::sync::MutexGuard<'static, ()>, Leftovers)> {
+    if !docker_or_skip(test) {
+        return None;
+    }
+    let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    build_image();
+    Some((one, leftovers()))
+}
+
 #[test]
 fn the_docker_target_provisions_verifies_and_cleans_up() {
-    if !docker_or_skip("the_docker_target_provisions_verifies_and_cleans_up") {
+    let Some((_one, before)) = prepare("the_docker_target_provisions_verifies_and_cleans_up")
+    else {
         return;
-    }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    build_image();
-    let before = leftovers();
+    };
     let run = verify_docker(&[]);
     assert!(
         run.stderr.contains("qwen2.5-coder:7b: pulled"),
@@ -207,12 +217,9 @@ fn the_docker_target_provisions_verifies_and_cleans_up() {
 
 #[test]
 fn a_failing_check_still_removes_the_container() {
-    if !docker_or_skip("a_failing_check_still_removes_the_container") {
+    let Some((_one, before)) = prepare("a_failing_check_still_removes_the_container") else {
         return;
-    }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    build_image();
-    let before = leftovers();
+    };
     // The same compose settings, pointing the emulator at its slow configuration.
     let dir = tempfile::tempdir().unwrap();
     let file = slow_compose(dir.path());
@@ -230,12 +237,9 @@ fn a_failing_check_still_removes_the_container() {
 
 #[test]
 fn keep_leaves_the_container_and_says_how_to_reach_it() {
-    if !docker_or_skip("keep_leaves_the_container_and_says_how_to_reach_it") {
+    let Some((_one, before)) = prepare("keep_leaves_the_container_and_says_how_to_reach_it") else {
         return;
-    }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    build_image();
-    let before = leftovers();
+    };
     let run = verify_docker(&["--keep", "--tags", "@check.api.root"]);
     assert_eq!(status(&run, "api.root"), "pass");
     assert!(run.stderr.contains("kept container"), "{}", run.stderr);
@@ -261,12 +265,9 @@ fn keep_leaves_the_container_and_says_how_to_reach_it() {
 /// still written with the unfinished checks failed, and the exit code says which signal.
 #[test]
 fn a_terminated_run_cleans_up_and_reports() {
-    if !docker_or_skip("a_terminated_run_cleans_up_and_reports") {
+    let Some((_one, before)) = prepare("a_terminated_run_cleans_up_and_reports") else {
         return;
-    }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    build_image();
-    let before = leftovers();
+    };
     // The slow emulator keeps the perf scenarios busy for a while.
     let dir = tempfile::tempdir().unwrap();
     let file = slow_compose(dir.path());

@@ -123,6 +123,18 @@ pub fn path_dir(root: &Path, systemctl: Option<(&str, &str, i32)>, with_ollama: 
     bin
 }
 
+/// `ollama-verify` flags for the native target against `server`, with the emulated GPU.
+pub fn native_args(server: &Server) -> [&str; 6] {
+    [
+        "--target",
+        "native",
+        "--host",
+        &server.host,
+        "--gpu",
+        "emulated",
+    ]
+}
+
 /// A finished run of `ollama-verify`.
 pub struct Run {
     pub code: i32,
