@@ -670,6 +670,21 @@ mod tests {
     }
 
     #[test]
+    fn start_errors_name_the_fix() {
+        let e = start_error(
+            "ollama/ollama:latest",
+            "could not select device driver \"nvidia\" with capabilities: [[gpu]]",
+        );
+        assert!(
+            e.contains("NVIDIA Container Toolkit") && e.contains("--gpus none"),
+            "{e}"
+        );
+        let e = start_error("x:1", "No such image: x:1");
+        assert!(e.contains("--image"), "{e}");
+        assert!(start_error("x:1", "boom").contains("did not start: boom"));
+    }
+
+    #[test]
     fn gpu_requests() {
         assert_eq!("all".parse(), Ok(GpuRequest::All));
         assert_eq!("2".parse(), Ok(GpuRequest::Count(2)));

@@ -7,6 +7,7 @@
 mod support;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -326,4 +327,22 @@ fn a_terminated_run_cleans_up_and_reports() {
         .count();
     assert!(interrupted > 0, "{summary}");
     assert_eq!(leftovers(), before, "nothing of the run is left");
+}
+
+/// No Docker daemon: a usage error (exit 2) that says what to check, not a hang.
+#[test]
+fn without_a_docker_daemon_the_run_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("no-docker.sock");
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--target", "docker", "--gpus", "none"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(
+            predicates::str::contains("Docker daemon")
+                .and(predicates::str::contains("docker info")),
+        );
 }
