@@ -183,6 +183,11 @@ pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
 /// (`num_predict` is not a load-time option, so it forces no reload).
 pub const CHAT_NUM_PREDICT: u64 = 32;
 
+/// The generation diagnose.offload watches: a few NVML looks 100 ms apart, with room
+/// for a slow GPU (16 tokens take 0.25 s at 63 tok/s).
+const WATCH_PROMPT: &str = "Count from 1 to 10.";
+const WATCH_NUM_PREDICT: u64 = 16;
+
 impl Session {
     /// Prepares a run; for the emulator target this starts the emulator, for the docker
     /// target the container (provisioned, ready).
@@ -369,10 +374,12 @@ impl Session {
     }
 
     /// The GPUs sampled while `model` generates a short answer: what NVML shows
-    /// holding VRAM and how busy the GPU is during a generation, not before it.
+    /// holding VRAM and how busy the GPU is during a generation, not before it. Which
+    /// process holds VRAM shows at once, so the answer is kept short: it adds to the
+    /// time to verdict.
     pub async fn gpus_during_generation(&self, model: &str) -> Watched {
         let keep = self.keep_alive_for(model).await;
-        let req = crate::perf::sample_request(model, "Count from 1 to 40.", 48, keep);
+        let req = crate::perf::sample_request(model, WATCH_PROMPT, WATCH_NUM_PREDICT, keep);
         let chat = self.client.chat(&req);
         tokio::pin!(chat);
         let mut samples = Vec::new();

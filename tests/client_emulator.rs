@@ -6,7 +6,9 @@ use futures_util::StreamExt;
 use ollama_verify::client::types::*;
 use ollama_verify::client::{ChunkStream, Phase};
 use ollama_verify::emulator::RequestRecord;
-use ollama_verify::emulator::{Emulator, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
+use ollama_verify::emulator::{
+    Answer, Emulator, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE,
+};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::{Client, ClientError, ErrorKind, Timeouts};
 use rstest::rstest;
@@ -510,6 +512,44 @@ async fn statistics_tell_the_truth_about_time() {
         "warm load {warm_load:?} vs cold {cold_load:?}"
     );
     assert_eq!(warm.eval_count, Some(40));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_as_long_as_the_prompt_asks() {
+    let emu = start(EmulatorConfig {
+        answer_tokens: 30,
+        answers: vec![Answer {
+            prompt_contains: "Say:".into(),
+            tokens: 3,
+        }],
+        ..EmulatorConfig::fast()
+    })
+    .await;
+    let client = emu.client(relaxed());
+    let ask = |text: &str, num_predict: Option<u64>| ChatRequest {
+        model: CUSTOM.into(),
+        messages: vec![Message::user(text)],
+        stream: false,
+        options: num_predict.map(|n| {
+            let mut m = Map::new();
+            m.insert("num_predict".into(), n.into());
+            m
+        }),
+        ..Default::default()
+    };
+    let stats = |r: ChatChunk| (r.stats.eval_count, r.done_reason);
+    let short = client.chat(&ask("Say: done", None)).await.unwrap();
+    assert_eq!(stats(short), (Some(3), Some("stop".into())));
+    let long = client.chat(&ask("Write a counter", None)).await.unwrap();
+    assert_eq!(stats(long), (Some(30), Some("stop".into())));
+    // A cap below the answer's length cuts it; one above does not lengthen it.
+    let capped = client
+        .chat(&ask("Write a counter", Some(10)))
+        .await
+        .unwrap();
+    assert_eq!(stats(capped), (Some(10), Some("length".into())));
+    let roomy = client.chat(&ask("Say: done", Some(10))).await.unwrap();
+    assert_eq!(stats(roomy), (Some(3), Some("stop".into())));
 }
 
 // ---------------------------------------------------------------- keep_alive

@@ -20,6 +20,9 @@ pub struct EmulatorConfig {
     pub load_time_ms: u64,
     /// Tokens in an answer when `num_predict` does not cap it.
     pub answer_tokens: u64,
+    /// Answer lengths for particular prompts, first match wins; `answer_tokens` for
+    /// the rest. A real model says two words to "Say: ready" and pages to "Write…".
+    pub answers: Vec<Answer>,
     /// Fraction of a loaded model's weights in VRAM (1.0 = `100% GPU`).
     pub gpu_offload: f64,
     /// Catalog models installed at start.
@@ -46,6 +49,14 @@ pub struct EmulatorConfig {
     pub log_lines: Vec<String>,
 }
 
+/// How long the answer to a prompt containing `prompt_contains` is, uncapped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub prompt_contains: String,
+    pub tokens: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomModel {
@@ -67,6 +78,7 @@ impl Default for EmulatorConfig {
             prompt_rate: 1500.0,
             load_time_ms: 1500,
             answer_tokens: 96,
+            answers: vec![],
             gpu_offload: 1.0,
             installed: vec!["qwen2.5-coder:7b".into()],
             custom: vec![CustomModel {
@@ -119,6 +131,12 @@ impl EmulatorConfig {
         if !(self.prompt_rate > 0.0 && self.prompt_rate.is_finite()) {
             return Err(format!("prompt_rate must be > 0, got {}", self.prompt_rate));
         }
+        if let Some(a) = self.answers.iter().find(|a| a.prompt_contains.is_empty()) {
+            return Err(format!(
+                "[[answers]] with {} tokens has an empty prompt_contains, which matches every prompt; set answer_tokens instead",
+                a.tokens
+            ));
+        }
         if !(0.0..=1.0).contains(&self.gpu_offload) {
             return Err(format!(
                 "gpu_offload is a fraction from 0.0 to 1.0, got {}",
@@ -131,6 +149,14 @@ impl EmulatorConfig {
     pub fn with_fault(mut self, fault: Fault) -> Self {
         self.faults.push(fault);
         self
+    }
+
+    /// Tokens in the uncapped answer to `prompt`.
+    pub fn answer_tokens_for(&self, prompt: &str) -> u64 {
+        self.answers
+            .iter()
+            .find(|a| prompt.contains(&a.prompt_contains))
+            .map_or(self.answer_tokens, |a| a.tokens)
     }
 
     pub fn load_time(&self) -> Duration {
@@ -225,6 +251,8 @@ mod tests {
         let end = start + readme[start..].find("```").unwrap();
         let config = EmulatorConfig::from_toml(&readme[start..end]).unwrap();
         assert_eq!(config.gpu_offload, 0.6);
+        assert_eq!(config.answer_tokens_for("Say: ready"), 3);
+        assert_eq!(config.answer_tokens_for("Write a counter"), 96);
         assert_eq!(
             config.faults,
             [Fault::new(
@@ -243,6 +271,10 @@ mod tests {
             ("token_rate = 0.0", "token_rate"),
             ("gpu_offload = 1.5", "gpu_offload"),
             ("tokens_rate = 1.0", "unknown field"),
+            (
+                "[[answers]]\nprompt_contains = \"\"\ntokens = 3",
+                "empty prompt_contains",
+            ),
             (
                 "[[faults]]\npath = \"/\"\nfault = \"explode\"",
                 "unknown variant",

@@ -13,7 +13,7 @@ mod log;
 mod server;
 mod state;
 
-pub use config::{CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
+pub use config::{Answer, CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
 pub use state::RequestRecord;
 
 use crate::client::{Client, Timeouts};

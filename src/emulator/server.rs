@@ -285,9 +285,10 @@ async fn prepare(
         .and_then(Value::as_i64)
         .filter(|n| *n >= 0)
         .map(|n| n as u64);
+    let uncapped = config.answer_tokens_for(prompt);
     let (tokens, done_reason) = match num_predict {
-        Some(n) if n < config.answer_tokens => (n, "length"),
-        _ => (config.answer_tokens, "stop"),
+        Some(n) if n < uncapped => (n, "length"),
+        _ => (uncapped, "stop"),
     };
     Ok(Prepared {
         model: model.name,

@@ -1,4 +1,4 @@
-//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency]`
+//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict]`
 //!
 //! Measures the suite against `ollama-emulator serve` processes, never in-process:
 //!
@@ -10,6 +10,8 @@
 //!    answers at once: wall time and peak RSS. Targets: under 1 s and under 50 MB.
 //! 3. concurrency: a run of `--tags "not @serial"` while five metadata endpoints stall
 //!    0.3 s before answering: its wall time against the sum of the stalls it met.
+//! 4. verdict: time to verdict, the whole suite against the seed script's server work
+//!    replayed in order, at the seed's figures. Target: at most 0.6× the script.
 //!
 //! Cargo sets `CARGO_BIN_EXE_<name>` for benchmark targets as for integration tests,
 //! and `cargo bench` builds those binaries with the bench profile (release settings), so
@@ -593,6 +595,149 @@ fn concurrency(rt: &tokio::runtime::Runtime) -> Concurrency {
     }
 }
 
+// ---- 4. time to verdict -------------------------------------------------------------
+
+/// The seed's install at the seed's figures: 63 tok/s, a 3 s cold load, and a
+/// 480-token answer (about a 7B coder's uncapped answer to the benchmark prompt)
+/// wherever a request sets no cap.
+const SEED_INSTALL: &str = "token_rate = 63.0\nload_time_ms = 3000\nanswer_tokens = 480\n";
+/// The same install with a model that follows short instructions, as a real one does:
+/// a few tokens for the script's "Say: verification passed" and for the suite's
+/// "Reply with one word".
+const TERSE: &str = "[[answers]]\nprompt_contains = \"Say:\"\ntokens = 4\n\n[[answers]]\nprompt_contains = \"one word\"\ntokens = 2\n";
+/// Runs of each side per install.
+const VERDICT_RUNS: usize = 2;
+const VERDICT_TARGET: f64 = 0.6;
+
+struct Verdict {
+    install: &'static str,
+    /// The per-sample cap of performance.feature this row ran with.
+    cap: u64,
+    /// Wall times of the seed's request sequence.
+    seed: Vec<f64>,
+    suite: Vec<SuiteRun>,
+}
+
+impl Verdict {
+    fn ratio(&self) -> f64 {
+        let suite = Spread::of(self.suite.iter().map(|r| r.wall.as_secs_f64())).expect("runs");
+        let seed = Spread::of(self.seed.iter().copied()).expect("runs");
+        suite.median / seed.median
+    }
+}
+
+/// The seed script's server work, replayed in its order from this process, each step
+/// waiting for the last: `ollama --version`, `ollama list`, `GET /`, `GET /api/tags`,
+/// an uncapped chat "Say: verification passed", `ollama ps`, and an uncapped chat of the
+/// benchmark prompt. Its nvidia-smi, systemctl, curl and python3 start-ups are left out,
+/// so the script itself takes longer: the ratio against this replay flatters the script.
+fn seed_sequence(rt: &tokio::runtime::Runtime, emulator: &Emulator) -> Duration {
+    use ollama_verify::client::types::{ChatRequest, Message};
+    let client = Client::with_timeouts(emulator.url(), Timeouts::default().capped(REQUEST_TIMEOUT));
+    let cli = |args: &'static [&'static str]| {
+        let mut cmd = tokio::process::Command::new(EMULATOR);
+        cmd.args(args)
+            .env("OLLAMA_HOST", &emulator.host)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        async move {
+            let out = tokio::time::timeout(REQUEST_TIMEOUT, cmd.output())
+                .await
+                .unwrap_or_else(|_| panic!("`ollama {args:?}` ran past {REQUEST_TIMEOUT:?}"))
+                .unwrap_or_else(|e| panic!("cannot run `ollama {args:?}`: {e}"));
+            assert!(out.status.success(), "`ollama {args:?}` failed: {out:?}");
+        }
+    };
+    let chat = |text: &str| ChatRequest {
+        model: MODEL.into(),
+        messages: vec![Message::user(text)],
+        stream: false,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    rt.block_on(async {
+        cli(&["--version"]).await;
+        cli(&["list"]).await;
+        client.root().await.expect("GET /");
+        client.tags().await.expect("GET /api/tags");
+        let said = client.chat(&chat("Say: verification passed")).await;
+        assert!(said.expect("the script's chat").done);
+        cli(&["ps"]).await;
+        client
+            .chat(&chat(PROMPT))
+            .await
+            .expect("the script's benchmark");
+    });
+    start.elapsed()
+}
+
+/// The project's feature files with every perf sample capped at `cap` tokens, beside
+/// a link to setup/ (modelfile.feature reads the Modelfile there).
+fn features_capped(root: &Path, cap: u64) -> PathBuf {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let from = project.join("features");
+    let spec = root.join(format!("cap-{cap}"));
+    let to = spec.join("features");
+    if to.exists() {
+        return to;
+    }
+    std::fs::create_dir_all(&to).expect("a features folder");
+    std::os::unix::fs::symlink(project.join("setup"), spec.join("setup")).expect("link setup/");
+    for entry in std::fs::read_dir(&from).expect("the project's features/") {
+        let path = entry.expect("a features/ entry").path();
+        let text = std::fs::read_to_string(&path).expect("a feature file");
+        let text = text.replace(
+            &format!("at most {NUM_PREDICT} tokens each"),
+            &format!("at most {cap} tokens each"),
+        );
+        std::fs::write(to.join(path.file_name().expect("a file name")), text)
+            .expect("write a feature file");
+    }
+    to
+}
+
+fn time_to_verdict(rt: &tokio::runtime::Runtime) -> Vec<Verdict> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = path_dir(dir.path());
+    let terse = format!("{SEED_INSTALL}{TERSE}");
+    let rows = [
+        (
+            "every uncapped answer 480 tokens",
+            SEED_INSTALL,
+            NUM_PREDICT,
+        ),
+        (
+            "short instructions answered in 2–4 tokens",
+            &terse,
+            NUM_PREDICT,
+        ),
+        // What a lower cap in performance.feature would give: the spec's choice.
+        ("short instructions answered in 2–4 tokens", &terse, 64),
+    ];
+    let mut out = Vec::new();
+    for (install, config, cap) in rows {
+        let features = features_capped(dir.path(), cap);
+        let features = features.to_str().expect("a UTF-8 path");
+        let mut verdict = Verdict {
+            install,
+            cap,
+            seed: Vec::new(),
+            suite: Vec::new(),
+        };
+        for _ in 0..VERDICT_RUNS {
+            // A fresh server for each side: both start with the model unloaded.
+            let seed = seed_sequence(rt, &Emulator::start(config));
+            eprintln!("time to verdict ({install}): seed's sequence {seed:.2?}");
+            verdict.seed.push(seed.as_secs_f64());
+            let run = native(&Emulator::start(config), &path, &["--features", features]);
+            report_run(&format!("time to verdict, suite (cap {cap})"), &run);
+            verdict.suite.push(run);
+        }
+        out.push(verdict);
+    }
+    out
+}
+
 // ---- main ---------------------------------------------------------------------------
 
 fn verdict(met: bool) -> &'static str {
@@ -635,6 +780,11 @@ fn main() {
         vec![]
     };
     let conc = wanted("concurrency").then(|| concurrency(&rt));
+    let ttv = if wanted("verdict") {
+        time_to_verdict(&rt)
+    } else {
+        vec![]
+    };
 
     println!("\nollama-verify benchmarks ({cores} cores, `{profile}` binaries, against `ollama-emulator serve`)");
     if !fid.is_empty() {
@@ -722,5 +872,26 @@ fn main() {
             verdict(c.stalled.wall.as_secs_f64() < c.delay_sum() / 2.0)
         );
         println!("| checks (stalled run) | {} |", c.stalled.counts());
+    }
+    if !ttv.is_empty() {
+        println!(
+            "\n4. time to verdict: the whole suite (every feature file, native target) against the seed script's requests replayed in order, each on a fresh server at 63 tok/s with a 3 s cold load; {VERDICT_RUNS} runs each; target: suite ≤ {VERDICT_TARGET}× the script"
+        );
+        println!("| install | perf samples | seed's sequence (median) | suite (median) | suite / seed | checks | target |");
+        println!("|---|---|---:|---:|---:|---|---|");
+        for v in &ttv {
+            let seed = Spread::of(v.seed.iter().copied()).expect("runs");
+            let suite = Spread::of(v.suite.iter().map(|r| r.wall.as_secs_f64())).expect("runs");
+            println!(
+                "| {} | 3 × {} tokens | {:.2} s | {:.2} s | {:.2}× | {} | {} |",
+                v.install,
+                v.cap,
+                seed.median,
+                suite.median,
+                v.ratio(),
+                v.suite[0].counts(),
+                verdict(v.ratio() <= VERDICT_TARGET)
+            );
+        }
     }
 }
