@@ -158,8 +158,11 @@ const SMI_FIELDS: &str =
 pub async fn probe_smi(host: &dyn Host, timeout: Duration) -> Result<Vec<GpuInfo>, GpuError> {
     let query = format!("--query-gpu={SMI_FIELDS}");
     match host.run("nvidia-smi", &[&query, "--format=csv,noheader,nounits"], timeout).await {
-        Err(HostError::NotFound { host, .. }) => Err(GpuError::NotVisible(format!(
-            "no nvidia-smi in {host}: no GPU was passed in. The NVIDIA Container Toolkit mounts it when the container gets a GPU; install the toolkit and run with --gpus all"
+        Err(HostError::NotFound { host: name, .. }) if host.is_container() => Err(GpuError::NotVisible(format!(
+            "no nvidia-smi in {name}: no GPU was passed in. The NVIDIA Container Toolkit mounts it when the container gets a GPU; install the toolkit and run with --gpus all"
+        ))),
+        Err(HostError::NotFound { host: name, .. }) => Err(GpuError::NotVisible(format!(
+            "no nvidia-smi on {name}: the NVIDIA driver is not installed, or its tools are not on PATH (nvidia-smi comes with the driver; under WSL2 the Windows driver provides it in /usr/lib/wsl/lib). Install the driver, or try --gpu nvml"
         ))),
         Err(e) => Err(GpuError::Nvml(e.to_string())),
         Ok(out) if !out.success() => Err(GpuError::Nvml(format!(
@@ -255,6 +258,56 @@ fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A host without nvidia-smi: a container, or a machine.
+    #[derive(Debug)]
+    struct NoSmi {
+        container: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Host for NoSmi {
+        fn describe(&self) -> String {
+            if self.container {
+                "container 0123"
+            } else {
+                "this machine"
+            }
+            .into()
+        }
+        fn is_container(&self) -> bool {
+            self.container
+        }
+        async fn run(
+            &self,
+            program: &str,
+            _: &[&str],
+            _: Duration,
+        ) -> Result<crate::probe::CmdOutput, HostError> {
+            Err(HostError::NotFound {
+                program: program.into(),
+                host: self.describe(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_nvidia_smi_gets_the_advice_of_where_it_is_missing() {
+        let t = Duration::from_secs(1);
+        let container = probe_smi(&NoSmi { container: true }, t).await.unwrap_err();
+        let container = container.to_string();
+        assert!(
+            container.contains("container 0123") && container.contains("--gpus all"),
+            "{container}"
+        );
+        let native = probe_smi(&NoSmi { container: false }, t).await.unwrap_err();
+        let native = native.to_string();
+        assert!(
+            native.contains("NVIDIA driver is not installed"),
+            "{native}"
+        );
+        assert!(!native.contains("Container Toolkit"), "{native}");
+    }
 
     #[test]
     fn bandwidth_of_an_h100_as_nvml_reports_it() {

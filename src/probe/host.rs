@@ -39,6 +39,12 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     /// Where commands run, for messages ("this machine", "container abc123").
     fn describe(&self) -> String;
 
+    /// Whether commands run in a container: what is missing there was not passed in,
+    /// rather than not installed.
+    fn is_container(&self) -> bool {
+        false
+    }
+
     async fn run(
         &self,
         program: &str,

@@ -586,6 +586,10 @@ struct ContainerHost {
 
 #[async_trait::async_trait]
 impl Host for ContainerHost {
+    fn is_container(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!("container {}", short(&self.id))
     }
