@@ -1,4 +1,4 @@
-@serial @gpu
+@perf @gpu
 Feature: Performance
   The custom model is fast enough, and its figures make sense together. Speeds are the
   server's own statistics: generation is eval_count / eval_duration, prompt processing
@@ -6,7 +6,8 @@ Feature: Performance
   sample varies its first words, so the prompt cache cannot flatter later samples. The
   samples are streamed: the same answers give the server's figures and the client's
   timing of every token, and the scenarios below share them.
-  Every scenario here runs alone: nothing else talks to the server while it measures.
+  The samples and the cold load have the server alone: no other request of the suite is
+  in flight while they measure. Checks that only read the host go on meanwhile.
 
   Background:
     Given the Ollama install under verification

@@ -160,6 +160,8 @@ pub struct Session {
     chats: Memo<Result<ChatChunk, ClientError>>,
     samples: Memo<Result<Vec<crate::perf::StreamTiming>, ClientError>>,
     shows: Memo<Result<crate::client::types::ShowResponse, ClientError>>,
+    /// Turns at the server: see [`Session::turn`] and [`Session::alone`].
+    turns: tokio::sync::RwLock<()>,
     results: Mutex<Vec<CheckResult>>,
 }
 
@@ -251,6 +253,7 @@ impl Session {
             chats: Mutex::new(HashMap::new()),
             samples: Mutex::new(HashMap::new()),
             shows: Mutex::new(HashMap::new()),
+            turns: tokio::sync::RwLock::new(()),
             results: Mutex::new(Vec::new()),
         })
     }
@@ -275,8 +278,28 @@ impl Session {
         }
     }
 
+    /// A turn at the server, shared: every request of the suite takes one, except a
+    /// measurement's, which takes the server [`alone`](Session::alone). Checks that
+    /// only read the host (NVML, systemd, /proc) take none, so they go on while a
+    /// measurement runs. Never wait for a turn while holding one: a measurement queued
+    /// in between would wait for the first, and the second for it.
+    pub async fn turn(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.turns.read().await
+    }
+
+    /// The server to itself: waits until no other request of the suite is in flight,
+    /// and holds new ones back until dropped (the speed samples, the cold load).
+    async fn alone(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.turns.write().await
+    }
+
     pub async fn root(&self) -> &Result<String, ClientError> {
-        self.root.get_or_init(|| self.client.root()).await
+        self.root
+            .get_or_init(|| async {
+                let _turn = self.turn().await;
+                self.client.root().await
+            })
+            .await
     }
 
     /// Why API checks other than `api.root` cannot run, if the server is unreachable.
@@ -291,12 +314,20 @@ impl Session {
     }
 
     pub async fn tags(&self) -> &Result<TagsResponse, ClientError> {
-        self.tags.get_or_init(|| self.client.tags()).await
+        self.tags
+            .get_or_init(|| async {
+                let _turn = self.turn().await;
+                self.client.tags().await
+            })
+            .await
     }
 
     pub async fn server_version(&self) -> &Result<String, ClientError> {
         self.version
-            .get_or_init(|| async { self.client.version().await.map(|v| v.version) })
+            .get_or_init(|| async {
+                let _turn = self.turn().await;
+                self.client.version().await.map(|v| v.version)
+            })
             .await
     }
 
@@ -378,6 +409,9 @@ impl Session {
     /// process holds VRAM shows at once, so the answer is kept short: it adds to the
     /// time to verdict.
     pub async fn gpus_during_generation(&self, model: &str) -> Watched {
+        // One turn for the whole watch: the looks at an emulated GPU read /api/ps
+        // unturned (`gpus_at`), so nothing here waits for a second turn.
+        let _turn = self.turn().await;
         let keep = self.keep_alive_for(model).await;
         let req = crate::perf::sample_request(model, WATCH_PROMPT, WATCH_NUM_PREDICT, keep);
         let chat = self.client.chat(&req);
@@ -386,7 +420,7 @@ impl Session {
         let answered = loop {
             tokio::select! {
                 done = &mut chat => break done.map(|_| ()),
-                sample = self.gpus_now() => {
+                sample = self.gpus_at() => {
                     match sample {
                         Ok(gpus) => samples.push(gpus),
                         Err(e) => return (Ok(()), Err(e)),
@@ -397,7 +431,7 @@ impl Session {
         };
         if samples.is_empty() {
             // Too quick to sample during: a look right after still shows who holds it.
-            match self.gpus_now().await {
+            match self.gpus_at().await {
                 Ok(gpus) => samples.push(gpus),
                 Err(e) => return (answered, Err(e)),
             }
@@ -451,9 +485,13 @@ impl Session {
 
     pub async fn cli_version(&self) -> Result<&Result<(CliVersion, String), HostError>, String> {
         let host = self.host()?;
+        // `ollama --version` asks the server for its version too.
         Ok(self
             .cli
-            .get_or_init(|| cli::version(host, self.command_timeout))
+            .get_or_init(|| async {
+                let _turn = self.turn().await;
+                cli::version(host, self.command_timeout).await
+            })
             .await)
     }
 
@@ -480,6 +518,7 @@ impl Session {
     pub async fn chat(&self, model: &str) -> Result<ChatChunk, ClientError> {
         let cell = shared(&self.chats, &crate::ModelName::parse(model).canonical());
         cell.get_or_init(|| async {
+            let _turn = self.turn().await;
             let keep = self.keep_alive_for(model).await;
             let mut req = crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);
             req.stream = false;
@@ -492,7 +531,8 @@ impl Session {
     /// `count` streamed answers to `prompt` (varied per sample), each capped at
     /// `num_predict` tokens, one after the other, timed on the client as tokens arrive;
     /// made once per run and shared by the perf checks (the server's statistics arrive
-    /// in the last chunk, so one request gives both views).
+    /// in the last chunk, so one request gives both views). Made with the server alone:
+    /// no other request of the suite is in flight meanwhile.
     pub async fn samples(
         &self,
         model: &str,
@@ -506,10 +546,14 @@ impl Session {
         );
         let cell = shared(&self.samples, &key);
         cell.get_or_init(|| async {
+            let _alone = self.alone().await;
+            // Asked once, before the first sample: nothing but the samples is sent
+            // while they run. Their few seconds add as much to the model's keep-alive.
+            let keep = self.keep_alive_for(model).await;
             let mut out = Vec::with_capacity(count);
             for k in 0..count {
                 let text = crate::perf::sample_prompt(prompt, k, count);
-                let keep = self.keep_alive_for(model).await;
+                let keep = keep.clone();
                 let req = crate::perf::sample_request(model, &text, num_predict, keep);
                 out.push(crate::perf::stream_timing(&self.client, &req).await?);
             }
@@ -519,10 +563,11 @@ impl Session {
         .clone()
     }
 
-    /// Unloads `model` (`keep_alive: 0`), then times its load with a one-token answer.
-    /// Changes the server's state: only with `allow_unload`.
+    /// Unloads `model` (`keep_alive: 0`), then times its load with a one-token answer,
+    /// with the server alone. Changes the server's state: only with `allow_unload`.
     pub async fn cold_load(&self, model: &str) -> Result<Duration, ClientError> {
         use crate::client::types::GenerateRequest;
+        let _alone = self.alone().await;
         let unload = GenerateRequest {
             model: model.to_string(),
             keep_alive: Some(0.into()),
@@ -537,8 +582,18 @@ impl Session {
     }
 
     /// The GPUs as they are now (not the memoized first look): for memory in use after
-    /// a load. The emulated GPU holds what the emulated server has loaded.
+    /// a load. The emulated GPU holds what the emulated server has loaded, which it
+    /// asks the server: only then is a turn taken.
     pub async fn gpus_now(&self) -> Result<Vec<GpuInfo>, GpuError> {
+        let _turn = match self.gpu_source {
+            GpuSource::Emulated => Some(self.turn().await),
+            _ => None,
+        };
+        self.gpus_at().await
+    }
+
+    /// [`gpus_now`](Session::gpus_now) for a caller that holds a turn already.
+    async fn gpus_at(&self) -> Result<Vec<GpuInfo>, GpuError> {
         let mut gpus = self.probe_gpus().await?;
         if self.gpu_source == GpuSource::Emulated {
             if let Ok(ps) = self.client.ps().await {
@@ -566,15 +621,22 @@ impl Session {
         model: &str,
     ) -> Result<crate::client::types::ShowResponse, ClientError> {
         let cell = shared(&self.shows, &crate::ModelName::parse(model).canonical());
-        cell.get_or_init(|| self.client.show(model)).await.clone()
+        cell.get_or_init(|| async {
+            let _turn = self.turn().await;
+            self.client.show(model).await
+        })
+        .await
+        .clone()
     }
 
     pub async fn ps(&self) -> Result<PsResponse, ClientError> {
+        let _turn = self.turn().await;
         self.client.ps().await
     }
 
     /// A keep-alive that does not shorten the user's: if the model is loaded, what is
-    /// left of its time; otherwise the server's own default (`None`).
+    /// left of its time; otherwise the server's own default (`None`). The caller holds
+    /// a turn.
     async fn keep_alive_for(&self, model: &str) -> Option<Value> {
         let ps = self.client.ps().await.ok()?;
         let loaded = ps

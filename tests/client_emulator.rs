@@ -5,7 +5,6 @@
 use futures_util::StreamExt;
 use ollama_verify::client::types::*;
 use ollama_verify::client::{ChunkStream, Phase};
-use ollama_verify::emulator::RequestRecord;
 use ollama_verify::emulator::{
     Answer, Emulator, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE,
 };
@@ -812,14 +811,26 @@ async fn the_request_log_lists_calls_in_order() {
     client.chat(&chat_request(BASE)).await.unwrap();
     client.ps().await.unwrap();
 
-    let record = |method: &str, path: &str, model: Option<&str>| RequestRecord {
-        method: method.into(),
-        path: path.into(),
-        model: model.map(str::to_string),
-        keep_alive: None,
+    let record = |method: &str, path: &str, model: Option<&str>| {
+        (
+            method.to_string(),
+            path.to_string(),
+            model.map(str::to_string),
+        )
     };
+    let log = emu.requests();
+    let seen: Vec<_> = log
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone(), r.model.clone()))
+        .collect();
+    // Each is timed: it ended after it arrived, and the next arrived after that.
+    for pair in log.windows(2) {
+        let done = pair[0].done_ms.expect("answered");
+        assert!(pair[0].arrived_ms <= done, "{pair:?}");
+        assert!(pair[0].arrived_ms <= pair[1].arrived_ms, "{pair:?}");
+    }
     assert_eq!(
-        emu.requests(),
+        seen,
         vec![
             record("GET", "/api/version", None),
             record("GET", "/api/tags", None),

@@ -28,22 +28,84 @@ pub async fn middleware(State(s): State<Arc<Shared>>, req: Request, next: Next) 
         .or_else(|| field("name"))
         .and_then(|v| v.as_str().map(str::to_string));
     let keep_alive = field("keep_alive");
+    let num_predict = field("options").and_then(|o| o.get("num_predict")?.as_i64());
     let path = parts.uri.path().to_string();
-    s.log.lock().unwrap().push(RequestRecord {
-        method: parts.method.to_string(),
-        path: path.clone(),
-        model,
-        keep_alive,
-    });
+    let index = {
+        let mut log = s.log.lock().unwrap();
+        log.push(RequestRecord {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            model,
+            keep_alive,
+            num_predict,
+            arrived_ms: s.now_ms(),
+            done_ms: None,
+        });
+        log.len() - 1
+    };
     let fault = {
         let config = s.config.lock().unwrap();
         config.faults.iter().find(|f| f.applies_to(&path)).cloned()
     };
     let req = Request::from_parts(parts, Body::from(bytes));
-    let Some(fault) = fault else {
-        return next.run(req).await;
+    let resp = match fault {
+        None => next.run(req).await,
+        Some(fault) => with_fault(fault.kind, req, next).await,
     };
-    match fault.kind {
+    let (parts, body) = resp.into_parts();
+    let timed = Timed {
+        body,
+        _done: Done { s, index },
+    };
+    Response::from_parts(parts, Body::new(timed))
+}
+
+/// Marks its request answered when dropped: hyper drops a body once its last byte is
+/// sent, or when the client goes.
+struct Done {
+    s: Arc<Shared>,
+    index: usize,
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        let at = self.s.now_ms();
+        if let Some(r) = self.s.log.lock().unwrap().get_mut(self.index) {
+            r.done_ms = Some(at);
+        }
+    }
+}
+
+/// A response body that times its end; the rest is the inner body's (its size too, so
+/// a fixed-length answer keeps its Content-Length).
+struct Timed {
+    body: Body,
+    /// Only dropped: that is the end it marks.
+    _done: Done,
+}
+
+impl axum::body::HttpBody for Timed {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+async fn with_fault(kind: FaultKind, req: Request, next: Next) -> Response {
+    match kind {
         FaultKind::Status { status, message } => error(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message,

@@ -43,6 +43,7 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             config: Mutex::new(config.clone()),
             server_log: log::LogBuffer::default(),
+            started: std::time::Instant::now(),
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -87,9 +87,24 @@ pub struct RequestRecord {
     /// The request's `keep_alive`, if it set one (`0` unloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive: Option<serde_json::Value>,
+    /// The request's `options.num_predict`, if it set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_predict: Option<i64>,
+    /// When the request arrived, in milliseconds since the emulator started.
+    #[serde(default)]
+    pub arrived_ms: f64,
+    /// When its answer ended (last byte sent, or the client gone), likewise; `None`
+    /// while it is still answering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_ms: Option<f64>,
 }
 
 impl RequestRecord {
+    /// Whether this request was being answered at some moment in `from..to` (ms).
+    pub fn overlaps(&self, from: f64, to: f64) -> bool {
+        self.arrived_ms < to && self.done_ms.is_none_or(|done| done > from)
+    }
+
     /// Whether this request changed what the server holds: installed models, or a
     /// loaded model unloaded on purpose.
     pub fn mutates(&self) -> bool {
@@ -232,6 +247,15 @@ pub struct Shared {
     pub config: Mutex<EmulatorConfig>,
     /// What the server logs (its journal), bounded.
     pub server_log: super::log::LogBuffer,
+    /// When the emulator started: the request log's clock.
+    pub started: std::time::Instant,
+}
+
+impl Shared {
+    /// Milliseconds since the emulator started.
+    pub fn now_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1e3
+    }
 }
 
 pub fn timestamp(t: DateTime<Utc>) -> String {

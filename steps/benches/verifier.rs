@@ -8,7 +8,7 @@
 //!    against the configured rate. Target: every server-reported sample within 1%.
 //! 2. overhead: whole runs of the optimized `ollama-verify` against an emulator that
 //!    answers at once: wall time and peak RSS. Targets: under 1 s and under 50 MB.
-//! 3. concurrency: a run of `--tags "not @serial"` while five metadata endpoints stall
+//! 3. concurrency: a run of `--tags "not @perf"` while five metadata endpoints stall
 //!    0.3 s before answering: its wall time against the sum of the stalls it met.
 //! 4. verdict: time to verdict, the whole suite against the seed script's server work
 //!    replayed in order, at the seed's figures. Target: at most 0.6× the script.
@@ -559,7 +559,7 @@ impl Concurrency {
 fn concurrency(rt: &tokio::runtime::Runtime) -> Concurrency {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = path_dir(dir.path());
-    let tags = ["--tags", "not @serial"];
+    let tags = ["--tags", "not @perf"];
 
     let emulator = Emulator::start(INSTANT);
     let baseline = native(&emulator, &path, &tags);
@@ -838,7 +838,7 @@ fn main() {
     }
     if let Some(c) = &conc {
         println!(
-            "\n3. concurrency: `--tags \"not @serial\"`, native target, {STALL_SECONDS} s stall_before on {}",
+            "\n3. concurrency: `--tags \"not @perf\"`, native target, {STALL_SECONDS} s stall_before on {}",
             STALLED.join(", ")
         );
         let counts: Vec<String> = c

@@ -48,7 +48,7 @@ struct VerifyArgs {
     /// A folder of .feature files to run instead of the built-in ones.
     #[arg(long, env = "OLLAMA_VERIFY_FEATURES")]
     features: Option<PathBuf>,
-    /// Only scenarios matching this tag expression, e.g. "@api and not @serial".
+    /// Only scenarios matching this tag expression, e.g. "@api and not @perf".
     #[arg(long)]
     tags: Option<String>,
     /// A check that cannot run (skipped) fails the run.

@@ -20,7 +20,7 @@ pub struct RunOptions {
     pub session: SessionOptions,
     /// A folder of `.feature` files; `None` uses the built-in ones.
     pub features: Option<PathBuf>,
-    /// A tag expression (`@api and not @serial`).
+    /// A tag expression (`@api and not @perf`).
     pub tags: Option<String>,
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
@@ -182,7 +182,7 @@ fn selection_of(opts: &RunOptions) -> Result<Option<TagOperation>, UsageError> {
         .map(|t| {
             t.parse().map_err(|e| {
                 format!(
-                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @serial\""
+                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @perf\""
                 )
             })
         })

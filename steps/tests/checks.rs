@@ -632,6 +632,74 @@ fn the_native_target_changes_nothing_unless_asked() {
     assert_eq!(mutating[0].path, "/api/generate");
 }
 
+/// The speed samples and the cold load have the server alone. In the emulator's
+/// request log (arrival and end of every request), no other request is in flight from
+/// the first sample's arrival to the last one's end, nor from the unload to the end of
+/// the reload; the chat-dependent checks that wake with the samples wait their turn.
+#[test]
+fn measurements_have_the_server_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    // A slow `/api/tags` is in flight when the warm-up chat starts.
+    let server = serve(
+        dir.path(),
+        "[[faults]]\npath = \"/api/tags\"\nfault = \"stall_before\"\nseconds = 0.5\n",
+    );
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    let mut args = native_args(&server).to_vec();
+    args.push("--allow-unload");
+    let run = verify(
+        &args,
+        &[("OLLAMA_HOST", Path::new(&server.host))],
+        Some(&path),
+    );
+    assert_eq!(run.status("perf.generation"), "pass", "{}", run.context());
+    assert_eq!(run.status("perf.load_cold"), "pass", "{}", run.context());
+    let url = url::Url::parse(&format!("http://{}", server.host)).unwrap();
+    let log = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(ollama_verify::emulator::remote_requests(&url))
+        .unwrap();
+    let chats = |n: i64| -> Vec<usize> {
+        (0..log.len())
+            .filter(|&i| log[i].path == "/api/chat" && log[i].num_predict == Some(n))
+            .collect()
+    };
+    let alone = |what: &str, own: &[usize]| {
+        let from = own
+            .iter()
+            .map(|&i| log[i].arrived_ms)
+            .fold(f64::MAX, f64::min);
+        let to = own
+            .iter()
+            .map(|&i| log[i].done_ms.expect("answered"))
+            .fold(0.0, f64::max);
+        let during: Vec<_> = (0..log.len())
+            .filter(|i| !own.contains(i) && log[*i].overlaps(from, to))
+            .map(|i| &log[i])
+            .collect();
+        assert!(
+            during.is_empty(),
+            "{what} ({from:.1}–{to:.1} ms) shared the server with {during:#?}"
+        );
+    };
+    let samples = chats(128);
+    assert_eq!(samples.len(), 3, "{log:#?}");
+    alone("the speed samples", &samples);
+    let unload = (0..log.len())
+        .filter(|&i| log[i].mutates())
+        .collect::<Vec<_>>();
+    let reload = chats(1);
+    assert_eq!((unload.len(), reload.len()), (1, 1), "{log:#?}");
+    alone("the cold load", &[unload[0], reload[0]]);
+    // The rest shares the server: the slow `/api/tags` ran beside the warm-up chat.
+    let warm_up = &log[chats(32)[0]];
+    let tags = log.iter().find(|r| r.path == "/api/tags").unwrap();
+    assert!(
+        tags.overlaps(warm_up.arrived_ms, warm_up.done_ms.unwrap()),
+        "{tags:?} {warm_up:?}"
+    );
+}
+
 /// A secret in the unit's environment: security.masking warns naming it, and no report
 /// (summary JSON, the table) shows its value.
 #[test]

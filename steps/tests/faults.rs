@@ -259,8 +259,8 @@ fn the_deadline_stops_a_hung_run() {
         "[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 3600.0\n",
     );
     let deadline = 4.0;
-    // The performance scenarios run first and alone (@serial); without them, the rest
-    // run side by side and those not waiting on the chat finish.
+    // Without the performance scenarios, whose samples wait on the chat too, the
+    // checks not waiting on it finish.
     let run = verify(
         &server.host,
         &path,
@@ -270,7 +270,7 @@ fn the_deadline_stops_a_hung_run() {
             "--deadline",
             &deadline.to_string(),
             "--tags",
-            "not @serial",
+            "not @perf",
         ],
     );
     assert_eq!(run.code, 1, "{}", run.context());
@@ -300,8 +300,8 @@ fn the_deadline_stops_a_hung_run() {
     );
     assert!(run.stderr.contains("--deadline of 4 s expired"));
 
-    // Without the tag filter the stalled chat holds up the @serial scenarios, which
-    // run first: the checks never started are reported too.
+    // Without the tag filter the stalled chat holds up the performance scenarios: the
+    // checks not finished are reported too.
     let run = verify(
         &server.host,
         &path,

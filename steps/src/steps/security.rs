@@ -38,6 +38,8 @@ async fn beyond_loopback(session: &Session) -> Result<Vec<AddressProbe>, String>
         ));
     }
     let timeout = session.client.timeouts().request.min(PROBE_TIMEOUT);
+    // A probe that reaches the server is a request like any other.
+    let _turn = session.turn().await;
     network::beyond_loopback(
         host,
         session.client.base_url(),
