@@ -119,6 +119,14 @@ pub struct CheckResult {
     /// (`diagnose.offload: offloaded 20/29 layers ...`). Absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnosis: Vec<String>,
+    /// From the scenario's start to its verdict, where a scenario decided it (the JUnit
+    /// report's `time`); not part of the summary JSON.
+    #[serde(skip)]
+    pub elapsed: Option<std::time::Duration>,
+    /// Set for a check the run stopped before it decided (`--deadline`, a signal): its
+    /// failure says so, and explains no other check.
+    #[serde(skip)]
+    pub unfinished: bool,
 }
 
 impl CheckResult {
@@ -130,7 +138,21 @@ impl CheckResult {
             detail: outcome.detail,
             value: outcome.value,
             diagnosis: Vec::new(),
+            elapsed: None,
+            unfinished: false,
         }
+    }
+
+    /// The result of a check the run stopped before it decided, failed with `why`.
+    pub fn unfinished(id: &str, name: &str, why: String) -> Self {
+        let mut r = CheckResult::new(id, name, Outcome::fail(why));
+        r.unfinished = true;
+        r
+    }
+
+    pub fn took(mut self, elapsed: std::time::Duration) -> Self {
+        self.elapsed = Some(elapsed);
+        self
     }
 }
 
@@ -180,13 +202,15 @@ pub const DIAGNOSES: &[(&str, &[&str])] = &[
 ];
 
 /// Adds to each failed (or warned) verification check the findings of the `diagnose.*`
-/// checks [`DIAGNOSES`] links to it that did not pass:
+/// checks [`DIAGNOSES`] links to it that decided and did not pass:
 /// `diagnose.offload: offloaded 20/29 layers ...`.
 pub fn attach_diagnoses(results: &mut [CheckResult]) {
     let findings: Vec<(String, String)> = results
         .iter()
         .filter(|r| {
-            r.id.starts_with("diagnose.") && matches!(r.status, Status::Fail | Status::Warn)
+            r.id.starts_with("diagnose.")
+                && !r.unfinished
+                && matches!(r.status, Status::Fail | Status::Warn)
         })
         .map(|r| (r.id.clone(), format!("{}: {}", r.id, r.detail)))
         .collect();
@@ -249,6 +273,8 @@ mod tests {
             ),
             CheckResult::new("diagnose.context", "ctx", Outcome::pass("fits")),
             CheckResult::new("diagnose.port_owner", "port", Outcome::fail("python3")),
+            CheckResult::new("service.active", "active", Outcome::fail("inactive")),
+            CheckResult::unfinished("diagnose.service_health", "health", "stopped".into()),
         ];
         attach_diagnoses(&mut results);
         assert_eq!(
@@ -257,6 +283,11 @@ mod tests {
         );
         assert!(results[1].diagnosis.is_empty(), "passed checks need none");
         assert!(results[2].diagnosis.is_empty());
+        assert_eq!(
+            results[5].diagnosis,
+            ["diagnose.port_owner: python3"],
+            "an unfinished diagnosis explains nothing"
+        );
     }
 
     #[test]

@@ -103,6 +103,66 @@ impl Summary {
         out.push_str(&format!("\n**{}**\n", self.counts_line()));
         out
     }
+
+    /// JUnit XML for CI test reports: one test case per check, named by its id (stable
+    /// from run to run), grouped in one suite per area (`gpu`, `api`, `perf`, ...). A
+    /// failed check is a `<failure>`, a skipped one `<skipped>` with its reason; a warning
+    /// passes, as it does for the exit code, with `WARN:` before its detail.
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut suites: Vec<TestSuite> = Vec::new();
+        for c in &self.checks {
+            let area = c.id.split('.').next().unwrap_or(&c.id);
+            let text = with_diagnosis(c, "\n");
+            let status = match c.status {
+                Status::Pass | Status::Warn => TestCaseStatus::success(),
+                Status::Fail => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(c.detail.as_str())
+                        .set_type("fail")
+                        .set_description(text.as_str());
+                    s
+                }
+                Status::Skip => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(c.detail.as_str());
+                    s
+                }
+            };
+            let mut case = TestCase::new(c.id.as_str(), status);
+            case.set_classname(format!("ollama-verify.{area}"));
+            case.add_property(("scenario", c.name.as_str()));
+            case.add_property(("status", c.status.label()));
+            if let Some(v) = &c.value {
+                case.add_property(("value", v.as_str()));
+            }
+            if let Some(t) = c.elapsed {
+                case.set_time(t);
+            }
+            match c.status {
+                Status::Pass => {
+                    case.set_system_out(text);
+                }
+                Status::Warn => {
+                    case.set_system_out(format!("WARN: {text}"));
+                }
+                Status::Fail | Status::Skip => {}
+            }
+            let suite = match suites.iter().position(|s| s.name.as_str() == area) {
+                Some(i) => &mut suites[i],
+                None => {
+                    suites.push(TestSuite::new(area));
+                    suites.last_mut().expect("just pushed")
+                }
+            };
+            suite.add_test_case(case);
+        }
+        let mut report = Report::new("ollama-verify");
+        report
+            .set_timestamp(chrono::Local::now().fixed_offset())
+            .add_test_suites(suites);
+        report.to_string().expect("a JUnit report serialises")
+    }
 }
 
 /// A check's detail, then its diagnosis lines (`why: diagnose.offload: ...`).
@@ -367,6 +427,60 @@ mod tests {
             .find(|c| c["id"] == "diagnose.offload")
             .unwrap();
         assert!(diag.get("diagnosis").is_none(), "absent when empty");
+    }
+
+    #[test]
+    fn junit_has_a_case_per_check_with_its_status() {
+        use quick_junit::{Report, TestCaseStatus};
+        let mut checks = sample().checks;
+        checks.push(
+            CheckResult::new("service.enabled", "enabled", Outcome::warn("not enabled"))
+                .took(std::time::Duration::from_millis(1500)),
+        );
+        let xml = Summary::new(checks).to_junit();
+        let report = Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!(
+            (report.tests, report.failures, report.skipped),
+            (4, 1, 1),
+            "{xml}"
+        );
+        let suites: Vec<&str> = report.test_suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            suites,
+            ["service", "api", "perf"],
+            "seed order, one per area"
+        );
+        let case = |id: &str| {
+            report
+                .test_suites
+                .iter()
+                .flat_map(|s| &s.test_cases)
+                .find(|c| c.name.as_str() == id)
+                .unwrap_or_else(|| panic!("{id} in {xml}"))
+        };
+        match &case("api.root").status {
+            TestCaseStatus::NonSuccess { message, .. } => {
+                assert_eq!(message.as_ref().unwrap().as_str(), "refused")
+            }
+            other => panic!("api.root: {other:?}"),
+        }
+        match &case("service.active").status {
+            TestCaseStatus::Skipped { message, .. } => {
+                assert_eq!(message.as_ref().unwrap().as_str(), "no systemd | here")
+            }
+            other => panic!("service.active: {other:?}"),
+        }
+        let warned = case("service.enabled");
+        assert!(matches!(warned.status, TestCaseStatus::Success { .. }));
+        assert_eq!(
+            warned.system_out.as_ref().unwrap().as_str(),
+            "WARN: not enabled"
+        );
+        assert_eq!(warned.time, Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(
+            case("perf.generation").classname.as_ref().unwrap().as_str(),
+            "ollama-verify.perf"
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ struct VerifyArgs {
     /// state: the model is loaded again afterwards with the server's default keep-alive).
     #[arg(long)]
     allow_unload: bool,
-    /// Write cucumber's JUnit XML report here.
+    /// Write a JUnit XML report here: one test case per check, skipped ones as skipped.
     #[arg(long)]
     junit: Option<PathBuf>,
     /// Write cucumber's JSON report here.
@@ -81,8 +81,8 @@ struct VerifyArgs {
     generation_timeout: f64,
     /// Seconds the whole run may take, starting the target included: past it, the run
     /// stops and every check not yet decided fails ("not finished within the
-    /// --deadline"); the summary reports are still written, cucumber's --junit and
-    /// --json ones are then incomplete.
+    /// --deadline"); the JUnit and summary reports are still written, cucumber's
+    /// --json one is then incomplete.
     #[arg(long, value_parser = seconds)]
     deadline: Option<f64>,
     /// docker target: the image to run (default: setup/docker-compose.yml's).

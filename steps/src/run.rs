@@ -29,8 +29,8 @@ pub struct RunOptions {
     /// The whole run's time limit (`--deadline`), counted from the start of [`run`]:
     /// past it, cucumber is abandoned and every selected check without a result fails.
     /// Starting the target is not interrupted (a container is never left half-made),
-    /// but its time counts. Cucumber's JUnit and JSON reports are then incomplete; the
-    /// summary JSON and Markdown are whole.
+    /// but its time counts. Cucumber's JSON report is then incomplete; the JUnit,
+    /// summary JSON and Markdown reports are whole.
     pub deadline: Option<Duration>,
 }
 
@@ -73,8 +73,12 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .canonicalize()
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf));
-    let junit = output(opts.junit.as_deref())?;
     let json = output(opts.json.as_deref())?;
+    // Made now, so a path that cannot be written stops the run before it starts (and a
+    // report of an earlier run is not mistaken for this one's); filled in at the end.
+    for report in [&opts.junit, &opts.summary_json, &opts.summary_md] {
+        write_file(report.as_deref(), "")?;
+    }
 
     // A signal while the target starts abandons the start; a container already made is
     // removed as its handle drops.
@@ -86,7 +90,6 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
 
     let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
         .summarized()
-        .tee::<VerifyWorld, _>(writer::JUnit::for_tee(junit, 0))
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
         .normalized::<VerifyWorld>();
     let selection = filter.clone();
@@ -138,8 +141,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         ));
     }
     let summary = Summary::new(session.results());
-    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
-    write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
+    write_reports(&opts, &summary)?;
     let failed = summary.failed > 0 || finished.execution_has_failed();
     Ok(RunReport {
         summary,
@@ -160,14 +162,13 @@ fn stopped(
     let selected = crate::stop::selected_checks(features, selection.as_ref());
     let missing = crate::stop::unfinished(&selected, &results, &why);
     eprintln!(
-        "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JUnit and JSON reports, if asked for, are incomplete",
+        "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JSON report (--json), if asked for, is incomplete",
         why.describe(),
         missing.len()
     );
     results.extend(missing);
     let summary = Summary::new(results);
-    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
-    write_file(opts.summary_md.as_deref(), &summary.to_markdown())?;
+    write_reports(opts, &summary)?;
     Ok(RunReport {
         summary,
         exit_code: why.exit_code(),
@@ -215,9 +216,7 @@ fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished) {
         ScenarioFinished::StepSkipped => "a step matches no step definition".into(),
         ScenarioFinished::StepPassed => "no step of the scenario decided the check".into(),
     };
-    world
-        .session
-        .record(CheckResult::new(&meta.id, &meta.name, Outcome::fail(why)));
+    world.session.record(meta.result(Outcome::fail(why)));
 }
 
 fn output(path: Option<&Path>) -> Result<Box<dyn Write>, UsageError> {
@@ -227,6 +226,13 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>, UsageError> {
             .map(|f| Box::new(f) as Box<dyn Write>)
             .map_err(|e| format!("cannot write {}: {e}", p.display())),
     }
+}
+
+/// The reports made from the checks' results: whole, also for a run stopped early.
+fn write_reports(opts: &RunOptions, summary: &Summary) -> Result<(), UsageError> {
+    write_file(opts.junit.as_deref(), &summary.to_junit())?;
+    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
+    write_file(opts.summary_md.as_deref(), &summary.to_markdown())
 }
 
 fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {

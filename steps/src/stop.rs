@@ -9,7 +9,7 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::gherkin::{Feature, GherkinEnv};
 use cucumber::tag::Ext as _;
-use ollama_verify::check::{CheckResult, Outcome};
+use ollama_verify::check::CheckResult;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -99,7 +99,7 @@ pub fn unfinished(
                     "not finished: the run was interrupted ({name}) before this check decided"
                 ),
             };
-            CheckResult::new(&m.id, &m.name, Outcome::fail(detail))
+            CheckResult::unfinished(&m.id, &m.name, detail)
         })
         .collect()
 }
@@ -170,6 +170,7 @@ pub fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ollama_verify::check::Outcome;
 
     #[test]
     fn selection_follows_the_tag_expression_and_reaches_every_check() {

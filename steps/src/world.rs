@@ -32,6 +32,8 @@ pub struct CheckMeta {
     pub id: String,
     pub name: String,
     pub severity: Severity,
+    /// When the scenario started: its check's time in the JUnit report.
+    pub started: std::time::Instant,
 }
 
 impl CheckMeta {
@@ -50,7 +52,13 @@ impl CheckMeta {
             id: id?,
             name: name.to_string(),
             severity,
+            started: std::time::Instant::now(),
         })
+    }
+
+    /// The check's result, timed from the scenario's start.
+    pub fn result(&self, outcome: Outcome) -> CheckResult {
+        CheckResult::new(&self.id, &self.name, outcome).took(self.started.elapsed())
     }
 }
 
@@ -119,15 +127,14 @@ impl VerifyWorld {
     }
 
     /// Records the scenario's verdict; a failure fails the step, so cucumber's own
-    /// reports (JUnit, JSON) agree with the summary.
+    /// output and JSON report agree with the summary.
     pub fn conclude(&mut self, outcome: Outcome) -> Result<(), String> {
         let meta = self
             .check
             .clone()
             .ok_or("this step decides a check, but its scenario has no @check.<id> tag")?;
         let outcome = outcome.under(meta.severity).strict(self.session.strict);
-        self.session
-            .record(CheckResult::new(&meta.id, &meta.name, outcome.clone()));
+        self.session.record(meta.result(outcome.clone()));
         self.decided = true;
         match outcome.status {
             // Cucumber's output and reports carry it: masked as the summary is.

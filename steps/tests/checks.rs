@@ -280,7 +280,7 @@ fn tags_select_scenarios_and_reports_are_written() {
             "--target",
             "emulator",
             "--tags",
-            "@check.api.root or @check.api.tags",
+            "@check.api.root or @check.api.tags or @check.service.active",
             "--junit",
             junit.to_str().unwrap(),
             "--json",
@@ -293,9 +293,16 @@ fn tags_select_scenarios_and_reports_are_written() {
     );
     assert_eq!(run.code, 0);
     let ids: Vec<String> = run.statuses().into_keys().collect();
-    assert_eq!(ids, ["api.root", "api.tags"]);
+    assert_eq!(ids, ["api.root", "api.tags", "service.active"]);
+    // JUnit: a case per check, named by its id; the skipped one is skipped, with why.
     let junit = std::fs::read_to_string(junit).unwrap();
-    assert!(junit.contains("<testsuites") && junit.contains("The server answers at its root"));
+    assert!(
+        junit.contains(r#"<testsuites name="ollama-verify" tests="3" skipped="1" failures="0""#)
+            && junit.contains(r#"<testcase name="api.root" classname="ollama-verify.api""#)
+            && junit.contains("The server answers at its root")
+            && junit.contains(r#"<skipped message="the emulator target has no host"#),
+        "{junit}"
+    );
     let cucumber: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     assert!(cucumber.as_array().is_some_and(|f| !f.is_empty()));
     let md = std::fs::read_to_string(md).unwrap();
@@ -307,6 +314,7 @@ fn tags_select_scenarios_and_reports_are_written() {
 #[case::unknown_target(&["--target", "cloud"], "unknown target")]
 #[case::missing_features(&["--target", "emulator", "--features", "/nonexistent"], "no such folder")]
 #[case::bad_gpu_source(&["--gpu", "cuda"], "unknown GPU source")]
+#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
 fn usage_errors_exit_2(#[case] args: &[&str], #[case] message: &str) {
     Command::cargo_bin("ollama-verify")
         .unwrap()

@@ -301,11 +301,19 @@ fn the_deadline_stops_a_hung_run() {
     assert!(run.stderr.contains("--deadline of 4 s expired"));
 
     // Without the tag filter the stalled chat holds up the performance scenarios: the
-    // checks not finished are reported too.
+    // checks not finished are reported too, in the JUnit report as well.
+    let junit = dir.path().join("junit.xml");
     let run = verify(
         &server.host,
         &path,
-        &["--generation-timeout", "600", "--deadline", "2"],
+        &[
+            "--generation-timeout",
+            "600",
+            "--deadline",
+            "2",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.code, 1, "{}", run.context());
     assert_sound(&run);
@@ -327,4 +335,13 @@ fn the_deadline_stops_a_hung_run() {
     assert!(run
         .detail("perf.generation")
         .starts_with("not finished within the --deadline of 2 s"));
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        junit.contains(&format!(r#"tests="{}""#, run.ids().len()))
+            && junit
+                .contains(r#"<testcase name="perf.generation" classname="ollama-verify.perf">"#)
+            && junit.contains(r#"<failure message="not finished within the --deadline of 2 s"#)
+            && !junit.contains("why: diagnose.offload: not finished"),
+        "{junit}"
+    );
 }
