@@ -1,10 +1,11 @@
-//! Where the API answers beyond loopback: this host's non-loopback IPv4 addresses (from
-//! `ip -o -4 addr show`, run through the [`Host`] backend) and a short `GET /` on each
-//! at the server's port. Only addresses of the machine itself are ever asked.
+//! Where the API answers beyond loopback: this host's non-loopback IPv4 and IPv6
+//! addresses (from `ip -o addr show`, run through the [`Host`] backend) and a short
+//! `GET /` on each at the server's port. Only addresses of the machine itself are ever
+//! asked.
 
 use super::host::{Host, HostError};
 use crate::client::{Client, Timeouts};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 use url::Url;
 
@@ -19,34 +20,42 @@ pub struct AddressProbe {
     pub seen: String,
 }
 
-/// The IPv4 addresses in `ip -o -4 addr show` output, loopback left out, in order,
-/// each once.
-pub fn parse_ip_addr(stdout: &str) -> Vec<Ipv4Addr> {
+/// The addresses in `ip -o addr show` output (`inet` and `inet6`), in order, each once,
+/// leaving out loopback and IPv6 link-local ones (`fe80::/10`: reachable only with an
+/// interface named, and only from the same link).
+pub fn parse_ip_addr(stdout: &str) -> Vec<IpAddr> {
     let mut found = Vec::new();
     for line in stdout.lines() {
         let mut words = line.split_whitespace();
         while let Some(w) = words.next() {
-            if w != "inet" {
+            if w != "inet" && w != "inet6" {
                 continue;
             }
             let Some(addr) = words.next() else { break };
             let ip = addr.split('/').next().unwrap_or_default();
-            if let Ok(ip) = ip.parse::<Ipv4Addr>() {
-                if !ip.is_loopback() && !ip.is_unspecified() && !found.contains(&ip) {
-                    found.push(ip);
-                }
+            let Ok(ip) = ip.parse::<IpAddr>() else {
+                continue;
+            };
+            let link_local = matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
+            if ip.is_ipv4() == (w == "inet")
+                && !ip.is_loopback()
+                && !ip.is_unspecified()
+                && !link_local
+                && !found.contains(&ip)
+            {
+                found.push(ip);
             }
         }
     }
     found
 }
 
-/// This host's non-loopback IPv4 addresses; `Err` says why they cannot be listed.
-pub async fn host_addresses(host: &dyn Host, timeout: Duration) -> Result<Vec<Ipv4Addr>, String> {
-    match host.run("ip", &["-o", "-4", "addr", "show"], timeout).await {
+/// This host's non-loopback addresses; `Err` says why they cannot be listed.
+pub async fn host_addresses(host: &dyn Host, timeout: Duration) -> Result<Vec<IpAddr>, String> {
+    match host.run("ip", &["-o", "addr", "show"], timeout).await {
         Ok(out) if out.success() => Ok(parse_ip_addr(&out.stdout)),
         Ok(out) => Err(format!(
-            "`ip -o -4 addr show` failed on {} with exit code {:?}: {}",
+            "`ip -o addr show` failed on {} with exit code {:?}: {}",
             host.describe(),
             out.code,
             out.stderr.trim()
@@ -94,8 +103,8 @@ pub async fn beyond_loopback(
 ) -> Result<Vec<AddressProbe>, String> {
     let addrs = host_addresses(host, command_timeout).await?;
     let here = match base.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || addrs.contains(&ip),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || addrs.contains(&IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || addrs.contains(&IpAddr::V6(ip)),
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     };
@@ -108,7 +117,6 @@ pub async fn beyond_loopback(
     let port = base
         .port_or_known_default()
         .unwrap_or(crate::client::DEFAULT_PORT);
-    let addrs: Vec<IpAddr> = addrs.into_iter().map(IpAddr::V4).collect();
     Ok(answers_on(&addrs, port, timeout).await)
 }
 
@@ -120,16 +128,22 @@ mod tests {
 2: eth0    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\\       valid_lft forever preferred_lft forever
 3: wlan0    inet 192.168.1.20/24 brd 192.168.1.255 scope global dynamic wlan0\\       valid_lft 8000sec preferred_lft 8000sec
 3: wlan0    inet 192.168.1.20/24 scope global secondary wlan0
+1: lo    inet6 ::1/128 scope host \\       valid_lft forever preferred_lft forever
+2: eth0    inet6 2001:db8::42/64 scope global dynamic \\       valid_lft 86000sec preferred_lft 14000sec
+2: eth0    inet6 fe80::42:acff:fe11:2/64 scope link \\       valid_lft forever preferred_lft forever
 ";
 
     #[test]
     fn lists_non_loopback_addresses_once() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(
             parse_ip_addr(IP_OUTPUT),
-            [Ipv4Addr::new(172, 17, 0, 2), Ipv4Addr::new(192, 168, 1, 20)]
+            [ip("172.17.0.2"), ip("192.168.1.20"), ip("2001:db8::42")]
         );
         assert!(parse_ip_addr("").is_empty());
         assert!(parse_ip_addr("inet\ninet notanip/8\n2: x inet 300.1.1.1/8").is_empty());
+        // A family word followed by the other family's address is not trusted.
+        assert!(parse_ip_addr("2: x inet 2001:db8::1/64\n3: y inet6 10.0.0.1/8").is_empty());
     }
 
     /// Loopback addresses only: no test sends traffic anywhere else.
@@ -142,13 +156,19 @@ mod tests {
         .await
         .unwrap();
         let port = emulator.addr().port();
-        // 127.0.0.2 is this machine too, but nothing listens there on that port.
+        // 127.0.0.2 and ::1 are this machine too, but nothing listens there on that port.
         let probes = answers_on(
-            &["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()],
+            &[
+                "127.0.0.1".parse().unwrap(),
+                "127.0.0.2".parse().unwrap(),
+                "::1".parse().unwrap(),
+            ],
             port,
             Duration::from_secs(2),
         )
         .await;
+        assert_eq!(probes[2].url, format!("http://[::1]:{port}/"));
+        assert!(!probes[2].answered, "{probes:?}");
         assert!(probes[0].answered, "{probes:?}");
         assert_eq!(probes[0].seen, "\"Ollama is running\"");
         assert!(!probes[1].answered, "{probes:?}");

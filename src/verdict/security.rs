@@ -89,7 +89,7 @@ pub fn remote_reachable(
         Ok(p) => p,
     };
     if probes.is_empty() {
-        return Outcome::pass("this host has no non-loopback IPv4 address to answer on")
+        return Outcome::pass("this host has no non-loopback IPv4 or IPv6 address to answer on")
             .with_value("loopback only");
     }
     let answered: Vec<&AddressProbe> = probes.iter().filter(|p| p.answered).collect();

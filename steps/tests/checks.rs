@@ -740,7 +740,7 @@ fn secrets_in_the_unit_warn_and_never_show() {
     );
     assert!(run
         .detail("security.remote_reachable")
-        .contains("no non-loopback IPv4 address"));
+        .contains("no non-loopback IPv4 or IPv6 address"));
     assert_eq!(run.code, 0);
     let detail = run.detail("security.masking");
     assert!(
