@@ -173,9 +173,8 @@ impl EmulatorConfig {
     }
 }
 
-/// A fault injected into the answers of one endpoint. (serde cannot deny unknown
-/// fields through `flatten`, so a misspelt field here is ignored.)
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A fault injected into the answers of one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fault {
     /// The endpoint's path (`/api/chat`), or `*` for all.
     pub path: String,
@@ -183,8 +182,30 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
+/// By hand, because serde cannot deny unknown fields through `flatten`: `path` is
+/// taken out, and the rest must be exactly one fault's fields, so a misspelt one
+/// (`secs` for `seconds`) is refused rather than ignored.
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let path = match fields.remove("path") {
+            Some(serde_json::Value::String(p)) => p,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "a fault's `path` is a string such as \"/api/chat\" or \"*\", not {other}"
+                )))
+            }
+            None => return Err(D::Error::missing_field("path")),
+        };
+        let kind = FaultKind::deserialize(serde_json::Value::Object(fields))
+            .map_err(|e| D::Error::custom(format!("fault at {path}: {e}")))?;
+        Ok(Fault { path, kind })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "snake_case")]
+#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     /// Answer with this status and Ollama's `{"error": message}` body.
     Status { status: u16, message: String },
@@ -278,6 +299,15 @@ mod tests {
             (
                 "[[faults]]\npath = \"/\"\nfault = \"explode\"",
                 "unknown variant",
+            ),
+            (
+                "[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nsecs = 3.0",
+                "fault at /api/chat: unknown field `secs`, expected `seconds`",
+            ),
+            ("[[faults]]\nfault = \"malformed\"", "missing field `path`"),
+            (
+                "[[faults]]\npath = 3\nfault = \"malformed\"",
+                "a fault's `path` is a string",
             ),
         ] {
             let e = EmulatorConfig::from_toml(text).unwrap_err();
