@@ -3,7 +3,8 @@ Feature: Performance
   The custom model is fast enough, and its figures make sense together. Speeds are the
   server's own statistics: generation is eval_count / eval_duration, prompt processing
   is prompt_eval_count / prompt_eval_duration. The chat of api.chat is the warm-up; each
-  sample varies its first words, so the prompt cache cannot flatter later samples. The
+  sample varies its first words, the model's system prompt included (sent as the
+  sample's own), so the prompt cache cannot flatter later samples. The
   samples are streamed: the same answers give the server's figures and the client's
   timing of every token, and the scenarios below share them.
   The samples and the cold load have the server alone: no other request of the suite is

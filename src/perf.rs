@@ -41,7 +41,28 @@ impl Spread {
 /// The prompt of sample `k`: the same length every time, different text, so that the
 /// server's prompt cache cannot make later samples look faster.
 pub fn sample_prompt(prompt: &str, k: usize, count: usize) -> String {
-    format!("(sample {:02} of {count:02}) {prompt}", k + 1)
+    format!("{} {prompt}", nonce(k, count))
+}
+
+fn nonce(k: usize, count: usize) -> String {
+    format!("(sample {:02} of {count:02})", k + 1)
+}
+
+/// The messages of sample `k`. The model's system prompt comes first in what it reads,
+/// so a nonce in the user's text alone leaves the whole system prompt in the server's
+/// prompt cache from the request before: those tokens are not processed again, and
+/// prompt processing would look several times faster than it is. So where the model
+/// has a system prompt, the sample sends it as its own system message (which takes the
+/// place of the model's) with the nonce before it.
+pub fn sample_messages(prompt: &str, system: Option<&str>, k: usize, count: usize) -> Vec<Message> {
+    let system = system.filter(|s| !s.trim().is_empty()).map(|s| Message {
+        role: "system".into(),
+        content: format!("{} {s}", nonce(k, count)),
+    });
+    system
+        .into_iter()
+        .chain([Message::user(sample_prompt(prompt, k, count))])
+        .collect()
 }
 
 /// A chat request that measures: capped at `num_predict`, with the keep-alive given.
@@ -166,6 +187,23 @@ mod tests {
     fn empty_or_nan_has_no_spread() {
         assert_eq!(Spread::of([]), None);
         assert_eq!(Spread::of([f64::NAN]), None);
+    }
+
+    #[test]
+    fn samples_carry_the_system_prompt_with_the_nonce_first() {
+        let m = sample_messages("Write Go.", Some("You are terse."), 1, 3);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            (m[0].role.as_str(), m[0].content.as_str()),
+            ("system", "(sample 02 of 03) You are terse.")
+        );
+        assert_eq!(m[1], Message::user("(sample 02 of 03) Write Go."));
+        for none in [None, Some(""), Some("  \n")] {
+            assert_eq!(
+                sample_messages("Write Go.", none, 0, 3),
+                [Message::user("(sample 01 of 03) Write Go.")]
+            );
+        }
     }
 
     #[test]

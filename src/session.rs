@@ -546,15 +546,18 @@ impl Session {
         );
         let cell = shared(&self.samples, &key);
         cell.get_or_init(|| async {
+            // The model's system prompt, which each sample varies (see
+            // `perf::sample_messages`); asked before the server is ours alone, since
+            // `show` takes a turn. Without it the samples vary the user's text only.
+            let system = self.show(model).await.ok().and_then(|s| s.system);
             let _alone = self.alone().await;
             // Asked once, before the first sample: nothing but the samples is sent
             // while they run. Their few seconds add as much to the model's keep-alive.
             let keep = self.keep_alive_for(model).await;
             let mut out = Vec::with_capacity(count);
             for k in 0..count {
-                let text = crate::perf::sample_prompt(prompt, k, count);
-                let keep = keep.clone();
-                let req = crate::perf::sample_request(model, &text, num_predict, keep);
+                let mut req = crate::perf::sample_request(model, "", num_predict, keep.clone());
+                req.messages = crate::perf::sample_messages(prompt, system.as_deref(), k, count);
                 out.push(crate::perf::stream_timing(&self.client, &req).await?);
             }
             Ok(out)

@@ -231,11 +231,37 @@ struct Prepared {
     keep: Option<Duration>,
 }
 
+/// What a request asks the model to read: a system prompt of its own, which replaces
+/// the model's (`None`: the model's `SYSTEM`), then its text.
+struct Prompt<'a> {
+    system: Option<&'a str>,
+    text: String,
+}
+
+impl<'a> Prompt<'a> {
+    /// A chat's messages: a leading system message replaces the model's, as Ollama's
+    /// chat handler does.
+    fn of_chat(messages: &'a [Message]) -> Self {
+        let (system, rest) = match messages.split_first() {
+            Some((first, rest)) if first.role == "system" => (Some(first.content.as_str()), rest),
+            _ => (None, messages),
+        };
+        let text: Vec<&str> = rest.iter().map(|m| m.content.as_str()).collect();
+        Prompt {
+            system,
+            text: text.join("\n"),
+        }
+    }
+}
+
 /// Looks the model up, loads it (paying the cold load time) and processes the prompt.
+/// Like Ollama, a loaded model keeps the last prompt in its KV cache: the tokens a new
+/// prompt shares with it from the start are not processed again, so they cost no
+/// `prompt_eval_duration`, while `prompt_eval_count` still counts the whole prompt.
 async fn prepare(
     s: &Shared,
     name: &str,
-    prompt: &str,
+    prompt: Prompt<'_>,
     options: Option<&Value>,
     keep_alive_value: Option<&Value>,
     need_completion: bool,
@@ -271,11 +297,20 @@ async fn prepare(
     mark_loaded(s, &model, &config, keep);
     let load = request_start.elapsed();
 
-    let prompt_tokens =
-        generate::count_tokens(prompt) + system.as_deref().map_or(0, generate::count_tokens) + 8;
+    let system = prompt.system.map(str::to_string).or(system);
+    let text = &prompt.text;
+    let prompt_tokens = generate::count_tokens(text)
+        + system
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map_or(0, generate::count_tokens)
+        + 8;
+    let full = format!("{}\n{text}", system.unwrap_or_default());
+    let cached = (prompt_tokens as f64 * cache_prompt(s, &model.name, full)) as u64;
+    let cached = cached.min(prompt_tokens - 1);
     let prompt_start = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(
-        prompt_tokens as f64 / config.prompt_rate,
+        (prompt_tokens - cached) as f64 / config.prompt_rate,
     ))
     .await;
     let prompt_eval = prompt_start.elapsed();
@@ -285,7 +320,7 @@ async fn prepare(
         .and_then(Value::as_i64)
         .filter(|n| *n >= 0)
         .map(|n| n as u64);
-    let uncapped = config.answer_tokens_for(prompt);
+    let uncapped = config.answer_tokens_for(text);
     let (tokens, done_reason) = match num_predict {
         Some(n) if n < uncapped => (n, "length"),
         _ => (uncapped, "stop"),
@@ -303,6 +338,25 @@ async fn prepare(
     })
 }
 
+/// Puts `full` in the loaded model's cache; returns the fraction of it that the prompt
+/// cached before shares from the start.
+fn cache_prompt(s: &Shared, model: &str, full: String) -> f64 {
+    let key = crate::ModelName::parse(model).canonical();
+    let mut models = s.models.lock().unwrap();
+    let Some(loaded) = models.loaded.get_mut(&key) else {
+        return 0.0;
+    };
+    let shared = loaded
+        .cached_prompt
+        .chars()
+        .zip(full.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let fraction = shared as f64 / full.chars().count().max(1) as f64;
+    loaded.cached_prompt = full;
+    fraction
+}
+
 fn mark_loaded(
     s: &Shared,
     m: &Installed,
@@ -314,13 +368,21 @@ fn mark_loaded(
     let size = m.size + context_length * m.base.block_count * 2048;
     let size_vram = (size as f64 * config.effective_offload()).round() as u64;
     let key = crate::ModelName::parse(&m.name).canonical();
-    s.models.lock().unwrap().loaded.insert(
+    let mut models = s.models.lock().unwrap();
+    // A model already loaded keeps its cache.
+    let cached_prompt = models
+        .loaded
+        .remove(&key)
+        .map(|l| l.cached_prompt)
+        .unwrap_or_default();
+    models.loaded.insert(
         key,
         Loaded {
             size,
             size_vram,
             expires: keep.map(|k| Instant::now() + k),
             context_length,
+            cached_prompt,
         },
     );
 }
@@ -439,11 +501,10 @@ async fn chat(State(s): S, body: Bytes) -> Response {
             return r;
         }
     }
-    let prompt: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
     match prepare(
         &s,
         &req.model,
-        &prompt.join("\n"),
+        Prompt::of_chat(&req.messages),
         value.get("options"),
         value.get("keep_alive"),
         true,
@@ -465,10 +526,14 @@ async fn generate(State(s): S, body: Bytes) -> Response {
             return r;
         }
     }
+    let prompt = Prompt {
+        system: req.system.as_deref(),
+        text: req.prompt.clone(),
+    };
     match prepare(
         &s,
         &req.model,
-        &req.prompt,
+        prompt,
         value.get("options"),
         value.get("keep_alive"),
         true,
@@ -498,8 +563,12 @@ async fn embed(State(s): S, body: Bytes) -> Response {
             )
         }
     };
-    let text = inputs.join("\n");
-    let p = match prepare(&s, &req.model, &text, None, value.get("keep_alive"), false).await {
+    // Embeddings read the input alone, without a system prompt.
+    let prompt = Prompt {
+        system: Some(""),
+        text: inputs.join("\n"),
+    };
+    let p = match prepare(&s, &req.model, prompt, None, value.get("keep_alive"), false).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -543,11 +612,10 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
         );
     }
     let options = req.max_tokens.map(|n| json!({ "num_predict": n }));
-    let prompt: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
     let p = match prepare(
         &s,
         &req.model,
-        &prompt.join("\n"),
+        Prompt::of_chat(&req.messages),
         options.as_ref(),
         None,
         true,

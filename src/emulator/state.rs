@@ -76,6 +76,8 @@ pub struct Loaded {
     /// `None`: kept loaded forever (negative keep_alive).
     pub expires: Option<Instant>,
     pub context_length: u64,
+    /// The last prompt it read (system prompt, then the text): its KV cache.
+    pub cached_prompt: String,
 }
 
 /// One request the emulator served.

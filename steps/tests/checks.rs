@@ -526,6 +526,32 @@ fn an_unreachable_server_fails_api_root_fast_and_once() {
     );
 }
 
+/// The speeds are the install's: generation and prompt processing read what the
+/// emulator is set to, although it keeps each prompt in its cache as Ollama does (a
+/// sample that began with the tokens of the chat before it would be processed faster).
+#[test]
+fn perf_figures_are_the_configured_speeds() {
+    let run = emulated("token_rate = 200.0\nprompt_rate = 1000.0\n", &[]);
+    let figure = |id: &str| -> f64 {
+        let value = run.check(id)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        value
+            .trim_end_matches(" tok/s")
+            .parse()
+            .unwrap_or_else(|_| panic!("{id}: {value}"))
+    };
+    let generation = figure("perf.generation");
+    assert!((generation - 200.0).abs() < 4.0, "{generation}");
+    let prompt = figure("perf.prompt");
+    assert!(
+        (prompt - 1000.0).abs() < 50.0,
+        "prompt processing read {prompt} tok/s at 1000: {}",
+        run.detail("perf.prompt")
+    );
+}
+
 #[test]
 fn perf_figures_come_with_units() {
     let run = emulated("", &[]);
