@@ -4,6 +4,7 @@
 
 pub mod config_file;
 pub mod features;
+mod progress;
 pub mod run;
 mod steps;
 pub mod stop;

@@ -61,6 +61,10 @@ struct VerifyArgs {
     /// Write a JUnit XML report here: one test case per check, skipped ones as skipped.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Print cucumber's step-by-step output instead of a line per check (it shows
+    /// skipped and warned checks' steps as passed; the closing table is exact).
+    #[arg(long)]
+    steps: bool,
     /// Write cucumber's JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -235,6 +239,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         json: args.json,
         summary_json: args.summary_json,
         summary_md: args.summary_md,
+        steps: args.steps,
         deadline: args.deadline.map(Duration::from_secs_f64),
     })
     .await?;

@@ -1,6 +1,7 @@
 //! One verification run: start the session, run the feature files through cucumber,
 //! collect the checks' results, write the reports, and choose the exit code.
 
+use crate::progress::Progress;
 use crate::world::{install_session, CheckMeta, VerifyWorld};
 use cucumber::event::ScenarioFinished;
 use cucumber::gherkin::tagexpr::TagOperation;
@@ -26,6 +27,8 @@ pub struct RunOptions {
     pub json: Option<PathBuf>,
     pub summary_json: Option<PathBuf>,
     pub summary_md: Option<PathBuf>,
+    /// Cucumber's step-by-step output (`--steps`) instead of a line per check.
+    pub steps: bool,
     /// The whole run's time limit (`--deadline`), counted from the start of [`run`]:
     /// past it, cucumber is abandoned and every selected check without a result fails.
     /// Starting the target is not interrupted (a container is never left half-made),
@@ -88,10 +91,21 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     };
     install_session(session.clone());
 
-    let writer = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
+    let steps: Box<dyn Write> = match opts.steps {
+        true => Box::new(std::io::stdout()),
+        false => Box::new(std::io::sink()),
+    };
+    // Cucumber's own writers see the events in feature order; the check lines come as
+    // the checks are decided, so that one is not held back by the normalising.
+    let progress = Progress::new(session.clone(), !opts.steps)
+        .discard_arbitrary_writes()
+        .discard_stats_writes()
+        .assert_normalized();
+    let writer = writer::Basic::raw(steps, writer::Coloring::Auto, 0)
         .summarized()
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
-        .normalized::<VerifyWorld>();
+        .normalized::<VerifyWorld>()
+        .tee::<VerifyWorld, _>(progress);
     let selection = filter.clone();
     let cucumber = VerifyWorld::cucumber()
         .before(|feature, rule, scenario, world| {
@@ -136,7 +150,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     }
     if finished.skipped_steps() > 0 {
         return Err(format!(
-            "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see the steps marked skipped above)",
+            "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see above)",
             finished.skipped_steps()
         ));
     }

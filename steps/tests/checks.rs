@@ -340,7 +340,46 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
         .timeout(Duration::from_secs(30))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("match no step definition"));
+        .stderr(predicates::str::contains("match no step definition"))
+        // Which sentence, and where.
+        .stderr(predicates::str::contains(
+            "x.feature:4: `Then the moon is made of cheese` matches no step definition",
+        ));
+}
+
+/// The console has a line per check with the status the summary gives it (cucumber's
+/// steps would show a skipped check as passed); `--steps` shows cucumber's steps.
+#[test]
+fn the_console_shows_each_check_as_decided() {
+    let tags = ["--tags", "@check.api.root or @check.service.active"];
+    let run = emulated("", &tags);
+    assert_eq!(run.code, 0, "{}", run.context());
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("SKIP"))
+        .collect();
+    assert!(
+        lines.contains(&r#"PASS  api.root                   "Ollama is running""#)
+            && lines.iter().any(|l| l.starts_with(
+                "SKIP  service.active             the emulator target has no host to inspect"
+            )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Scenario:"), "{}", run.stdout);
+
+    let mut with_steps = tags.to_vec();
+    with_steps.push("--steps");
+    let run = emulated("", &with_steps);
+    assert_eq!(run.code, 0, "{}", run.context());
+    assert!(
+        run.stdout
+            .contains("Scenario: The server answers at its root")
+            && !run.stdout.contains("PASS  api.root"),
+        "{}",
+        run.stdout
+    );
 }
 
 // ---- native target: an emulator process, the emulator CLI as `ollama`, a systemctl ----

@@ -1,0 +1,163 @@
+//! The console while a run goes on: a line per check as it is decided, with the status
+//! the summary gives it. Cucumber's own step-by-step output (`--steps`) knows only
+//! passed and failed steps, so a skipped or warned check shows there as passed.
+
+use crate::run::all_tags;
+use crate::world::{CheckMeta, VerifyWorld};
+use cucumber::{event, gherkin, parser, Event, Writer};
+use ollama_verify::check::{CheckResult, Status};
+use ollama_verify::report::mask_secrets;
+use ollama_verify::session::Session;
+use std::sync::Arc;
+
+/// Writes the check lines, and what keeps a scenario from deciding its check (a
+/// sentence no step matches, a step error in a scenario without `@check.<id>`), when
+/// `on`; silent otherwise (`--steps` shows cucumber's output instead).
+pub struct Progress {
+    session: Arc<Session>,
+    on: bool,
+}
+
+impl Progress {
+    pub fn new(session: Arc<Session>, on: bool) -> Self {
+        Progress { session, on }
+    }
+
+    fn scenario(
+        &self,
+        feature: &gherkin::Feature,
+        rule: Option<&gherkin::Rule>,
+        scenario: &gherkin::Scenario,
+        ev: &event::Scenario<VerifyWorld>,
+    ) {
+        let meta = CheckMeta::from_tags(&scenario.name, &all_tags(feature, rule, scenario));
+        match ev {
+            event::Scenario::Step(step, event::Step::Skipped)
+            | event::Scenario::Background(step, event::Step::Skipped) => eprintln!(
+                "{}:{}: `{} {}` matches no step definition",
+                file_name(feature),
+                step.position.line,
+                step.keyword.trim(),
+                step.value
+            ),
+            event::Scenario::Step(_, event::Step::Failed(_, _, _, e))
+            | event::Scenario::Background(_, event::Step::Failed(_, _, _, e))
+                if meta.is_none() =>
+            {
+                println!(
+                    "{}  {} ({}): {}",
+                    styled(Status::Fail),
+                    scenario.name,
+                    file_name(feature),
+                    mask_secrets(&e.to_string())
+                )
+            }
+            event::Scenario::Finished => {
+                let Some(meta) = meta else { return };
+                // The after hook has run: every scenario with a check has its result.
+                if let Some(r) = self.session.results().iter().find(|r| r.id == meta.id) {
+                    println!("{}", line(r));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `PASS  api.root                    "Ollama is running"`: the value of a pass, the
+/// reason of anything else, on one line.
+fn line(r: &CheckResult) -> String {
+    let text = match (&r.value, r.status) {
+        (Some(v), Status::Pass) => v.clone(),
+        _ => excerpt(&r.detail, 110),
+    };
+    format!("{}  {:<26} {}", styled(r.status), r.id, mask_secrets(&text))
+}
+
+fn styled(status: Status) -> console::StyledObject<&'static str> {
+    let label = console::style(status.label());
+    match status {
+        Status::Pass => label.green(),
+        Status::Fail => label.red().bold(),
+        Status::Warn => label.yellow(),
+        Status::Skip => label.dim(),
+    }
+}
+
+/// The first line of `text`, cut at `max` characters.
+fn excerpt(text: &str, max: usize) -> String {
+    let first = text.lines().next().unwrap_or_default();
+    if first.chars().count() <= max && first.len() == text.trim_end().len() {
+        return first.to_string();
+    }
+    let cut: String = first.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
+fn file_name(feature: &gherkin::Feature) -> String {
+    feature
+        .path
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .map_or_else(
+            || feature.name.clone(),
+            |f| f.to_string_lossy().into_owned(),
+        )
+}
+
+impl Writer<VerifyWorld> for Progress {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<event::Cucumber<VerifyWorld>>>,
+        _: &Self::Cli,
+    ) {
+        if !self.on {
+            return;
+        }
+        let ev = match event {
+            Ok(ev) => ev.value,
+            Err(e) => return eprintln!("a feature file could not be read: {e}"),
+        };
+        let event::Cucumber::Feature(feature, ev) = ev else {
+            return;
+        };
+        match ev {
+            event::Feature::Scenario(scenario, ev) => {
+                self.scenario(&feature, None, &scenario, &ev.event)
+            }
+            event::Feature::Rule(rule, event::Rule::Scenario(scenario, ev)) => {
+                self.scenario(&feature, Some(&rule), &scenario, &ev.event)
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_keep_one_line() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("a long line here", 6), "a long…");
+        assert_eq!(excerpt("first\nsecond", 80), "first…");
+    }
+
+    #[test]
+    fn lines_show_the_status_the_summary_gives() {
+        use ollama_verify::check::Outcome;
+        console::set_colors_enabled(false);
+        let skip = CheckResult::new("service.active", "s", Outcome::skip("no systemd here"));
+        assert_eq!(
+            line(&skip),
+            "SKIP  service.active             no systemd here"
+        );
+        let pass = CheckResult::new("api.root", "r", Outcome::pass("ok").with_value("\"hi\""));
+        assert_eq!(line(&pass), "PASS  api.root                   \"hi\"");
+        let secret = CheckResult::new("x.y", "x", Outcome::warn("HF_TOKEN=abc set"));
+        assert!(line(&secret).ends_with("HF_TOKEN=**** set"));
+    }
+}
