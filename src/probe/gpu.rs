@@ -40,6 +40,27 @@ pub struct GpuProcess {
     pub used_bytes: Option<u64>,
 }
 
+impl GpuProcess {
+    /// Whether the driver names an Ollama process (`/usr/bin/ollama`, `ollama.exe`).
+    pub fn is_ollama(&self) -> bool {
+        self.name.to_ascii_lowercase().contains("ollama")
+    }
+}
+
+/// The GPUs the server uses: those on which an Ollama process holds memory, where the
+/// driver lists processes and one does; all of them otherwise.
+pub fn server_gpus(gpus: &[GpuInfo]) -> Vec<&GpuInfo> {
+    let holding: Vec<&GpuInfo> = gpus
+        .iter()
+        .filter(|g| g.processes.iter().flatten().any(GpuProcess::is_ollama))
+        .collect();
+    if holding.is_empty() {
+        gpus.iter().collect()
+    } else {
+        holding
+    }
+}
+
 impl GpuInfo {
     /// Peak memory bandwidth: bus width / 8 × max memory clock × 2 (double data rate).
     pub fn bandwidth_bytes_per_s(&self) -> Option<f64> {
@@ -307,6 +328,28 @@ mod tests {
             "{native}"
         );
         assert!(!native.contains("Container Toolkit"), "{native}");
+    }
+
+    #[test]
+    fn the_servers_gpus_are_those_it_holds_memory_on() {
+        let with = |index: u32, name: Option<&str>| GpuInfo {
+            index,
+            processes: name.map(|n| {
+                vec![GpuProcess {
+                    pid: 1,
+                    name: n.into(),
+                    used_bytes: None,
+                }]
+            }),
+            ..emulated()
+        };
+        let indexes =
+            |gpus: &[GpuInfo]| -> Vec<u32> { server_gpus(gpus).iter().map(|g| g.index).collect() };
+        let gpus = [with(0, Some("Xorg")), with(1, Some("C:\\ollama.exe"))];
+        assert_eq!(indexes(&gpus), [1]);
+        // None listed, or none of them Ollama's: all count.
+        assert_eq!(indexes(&[with(0, None), with(1, None)]), [0, 1]);
+        assert_eq!(indexes(&[with(0, Some("Xorg")), with(1, None)]), [0, 1]);
     }
 
     #[test]

@@ -299,7 +299,7 @@ pub fn offload(
         let mut held = 0;
         let mut who = Vec::new();
         for p in sample.iter().flatten() {
-            if p.name.to_ascii_lowercase().contains("ollama") {
+            if p.is_ollama() {
                 held += p.used_bytes.unwrap_or(0);
                 who.push(format!("pid {} {}", p.pid, p.name));
             } else if !others.contains(&p.name) {

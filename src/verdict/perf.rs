@@ -4,7 +4,7 @@ use super::api_error;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
 use crate::perf::{decode_limit, Spread, StreamTiming};
-use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::probe::gpu::{server_gpus, GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 use std::time::Duration;
 
@@ -178,7 +178,8 @@ pub fn roofline(
     min_percent: f64,
 ) -> Outcome {
     let gpu = match gpus {
-        Ok(list) if !list.is_empty() => &list[0],
+        // The first GPU the server holds memory on (all are alike in a usual box).
+        Ok(list) if !list.is_empty() => server_gpus(list)[0],
         Ok(_) => return Outcome::skip("no GPU to compare against (see gpu.visible)"),
         Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
     };
@@ -239,19 +240,38 @@ pub fn roofline(
 
 /// `perf.vram_headroom`: VRAM left free once the model is loaded.
 pub fn headroom(gpus: &Result<Vec<GpuInfo>, GpuError>, min_bytes: u64) -> Outcome {
-    let gpu = match gpus {
-        Ok(list) if !list.is_empty() => &list[0],
+    let list = match gpus {
+        Ok(list) if !list.is_empty() => list,
         Ok(_) => return Outcome::skip("no GPU (see gpu.visible)"),
         Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
     };
+    let free_of = |g: &GpuInfo| g.memory_total.saturating_sub(g.memory_used);
+    // Of the GPUs the server uses, the one with the least room decides.
+    let used = server_gpus(list);
+    let gpu = *used
+        .iter()
+        .min_by_key(|g| free_of(g))
+        .expect("a GPU at least");
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let free = gpu.memory_total.saturating_sub(gpu.memory_used);
+    let free = free_of(gpu);
     let value = format!("{:.1} GiB free of {:.1}", gib(free), gib(gpu.memory_total));
+    let which = if list.len() == 1 {
+        String::new()
+    } else if used.len() < list.len() {
+        format!(
+            " on GPU {} (the fullest of the {} of {} GPUs the server holds memory on)",
+            gpu.index,
+            used.len(),
+            list.len()
+        )
+    } else {
+        format!(" on GPU {} (the fullest of {})", gpu.index, list.len())
+    };
     if free >= min_bytes {
-        Outcome::pass(format!("{:.1} GiB in use", gib(gpu.memory_used))).with_value(value)
+        Outcome::pass(format!("{:.1} GiB in use{which}", gib(gpu.memory_used))).with_value(value)
     } else {
         Outcome::fail(format!(
-            "expected at least {:.1} GiB of VRAM free after loading, {:.1} GiB is. A longer context or a second model will spill to the CPU; lower num_ctx, use OLLAMA_KV_CACHE_TYPE=q8_0, or a smaller quantisation",
+            "expected at least {:.1} GiB of VRAM free after loading, {:.1} GiB is{which}. A longer context or a second model will spill to the CPU; lower num_ctx, use OLLAMA_KV_CACHE_TYPE=q8_0, or a smaller quantisation",
             gib(min_bytes),
             gib(free)
         ))
@@ -352,6 +372,49 @@ mod tests {
         let o = streaming(&timing(40.0), 15.0, None);
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("apart"), "{}", o.detail);
+    }
+
+    /// With two GPUs, the one the server holds memory on decides; where the driver
+    /// lists no processes, the fuller one.
+    #[test]
+    fn headroom_of_the_gpus_the_server_uses() {
+        use crate::probe::gpu::GpuProcess;
+        let gib = 1u64 << 30;
+        let gpu = |index: u32, used_gib: u64, ollama: Option<bool>| GpuInfo {
+            index,
+            memory_total: 24 * gib,
+            memory_used: used_gib * gib,
+            processes: ollama.map(|o| {
+                o.then(|| GpuProcess {
+                    pid: 7,
+                    name: "/usr/bin/ollama".into(),
+                    used_bytes: Some(used_gib * gib),
+                })
+                .into_iter()
+                .collect()
+            }),
+            ..crate::probe::gpu::emulated()
+        };
+        // GPU 0 (a display, nearly full) is not the server's: GPU 1 has room.
+        let o = headroom(
+            &Ok(vec![gpu(0, 23, Some(false)), gpu(1, 6, Some(true))]),
+            gib,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("18.0 GiB free of 24.0"));
+        assert!(
+            o.detail.contains("on GPU 1 (the fullest of the 1 of 2"),
+            "{}",
+            o.detail
+        );
+        // Unknown processes: the fuller GPU counts.
+        let o = headroom(&Ok(vec![gpu(0, 23, None), gpu(1, 6, None)]), 2 * gib);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("1.0 GiB is on GPU 0 (the fullest of 2)"),
+            "{}",
+            o.detail
+        );
     }
 
     #[test]
