@@ -173,12 +173,24 @@ pub const EMULATED_DRIVER_BYTES: u64 = 400 * 1024 * 1024;
 /// The fields `nvidia-smi --query-gpu` reports, in this order.
 const SMI_FIELDS: &str =
     "index,name,uuid,memory.total,memory.used,driver_version,clocks.max.memory";
+/// Asked after [`SMI_FIELDS`] where the driver knows them (`compute_cap` is newer than
+/// some drivers the checks must still name as too old).
+const SMI_EXTRA_FIELDS: &str = "compute_cap,utilization.gpu";
 
 /// The GPUs as `nvidia-smi` on `host` lists them: for the docker target, proof that the
 /// GPU reached the container, not only the machine.
 pub async fn probe_smi(host: &dyn Host, timeout: Duration) -> Result<Vec<GpuInfo>, GpuError> {
-    let query = format!("--query-gpu={SMI_FIELDS}");
-    match host.run("nvidia-smi", &[&query, "--format=csv,noheader,nounits"], timeout).await {
+    let format = "--format=csv,noheader,nounits";
+    let query = format!("--query-gpu={SMI_FIELDS},{SMI_EXTRA_FIELDS}");
+    let mut answer = host.run("nvidia-smi", &[&query, format], timeout).await;
+    let unknown_field = |out: &super::CmdOutput| {
+        !out.success() && format!("{}{}", out.stdout, out.stderr).contains("is not a valid field")
+    };
+    if matches!(&answer, Ok(out) if unknown_field(out)) {
+        let query = format!("--query-gpu={SMI_FIELDS}");
+        answer = host.run("nvidia-smi", &[&query, format], timeout).await;
+    }
+    match answer {
         Err(HostError::NotFound { host: name, .. }) if host.is_container() => Err(GpuError::NotVisible(format!(
             "no nvidia-smi in {name}: no GPU was passed in. The NVIDIA Container Toolkit mounts it when the container gets a GPU; install the toolkit and run with --gpus all"
         ))),
@@ -195,7 +207,8 @@ pub async fn probe_smi(host: &dyn Host, timeout: Duration) -> Result<Vec<GpuInfo
     }
 }
 
-/// Parses `nvidia-smi --query-gpu=...  --format=csv,noheader,nounits` (memory in MiB).
+/// Parses `nvidia-smi --query-gpu=...  --format=csv,noheader,nounits` (memory in MiB):
+/// [`SMI_FIELDS`], then [`SMI_EXTRA_FIELDS`] where they were asked for.
 pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
     const MIB: u64 = 1024 * 1024;
     text.lines()
@@ -216,9 +229,12 @@ pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
                 memory_bus_width_bits: None,
                 max_memory_clock_mhz: f.get(6).and_then(|s| s.parse().ok()),
                 emulated: false,
-                compute_capability: None,
+                compute_capability: f.get(7).and_then(|cc| {
+                    let (major, minor) = cc.split_once('.')?;
+                    Some((major.parse().ok()?, minor.parse().ok()?))
+                }),
                 processes: None,
-                utilization_percent: None,
+                utilization_percent: f.get(8).and_then(|u| u.parse().ok()),
             })
         })
         .collect()
@@ -394,6 +410,51 @@ mod tests {
             g.bandwidth_bytes_per_s(),
             None,
             "nvidia-smi does not report the bus width"
+        );
+        assert_eq!((g.compute_capability, g.utilization_percent), (None, None));
+        let g =
+            &parse_smi("0, NVIDIA GeForce RTX 3060, GPU-1, 12288, 900, 560.94, 7501, 8.6, 37\n")[0];
+        assert_eq!(
+            (g.compute_capability, g.utilization_percent),
+            (Some((8, 6)), Some(37))
+        );
+        let g = &parse_smi("0, Tesla P4, GPU-2, 7680, 0, 535.1, 3003, [N/A], [N/A]\n")[0];
+        assert_eq!((g.compute_capability, g.utilization_percent), (None, None));
+    }
+
+    /// A driver that does not know `compute_cap` refuses the whole query: it is asked
+    /// again without the newer fields.
+    #[tokio::test]
+    async fn an_older_nvidia_smi_is_asked_again_without_the_newer_fields() {
+        #[derive(Debug)]
+        struct OldSmi;
+        #[async_trait::async_trait]
+        impl Host for OldSmi {
+            fn describe(&self) -> String {
+                "this machine".into()
+            }
+            async fn run(
+                &self,
+                _: &str,
+                args: &[&str],
+                _: Duration,
+            ) -> Result<crate::probe::CmdOutput, HostError> {
+                let knows = !args[0].contains("compute_cap");
+                Ok(crate::probe::CmdOutput {
+                    code: Some(if knows { 0 } else { 2 }),
+                    stdout: if knows {
+                        "0, Tesla K80, GPU-3, 11441, 0, 470.82, 2505\n".into()
+                    } else {
+                        "Field \"compute_cap\" is not a valid field to query.\n".into()
+                    },
+                    stderr: String::new(),
+                })
+            }
+        }
+        let gpus = probe_smi(&OldSmi, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(
+            (gpus[0].name.as_str(), gpus[0].driver_version.as_str()),
+            ("Tesla K80", "470.82")
         );
     }
 
