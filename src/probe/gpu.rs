@@ -296,48 +296,22 @@ fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
 mod tests {
     use super::*;
 
-    /// A host without nvidia-smi: a container, or a machine.
-    #[derive(Debug)]
-    struct NoSmi {
-        container: bool,
-    }
-
-    #[async_trait::async_trait]
-    impl Host for NoSmi {
-        fn describe(&self) -> String {
-            if self.container {
-                "container 0123"
-            } else {
-                "this machine"
-            }
-            .into()
-        }
-        fn is_container(&self) -> bool {
-            self.container
-        }
-        async fn run(
-            &self,
-            program: &str,
-            _: &[&str],
-            _: Duration,
-        ) -> Result<crate::probe::CmdOutput, HostError> {
-            Err(HostError::NotFound {
-                program: program.into(),
-                host: self.describe(),
-            })
-        }
-    }
+    use crate::probe::host::Scripted;
 
     #[tokio::test]
     async fn a_missing_nvidia_smi_gets_the_advice_of_where_it_is_missing() {
         let t = Duration::from_secs(1);
-        let container = probe_smi(&NoSmi { container: true }, t).await.unwrap_err();
+        let container = probe_smi(&Scripted::empty("container 0123", true), t)
+            .await
+            .unwrap_err();
         let container = container.to_string();
         assert!(
             container.contains("container 0123") && container.contains("--gpus all"),
             "{container}"
         );
-        let native = probe_smi(&NoSmi { container: false }, t).await.unwrap_err();
+        let native = probe_smi(&Scripted::empty("this machine", false), t)
+            .await
+            .unwrap_err();
         let native = native.to_string();
         assert!(
             native.contains("NVIDIA driver is not installed"),
@@ -426,19 +400,10 @@ mod tests {
     /// again without the newer fields.
     #[tokio::test]
     async fn an_older_nvidia_smi_is_asked_again_without_the_newer_fields() {
-        #[derive(Debug)]
-        struct OldSmi;
-        #[async_trait::async_trait]
-        impl Host for OldSmi {
-            fn describe(&self) -> String {
-                "this machine".into()
-            }
-            async fn run(
-                &self,
-                _: &str,
-                args: &[&str],
-                _: Duration,
-            ) -> Result<crate::probe::CmdOutput, HostError> {
+        let old = Scripted {
+            name: "this machine",
+            container: false,
+            answer: Box::new(|_, args| {
                 let knows = !args[0].contains("compute_cap");
                 Ok(crate::probe::CmdOutput {
                     code: Some(if knows { 0 } else { 2 }),
@@ -449,9 +414,9 @@ mod tests {
                     },
                     stderr: String::new(),
                 })
-            }
-        }
-        let gpus = probe_smi(&OldSmi, Duration::from_secs(1)).await.unwrap();
+            }),
+        };
+        let gpus = probe_smi(&old, Duration::from_secs(1)).await.unwrap();
         assert_eq!(
             (gpus[0].name.as_str(), gpus[0].driver_version.as_str()),
             ("Tesla K80", "470.82")

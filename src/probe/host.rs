@@ -53,6 +53,62 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     ) -> Result<CmdOutput, HostError>;
 }
 
+/// A host for tests: a name, whether it is a container, and what a command answers.
+#[cfg(test)]
+pub(crate) struct Scripted {
+    pub name: &'static str,
+    pub container: bool,
+    #[allow(clippy::type_complexity)]
+    pub answer: Box<dyn Fn(&str, &[&str]) -> Result<CmdOutput, HostError> + Send + Sync>,
+}
+
+#[cfg(test)]
+impl Scripted {
+    /// Every command answers `answer`.
+    pub fn always(name: &'static str, answer: Result<CmdOutput, HostError>) -> Self {
+        Scripted {
+            name,
+            container: false,
+            answer: Box::new(move |_, _| answer.clone()),
+        }
+    }
+
+    /// No program is installed there.
+    pub fn empty(name: &'static str, container: bool) -> Self {
+        Scripted {
+            name,
+            container,
+            answer: Box::new(move |program, _| {
+                Err(HostError::NotFound {
+                    program: program.into(),
+                    host: name.into(),
+                })
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+impl std::fmt::Debug for Scripted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scripted({})", self.name)
+    }
+}
+
+#[cfg(test)]
+#[async_trait::async_trait]
+impl Host for Scripted {
+    fn describe(&self) -> String {
+        self.name.into()
+    }
+    fn is_container(&self) -> bool {
+        self.container
+    }
+    async fn run(&self, program: &str, args: &[&str], _: Duration) -> Result<CmdOutput, HostError> {
+        (self.answer)(program, args)
+    }
+}
+
 /// This machine: commands run as child processes, killed when they overrun.
 #[derive(Debug, Default, Clone)]
 pub struct LocalHost;

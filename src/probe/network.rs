@@ -175,30 +175,17 @@ mod tests {
         assert!(probes[1].seen.contains("refused"), "{probes:?}");
     }
 
-    #[derive(Debug)]
-    struct FakeHost(Result<super::super::CmdOutput, HostError>);
-
-    #[async_trait::async_trait]
-    impl Host for FakeHost {
-        fn describe(&self) -> String {
-            "the test host".into()
-        }
-        async fn run(
-            &self,
-            _: &str,
-            _: &[&str],
-            _: Duration,
-        ) -> Result<super::super::CmdOutput, HostError> {
-            self.0.clone()
-        }
-    }
+    use crate::probe::host::Scripted;
 
     #[tokio::test]
     async fn says_why_it_cannot_judge() {
-        let missing = FakeHost(Err(HostError::NotFound {
-            program: "ip".into(),
-            host: "the test host".into(),
-        }));
+        let missing = Scripted::always(
+            "the test host",
+            Err(HostError::NotFound {
+                program: "ip".into(),
+                host: "the test host".into(),
+            }),
+        );
         let base = Url::parse("http://127.0.0.1:11434").unwrap();
         let e = beyond_loopback(
             &missing,
@@ -210,11 +197,14 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("`ip` is not installed"), "{e}");
 
-        let listed = FakeHost(Ok(super::super::CmdOutput {
-            code: Some(0),
-            stdout: IP_OUTPUT.into(),
-            stderr: String::new(),
-        }));
+        let listed = Scripted::always(
+            "the test host",
+            Ok(super::super::CmdOutput {
+                code: Some(0),
+                stdout: IP_OUTPUT.into(),
+                stderr: String::new(),
+            }),
+        );
         let remote = Url::parse("http://gpu-box:11434").unwrap();
         let e = beyond_loopback(
             &listed,
@@ -226,11 +216,14 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("not on the test host"), "{e}");
         // An empty list asks nothing and says nothing answered.
-        let none = FakeHost(Ok(super::super::CmdOutput {
-            code: Some(0),
-            stdout: "1: lo inet 127.0.0.1/8\n".into(),
-            stderr: String::new(),
-        }));
+        let none = Scripted::always(
+            "the test host",
+            Ok(super::super::CmdOutput {
+                code: Some(0),
+                stdout: "1: lo inet 127.0.0.1/8\n".into(),
+                stderr: String::new(),
+            }),
+        );
         let probes = beyond_loopback(&none, &base, Duration::from_secs(1), Duration::from_secs(1))
             .await
             .unwrap();
