@@ -36,8 +36,17 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
         .filter_map(|c| c.server.eval_count)
         .max()
         .unwrap_or(0);
+    // Decoding slows as the context grows: the prompt's length belongs with the figure.
+    let prompt = samples
+        .iter()
+        .filter_map(|c| c.server.prompt_eval_count)
+        .max()
+        .map_or(String::new(), |n| format!(" after a {n}-token prompt"));
     let value = format!("{:.1} tok/s", s.median);
-    let how = format!("{}, up to {tokens} tokens each", describe(&s, "tok/s"));
+    let how = format!(
+        "{}, up to {tokens} tokens each{prompt}",
+        describe(&s, "tok/s")
+    );
     if s.median >= target {
         Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
     } else {
@@ -313,6 +322,12 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("50.0 tok/s"));
         assert!(o.detail.contains("min 20.0, max 64.0"), "{}", o.detail);
+        assert!(
+            o.detail
+                .contains("up to 128 tokens each after a 30-token prompt"),
+            "{}",
+            o.detail
+        );
         assert_eq!(generation(&samples, 60.0, None).status, Status::Fail);
     }
 
