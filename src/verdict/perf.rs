@@ -113,8 +113,20 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
         .map_or(String::new(), |g| {
             format!("; one gap of {:.0} ms stands out (a stall)", g.max)
         });
+    // The first token's wait, taken apart: what the server says it spent loading and
+    // reading the prompt, and the rest (the first token itself, transport, queueing).
+    let ms = |n: Option<u64>| n.map(|n| n as f64 / 1e6);
+    let split = spread_of(samples, |t| ms(t.server.load_duration))
+        .zip(spread_of(samples, |t| ms(t.server.prompt_eval_duration)))
+        .map_or(String::new(), |(load, prompt)| {
+            let rest = (ttft - load.median - prompt.median).max(0.0);
+            format!(
+                "; first token {ttft:.0} ms = load {:.0} + prompt {:.0} (server) + {rest:.0} ms for the token and its way here",
+                load.median, prompt.median
+            )
+        });
     let off = (client - server).abs() / server * 100.0;
-    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}){gap_text}{stall}", samples.len());
+    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}){split}{gap_text}{stall}", samples.len());
     if off <= margin_percent {
         Outcome::pass(detail).with_value(value)
     } else {
@@ -383,7 +395,15 @@ mod tests {
             t.client_rate = Some(client);
             Ok(vec![t.clone(), t.clone(), t])
         };
-        assert_eq!(streaming(&timing(63.0), 15.0, None).status, Status::Pass);
+        let o = streaming(&timing(63.0), 15.0, None);
+        assert_eq!(o.status, Status::Pass);
+        // 40 ms to the first token: no load and 30 ms of prompt by the server's account.
+        assert!(
+            o.detail
+                .contains("first token 40 ms = load 0 + prompt 30 (server) + 10 ms"),
+            "{}",
+            o.detail
+        );
         let o = streaming(&timing(40.0), 15.0, None);
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("apart"), "{}", o.detail);
