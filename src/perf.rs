@@ -72,11 +72,33 @@ pub fn sample_request(
     num_predict: u64,
     keep_alive: Option<Value>,
 ) -> ChatRequest {
+    capped(model, vec![Message::user(prompt)], num_predict, keep_alive)
+}
+
+/// The request of speed sample `k` of `count`: [`sample_messages`], capped.
+pub fn sample_chat(
+    model: &str,
+    prompt: &str,
+    system: Option<&str>,
+    (k, count): (usize, usize),
+    num_predict: u64,
+    keep_alive: Option<Value>,
+) -> ChatRequest {
+    let messages = sample_messages(prompt, system, k, count);
+    capped(model, messages, num_predict, keep_alive)
+}
+
+fn capped(
+    model: &str,
+    messages: Vec<Message>,
+    num_predict: u64,
+    keep_alive: Option<Value>,
+) -> ChatRequest {
     let mut options = serde_json::Map::new();
     options.insert("num_predict".into(), num_predict.into());
     ChatRequest {
         model: model.to_string(),
-        messages: vec![Message::user(prompt)],
+        messages,
         options: Some(options),
         keep_alive,
         ..Default::default()

@@ -556,8 +556,14 @@ impl Session {
             let keep = self.keep_alive_for(model).await;
             let mut out = Vec::with_capacity(count);
             for k in 0..count {
-                let mut req = crate::perf::sample_request(model, "", num_predict, keep.clone());
-                req.messages = crate::perf::sample_messages(prompt, system.as_deref(), k, count);
+                let req = crate::perf::sample_chat(
+                    model,
+                    prompt,
+                    system.as_deref(),
+                    (k, count),
+                    num_predict,
+                    keep.clone(),
+                );
                 out.push(crate::perf::stream_timing(&self.client, &req).await?);
             }
             Ok(out)
