@@ -77,10 +77,10 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf));
     let json = output(opts.json.as_deref())?;
-    // Made now, so a path that cannot be written stops the run before it starts (and a
-    // report of an earlier run is not mistaken for this one's); filled in at the end.
+    // A path that cannot be written stops the run before it starts; the reports are
+    // written at the end.
     for report in [&opts.junit, &opts.summary_json, &opts.summary_md] {
-        write_file(report.as_deref(), "")?;
+        writable(report.as_deref())?;
     }
 
     // A signal while the target starts abandons the start; a container already made is
@@ -247,6 +247,23 @@ fn write_reports(opts: &RunOptions, summary: &Summary) -> Result<(), UsageError>
     write_file(opts.junit.as_deref(), &summary.to_junit())?;
     write_file(opts.summary_json.as_deref(), &summary.to_json())?;
     write_file(opts.summary_md.as_deref(), &summary.to_markdown())
+}
+
+/// Whether `path` can be written, leaving no file behind where there was none (a run
+/// that stops with a usage error leaves no empty report for a CI step to choke on).
+fn writable(path: Option<&Path>) -> Result<(), UsageError> {
+    let Some(p) = path else { return Ok(()) };
+    let existed = p.exists();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(p)
+        .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
 }
 
 fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
