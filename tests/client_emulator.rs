@@ -234,11 +234,14 @@ async fn show_reflects_the_setup_modelfile() {
 /// takes the place of the model's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_prompt_cache_skips_what_the_last_prompt_shared() {
+    // Slow enough that timer jitter on a busy machine cannot blur the difference.
+    let rate = 200.0;
     let emu = start(EmulatorConfig {
-        prompt_rate: 1000.0,
+        prompt_rate: rate,
         ..EmulatorConfig::fast()
     })
     .await;
+    let at_rate = |tokens: u64| Duration::from_secs_f64(tokens as f64 / rate);
     let client = emu.client(relaxed());
     let stats = |r: &ChatChunk| {
         (
@@ -249,12 +252,9 @@ async fn the_prompt_cache_skips_what_the_last_prompt_shared() {
     let (count, cold) = stats(&guarded(client.chat(&chat_request(CUSTOM))).await.unwrap());
     let (again, cached) = stats(&guarded(client.chat(&chat_request(CUSTOM))).await.unwrap());
     assert_eq!(count, again, "the whole prompt is counted");
-    // All but one token came from the cache: about 1 ms at 1000 tok/s.
-    assert!(
-        cold >= Duration::from_millis(count - 1),
-        "{cold:?} for {count}"
-    );
-    assert!(cached < Duration::from_millis(5), "{cached:?}");
+    assert!(cold >= at_rate(count - 1), "{cold:?} for {count}");
+    // All but one token came from the cache.
+    assert!(cached * 4 < cold, "{cached:?} cached, {cold:?} cold");
 
     // The model's system prompt is its prompt's start: another system message shares
     // nothing with it, and it is counted in place of the model's.
@@ -273,10 +273,7 @@ async fn the_prompt_cache_skips_what_the_last_prompt_shared() {
         short < count,
         "{short} tokens with a short system prompt, {count} with the model's"
     );
-    assert!(
-        fresh >= Duration::from_millis(short - 1),
-        "{fresh:?} for {short}"
-    );
+    assert!(fresh >= at_rate(short - 1), "{fresh:?} for {short}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -579,7 +579,7 @@ fn an_unreachable_server_fails_api_root_fast_and_once() {
 /// sample that began with the tokens of the chat before it would be processed faster).
 #[test]
 fn perf_figures_are_the_configured_speeds() {
-    let run = emulated("token_rate = 200.0\nprompt_rate = 1000.0\n", &[]);
+    let run = emulated("token_rate = 200.0\nprompt_rate = 500.0\n", &[]);
     let figure = |id: &str| -> f64 {
         let value = run.check(id)["value"]
             .as_str()
@@ -592,10 +592,11 @@ fn perf_figures_are_the_configured_speeds() {
     };
     let generation = figure("perf.generation");
     assert!((generation - 200.0).abs() < 4.0, "{generation}");
+    // Within 10%: timers on a busy machine run late; the cache would show 2-3×.
     let prompt = figure("perf.prompt");
     assert!(
-        (prompt - 1000.0).abs() < 50.0,
-        "prompt processing read {prompt} tok/s at 1000: {}",
+        (prompt - 500.0).abs() < 50.0,
+        "prompt processing read {prompt} tok/s at 500: {}",
         run.detail("perf.prompt")
     );
 }
