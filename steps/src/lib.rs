@@ -10,4 +10,4 @@ mod steps;
 pub mod stop;
 pub mod world;
 
-pub use run::{run, RunOptions, RunReport};
+pub use run::{list, run, RunOptions, RunReport};

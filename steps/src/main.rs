@@ -61,6 +61,10 @@ struct VerifyArgs {
     /// Write a JUnit XML report here: one test case per check, skipped ones as skipped.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// List the checks that --features and --tags select (id, severity, scenario) and
+    /// exit, without running them.
+    #[arg(long)]
+    list: bool,
     /// Print cucumber's step-by-step output instead of a line per check (it shows
     /// skipped and warned checks' steps as passed; the closing table is exact).
     #[arg(long)]
@@ -203,6 +207,13 @@ fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
 }
 
 async fn verify(args: VerifyArgs) -> Result<u8, String> {
+    if args.list {
+        println!(
+            "{}",
+            ollama_verify_steps::list(args.features.as_deref(), args.tags.as_deref())?
+        );
+        return Ok(0);
+    }
     let defaults = Timeouts::default();
     let generation = Duration::from_secs_f64(args.generation_timeout);
     let session = SessionOptions {

@@ -56,21 +56,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // Installed now, so Ctrl-C while the target starts is heard (not the default kill).
     let stop = crate::stop::watch(opts.deadline.map(|d| (started + d, d)));
     tokio::pin!(stop);
-    let filter = selection_of(&opts)?;
-    let builtin;
-    let features: PathBuf = match &opts.features {
-        Some(dir) if dir.is_dir() => dir.clone(),
-        Some(dir) => {
-            return Err(format!(
-                "--features {}: no such folder of .feature files",
-                dir.display()
-            ))
-        }
-        None => {
-            builtin = crate::features::materialize()?;
-            builtin.path().join("features")
-        }
-    };
+    let filter = selection_of(opts.tags.as_deref())?;
+    let (_builtin, features) = features_dir(opts.features.as_deref())?;
     let mut session_options = opts.session.clone();
     session_options.spec_root = features
         .canonicalize()
@@ -190,18 +177,55 @@ fn stopped(
     })
 }
 
-/// The `--tags` expression, parsed.
-fn selection_of(opts: &RunOptions) -> Result<Option<TagOperation>, UsageError> {
-    opts.tags
-        .as_deref()
-        .map(|t| {
-            t.parse().map_err(|e| {
-                format!(
-                    "--tags {t:?} is not a tag expression ({e}); example: \"@api and not @perf\""
-                )
-            })
+/// The folder of feature files: `--features DIR`, or the built-in ones laid out in a
+/// temporary folder that lives as long as the handle returned with it.
+fn features_dir(dir: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBuf), UsageError> {
+    match dir {
+        Some(dir) if dir.is_dir() => Ok((None, dir.to_path_buf())),
+        Some(dir) => Err(format!(
+            "--features {}: no such folder of .feature files",
+            dir.display()
+        )),
+        None => {
+            let builtin = crate::features::materialize()?;
+            let path = builtin.path().join("features");
+            Ok((Some(builtin), path))
+        }
+    }
+}
+
+/// `--list`: the checks that `features` and `tags` select, in report order, as a table
+/// (check, severity, scenario); nothing is started or asked.
+pub fn list(features: Option<&Path>, tags: Option<&str>) -> Result<String, UsageError> {
+    let filter = selection_of(tags)?;
+    let (_builtin, dir) = features_dir(features)?;
+    let mut checks = crate::stop::selected_checks(&dir, filter.as_ref());
+    checks.sort_by_key(|c| ollama_verify::check::order(&c.id));
+    let rows = checks
+        .iter()
+        .map(|c| {
+            let severity = match c.severity {
+                ollama_verify::check::Severity::Fail => "fail",
+                ollama_verify::check::Severity::Warn => "warn",
+            };
+            vec![c.id.clone(), severity.to_string(), c.name.clone()]
         })
-        .transpose()
+        .collect();
+    Ok(format!(
+        "{}\n{} check(s)",
+        ollama_verify::report::plain_table(&["CHECK", "SEVERITY", "SCENARIO"], rows),
+        checks.len()
+    ))
+}
+
+/// The `--tags` expression, parsed.
+fn selection_of(tags: Option<&str>) -> Result<Option<TagOperation>, UsageError> {
+    tags.map(|t| {
+        t.parse().map_err(|e| {
+            format!("--tags {t:?} is not a tag expression ({e}); example: \"@api and not @perf\"")
+        })
+    })
+    .transpose()
 }
 
 pub(crate) fn all_tags(

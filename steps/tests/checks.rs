@@ -314,6 +314,7 @@ fn tags_select_scenarios_and_reports_are_written() {
 #[case::unknown_target(&["--target", "cloud"], "unknown target")]
 #[case::missing_features(&["--target", "emulator", "--features", "/nonexistent"], "no such folder")]
 #[case::bad_gpu_source(&["--gpu", "cuda"], "unknown GPU source")]
+#[case::list_with_a_bad_tag_expression(&["--list", "--tags", "@a and and"], "tag expression")]
 #[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
 fn usage_errors_exit_2(#[case] args: &[&str], #[case] message: &str) {
     Command::cargo_bin("ollama-verify")
@@ -354,6 +355,42 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
         ));
     // No empty report is left for a CI step to read.
     assert!(!junit.exists() && !summary.exists());
+}
+
+/// `--list` names the checks a selection runs, in report order, without a server.
+#[test]
+fn list_names_the_selected_checks() {
+    let out = Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args([
+            "--list",
+            "--tags",
+            "@check.perf.generation or @warn and @gpu",
+        ])
+        // No server anywhere: nothing is asked.
+        .env("OLLAMA_HOST", "127.0.0.1:9")
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.contains('.'))
+        .collect();
+    let perf = [
+        "generation",
+        "load_cold",
+        "load_warm",
+        "roofline",
+        "vram_headroom",
+    ];
+    let expected: Vec<String> = perf.iter().map(|p| format!("perf.{p}")).collect();
+    assert_eq!(ids, expected, "{stdout}");
+    assert!(stdout.contains("perf.load_warm      warn"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("5 check(s)"), "{stdout}");
 }
 
 /// The console has a line per check with the status the summary gives it (cucumber's
