@@ -1,3 +1,4 @@
+@api
 Feature: API
   The HTTP API answers like Ollama: a greeting at its root, a model list, and a chat.
 

@@ -1,3 +1,4 @@
+@modelfile
 Feature: Modelfile conformance
   The custom model on the server is the one its Modelfile describes: the same
   parameters, the same system prompt, built on the base model's weights rather than a

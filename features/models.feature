@@ -1,3 +1,4 @@
+@models
 Feature: Models
   The base model and the custom model built on it from the Modelfile are installed.
 

@@ -1,3 +1,4 @@
+@security
 Feature: Security
   Ollama's API has no authentication: whoever can reach it can run prompts, pull, copy
   and delete models. Who can reach it is set by where it listens (OLLAMA_HOST) and by

@@ -1,3 +1,4 @@
+@service
 Feature: Service
   Ollama runs as the systemd unit the official installer creates, started at boot and
   configured by a drop-in override. The `ollama` CLI talks to it.

@@ -58,6 +58,11 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     tokio::pin!(stop);
     let filter = selection_of(opts.tags.as_deref())?;
     let (_builtin, features) = features_dir(opts.features.as_deref())?;
+    // What the run decides: a selection of no check would pass having checked nothing.
+    let selected = crate::stop::selected_checks(&features, filter.as_ref());
+    if selected.is_empty() {
+        return Err(nothing_selected(&opts));
+    }
     let mut session_options = opts.session.clone();
     session_options.spec_root = features
         .canonicalize()
@@ -74,7 +79,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // removed as its handle drops.
     let session = tokio::select! {
         started = Session::start(session_options) => Arc::new(started?),
-        why = &mut stop => return stopped(&opts, &features, filter, Vec::new(), why),
+        why = &mut stop => return stopped(&opts, &selected, Vec::new(), why),
     };
     install_session(session.clone());
 
@@ -93,7 +98,6 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
         .normalized::<VerifyWorld>()
         .tee::<VerifyWorld, _>(progress);
-    let selection = filter.clone();
     let cucumber = VerifyWorld::cucumber()
         .before(|feature, rule, scenario, world| {
             let tags = all_tags(feature, rule, scenario);
@@ -126,7 +130,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     }
     let finished = match finished {
         Ok(finished) => finished,
-        Err(why) => return stopped(&opts, &features, selection, session.results(), why),
+        Err(why) => return stopped(&opts, &selected, session.results(), why),
     };
     if finished.parsing_errors() > 0 {
         return Err(format!(
@@ -155,13 +159,11 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
 /// failed with the reason.
 fn stopped(
     opts: &RunOptions,
-    features: &Path,
-    selection: Option<TagOperation>,
+    selected: &[CheckMeta],
     mut results: Vec<CheckResult>,
     why: crate::stop::Stopped,
 ) -> Result<RunReport, UsageError> {
-    let selected = crate::stop::selected_checks(features, selection.as_ref());
-    let missing = crate::stop::unfinished(&selected, &results, &why);
+    let missing = crate::stop::unfinished(selected, &results, &why);
     eprintln!(
         "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JSON report (--json), if asked for, is incomplete",
         why.describe(),
@@ -216,6 +218,22 @@ pub fn list(features: Option<&Path>, tags: Option<&str>) -> Result<String, Usage
         ollama_verify::report::plain_table(&["CHECK", "SEVERITY", "SCENARIO"], rows),
         checks.len()
     ))
+}
+
+/// Why a run that would decide no check is refused.
+fn nothing_selected(opts: &RunOptions) -> UsageError {
+    let features = opts
+        .features
+        .as_ref()
+        .map_or("the built-in feature files".to_string(), |d| {
+            d.display().to_string()
+        });
+    match &opts.tags {
+        Some(t) => format!(
+            "--tags {t:?} selects no check of {features}. `ollama-verify --list` shows every check; tags are @check.<id>, the areas (@api, @models, @service, @gpu, @perf, @modelfile, @security, @diagnose), @warn, @host and @systemd"
+        ),
+        None => format!("{features} hold no scenario with a @check.<id> tag, so there is nothing to verify"),
+    }
 }
 
 /// The `--tags` expression, parsed.
