@@ -114,19 +114,20 @@ impl Summary {
         for c in &self.checks {
             let area = c.id.split('.').next().unwrap_or(&c.id);
             let text = with_diagnosis(c, "\n");
-            let status = match c.status {
-                Status::Pass | Status::Warn => TestCaseStatus::success(),
+            let (status, out) = match c.status {
+                Status::Pass => (TestCaseStatus::success(), Some(text)),
+                Status::Warn => (TestCaseStatus::success(), Some(format!("WARN: {text}"))),
                 Status::Fail => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(c.detail.as_str())
                         .set_type("fail")
-                        .set_description(text.as_str());
-                    s
+                        .set_description(text);
+                    (s, None)
                 }
                 Status::Skip => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(c.detail.as_str());
-                    s
+                    (s, None)
                 }
             };
             let mut case = TestCase::new(c.id.as_str(), status);
@@ -139,14 +140,8 @@ impl Summary {
             if let Some(t) = c.elapsed {
                 case.set_time(t);
             }
-            match c.status {
-                Status::Pass => {
-                    case.set_system_out(text);
-                }
-                Status::Warn => {
-                    case.set_system_out(format!("WARN: {text}"));
-                }
-                Status::Fail | Status::Skip => {}
+            if let Some(out) = out {
+                case.set_system_out(out);
             }
             let suite = match suites.iter().position(|s| s.name.as_str() == area) {
                 Some(i) => &mut suites[i],
@@ -174,6 +169,16 @@ fn with_diagnosis(c: &CheckResult, sep: &str) -> String {
         text.push_str(d);
     }
     text
+}
+
+/// `text` on one line (runs of whitespace as one space), cut at `max` characters with
+/// `…` where it is longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
 }
 
 /// A borderless table, columns padded, as CLIs like `ollama list` print.

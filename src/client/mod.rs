@@ -455,11 +455,9 @@ pub(crate) fn from_value<T: DeserializeOwned>(
 /// The first 120 characters of a body, on one line.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(480)]);
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(120) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None if flat.is_empty() => "(empty body)".into(),
-        None => flat,
+    match crate::report::shorten(&text, 120) {
+        flat if flat.is_empty() => "(empty body)".into(),
+        flat => flat,
     }
 }
 

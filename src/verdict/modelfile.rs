@@ -115,11 +115,7 @@ pub fn system(mf: &Modelfile, show: &Result<ShowResponse, ClientError>) -> Outco
 }
 
 fn first_words(s: &str) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(60) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
+    crate::report::shorten(s, 60)
 }
 
 /// The weights blob a model's `modelfile` names in its `FROM` line.

@@ -6,7 +6,7 @@ use crate::run::all_tags;
 use crate::world::{CheckMeta, VerifyWorld};
 use cucumber::{event, gherkin, parser, Event, Writer};
 use ollama_verify::check::{CheckResult, Status};
-use ollama_verify::report::mask_secrets;
+use ollama_verify::report::{mask_secrets, shorten};
 use ollama_verify::session::Session;
 use std::sync::Arc;
 
@@ -84,14 +84,15 @@ fn styled(status: Status) -> console::StyledObject<&'static str> {
     }
 }
 
-/// The first line of `text`, cut at `max` characters.
+/// The first line of `text`, cut at `max` characters; `…` says there was more.
 fn excerpt(text: &str, max: usize) -> String {
     let first = text.lines().next().unwrap_or_default();
-    if first.chars().count() <= max && first.len() == text.trim_end().len() {
-        return first.to_string();
+    let short = shorten(first, max);
+    if first.len() < text.trim_end().len() && !short.ends_with('…') {
+        format!("{short}…")
+    } else {
+        short
     }
-    let cut: String = first.chars().take(max).collect();
-    format!("{}…", cut.trim_end())
 }
 
 fn file_name(feature: &gherkin::Feature) -> String {
