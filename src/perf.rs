@@ -166,6 +166,17 @@ fn trimmed_mean(gaps: &[Duration]) -> Option<f64> {
     (!kept.is_empty()).then(|| kept.iter().sum::<f64>() / kept.len() as f64)
 }
 
+/// What timing a cold load saw (`perf.load_cold`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColdLoad {
+    /// The reload's answer reported this `load_duration`.
+    Took(Duration),
+    /// `/api/ps` still listed the model this long after `keep_alive: 0`.
+    StillLoaded(Duration),
+    /// The reload's answer carried no `load_duration` (Ollama omits it when zero).
+    Unreported,
+}
+
 /// The decode limit: every token reads the weights held in VRAM once, so no GPU
 /// generates faster than `bandwidth / weight bytes`.
 pub fn decode_limit(bandwidth_bytes_per_s: f64, weight_bytes_in_vram: u64) -> Option<f64> {

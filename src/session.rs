@@ -572,10 +572,13 @@ impl Session {
         .clone()
     }
 
-    /// Unloads `model` (`keep_alive: 0`), then times its load with a one-token answer,
+    /// Unloads `model` (`keep_alive: 0`), waits until `/api/ps` no longer lists it (the
+    /// server unloads in the background), then times its load with a one-token answer,
     /// with the server alone. Changes the server's state: only with `allow_unload`.
-    pub async fn cold_load(&self, model: &str) -> Result<Duration, ClientError> {
+    pub async fn cold_load(&self, model: &str) -> Result<crate::perf::ColdLoad, ClientError> {
         use crate::client::types::GenerateRequest;
+        use crate::perf::ColdLoad;
+        const UNLOAD_WAIT: Duration = Duration::from_secs(30);
         let _alone = self.alone().await;
         let unload = GenerateRequest {
             model: model.to_string(),
@@ -583,21 +586,35 @@ impl Session {
             ..Default::default()
         };
         self.client.generate(&unload).await?;
+        let name = crate::ModelName::parse(model);
+        let started = std::time::Instant::now();
+        while self
+            .client
+            .ps()
+            .await?
+            .models
+            .iter()
+            .any(|m| name.matches(&m.name))
+        {
+            if started.elapsed() >= UNLOAD_WAIT {
+                return Ok(ColdLoad::StillLoaded(started.elapsed()));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let req = crate::perf::sample_request(model, "Say OK.", 1, None);
         let answer = self.client.chat(&req).await?;
-        Ok(Duration::from_nanos(
-            answer.stats.load_duration.unwrap_or(0),
-        ))
+        Ok(match answer.stats.load_duration {
+            Some(ns) if ns > 0 => ColdLoad::Took(Duration::from_nanos(ns)),
+            _ => ColdLoad::Unreported,
+        })
     }
 
     /// The GPUs as they are now (not the memoized first look): for memory in use after
-    /// a load. The emulated GPU holds what the emulated server has loaded, which it
-    /// asks the server: only then is a turn taken.
+    /// a load, and for the GPUs the server holds. A turn is taken so that the reading
+    /// never falls inside a cold load's unload or a sample (and the emulated GPU, which
+    /// asks the emulated server, keeps off the measurements).
     pub async fn gpus_now(&self) -> Result<Vec<GpuInfo>, GpuError> {
-        let _turn = match self.gpu_source {
-            GpuSource::Emulated => Some(self.turn().await),
-            _ => None,
-        };
+        let _turn = self.turn().await;
         self.gpus_at().await
     }
 

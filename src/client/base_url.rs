@@ -18,32 +18,53 @@ pub struct BaseUrlError {
 /// Parses an `OLLAMA_HOST` value into the base URL a client connects to.
 /// An empty value gives the default, `http://127.0.0.1:11434`.
 pub fn parse_ollama_host(value: &str) -> Result<Url, BaseUrlError> {
-    let err = |reason: &str| BaseUrlError {
+    let err = |reason: String| BaseUrlError {
         value: value.to_string(),
-        reason: reason.to_string(),
+        reason,
     };
+    let p = parts(value).map_err(err)?;
+    let host = match p.host {
+        "" => "127.0.0.1".to_string(),
+        h => connectable(h),
+    };
+    let (scheme, port) = (p.scheme, p.port);
+    let path = p.path.trim_end_matches('/');
+    let text = if path.is_empty() {
+        format!("{scheme}://{host}:{port}")
+    } else {
+        format!("{scheme}://{host}:{port}/{path}")
+    };
+    Url::parse(&text).map_err(|e| err(e.to_string()))
+}
+
+/// An `OLLAMA_HOST` value split the way Ollama splits it.
+struct Parts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    /// Whether the value names a port; `:11434` (no host) then binds every interface.
+    port_given: bool,
+    port: u16,
+    path: &'a str,
+}
+
+fn parts(value: &str) -> Result<Parts<'_>, String> {
     let s = value.trim();
     // Like Ollama: a scheme sets the default port (80/443); no scheme means http on 11434.
     let (scheme, rest, default_port) = match s.split_once("://") {
         None => ("http", s, DEFAULT_PORT),
         Some(("http", rest)) => ("http", rest, 80),
         Some(("https", rest)) => ("https", rest, 443),
-        Some((other, _)) => return Err(err(&format!("unsupported scheme `{other}`"))),
+        Some((other, _)) => return Err(format!("unsupported scheme `{other}`")),
     };
     let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, port) = split_host_port(hostport).map_err(|r| err(&r))?;
-    let host = match host {
-        "" => "127.0.0.1".to_string(),
-        h => connectable(h),
-    };
-    let port = port.unwrap_or(default_port);
-    let path = path.trim_end_matches('/');
-    let text = if path.is_empty() {
-        format!("{scheme}://{host}:{port}")
-    } else {
-        format!("{scheme}://{host}:{port}/{path}")
-    };
-    Url::parse(&text).map_err(|e| err(&e.to_string()))
+    let (host, port) = split_host_port(hostport)?;
+    Ok(Parts {
+        scheme,
+        host,
+        port_given: port.is_some(),
+        port: port.unwrap_or(default_port),
+        path,
+    })
 }
 
 /// The base URL from the environment's `OLLAMA_HOST`, or the default.
@@ -143,18 +164,16 @@ pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
         value: value.to_string(),
         reason,
     };
-    let s = value.trim();
-    let rest = s.split_once("://").map_or(s, |(_, r)| r);
-    let hostport = rest.split('/').next().unwrap_or_default();
-    let (host, port) = split_host_port(hostport).map_err(err)?;
-    let ip: IpAddr = match host {
-        "" => [127, 0, 0, 1].into(),
-        "localhost" => [127, 0, 0, 1].into(),
+    let p = parts(value).map_err(err)?;
+    let ip: IpAddr = match p.host {
+        // Go listens on every interface for `:port`, and on loopback for an empty value.
+        "" if p.port_given => [0, 0, 0, 0].into(),
+        "" | "localhost" => [127, 0, 0, 1].into(),
         h => h
             .parse()
             .map_err(|_| err(format!("a server binds to an IP address, not `{h}`")))?,
     };
-    Ok((ip, port.unwrap_or(DEFAULT_PORT)).into())
+    Ok((ip, p.port).into())
 }
 
 #[cfg(test)]
@@ -168,6 +187,11 @@ mod bind_tests {
     #[case("0.0.0.0:8080", "0.0.0.0:8080")]
     #[case("[::]:9000", "[::]:9000")]
     #[case("http://127.0.0.1:5000", "127.0.0.1:5000")]
+    #[case(":11434", "0.0.0.0:11434")] // Go's `:port`: every interface
+    #[case("http://:11434", "0.0.0.0:11434")] // as the server logs it
+    #[case("localhost", "127.0.0.1:11434")]
+    #[case("http://0.0.0.0", "0.0.0.0:80")] // a scheme sets the default port
+    #[case("https://127.0.0.1", "127.0.0.1:443")]
     fn binds(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(bind_addr(input).unwrap().to_string(), expected);
     }

@@ -126,9 +126,9 @@ fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
     let d = humanize(after);
     match phase {
         Phase::Connect => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host"),
-        Phase::FirstByte => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout"),
+        Phase::FirstByte => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout (--load-timeout)"),
         Phase::Idle => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; check the server log (`journalctl -u ollama`)"),
-        Phase::Total => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout if the model is large"),
+        Phase::Total => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout (--generation-timeout) if the model is large"),
     }
 }
 

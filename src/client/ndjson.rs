@@ -26,20 +26,26 @@ where
                 Ok(Some(piece)) => piece,
                 Ok(None) => {
                     ended = true;
-                    buf.push(b'\n'); // a last line without its newline still counts
-                    bytes::Bytes::new()
+                    // A last line without its newline still counts.
+                    bytes::Bytes::from_static(b"\n")
                 }
                 Err(e) => { yield Err(e); return; }
             };
             seen += piece.len();
+            // The bytes held over hold no newline: only the new piece is searched, so a
+            // long line arriving in small pieces costs linear time, not quadratic.
+            let mut next = buf.len();
             buf.extend_from_slice(&piece);
             if buf.len() > MAX_BODY {
                 yield Err(ClientError::TooLarge { endpoint: deadline.endpoint.clone(), limit: MAX_BODY });
                 return;
             }
-            while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=pos).collect();
-                match decode_line::<T>(&line, &deadline.endpoint) {
+            let mut line_start = 0;
+            while let Some(offset) = buf[next..].iter().position(|&b| b == b'\n') {
+                let end = next + offset + 1;
+                let decoded = decode_line::<T>(&buf[line_start..end], &deadline.endpoint);
+                (line_start, next) = (end, end);
+                match decoded {
                     None => continue,
                     Some(Err(e)) => { yield Err(e); return; }
                     Some(Ok(item)) => {
@@ -50,6 +56,7 @@ where
                     }
                 }
             }
+            buf.drain(..line_start);
         }
         yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks });
     })

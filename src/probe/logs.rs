@@ -335,13 +335,14 @@ pub const BOOL_SETTINGS: [&str; 8] = [
     "OLLAMA_VULKAN",
 ];
 
-/// Go's `strconv.ParseBool`.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim() {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" | "" => Some(false),
-        _ => None,
-    }
+/// A boolean setting as Ollama's `envconfig.Bool` reads it: spaces and quotes trimmed,
+/// empty is false, Go's `strconv.ParseBool` words are what they say, and anything else
+/// is **true** (`yes` turns the setting on).
+pub fn ollama_bool(v: &str) -> bool {
+    !matches!(
+        v.trim().trim_matches(['"', '\'']),
+        "" | "0" | "f" | "F" | "FALSE" | "false" | "False"
+    )
 }
 
 /// A duration as Go prints it: `30m0s`, `1h0m0s`, `45s`.
@@ -363,7 +364,7 @@ pub fn go_duration(secs: f64) -> String {
 /// booleans as true/false, the host as a URL, durations in Go's form.
 pub fn normalise_setting(key: &str, value: &str) -> String {
     match key {
-        k if BOOL_SETTINGS.contains(&k) => parse_bool(value).unwrap_or(false).to_string(),
+        k if BOOL_SETTINGS.contains(&k) => ollama_bool(value).to_string(),
         "OLLAMA_HOST" => match crate::client::bind_addr(value) {
             Ok(addr) => format!("http://{addr}"),
             Err(_) => value.to_string(),
@@ -389,9 +390,7 @@ pub fn normalise_setting(key: &str, value: &str) -> String {
 /// `http://0.0.0.0:11434`, `30m` is `30m0s`, origins are a list the server extends.
 pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
     match key {
-        k if BOOL_SETTINGS.contains(&k) => {
-            parse_bool(set).unwrap_or(false) == parse_bool(logged).unwrap_or(false)
-        }
+        k if BOOL_SETTINGS.contains(&k) => ollama_bool(set) == ollama_bool(logged),
         "OLLAMA_HOST" => {
             match (
                 crate::client::bind_addr(set),
@@ -608,6 +607,9 @@ mod tests {
     )]
     #[case("OLLAMA_NUM_PARALLEL", "4", "4", true)]
     #[case("OLLAMA_NUM_PARALLEL", "4", "1", false)]
+    #[case("OLLAMA_FLASH_ATTENTION", "\"1\"", "true", true)]
+    #[case("OLLAMA_FLASH_ATTENTION", "yes", "true", true)] // Ollama: not a Go bool, not empty: on
+    #[case("OLLAMA_FLASH_ATTENTION", " ", "false", true)]
     fn settings_compare_by_meaning(
         #[case] key: &str,
         #[case] set: &str,

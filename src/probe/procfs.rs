@@ -166,23 +166,28 @@ pub async fn port_owners(
         Err(_) => BTreeMap::new(),
     };
     let listeners: Vec<Listener> = all.iter().filter(|l| l.port == port).cloned().collect();
-    let mut owners = Vec::new();
+    let mut owners: Vec<ProcessInfo> = Vec::new();
     let mut servers = Vec::new();
-    let mut seen = Vec::new();
+    // Each pid's command line is read once (at most 64), but a process that listens on
+    // several ports owns every one of them.
+    let mut known: BTreeMap<u32, Option<ProcessInfo>> = BTreeMap::new();
     for l in &all {
+        let on_port = listeners.iter().any(|x| x.inode == l.inode);
         for pid in by_inode.get(&l.inode).into_iter().flatten() {
-            if seen.contains(pid) || seen.len() >= 64 {
-                continue;
+            if !known.contains_key(pid) {
+                if known.len() >= 64 {
+                    continue;
+                }
+                let p = cmdline(host, *pid, timeout).await;
+                if let Some(p) = p.as_ref().filter(|p| p.is_ollama_server()) {
+                    servers.push(p.clone());
+                }
+                known.insert(*pid, p);
             }
-            seen.push(*pid);
-            let Some(p) = cmdline(host, *pid, timeout).await else {
-                continue;
-            };
-            if listeners.iter().any(|x| x.inode == l.inode) {
-                owners.push(p.clone());
-            }
-            if p.is_ollama_server() {
-                servers.push(p);
+            if let Some(Some(p)) = known.get(pid).filter(|_| on_port) {
+                if !owners.contains(p) {
+                    owners.push(p.clone());
+                }
             }
         }
     }
@@ -299,6 +304,44 @@ mod tests {
         assert_eq!(m[&41234], [812]);
         assert_eq!(m[&1500], [1]);
         assert_eq!(m.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_process_on_several_ports_owns_each_of_them() {
+        // A proxy listens on :80 first and on the API port second.
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 700 1 0000000000000000 100 0 0 10 0
+   1: 00000000:2CAA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 701 1 0000000000000000 100 0 0 10 0
+";
+        let host = crate::probe::host::Scripted {
+            name: "scripted",
+            container: false,
+            answer: Box::new(move |program, args| {
+                let stdout = match (program, args.first().copied()) {
+                    ("cat", Some("/proc/net/tcp")) => tcp.to_string(),
+                    ("find", _) => {
+                        "/proc/70/fd/3 socket:[700]\n/proc/70/fd/4 socket:[701]\n".into()
+                    }
+                    ("cat", Some("/proc/70/cmdline")) => "nginx: master process\0".into(),
+                    _ => String::new(),
+                };
+                Ok(CmdOutput {
+                    code: Some(0),
+                    stdout,
+                    stderr: String::new(),
+                })
+            }),
+        };
+        let o = port_owners(&host, 11434, Duration::from_secs(1))
+            .await
+            .unwrap();
+        let owners: Vec<_> = o
+            .owners
+            .iter()
+            .map(|p| (p.pid, p.cmdline.as_str()))
+            .collect();
+        assert_eq!(owners, [(70, "nginx: master process")]);
+        assert!(o.ollama_servers.is_empty());
     }
 
     #[test]

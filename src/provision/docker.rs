@@ -446,29 +446,57 @@ impl DockerTarget {
             std::mem::forget(self);
             return Some(note);
         }
+        use testcontainers::bollard::query_parameters::{
+            RemoveContainerOptions, RemoveVolumeOptions,
+        };
         let DockerTarget {
             container,
+            docker,
             volume,
             remove_volume,
+            id,
             ..
         } = self;
+        let mut left = Vec::new();
         match Arc::try_unwrap(container) {
             Ok(c) => {
-                let _ = c.rm().await;
+                // Removed here, under our deadline; testcontainers' own removal on drop
+                // has none, so its handle is forgotten.
+                std::mem::forget(c);
+                let options = RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                let what = format!("container {} (`docker rm -f {}`)", short(&id), short(&id));
+                left.extend(bounded(what, docker.remove_container(&id, Some(options))).await);
             }
             Err(shared) => drop(shared),
         }
         if remove_volume {
-            if let Ok(docker) = docker() {
-                let _ = docker
-                    .remove_volume(
-                        &volume,
-                        None::<testcontainers::bollard::query_parameters::RemoveVolumeOptions>,
-                    )
-                    .await;
-            }
+            let what = format!("volume {volume} (`docker volume rm {volume}`)");
+            let removal = docker.remove_volume(&volume, None::<RemoveVolumeOptions>);
+            left.extend(bounded(what, removal).await);
         }
-        None
+        (!left.is_empty()).then(|| format!("not removed, remove by hand: {}", left.join("; ")))
+    }
+}
+
+/// A Docker daemon that stops answering must not hold the run's exit.
+const REMOVE_WAIT: Duration = Duration::from_secs(30);
+
+/// Awaits a removal within [`REMOVE_WAIT`]; what was left behind, and why, if anything.
+async fn bounded<E: std::fmt::Display>(
+    what: String,
+    removal: impl std::future::Future<Output = Result<(), E>>,
+) -> Option<String> {
+    match tokio::time::timeout(REMOVE_WAIT, removal).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("{what}: {e}")),
+        Err(_) => Some(format!(
+            "{what}: no answer from the Docker daemon within {} s",
+            REMOVE_WAIT.as_secs()
+        )),
     }
 }
 

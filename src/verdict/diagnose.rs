@@ -722,11 +722,21 @@ pub fn platform(
     }
 }
 
-/// `0.17.1-rc2` → [0, 17, 1].
-pub fn version_numbers(v: &str) -> Option<Vec<u64>> {
-    let core = v.trim().trim_start_matches('v');
-    let core = core.split(['-', '+', ' ']).next()?;
-    core.split('.').map(|p| p.parse().ok()).collect()
+/// A version as a sortable key: `0.17.1-rc2` → ([0, 17, 1], false). A pre-release
+/// comes before its release (`0.17.1-rc2` does not have what `0.17.1` fixes); missing
+/// parts are zeros (`0.17` is `0.17.0`).
+pub fn version_key(v: &str) -> Option<(Vec<u64>, bool)> {
+    let v = v.trim().trim_start_matches('v');
+    let core_end = v.find(['-', '+', ' ']).unwrap_or(v.len());
+    let (core, rest) = v.split_at(core_end);
+    let mut numbers: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    while numbers.len() < 3 {
+        numbers.push(0);
+    }
+    Some((numbers, !rest.starts_with('-')))
 }
 
 /// `diagnose.vulnerable`: the server is not older than `minimum` (the release fixing
@@ -746,11 +756,17 @@ pub fn vulnerable(
         Err(e) => return Outcome::skip(format!("`/api/version` failed: {e}")),
         Ok(v) => v,
     };
-    let (Some(have), Some(need)) = (version_numbers(version), version_numbers(minimum)) else {
+    let (Some(have), Some(need)) = (version_key(version), version_key(minimum)) else {
         return Outcome::skip(format!(
             "the server's version `{version}` cannot be compared with {minimum}"
         ));
     };
+    if have.0.iter().all(|&n| n == 0) {
+        return Outcome::warn(format!(
+            "the server reports version {version}, which is what a build from source without a release version says: whether it has the fix for {cve} (in {minimum}) cannot be told. Next: check the source's commit, or install a release"
+        ))
+        .with_value(version.clone());
+    }
     if have >= need {
         return Outcome::pass(format!(
             "server {version} is not older than {minimum}, which fixes {cve}"
@@ -1137,6 +1153,14 @@ mod tests {
     )]
     #[case("0.15.4", None, Status::Warn)]
     #[case("0.0.0", None, Status::Warn)]
+    #[case(
+        "0.0.0",
+        Some("OLLAMA_HOST=0.0.0.0:11434 binds beyond loopback"),
+        Status::Warn
+    )]
+    #[case("0.17.1-rc2", None, Status::Warn)] // a pre-release comes before the fix
+    #[case("0.17.1+cuda", None, Status::Pass)] // build metadata is not a pre-release
+    #[case("0.18", None, Status::Pass)]
     #[case("dev", None, Status::Skip)]
     fn old_servers_reachable_from_the_network_fail(
         #[case] version: &str,

@@ -15,7 +15,10 @@ pub fn visible(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Outcome {
             list.len()
         )),
         Ok(list) => {
-            let first = &list[0];
+            let Some(first) = list.first() else {
+                return Outcome::pass("NVML lists no NVIDIA GPU, and the spec asks for at least 0")
+                    .with_value("none");
+            };
             let mut value = first.summary();
             if list.len() > 1 {
                 value.push_str(&format!(" (+{} more)", list.len() - 1));

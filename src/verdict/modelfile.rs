@@ -14,8 +14,14 @@ pub fn parameters(mf: &Modelfile, show: &Result<ShowResponse, ClientError>) -> O
         Err(e) => return not_shown(e),
     };
     let server = show.parameter_pairs();
-    let mut keys: Vec<&str> = mf.parameters.iter().map(|(k, _)| k.as_str()).collect();
-    keys.dedup();
+    // Each key once, in the Modelfile's order (repeated keys such as `stop` need not
+    // stand together).
+    let mut keys: Vec<&str> = Vec::new();
+    for (k, _) in &mf.parameters {
+        if !keys.contains(&k.as_str()) {
+            keys.push(k);
+        }
+    }
     let mut differences = Vec::new();
     for key in &keys {
         let want = normalised(key, mf.parameter(key));
@@ -214,6 +220,16 @@ mod tests {
             "{}",
             o.detail
         );
+        assert_eq!(o.value.as_deref(), Some("1/2 match"));
+    }
+
+    #[test]
+    fn a_repeated_key_counts_once_where_its_lines_stand() {
+        let apart = "FROM base\nPARAMETER stop \"<|im_end|>\"\nPARAMETER temperature 0.3\nPARAMETER stop <|endoftext|>\n";
+        let mf = Modelfile::parse(apart).unwrap();
+        let o = parameters(&mf, &show(&SERVER.replace("<|im_end|>", "</s>"), None, "x"));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.detail.matches("stop:").count(), 1, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("1/2 match"));
     }
 

@@ -3,7 +3,7 @@
 use super::api_error;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
-use crate::perf::{decode_limit, Spread, StreamTiming};
+use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
 use crate::probe::gpu::{server_gpus, GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 use std::time::Duration;
@@ -99,6 +99,9 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
         return Outcome::fail("the stream could not be timed: fewer than 2 tokens, tokens arriving in bursts with no gap (a buffering proxy?), or no server statistics");
     };
     let (client, server) = (client.median, server.median);
+    if server <= 0.0 {
+        return Outcome::fail(format!("the server reported a generation speed of {server} tok/s, which nothing can be compared with: its eval_count or eval_duration is wrong. Check the server's version and log"));
+    }
     let ttft = spread_of(samples, |t| Some(t.first_token.as_secs_f64() * 1000.0))
         .map_or(0.0, |s| s.median);
     let all_gaps: Vec<std::time::Duration> = samples.iter().flat_map(|t| t.gaps.clone()).collect();
@@ -164,7 +167,7 @@ pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) ->
 /// user allows unloading.
 pub fn load_cold(
     allowed: bool,
-    load: &Result<Duration, ClientError>,
+    load: Option<&Result<ColdLoad, ClientError>>,
     max: Duration,
     unreachable: Option<&str>,
 ) -> Outcome {
@@ -172,8 +175,16 @@ pub fn load_cold(
         return Outcome::skip("timing a cold load unloads the model, which changes the server's state; pass --allow-unload to measure it");
     }
     let d = match load {
-        Ok(d) => *d,
-        Err(e) => return api_error(e, unreachable),
+        None => return Outcome::fail("no cold load was timed: add `When the model \"...\" is unloaded and loaded again` before this step"),
+        Some(Err(e)) => return api_error(e, unreachable),
+        Some(Ok(ColdLoad::StillLoaded(waited))) => return Outcome::fail(format!(
+            "expected the model to leave /api/ps after a `keep_alive: 0` request, it was still loaded {:.0} s later, so no cold load could be timed. Another client may be holding it busy: see `ollama ps`, and rerun when the server is idle",
+            waited.as_secs_f64()
+        )),
+        Some(Ok(ColdLoad::Unreported)) => return Outcome::skip(
+            "the reload's answer reported no load_duration (Ollama leaves it out when nothing was loaded), so the load could not be timed; an older server may not report it"
+        ),
+        Some(Ok(ColdLoad::Took(d))) => *d,
     };
     let value = format!("{:.1} s", d.as_secs_f64());
     if d <= max {
@@ -368,23 +379,37 @@ mod tests {
 
     #[test]
     fn cold_load_needs_consent() {
-        let o = load_cold(
-            false,
-            &Ok(Duration::from_secs(1)),
-            Duration::from_secs(60),
-            None,
-        );
+        let took = |s| Some(Ok(ColdLoad::Took(Duration::from_secs(s))));
+        let max = Duration::from_secs(60);
+        let o = load_cold(false, took(1).as_ref(), max, None);
         assert_eq!(o.status, Status::Skip);
         assert!(o.detail.contains("--allow-unload"));
         assert_eq!(
-            load_cold(
-                true,
-                &Ok(Duration::from_secs(90)),
-                Duration::from_secs(60),
-                None
-            )
-            .status,
+            load_cold(true, took(1).as_ref(), max, None).status,
+            Status::Pass
+        );
+        assert_eq!(
+            load_cold(true, took(90).as_ref(), max, None).status,
             Status::Fail
+        );
+    }
+
+    #[test]
+    fn cold_load_passes_only_on_a_timed_load() {
+        let max = Duration::from_secs(60);
+        let still = Some(Ok(ColdLoad::StillLoaded(Duration::from_secs(30))));
+        let o = load_cold(true, still.as_ref(), max, None);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("still loaded 30 s later"), "{}", o.detail);
+        let o = load_cold(true, Some(&Ok(ColdLoad::Unreported)), max, None);
+        assert_eq!(o.status, Status::Skip);
+        assert!(o.detail.contains("load_duration"), "{}", o.detail);
+        let o = load_cold(true, None, max, None);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("unloaded and loaded again"),
+            "{}",
+            o.detail
         );
     }
 

@@ -187,6 +187,7 @@ mod tests {
     #[case("\"OLLAMA_HOST=0.0.0.0:11434\" \"OLLAMA_ORIGINS=*\"", Status::Fail)]
     #[case("OLLAMA_HOST=[::]:11434 OLLAMA_ORIGINS=http://a,*", Status::Fail)]
     #[case("OLLAMA_HOST=192.168.1.20 OLLAMA_ORIGINS=*", Status::Fail)]
+    #[case("OLLAMA_HOST=:11434 OLLAMA_ORIGINS=*", Status::Fail)] // Go's `:port` is every interface
     #[case(
         "OLLAMA_HOST=0.0.0.0:11434 OLLAMA_ORIGINS=http://localhost:3000",
         Status::Pass

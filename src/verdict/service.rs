@@ -4,6 +4,7 @@
 //! environment).
 
 use crate::check::Outcome;
+use crate::probe::logs::ollama_bool;
 use crate::probe::service::{ContainerState, ServiceFacts, UnitState};
 
 /// What the checks look at.
@@ -128,17 +129,22 @@ pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
         }
         Err(o) => return o,
     };
-    match u.unit_file_state.as_str() {
-        s @ ("enabled" | "enabled-runtime" | "alias" | "static" | "indirect") => {
-            Outcome::pass(format!("{}.service starts at boot", u.unit)).with_value(s)
+    // What each UnitFileState means for the next boot (systemctl(1), is-enabled).
+    let why = match u.unit_file_state.as_str() {
+        s @ ("enabled" | "alias" | "generated") => {
+            return Outcome::pass(format!("{}.service starts at boot", u.unit)).with_value(s)
         }
-        s => Outcome::fail(format!(
-            "expected the unit enabled, UnitFileState is {}. Try `sudo systemctl enable {}`",
-            if s.is_empty() { "empty" } else { s },
-            u.unit
-        ))
-        .with_value(s),
-    }
+        "enabled-runtime" => "enabled-runtime: it is enabled under /run only, which is gone after a reboot",
+        "static" => "static: the unit file has no [Install] section, so it starts at boot only if another unit pulls it in; add `[Install]` with `WantedBy=multi-user.target`",
+        "indirect" => "indirect: it is enabled only through another unit's Also=",
+        "" => "empty",
+        other => other,
+    };
+    Outcome::fail(format!(
+        "expected the unit enabled, UnitFileState is {why}. Try `sudo systemctl enable {}`",
+        u.unit
+    ))
+    .with_value(u.unit_file_state.as_str())
 }
 
 /// `service.override`: a drop-in configures the unit (the container has a healthcheck,
@@ -210,10 +216,18 @@ pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &st
     };
     // A secret's value is compared, never shown.
     let shown = |v: &str| crate::report::mask_value(key, v).into_owned();
+    // A boolean setting means what Ollama reads it as: `true` is `1`.
+    let boolean = crate::probe::logs::BOOL_SETTINGS.contains(&key);
+    let same = |v: &str| v == expected || boolean && ollama_bool(v) == ollama_bool(expected);
     match s.env(key) {
         Some(v) if v == expected => {
             Outcome::pass(format!("{key}={}", shown(v))).with_value(shown(v))
         }
+        Some(v) if same(v) => Outcome::pass(format!(
+            "{key}={v}, which Ollama reads as {}, as {expected} is",
+            ollama_bool(v)
+        ))
+        .with_value(v),
         seen => Outcome::fail(format!(
             "expected {key}={} in {} environment, {}. {}",
             shown(expected),
@@ -253,6 +267,44 @@ mod tests {
         ] {
             assert_eq!(o.status, Status::Pass, "{}", o.detail);
         }
+    }
+
+    #[rstest]
+    #[case("OLLAMA_FLASH_ATTENTION=true", Status::Pass)]
+    #[case("\"OLLAMA_FLASH_ATTENTION='1'\"", Status::Pass)]
+    #[case("OLLAMA_FLASH_ATTENTION=yes", Status::Pass)] // Ollama turns it on
+    #[case("OLLAMA_FLASH_ATTENTION=0", Status::Fail)]
+    #[case("OLLAMA_FLASH_ATTENTION=false", Status::Fail)]
+    #[case("OLLAMA_HOST=x", Status::Fail)]
+    fn a_boolean_setting_is_compared_by_what_ollama_reads(
+        #[case] env: &str,
+        #[case] status: Status,
+    ) {
+        let text = GOOD.replace(
+            "\"OLLAMA_HOST=0.0.0.0:11434\" OLLAMA_FLASH_ATTENTION=1",
+            env,
+        );
+        let o = env_equals(&facts(&text), "OLLAMA_FLASH_ATTENTION", "1");
+        assert_eq!(o.status, status, "{env}: {}", o.detail);
+    }
+
+    #[rstest]
+    #[case("enabled", Status::Pass, "starts at boot")]
+    #[case("generated", Status::Pass, "starts at boot")]
+    #[case("enabled-runtime", Status::Fail, "gone after a reboot")]
+    #[case("static", Status::Fail, "[Install]")]
+    #[case("disabled", Status::Fail, "systemctl enable ollama")]
+    #[case("", Status::Fail, "is empty")]
+    fn enabled_means_it_starts_at_the_next_boot(
+        #[case] state: &str,
+        #[case] status: Status,
+        #[case] says: &str,
+    ) {
+        let o = enabled(&facts(
+            &GOOD.replace("UnitFileState=enabled", &format!("UnitFileState={state}")),
+        ));
+        assert_eq!(o.status, status, "{}", o.detail);
+        assert!(o.detail.contains(says), "{says}: {}", o.detail);
     }
 
     #[rstest]

@@ -84,6 +84,10 @@ struct VerifyArgs {
     /// Seconds a metadata request (/api/tags, /api/ps, ...) may take.
     #[arg(long, default_value_t = 15.0, value_parser = seconds)]
     request_timeout: f64,
+    /// Seconds a generation may wait for its answer to begin: a cold load happens then,
+    /// and a non-streamed answer begins only once it is complete.
+    #[arg(long, default_value_t = 120.0, value_parser = seconds)]
+    load_timeout: f64,
     /// Seconds a generation may take in all (cold loads of big models are slow).
     #[arg(long, default_value_t = 600.0, value_parser = seconds)]
     generation_timeout: f64,
@@ -139,10 +143,16 @@ enum Command {
     },
 }
 
+/// The longest time a flag accepts: a week, far past any run, well inside what
+/// `Duration` and `Instant` can hold.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
 fn seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("expected a number of seconds above 0, got `{s}`")),
+        Ok(v) if v > 0.0 && v <= MAX_SECONDS => Ok(v),
+        _ => Err(format!(
+            "expected a number of seconds above 0 and at most {MAX_SECONDS} (a week), got `{s}`"
+        )),
     }
 }
 
@@ -225,7 +235,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         timeouts: Timeouts {
             connect: Duration::from_secs_f64(args.connect_timeout),
             request: Duration::from_secs_f64(args.request_timeout),
-            first_byte: defaults.first_byte.min(generation),
+            first_byte: Duration::from_secs_f64(args.load_timeout).min(generation),
             idle: defaults.idle.min(generation),
             generation,
         },

@@ -77,7 +77,7 @@ pub struct VerifyWorld {
     pub prompt: Option<String>,
     /// Streamed answers: the client's timing and the server's statistics of each.
     pub samples: Option<Result<Vec<StreamTiming>, ClientError>>,
-    pub cold: Option<Result<std::time::Duration, ClientError>>,
+    pub cold: Option<Result<ollama_verify::perf::ColdLoad, ClientError>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
     pub base_show: Option<Result<ShowResponse, ClientError>>,

@@ -811,7 +811,14 @@ fn measurements_have_the_server_alone() {
         .collect::<Vec<_>>();
     let reload = chats(1);
     assert_eq!((unload.len(), reload.len()), (1, 1), "{log:#?}");
-    alone("the cold load", &[unload[0], reload[0]]);
+    // Between the two, the cold load asks /api/ps whether the model has gone: once, as
+    // the emulator unloads at once (a second request there would be another's).
+    let (unloaded, reloading) = (log[unload[0]].done_ms.unwrap(), log[reload[0]].arrived_ms);
+    let polls: Vec<usize> = (0..log.len())
+        .filter(|&i| log[i].path == "/api/ps" && log[i].overlaps(unloaded, reloading))
+        .collect();
+    assert_eq!(polls.len(), 1, "{log:#?}");
+    alone("the cold load", &[unload[0], polls[0], reload[0]]);
     // The rest shares the server: the slow `/api/tags` ran beside the warm-up chat.
     let warm_up = &log[chats(32)[0]];
     let tags = log.iter().find(|r| r.path == "/api/tags").unwrap();

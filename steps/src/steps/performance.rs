@@ -36,6 +36,11 @@ async fn answers(
     num_predict: u64,
 ) -> Result<(), String> {
     let prompt = prompt(world)?;
+    if count == 0 || num_predict == 0 {
+        return Err(format!(
+            "expected at least 1 answer of at least 1 token, the step asks for {count} answer(s) of at most {num_predict} token(s); write e.g. `3 times, at most 128 tokens each`"
+        ));
+    }
     if world.chat_failed().is_none() {
         world.samples = Some(
             world
@@ -117,11 +122,9 @@ async fn warm_load(world: &mut VerifyWorld, max_ms: u64) -> Result<(), String> {
 async fn cold_load(world: &mut VerifyWorld, max_s: u64) -> Result<(), String> {
     let allowed = world.session.allow_unload;
     conclude(world, |w, unreachable| {
-        let none = Ok(Duration::ZERO);
-        let load = w.cold.as_ref().unwrap_or(&none);
         Ok(verdict::perf::load_cold(
             allowed,
-            load,
+            w.cold.as_ref(),
             Duration::from_secs(max_s),
             unreachable,
         ))
@@ -131,7 +134,9 @@ async fn cold_load(world: &mut VerifyWorld, max_s: u64) -> Result<(), String> {
 
 #[then(expr = "the median generation speed is at least {float}% of the memory-bandwidth limit")]
 async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), String> {
-    let gpus = world.session.gpus().await.clone();
+    // Read now, with the model loaded: the first look may predate the server's process
+    // on the GPU, and the GPU the server holds memory on is the one that decides.
+    let gpus = world.session.gpus_now().await;
     let tags = world.session.tags().await.clone();
     conclude(world, |w, _| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
