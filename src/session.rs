@@ -303,10 +303,15 @@ impl Session {
     }
 
     /// Why API checks other than `api.root` cannot run, if the server is unreachable.
+    /// A server that accepts connections but never answers counts as unreachable.
     pub async fn unreachable(&self) -> Option<String> {
         match self.root().await {
             Err(e) if e.is_unreachable() => Some(format!(
                 "the API at {} is unreachable (see api.root)",
+                self.client.base_url()
+            )),
+            Err(e) if e.is_unresponsive() => Some(format!(
+                "the API at {} does not answer (see api.root)",
                 self.client.base_url()
             )),
             _ => None,
@@ -518,6 +523,14 @@ impl Session {
     pub async fn chat(&self, model: &str) -> Result<ChatChunk, ClientError> {
         let cell = shared(&self.chats, &crate::ModelName::parse(model).canonical());
         cell.get_or_init(|| async {
+            // A server that did not answer `GET /` would hold a chat for the whole
+            // load timeout: its error stands for the chat's. (Asked before the turn:
+            // `root` takes its own.)
+            if let Err(e) = self.root().await {
+                if e.is_unresponsive() {
+                    return Err(e.clone());
+                }
+            }
             let _turn = self.turn().await;
             let keep = self.keep_alive_for(model).await;
             let mut req = crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);

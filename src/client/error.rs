@@ -120,6 +120,12 @@ impl ClientError {
             ErrorKind::ConnectionRefused | ErrorKind::Connect | ErrorKind::Timeout(Phase::Connect)
         )
     }
+
+    /// Unreachable, or reached but silent past a deadline (a hung server): asking it
+    /// anything else would only wait out the same deadline again.
+    pub fn is_unresponsive(&self) -> bool {
+        self.is_unreachable() || matches!(self.kind(), ErrorKind::Timeout(_))
+    }
 }
 
 fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
@@ -133,8 +139,10 @@ fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
 }
 
 fn status_hint(status: u16, message: Option<&str>) -> &'static str {
-    let not_found = message.is_some_and(|m| m.contains("not found"));
+    // Ollama's own 404 names the model; a plain "404 page not found" is a wrong path.
+    let not_found = message.is_some_and(|m| m.contains("model") && m.contains("not found"));
     match status {
+        503 => "The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, and see its log (`journalctl -u ollama`)",
         404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`",
         404 => "The server does not know this endpoint; it may be too old or not Ollama",
         400 => "The server rejected the request; it may be a version this tool does not know",

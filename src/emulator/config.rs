@@ -125,11 +125,16 @@ impl EmulatorConfig {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.token_rate > 0.0 && self.token_rate.is_finite()) {
-            return Err(format!("token_rate must be > 0, got {}", self.token_rate));
-        }
-        if !(self.prompt_rate > 0.0 && self.prompt_rate.is_finite()) {
-            return Err(format!("prompt_rate must be > 0, got {}", self.prompt_rate));
+        // Bounded both ways: a token's time (1 / rate) must fit a timer.
+        for (key, rate) in [
+            ("token_rate", self.token_rate),
+            ("prompt_rate", self.prompt_rate),
+        ] {
+            if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+                return Err(format!(
+                    "{key} must be from {MIN_RATE} to {MAX_RATE:e} tokens per second, got {rate}"
+                ));
+            }
         }
         if let Some(a) = self.answers.iter().find(|a| a.prompt_contains.is_empty()) {
             return Err(format!(
@@ -182,6 +187,12 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
+/// The longest stall a fault may ask for.
+pub const MAX_STALL_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+/// The slowest and fastest token rates the emulator paces.
+const MIN_RATE: f64 = 0.001;
+const MAX_RATE: f64 = 1e9;
+
 /// By hand, because serde cannot deny unknown fields through `flatten`: `path` is
 /// taken out, and the rest must be exactly one fault's fields, so a misspelt one
 /// (`secs` for `seconds`) is refused rather than ignored.
@@ -200,6 +211,13 @@ impl<'de> Deserialize<'de> for Fault {
         };
         let kind = FaultKind::deserialize(serde_json::Value::Object(fields))
             .map_err(|e| D::Error::custom(format!("fault at {path}: {e}")))?;
+        if let FaultKind::StallBefore { seconds } | FaultKind::StallDuring { seconds, .. } = kind {
+            if !(0.0..=MAX_STALL_SECONDS).contains(&seconds) {
+                return Err(D::Error::custom(format!(
+                    "fault at {path}: `seconds` must be from 0 to {MAX_STALL_SECONDS} (a week), got {seconds}"
+                )));
+            }
+        }
         Ok(Fault { path, kind })
     }
 }
@@ -290,6 +308,15 @@ mod tests {
     fn bad_values_are_refused_with_the_reason() {
         for (text, reason) in [
             ("token_rate = 0.0", "token_rate"),
+            ("prompt_rate = 1e-300", "prompt_rate must be from 0.001"),
+            (
+                "[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 1e20",
+                "`seconds` must be from 0 to 604800",
+            ),
+            (
+                "[[faults]]\npath = \"*\"\nfault = \"stall_during\"\nafter_bytes = 1\nseconds = -1.0",
+                "`seconds` must be from 0",
+            ),
             ("gpu_offload = 1.5", "gpu_offload"),
             ("tokens_rate = 1.0", "unknown field"),
             (

@@ -182,6 +182,9 @@ fn rewrite_body(resp: Response, kind: FaultKind) -> Response {
                     let cut = after_bytes - sent;
                     if cut > 0 {
                         yield Ok(piece.slice(..cut));
+                        // Pending a moment lets the server flush those bytes; an error
+                        // at once would drop them with the connection.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
                     }
                     yield Err(std::io::Error::other("fault: connection closed mid-body"));
                     return;

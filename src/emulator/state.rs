@@ -274,7 +274,10 @@ pub fn keep_alive(value: Option<&Value>) -> Option<Duration> {
         Some(Value::String(s)) => parse_duration(s).unwrap_or(300.0),
         Some(_) => return default,
     };
-    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    // Negative is forever, as is anything past a century (no timer holds 1e30 s).
+    (0.0..=3.2e9)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 fn parse_duration(s: &str) -> Option<f64> {

@@ -190,7 +190,7 @@ fn loaded<'a>(
     unreachable: Option<&str>,
 ) -> Result<&'a RunningModel, Outcome> {
     let ps = match ps {
-        Err(e) if e.is_unreachable() => {
+        Err(e) if e.is_unresponsive() => {
             return Err(Outcome::skip(
                 unreachable.unwrap_or("the API is unreachable (see api.root)"),
             ))
@@ -227,7 +227,7 @@ pub fn offload(
 ) -> Outcome {
     if let Err(e) = answered {
         return match unreachable {
-            Some(reason) if e.is_unreachable() => Outcome::skip(reason),
+            Some(reason) if e.is_unresponsive() => Outcome::skip(reason),
             _ => Outcome::skip(format!("the model could not generate (see api.chat): {e}")),
         };
     }
@@ -750,7 +750,7 @@ pub fn vulnerable(
     unreachable: Option<&str>,
 ) -> Outcome {
     let version = match version {
-        Err(e) if e.is_unreachable() => {
+        Err(e) if e.is_unresponsive() => {
             return Outcome::skip(unreachable.unwrap_or("the API is unreachable (see api.root)"))
         }
         Err(e) => return Outcome::skip(format!("`/api/version` failed: {e}")),

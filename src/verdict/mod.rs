@@ -18,7 +18,7 @@ use crate::ClientError;
 /// An API failure as an outcome: unreachable servers skip (api.root reports them once).
 pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Outcome {
     match unreachable_reason {
-        Some(reason) if e.is_unreachable() => Outcome::skip(reason),
+        Some(reason) if e.is_unresponsive() => Outcome::skip(reason),
         _ => Outcome::fail(e.to_string()),
     }
 }

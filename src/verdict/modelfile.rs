@@ -66,8 +66,8 @@ fn not_shown(e: &ClientError) -> Outcome {
         crate::ErrorKind::Status(404) => Outcome::skip(format!(
             "the model is not installed (see models.custom): {e}"
         )),
-        _ if e.is_unreachable() => {
-            Outcome::skip(format!("the API is unreachable (see api.root): {e}"))
+        _ if e.is_unresponsive() => {
+            Outcome::skip(format!("the API does not answer (see api.root): {e}"))
         }
         _ => Outcome::fail(e.to_string()),
     }

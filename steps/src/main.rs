@@ -218,7 +218,7 @@ fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
 
 async fn verify(args: VerifyArgs) -> Result<u8, String> {
     if args.list {
-        println!(
+        ollama_verify_steps::say!(
             "{}",
             ollama_verify_steps::list(args.features.as_deref(), args.tags.as_deref())?
         );
@@ -264,7 +264,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         deadline: args.deadline.map(Duration::from_secs_f64),
     })
     .await?;
-    println!(
+    ollama_verify_steps::say!(
         "\n{}",
         report.summary.to_table(std::io::stdout().is_terminal())
     );

@@ -44,7 +44,7 @@ impl Progress {
             | event::Scenario::Background(_, event::Step::Failed(_, _, _, e))
                 if meta.is_none() =>
             {
-                println!(
+                crate::say!(
                     "{}  {} ({}): {}",
                     styled(Status::Fail),
                     scenario.name,
@@ -56,7 +56,7 @@ impl Progress {
                 let Some(meta) = meta else { return };
                 // The after hook has run: every scenario with a check has its result.
                 if let Some(r) = self.session.results().iter().find(|r| r.id == meta.id) {
-                    println!("{}", line(r));
+                    crate::say!("{}", line(r));
                 }
             }
             _ => {}

@@ -59,15 +59,19 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     let filter = selection_of(opts.tags.as_deref())?;
     let (_builtin, features) = features_dir(opts.features.as_deref())?;
     // What the run decides: a selection of no check would pass having checked nothing.
-    let selected = crate::stop::selected_checks(&features, filter.as_ref());
+    let selected = crate::spec::selected_checks(&features, filter.as_ref())?;
     if selected.is_empty() {
-        return Err(nothing_selected(&opts));
+        return Err(nothing_selected(
+            opts.features.as_deref(),
+            opts.tags.as_deref(),
+        ));
     }
     let mut session_options = opts.session.clone();
     session_options.spec_root = features
         .canonicalize()
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf));
+    distinct_reports(&opts)?;
     let json = output(opts.json.as_deref())?;
     // A path that cannot be written stops the run before it starts; the reports are
     // written at the end.
@@ -84,7 +88,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     install_session(session.clone());
 
     let steps: Box<dyn Write> = match opts.steps {
-        true => Box::new(std::io::stdout()),
+        true => Box::new(Closable(std::io::stdout())),
         false => Box::new(std::io::sink()),
     };
     // Cucumber's own writers see the events in feature order; the check lines come as
@@ -184,6 +188,11 @@ fn stopped(
 fn features_dir(dir: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBuf), UsageError> {
     match dir {
         Some(dir) if dir.is_dir() => Ok((None, dir.to_path_buf())),
+        Some(file) if file.is_file() => Err(format!(
+            "--features {}: that is a file; give the folder of .feature files that holds it (`--features {}`), and choose scenarios with --tags",
+            file.display(),
+            file.parent().map_or(".".into(), |p| if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() })
+        )),
         Some(dir) => Err(format!(
             "--features {}: no such folder of .feature files",
             dir.display()
@@ -201,7 +210,10 @@ fn features_dir(dir: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBu
 pub fn list(features: Option<&Path>, tags: Option<&str>) -> Result<String, UsageError> {
     let filter = selection_of(tags)?;
     let (_builtin, dir) = features_dir(features)?;
-    let mut checks = crate::stop::selected_checks(&dir, filter.as_ref());
+    let mut checks = crate::spec::selected_checks(&dir, filter.as_ref())?;
+    if checks.is_empty() {
+        return Err(nothing_selected(features, tags));
+    }
     checks.sort_by_key(|c| ollama_verify::check::order(&c.id));
     let rows = checks
         .iter()
@@ -221,14 +233,11 @@ pub fn list(features: Option<&Path>, tags: Option<&str>) -> Result<String, Usage
 }
 
 /// Why a run that would decide no check is refused.
-fn nothing_selected(opts: &RunOptions) -> UsageError {
-    let features = opts
-        .features
-        .as_ref()
-        .map_or("the built-in feature files".to_string(), |d| {
-            d.display().to_string()
-        });
-    match &opts.tags {
+fn nothing_selected(features: Option<&Path>, tags: Option<&str>) -> UsageError {
+    let features = features.map_or("the built-in feature files".to_string(), |d| {
+        d.display().to_string()
+    });
+    match tags {
         Some(t) => format!(
             "--tags {t:?} selects no check of {features}. `ollama-verify --list` shows every check; tags are @check.<id>, the areas (@api, @models, @service, @gpu, @perf, @modelfile, @security, @diagnose), @warn, @host and @systemd"
         ),
@@ -289,6 +298,52 @@ fn write_reports(opts: &RunOptions, summary: &Summary) -> Result<(), UsageError>
     write_file(opts.junit.as_deref(), &summary.to_junit())?;
     write_file(opts.summary_json.as_deref(), &summary.to_json())?;
     write_file(opts.summary_md.as_deref(), &summary.to_markdown())
+}
+
+/// Stdout that may close early (`| head`): what can no longer be written is dropped,
+/// so cucumber's writer does not fail the run and the reports are still written.
+struct Closable<W>(W);
+
+impl<W: Write> Write for Closable<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Two reports asked for at one path would leave only the last written.
+fn distinct_reports(opts: &RunOptions) -> Result<(), UsageError> {
+    let reports = [
+        ("--junit", &opts.junit),
+        ("--json", &opts.json),
+        ("--summary-json", &opts.summary_json),
+        ("--summary-md", &opts.summary_md),
+    ];
+    for (i, (flag, path)) in reports.iter().enumerate() {
+        let Some(path) = path else { continue };
+        if let Some((other, _)) = reports[i + 1..]
+            .iter()
+            .find(|(_, p)| p.as_deref().is_some_and(|p| same_file(p, path)))
+        {
+            return Err(format!(
+                "{flag} and {other} both name {}: each report needs a file of its own",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Whether `path` can be written, leaving no file behind where there was none (a run

@@ -5,73 +5,9 @@
 //! scenarios never started are reported too, not only those that started and hung.
 
 use crate::world::CheckMeta;
-use cucumber::feature::Ext as _;
-use cucumber::gherkin::tagexpr::TagOperation;
-use cucumber::gherkin::{Feature, GherkinEnv};
-use cucumber::tag::Ext as _;
 use ollama_verify::check::CheckResult;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Every `.feature` file under `dir` (any depth, case-insensitive suffix, sorted), as
-/// cucumber's own parser finds them.
-fn feature_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("feature"))
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-/// The checks of the scenarios a run selects: those of the feature files under
-/// `features` whose tags (feature, rule and scenario) match `filter`. A file that does
-/// not parse contributes nothing (cucumber reports it when the run gets that far).
-pub fn selected_checks(features: &Path, filter: Option<&TagOperation>) -> Vec<CheckMeta> {
-    let mut seen = HashSet::new();
-    let mut checks = Vec::new();
-    for file in feature_files(features) {
-        let Ok(feature) = Feature::parse_path(&file, GherkinEnv::default()) else {
-            continue;
-        };
-        let Ok(feature) = feature.expand_examples() else {
-            continue;
-        };
-        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
-            feature
-                .rules
-                .iter()
-                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-        );
-        for (rule, scenario) in scenarios {
-            let tags = crate::run::all_tags(&feature, rule, scenario);
-            if filter.is_some_and(|f| !f.eval(tags.iter())) {
-                continue;
-            }
-            if let Some(meta) = CheckMeta::from_tags(&scenario.name, &tags) {
-                if seen.insert(meta.id.clone()) {
-                    checks.push(meta);
-                }
-            }
-        }
-    }
-    checks
-}
 
 /// `N s` as a person writes it: `5 s`, `2.5 s`.
 pub fn seconds(limit: Duration) -> String {
@@ -171,34 +107,6 @@ pub fn watch(
 mod tests {
     use super::*;
     use ollama_verify::check::Outcome;
-
-    #[test]
-    fn selection_follows_the_tag_expression_and_reaches_every_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let sub = dir.path().join("more");
-        std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(
-            dir.path().join("a.feature"),
-            "@area\nFeature: A\n  @check.a.one\n  Scenario: One\n    Given x\n\n  @check.a.two @slow\n  Scenario: Two\n    Given x\n\n  Scenario: Untagged\n    Given x\n",
-        )
-        .unwrap();
-        std::fs::write(
-            sub.join("b.FEATURE"),
-            "Feature: B\n  Rule: R\n    @check.b.one\n    Scenario: Three\n      Given x\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("broken.feature"), "not gherkin at all\n").unwrap();
-        let ids = |filter: Option<&str>| {
-            let op: Option<TagOperation> = filter.map(|f| f.parse().unwrap());
-            selected_checks(dir.path(), op.as_ref())
-                .into_iter()
-                .map(|m| m.id)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(ids(None), ["a.one", "a.two", "b.one"]);
-        assert_eq!(ids(Some("not @slow")), ["a.one", "b.one"]);
-        assert_eq!(ids(Some("@area")), ["a.one", "a.two"]);
-    }
 
     #[test]
     fn only_checks_without_a_result_fail() {

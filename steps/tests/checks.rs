@@ -349,13 +349,21 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
         .timeout(Duration::from_secs(30))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("match no step definition"))
         // Which sentence, and where.
         .stderr(predicates::str::contains(
             "x.feature:4: `Then the moon is made of cheese` matches no step definition",
         ));
     // No empty report is left for a CI step to read.
     assert!(!junit.exists() && !summary.exists());
+    // Found before the run: nothing started, and --list says the same.
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--list", "--features"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("x.feature:4:"));
 }
 
 /// `--list` names the checks a selection runs, in report order, without a server.

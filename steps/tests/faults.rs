@@ -114,7 +114,7 @@ fn assert_sound(run: &Run) {
 #[case::closed_mid_body(
     Some("[[faults]]\npath = \"/api/tags\"\nfault = \"close_mid_body\"\nafter_bytes = 20\n"),
     "api.tags",
-    &["/api/tags", "the connection closed after", "before the body was complete"],
+    &["/api/tags", "the connection closed after 20 bytes", "before the body was complete"],
     &["api.root", "api.chat"],
     secs(REQUEST),
     Duration::ZERO
@@ -245,6 +245,43 @@ fn one_fault_fails_one_check_in_bounded_time(
     // Service checks cannot apply without systemctl, and say so.
     assert_eq!(run.status("service.active"), "skip");
     assert!(run.detail("service.active").contains("systemctl"));
+}
+
+/// A server that accepts connections and never answers: `api.root` fails at the
+/// request timeout, and the chat is not sent to wait out the load timeout too (60 s
+/// here); the API checks say "see api.root", so one failure shows once.
+#[test]
+fn a_hung_server_fails_once_without_waiting_for_each_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path());
+    let server = serve(
+        dir.path(),
+        "[[faults]]\npath = \"*\"\nfault = \"stall_before\"\nseconds = 3600.0\n",
+    );
+    let run = verify(
+        &server.host,
+        &path,
+        &["--load-timeout", "60", "--generation-timeout", "60"],
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_sound(&run);
+    assert!(
+        run.elapsed < Duration::from_secs(30),
+        "took {:?}",
+        run.elapsed
+    );
+    assert_eq!(run.status("api.root"), "fail");
+    assert!(run
+        .detail("api.root")
+        .contains("no answer began within 2.0 s"));
+    for id in ["api.chat", "api.tags", "models.custom"] {
+        assert_eq!(run.status(id), "skip", "{id}: {}", run.detail(id));
+        assert!(
+            run.detail(id).contains("does not answer (see api.root)"),
+            "{id}: {}",
+            run.detail(id)
+        );
+    }
 }
 
 /// `--deadline` stops a run that would wait on a stalled chat for ten minutes: the

@@ -158,5 +158,5 @@ fn a_bad_config_stops_serve_with_the_reason() {
         .timeout(Duration::from_secs(20))
         .assert()
         .failure()
-        .stderr(predicate::str::contains("token_rate must be > 0"));
+        .stderr(predicate::str::contains("token_rate must be from 0.001"));
 }

@@ -87,14 +87,14 @@ fn client() -> Result<Client, String> {
 async fn version() -> Result<(), String> {
     match client()?.version().await {
         Ok(v) => {
-            println!("ollama version is {}", v.version);
+            ollama_verify_steps::say!("ollama version is {}", v.version);
             if v.version != CLIENT_VERSION {
-                println!("Warning: client version is {CLIENT_VERSION}");
+                ollama_verify_steps::say!("Warning: client version is {CLIENT_VERSION}");
             }
         }
         Err(_) => {
-            println!("Warning: could not connect to a running Ollama instance");
-            println!("Warning: client version is {CLIENT_VERSION}");
+            ollama_verify_steps::say!("Warning: could not connect to a running Ollama instance");
+            ollama_verify_steps::say!("Warning: client version is {CLIENT_VERSION}");
         }
     }
     Ok(())
@@ -145,7 +145,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Rm { model } => {
             client()?.delete(&model).await.map_err(e)?;
-            println!("deleted '{model}'");
+            ollama_verify_steps::say!("deleted '{model}'");
             Ok(())
         }
         Command::Pull { model } => progress(client()?.pull(&model).await.map_err(e)?).await,
@@ -172,29 +172,29 @@ async fn run(command: Command) -> Result<(), String> {
         } => {
             let show = client()?.show(&model).await.map_err(e)?;
             if modelfile {
-                println!("{}", show.modelfile);
+                ollama_verify_steps::say!("{}", show.modelfile);
             } else if parameters {
-                println!("{}", show.parameters);
+                ollama_verify_steps::say!("{}", show.parameters);
             } else if system {
-                println!("{}", show.system.unwrap_or_default());
+                ollama_verify_steps::say!("{}", show.system.unwrap_or_default());
             } else if template {
-                println!("{}", show.template);
+                ollama_verify_steps::say!("{}", show.template);
             } else {
                 let d = &show.details;
-                println!("  Model");
-                println!("    architecture        {}", d.family);
-                println!("    parameters          {}", d.parameter_size);
-                println!("    quantization        {}", d.quantization_level);
-                println!();
-                println!("  Capabilities");
+                ollama_verify_steps::say!("  Model");
+                ollama_verify_steps::say!("    architecture        {}", d.family);
+                ollama_verify_steps::say!("    parameters          {}", d.parameter_size);
+                ollama_verify_steps::say!("    quantization        {}", d.quantization_level);
+                ollama_verify_steps::say!();
+                ollama_verify_steps::say!("  Capabilities");
                 for c in &show.capabilities {
-                    println!("    {c}");
+                    ollama_verify_steps::say!("    {c}");
                 }
                 if !show.parameters.is_empty() {
-                    println!();
-                    println!("  Parameters");
+                    ollama_verify_steps::say!();
+                    ollama_verify_steps::say!("  Parameters");
                     for line in show.parameters.lines() {
-                        println!("    {line}");
+                        ollama_verify_steps::say!("    {line}");
                     }
                 }
             }
@@ -232,14 +232,14 @@ async fn progress(mut stream: ChunkStream<ProgressChunk>) -> Result<(), String> 
         let chunk = chunk.map_err(|e| e.to_string())?;
         match (chunk.completed, chunk.total) {
             // Like the real CLI: the layer's share done, what a progress bar reads.
-            (Some(done), Some(total)) if total > 0 => println!(
+            (Some(done), Some(total)) if total > 0 => ollama_verify_steps::say!(
                 "{}: {:3}% {}/{}",
                 chunk.status,
                 done * 100 / total,
                 human_bytes(done),
                 human_bytes(total)
             ),
-            _ if chunk.status != last => println!("{}", chunk.status),
+            _ if chunk.status != last => ollama_verify_steps::say!("{}", chunk.status),
             _ => {}
         }
         last = chunk.status;
@@ -269,5 +269,5 @@ fn ago(timestamp: &str) -> String {
 }
 
 fn print_table(headers: &[&str], rows: Vec<Vec<String>>) {
-    println!("{}", ollama_verify::report::plain_table(headers, rows));
+    ollama_verify_steps::say!("{}", ollama_verify::report::plain_table(headers, rows));
 }

@@ -1,0 +1,224 @@
+//! The feature files, read and checked before anything runs: every file parses, no two
+//! scenarios claim one `@check.<id>`, and every step of a selected scenario matches
+//! exactly one step definition. A mistake there is a usage error (exit 2) that names
+//! the file and line, found before a server is asked anything or a report is touched.
+
+use crate::run::UsageError;
+use crate::world::{CheckMeta, VerifyWorld};
+use cucumber::feature::Ext as _;
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::gherkin::{Feature, GherkinEnv, Rule, Scenario};
+use cucumber::tag::Ext as _;
+use cucumber::World as _;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Every `.feature` file under `dir` (any depth, case-insensitive suffix, sorted), as
+/// cucumber's own parser finds them.
+fn feature_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("feature"))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A feature's scenarios with the rule each stands under.
+fn scenarios(feature: &Feature) -> impl Iterator<Item = (Option<&Rule>, &Scenario)> {
+    feature.scenarios.iter().map(|s| (None, s)).chain(
+        feature
+            .rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+    )
+}
+
+/// The checks of the scenarios a run selects (those whose tags, feature and rule
+/// included, match `filter`), in file order, once the feature files under `features`
+/// have passed the checks this module is about.
+pub fn selected_checks(
+    features: &Path,
+    filter: Option<&TagOperation>,
+) -> Result<Vec<CheckMeta>, UsageError> {
+    let steps = VerifyWorld::collection();
+    let mut problems = Vec::new();
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    let mut checks = Vec::new();
+    for file in feature_files(features) {
+        let name = file
+            .strip_prefix(features)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let feature = match Feature::parse_path(&file, GherkinEnv::default()) {
+            Ok(f) => f,
+            Err(e) => {
+                // gherkin's error reads `Error at LINE:COL: {expected}`; the place is the news.
+                let why = std::error::Error::source(&e).map_or(e.to_string(), |s| s.to_string());
+                let place = why
+                    .strip_prefix("Error at ")
+                    .and_then(|r| r.split(": ").next())
+                    .and_then(|lc| lc.split_once(':'))
+                    .map_or(why.clone(), |(l, c)| {
+                        format!("the parser stopped at line {l}, column {c}")
+                    });
+                problems.push(format!(
+                    "{name}: not Gherkin ({place}); check the keywords (Feature:, Scenario:, Given/When/Then/And) at and above it"
+                ));
+                continue;
+            }
+        };
+        // An outline's examples share their scenario's id; two scenarios may not.
+        for (rule, scenario) in scenarios(&feature) {
+            let tags = crate::run::all_tags(&feature, rule, scenario);
+            let Some(meta) = CheckMeta::from_tags(&scenario.name, &tags) else {
+                continue;
+            };
+            let here = format!("{name}:{}", scenario.position.line);
+            if let Some(first) = claimed.insert(meta.id.clone(), here.clone()) {
+                problems.push(format!(
+                    "{here}: @check.{} is already the id of the scenario at {first}; each check needs an id of its own",
+                    meta.id
+                ));
+            }
+        }
+        let feature = match feature.expand_examples() {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        for (rule, scenario) in scenarios(&feature) {
+            let tags = crate::run::all_tags(&feature, rule, scenario);
+            if filter.is_some_and(|f| !f.eval(tags.iter())) {
+                continue;
+            }
+            let background = feature
+                .background
+                .iter()
+                .chain(rule.and_then(|r| r.background.as_ref()))
+                .flat_map(|b| &b.steps);
+            for step in background.chain(&scenario.steps) {
+                let said = format!(
+                    "{name}:{}: `{} {}`",
+                    step.position.line,
+                    step.keyword.trim(),
+                    step.value
+                );
+                match steps.find(step) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => problems.push(format!("{said} matches no step definition")),
+                    Err(e) => problems.push(format!(
+                        "{said} matches {} step definitions; reword it",
+                        e.possible_matches.len()
+                    )),
+                }
+            }
+            if let Some(meta) = CheckMeta::from_tags(&scenario.name, &tags) {
+                if !checks.iter().any(|c: &CheckMeta| c.id == meta.id) {
+                    checks.push(meta);
+                }
+            }
+        }
+    }
+    problems.dedup();
+    if problems.is_empty() {
+        return Ok(checks);
+    }
+    Err(format!(
+        "the feature files in {} cannot be run as they are:\n  {}\nThe sentences this suite knows are the ones in the built-in feature files (the repository's features/ folder)",
+        features.display(),
+        problems.join("\n  ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEP: &str = "Given the Ollama install under verification";
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn selection_follows_the_tag_expression_and_reaches_every_check() {
+        let a = format!("@area\nFeature: A\n  @check.a.one\n  Scenario: One\n    {STEP}\n\n  @check.a.two @slow\n  Scenario: Two\n    {STEP}\n\n  Scenario: Untagged\n    {STEP}\n");
+        let b =
+            format!("Feature: B\n  Rule: R\n    @check.b.one\n    Scenario: Three\n      {STEP}\n");
+        let dir = folder(&[("a.feature", &a), ("more/b.FEATURE", &b)]);
+        let ids = |filter: Option<&str>| {
+            let op: Option<TagOperation> = filter.map(|f| f.parse().unwrap());
+            selected_checks(dir.path(), op.as_ref())
+                .unwrap()
+                .into_iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(None), ["a.one", "a.two", "b.one"]);
+        assert_eq!(ids(Some("not @slow")), ["a.one", "b.one"]);
+        assert_eq!(ids(Some("@area")), ["a.one", "a.two"]);
+    }
+
+    #[test]
+    fn the_builtin_spec_is_sound() {
+        let spec = crate::features::materialize().unwrap();
+        let checks = selected_checks(&spec.path().join("features"), None).unwrap();
+        assert!(checks.len() >= 14, "{}", checks.len());
+    }
+
+    #[test]
+    fn mistakes_are_named_with_file_and_line() {
+        let unknown = format!("Feature: A\n  @check.a.one\n  Scenario: One\n    {STEP}\n    Then the moon is made of cheese\n");
+        let twice = format!("Feature: B\n  @check.a.one\n  Scenario: Again\n    {STEP}\n");
+        let dir = folder(&[
+            ("a.feature", &unknown),
+            ("b.feature", &twice),
+            (
+                "c.feature",
+                "Feature: C\n  Scenario: One\n    Given a\n  Scenaro: typo\n",
+            ),
+        ]);
+        let e = selected_checks(dir.path(), None).unwrap_err();
+        for part in [
+            "a.feature:5: `Then the moon is made of cheese` matches no step definition",
+            "b.feature:3: @check.a.one is already the id of the scenario at a.feature:3",
+            "c.feature: not Gherkin (the parser stopped at line 5, column 1)",
+        ] {
+            assert!(e.contains(part), "{part}\n{e}");
+        }
+    }
+
+    #[test]
+    fn unselected_scenarios_need_no_known_steps_but_parse_and_keep_ids_apart() {
+        let text = format!("Feature: A\n  @check.a.one\n  Scenario: One\n    {STEP}\n\n  @check.a.two @draft\n  Scenario: Draft\n    Then something not written yet\n");
+        let dir = folder(&[("a.feature", &text)]);
+        let op: TagOperation = "not @draft".parse().unwrap();
+        let checks = selected_checks(dir.path(), Some(&op)).unwrap();
+        assert_eq!(checks.len(), 1);
+        assert!(selected_checks(dir.path(), None).is_err());
+    }
+}
