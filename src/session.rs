@@ -214,10 +214,16 @@ impl Session {
                 }
                 Target::Native => {
                     let base = match &options.host {
-                        Some(h) => crate::client::parse_ollama_host(h),
-                        None => crate::client::base_url_from_env(),
-                    }
-                    .map_err(|e| e.to_string())?;
+                        // Named as the user gave it: the flag (or its variable).
+                        Some(h) => crate::client::parse_ollama_host(h).map_err(|e| {
+                            e.to_string().replacen(
+                                "OLLAMA_HOST=",
+                                "--host (OLLAMA_VERIFY_HOST) ",
+                                1,
+                            )
+                        }),
+                        None => crate::client::base_url_from_env().map_err(|e| e.to_string()),
+                    }?;
                     let client = Client::with_timeouts(base, options.timeouts);
                     let host = options
                         .host_backend

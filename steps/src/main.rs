@@ -41,8 +41,9 @@ struct VerifyArgs {
     /// http://127.0.0.1:11434).
     #[arg(long, env = "OLLAMA_VERIFY_HOST")]
     host: Option<String>,
-    /// Where GPU facts come from: nvml, emulated or none (default: nvml natively,
-    /// emulated on the emulator target).
+    /// Where GPU facts come from: nvml, nvidia-smi (run on the target's host: inside
+    /// the container for docker), emulated or none (default: nvml natively, nvidia-smi
+    /// on the docker target, emulated on the emulator target).
     #[arg(long, env = "OLLAMA_VERIFY_GPU")]
     gpu: Option<GpuSource>,
     /// A folder of .feature files to run instead of the built-in ones.
@@ -184,7 +185,7 @@ fn parse() -> Result<Cli, String> {
     let mut command = Cli::command();
     let located =
         ollama_verify_steps::config_file::locate(&args, std::env::var("OLLAMA_VERIFY_CONFIG").ok());
-    if let Some((path, _)) = located {
+    if let Some((path, _)) = &located {
         for (key, value) in ollama_verify_steps::config_file::read(&path)? {
             let id = key.replace('-', "_");
             if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
@@ -204,9 +205,25 @@ fn parse() -> Result<Cli, String> {
             command = command.mut_arg(id.as_str(), |a| a.default_value(value));
         }
     }
-    let matches = command
-        .try_get_matches_from(&args)
-        .unwrap_or_else(|e| e.exit());
+    let matches = match command.try_get_matches_from(&args) {
+        Ok(m) => m,
+        // A bad value may be the config file's, given to clap as a default.
+        Err(e)
+            if located.is_some()
+                && matches!(
+                    e.kind(),
+                    clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::ValueValidation
+                ) =>
+        {
+            let (path, _) = located.as_ref().expect("checked above");
+            eprint!("{}", e.render());
+            return Err(format!(
+                "if the value is not on the command line, it comes from {}, whose settings are the flags' defaults",
+                path.display()
+            ));
+        }
+        Err(e) => e.exit(),
+    };
     Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
@@ -223,6 +240,12 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
             ollama_verify_steps::list(args.features.as_deref(), args.tags.as_deref())?
         );
         return Ok(0);
+    }
+    for flag in ignored_flags(&args) {
+        eprintln!(
+            "ollama-verify: {flag} does not apply to --target {}; it is ignored",
+            args.target
+        );
     }
     let defaults = Timeouts::default();
     let generation = Duration::from_secs_f64(args.generation_timeout);
@@ -275,6 +298,34 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         std::process::exit(i32::from(report.exit_code));
     }
     Ok(report.exit_code)
+}
+
+/// Flags set away from their defaults that the chosen target never reads.
+fn ignored_flags(args: &VerifyArgs) -> Vec<&'static str> {
+    let docker = [
+        ("--image", args.image.is_some()),
+        ("--gpus", args.gpus != "auto"),
+        ("--volume", args.volume != "ollama-verify-models"),
+        ("--fresh-volume", args.fresh_volume),
+        ("--keep", args.keep),
+        ("--compose-file", args.compose_file.is_some()),
+        ("--no-provision", args.no_provision),
+    ];
+    let mut ignored: Vec<&str> = match args.target {
+        Target::Docker => Vec::new(),
+        _ => docker
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(f, _)| *f)
+            .collect(),
+    };
+    if args.target != Target::Emulator && args.emulator_config.is_some() {
+        ignored.push("--emulator-config");
+    }
+    if args.target != Target::Native && args.host.is_some() {
+        ignored.push("--host");
+    }
+    ignored
 }
 
 async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, String> {

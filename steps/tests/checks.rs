@@ -944,4 +944,40 @@ fn a_config_file_sets_defaults_and_flags_win() {
         .stderr(predicates::str::contains(
             "cannot read the config file missing.toml",
         ));
+    // A bad value in the file is pinned on the file.
+    std::fs::write(dir.path().join("ollama-verify.toml"), "strict = \"yes\"\n").unwrap();
+    bin()
+        .arg("--list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "invalid value 'yes' for '--strict'",
+        ))
+        .stderr(predicates::str::contains(
+            "it comes from ollama-verify.toml",
+        ));
+}
+
+/// A flag the target never reads is named as ignored, and the run goes on.
+#[test]
+fn flags_the_target_ignores_are_named() {
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args([
+            "--target",
+            "emulator",
+            "--tags",
+            "@check.api.root",
+            "--keep",
+        ])
+        .arg("--image")
+        .arg("ollama/ollama:0.17.1")
+        .env_remove("OLLAMA_VERIFY_CONFIG")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "--image does not apply to --target emulator; it is ignored",
+        ))
+        .stderr(predicates::str::contains("--keep does not apply"));
 }
