@@ -186,7 +186,7 @@ fn parse() -> Result<Cli, String> {
     let located =
         ollama_verify_steps::config_file::locate(&args, std::env::var("OLLAMA_VERIFY_CONFIG").ok());
     if let Some((path, _)) = &located {
-        for (key, value) in ollama_verify_steps::config_file::read(&path)? {
+        for (key, value) in ollama_verify_steps::config_file::read(path)? {
             let id = key.replace('-', "_");
             if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
                 let known: Vec<String> = command
