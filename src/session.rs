@@ -179,6 +179,9 @@ pub type GpuSamples = Result<Vec<Vec<GpuInfo>>, GpuError>;
 /// A generation (answered, or why not) and the GPUs sampled while it ran.
 pub type Watched = (Result<(), ClientError>, GpuSamples);
 
+/// What every Ollama answers at `GET /`.
+const GREETING: &str = "Ollama is running";
+
 /// The prompt of the shared chat: short, so that the check costs little.
 pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
 /// The shared chat only has to complete: a model that ignores "one word" is capped here
@@ -309,7 +312,9 @@ impl Session {
     }
 
     /// Why API checks other than `api.root` cannot run, if the server is unreachable.
-    /// A server that accepts connections but never answers counts as unreachable.
+    /// A server that accepts connections but never answers counts as unreachable; one
+    /// that answers `GET /` as no Ollama does is named too, for the checks whose own
+    /// errors only echo that (see [`ClientError::is_foreign`]).
     pub async fn unreachable(&self) -> Option<String> {
         match self.root().await {
             Err(e) if e.is_unreachable() => Some(format!(
@@ -320,7 +325,15 @@ impl Session {
                 "the API at {} does not answer (see api.root)",
                 self.client.base_url()
             )),
-            _ => None,
+            Err(_) => Some(format!(
+                "the server at {} fails `GET /`, so it is not a working Ollama (see api.root)",
+                self.client.base_url()
+            )),
+            Ok(text) if text.trim() != GREETING => Some(format!(
+                "the server at {} does not greet as Ollama (see api.root)",
+                self.client.base_url()
+            )),
+            Ok(_) => None,
         }
     }
 

@@ -121,6 +121,24 @@ impl ClientError {
         )
     }
 
+    /// An answer no working Ollama gives to a request it knows: not JSON, the wrong
+    /// shape, too large, a 404 that names no model, or a 5xx. With `GET /` failed too,
+    /// it is the same wrong server, not a fault of its own.
+    pub fn is_foreign(&self) -> bool {
+        match self {
+            ClientError::NotJson { .. }
+            | ClientError::Shape { .. }
+            | ClientError::TooLarge { .. } => true,
+            ClientError::Status {
+                status: 404,
+                message,
+                ..
+            } => !message.as_deref().is_some_and(|m| m.contains("model")),
+            ClientError::Status { status, .. } => (500..600).contains(status),
+            _ => false,
+        }
+    }
+
     /// Unreachable, or reached but silent past a deadline (a hung server): asking it
     /// anything else would only wait out the same deadline again.
     pub fn is_unresponsive(&self) -> bool {

@@ -750,7 +750,7 @@ pub fn vulnerable(
     unreachable: Option<&str>,
 ) -> Outcome {
     let version = match version {
-        Err(e) if e.is_unresponsive() => {
+        Err(e) if e.is_unresponsive() || unreachable.is_some() && e.is_foreign() => {
             return Outcome::skip(unreachable.unwrap_or("the API is unreachable (see api.root)"))
         }
         Err(e) => return Outcome::skip(format!("`/api/version` failed: {e}")),

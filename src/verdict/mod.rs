@@ -18,7 +18,8 @@ use crate::ClientError;
 /// An API failure as an outcome: unreachable servers skip (api.root reports them once).
 pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Outcome {
     match unreachable_reason {
-        Some(reason) if e.is_unresponsive() => Outcome::skip(reason),
+        // The reason is set only when `GET /` failed: this error is then its echo.
+        Some(reason) if e.is_unresponsive() || e.is_foreign() => Outcome::skip(reason),
         _ => Outcome::fail(e.to_string()),
     }
 }

@@ -284,6 +284,41 @@ fn a_hung_server_fails_once_without_waiting_for_each_request() {
     }
 }
 
+/// Another program on the port (every path answers a web page): `api.root` fails
+/// naming what answered, and the API checks whose errors only echo it skip pointing
+/// there, instead of each failing on its own.
+#[test]
+fn a_server_that_is_not_ollama_fails_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path());
+    let server = serve(
+        dir.path(),
+        "[[faults]]\npath = \"*\"\nfault = \"wrong_content_type\"\n",
+    );
+    let run = verify(&server.host, &path, &[]);
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_sound(&run);
+    assert_eq!(run.status("api.root"), "fail");
+    assert!(run
+        .detail("api.root")
+        .contains("Something other than Ollama"));
+    for id in [
+        "api.tags",
+        "api.chat",
+        "models.custom",
+        "modelfile.parameters",
+        "diagnose.vulnerable",
+    ] {
+        assert_eq!(run.status(id), "skip", "{id}: {}", run.detail(id));
+        assert!(
+            run.detail(id)
+                .contains("does not greet as Ollama (see api.root)"),
+            "{id}: {}",
+            run.detail(id)
+        );
+    }
+}
+
 /// `--deadline` stops a run that would wait on a stalled chat for ten minutes: the
 /// checks that finished keep their results, every other selected check fails with the
 /// deadline named, the summary is written, and the exit code is 1.
