@@ -23,6 +23,9 @@ pub fn parse_ollama_host(value: &str) -> Result<Url, BaseUrlError> {
         reason,
     };
     let p = parts(value).map_err(err)?;
+    if !matches!(p.scheme, "http" | "https") {
+        return Err(err(format!("unsupported scheme `{}`", p.scheme)));
+    }
     let host = match p.host {
         "" => "127.0.0.1".to_string(),
         h => connectable(h),
@@ -48,13 +51,15 @@ struct Parts<'a> {
 }
 
 fn parts(value: &str) -> Result<Parts<'_>, String> {
-    let s = value.trim();
-    // Like Ollama: a scheme sets the default port (80/443); no scheme means http on 11434.
+    // Like Ollama's `envconfig.Var`: spaces, then quotes, trimmed.
+    let s = value.trim().trim_matches(['"', '\'']);
+    // Like `envconfig.Host`: `http`/`https` set the default port (80/443); no scheme,
+    // or any other, means 11434 (a server binds it all the same).
     let (scheme, rest, default_port) = match s.split_once("://") {
         None => ("http", s, DEFAULT_PORT),
         Some(("http", rest)) => ("http", rest, 80),
         Some(("https", rest)) => ("https", rest, 443),
-        Some((other, _)) => return Err(format!("unsupported scheme `{other}`")),
+        Some((other, rest)) => (other, rest, DEFAULT_PORT),
     };
     let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (host, port) = split_host_port(hostport)?;
@@ -192,6 +197,8 @@ mod bind_tests {
     #[case("localhost", "127.0.0.1:11434")]
     #[case("http://0.0.0.0", "0.0.0.0:80")] // a scheme sets the default port
     #[case("https://127.0.0.1", "127.0.0.1:443")]
+    #[case("tcp://127.0.0.1", "127.0.0.1:11434")] // any other scheme: Ollama binds it
+    #[case("\"127.0.0.1:5000\"", "127.0.0.1:5000")] // quotes trimmed, as envconfig.Var does
     fn binds(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(bind_addr(input).unwrap().to_string(), expected);
     }

@@ -171,7 +171,9 @@ pub async fn port_owners(
     // Each pid's command line is read once (at most 64), but a process that listens on
     // several ports owns every one of them.
     let mut known: BTreeMap<u32, Option<ProcessInfo>> = BTreeMap::new();
-    for l in &all {
+    // The port's own listeners first, so that the cap never leaves them unread.
+    let (mine, others): (Vec<&Listener>, Vec<&Listener>) = all.iter().partition(|l| l.port == port);
+    for l in mine.into_iter().chain(others) {
         let on_port = listeners.iter().any(|x| x.inode == l.inode);
         for pid in by_inode.get(&l.inode).into_iter().flatten() {
             if !known.contains_key(pid) {

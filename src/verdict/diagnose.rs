@@ -190,10 +190,8 @@ fn loaded<'a>(
     unreachable: Option<&str>,
 ) -> Result<&'a RunningModel, Outcome> {
     let ps = match ps {
-        Err(e) if e.is_unresponsive() => {
-            return Err(Outcome::skip(
-                unreachable.unwrap_or("the API is unreachable (see api.root)"),
-            ))
+        Err(e) if unreachable.is_some() && (e.is_unresponsive() || e.is_foreign()) => {
+            return Err(Outcome::skip(unreachable.unwrap_or_default()))
         }
         Err(e) => {
             return Err(Outcome::skip(format!(
@@ -736,7 +734,21 @@ pub fn version_key(v: &str) -> Option<(Vec<u64>, bool)> {
     while numbers.len() < 3 {
         numbers.push(0);
     }
-    Some((numbers, !rest.starts_with('-')))
+    Some((numbers, !rest.starts_with('-') || is_git_describe(rest)))
+}
+
+/// `-3-gabc1234` or `-0-gabc1234-dirty`: what Ollama's build scripts append (`git
+/// describe --long`) to a build at or after that release, not a pre-release.
+fn is_git_describe(suffix: &str) -> bool {
+    let suffix = suffix.strip_suffix("-dirty").unwrap_or(suffix);
+    let mut parts = suffix.trim_start_matches('-').splitn(2, '-');
+    let commits = parts.next().unwrap_or_default();
+    let hash = parts.next().unwrap_or_default();
+    !commits.is_empty()
+        && commits.bytes().all(|b| b.is_ascii_digit())
+        && hash.len() > 1
+        && hash.starts_with('g')
+        && hash[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `diagnose.vulnerable`: the server is not older than `minimum` (the release fixing
@@ -750,8 +762,8 @@ pub fn vulnerable(
     unreachable: Option<&str>,
 ) -> Outcome {
     let version = match version {
-        Err(e) if e.is_unresponsive() || unreachable.is_some() && e.is_foreign() => {
-            return Outcome::skip(unreachable.unwrap_or("the API is unreachable (see api.root)"))
+        Err(e) if unreachable.is_some() && (e.is_unresponsive() || e.is_foreign()) => {
+            return Outcome::skip(unreachable.unwrap_or_default())
         }
         Err(e) => return Outcome::skip(format!("`/api/version` failed: {e}")),
         Ok(v) => v,
@@ -1160,6 +1172,9 @@ mod tests {
     )]
     #[case("0.17.1-rc2", None, Status::Warn)] // a pre-release comes before the fix
     #[case("0.17.1+cuda", None, Status::Pass)] // build metadata is not a pre-release
+    #[case("0.17.1-0-gabc1234", None, Status::Pass)] // built from the release's tag
+    #[case("0.17.1-3-gabc1234-dirty", None, Status::Pass)]
+    #[case("0.17.0-12-gabc1234", None, Status::Warn)]
     #[case("0.18", None, Status::Pass)]
     #[case("dev", None, Status::Skip)]
     fn old_servers_reachable_from_the_network_fail(

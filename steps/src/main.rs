@@ -185,8 +185,10 @@ fn parse() -> Result<Cli, String> {
     let mut command = Cli::command();
     let located =
         ollama_verify_steps::config_file::locate(&args, std::env::var("OLLAMA_VERIFY_CONFIG").ok());
+    let mut settings = Vec::new();
     if let Some((path, _)) = &located {
-        for (key, value) in ollama_verify_steps::config_file::read(path)? {
+        settings = ollama_verify_steps::config_file::read(path)?;
+        for (key, value) in settings.clone() {
             let id = key.replace('-', "_");
             if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
                 let known: Vec<String> = command
@@ -207,24 +209,42 @@ fn parse() -> Result<Cli, String> {
     }
     let matches = match command.try_get_matches_from(&args) {
         Ok(m) => m,
-        // A bad value may be the config file's, given to clap as a default.
-        Err(e)
-            if located.is_some()
-                && matches!(
-                    e.kind(),
-                    clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::ValueValidation
-                ) =>
-        {
-            let (path, _) = located.as_ref().expect("checked above");
-            eprint!("{}", e.render());
-            return Err(format!(
-                "if the value is not on the command line, it comes from {}, whose settings are the flags' defaults",
-                path.display()
-            ));
-        }
-        Err(e) => e.exit(),
+        Err(e) => match (&located, from_settings(&e, &settings)) {
+            // A bad value of the config file's, given to clap as a default.
+            (Some((path, _)), true) => {
+                eprint!("{}", e.render());
+                return Err(format!(
+                    "the value comes from {}, whose settings are the flags' defaults",
+                    path.display()
+                ));
+            }
+            _ => e.exit(),
+        },
     };
     Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+}
+
+/// Whether clap's bad-value error is about a value that the config file set (and the
+/// command line or the environment did not give instead).
+fn from_settings(e: &clap::Error, settings: &[(String, String)]) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let (Some(arg), Some(value)) = (
+        text(ContextKind::InvalidArg),
+        text(ContextKind::InvalidValue),
+    ) else {
+        return false;
+    };
+    // `--strict` or `--connect-timeout <CONNECT_TIMEOUT>`.
+    let flag = arg
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("--");
+    settings.iter().any(|(k, v)| k == flag && v == value)
 }
 
 fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {

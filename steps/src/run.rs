@@ -342,8 +342,16 @@ fn distinct_reports(opts: &RunOptions) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// Whether two paths name one file, which need not exist yet (its folder must).
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    let full = |p: &Path| -> Option<PathBuf> {
+        let folder = match p.parent() {
+            Some(f) if !f.as_os_str().is_empty() => f,
+            _ => Path::new("."),
+        };
+        Some(folder.canonicalize().ok()?.join(p.file_name()?))
+    };
+    a == b || matches!((full(a), full(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Whether `path` can be written, leaving no file behind where there was none (a run
@@ -369,5 +377,26 @@ fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
         Some(p) => {
             std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_by_two_names_is_one_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("out.json");
+        let b = dir.path().join(".").join("out.json");
+        assert!(same_file(&a, &b), "files that do not exist yet compare by folder");
+        assert!(!same_file(&a, &dir.path().join("junit.xml")));
+        let opts = RunOptions {
+            junit: Some(a),
+            json: Some(b),
+            ..Default::default()
+        };
+        let e = distinct_reports(&opts).unwrap_err();
+        assert!(e.contains("--junit and --json both name"), "{e}");
     }
 }

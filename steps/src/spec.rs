@@ -24,7 +24,12 @@ fn feature_files(dir: &Path) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            // Links to folders are not followed (cucumber's walk does not either, and
+            // a loop would never end).
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
                 pending.push(path);
             } else if path
                 .extension()
@@ -67,6 +72,10 @@ pub fn selected_checks(
             .to_string();
         let feature = match Feature::parse_path(&file, GherkinEnv::default()) {
             Ok(f) => f,
+            Err(cucumber::gherkin::ParseFileError::Reading { source, .. }) => {
+                problems.push(format!("{name}: cannot be read: {source}"));
+                continue;
+            }
             Err(e) => {
                 // gherkin's error reads `Error at LINE:COL: {expected}`; the place is the news.
                 let why = std::error::Error::source(&e).map_or(e.to_string(), |s| s.to_string());
@@ -83,18 +92,28 @@ pub fn selected_checks(
                 continue;
             }
         };
-        // An outline's examples share their scenario's id; two scenarios may not.
+        // An outline's examples share their scenario's id; two scenarios may not. The
+        // ids a scenario claims: its own tags', and each Examples block's with them.
         for (rule, scenario) in scenarios(&feature) {
             let tags = crate::run::all_tags(&feature, rule, scenario);
-            let Some(meta) = CheckMeta::from_tags(&scenario.name, &tags) else {
-                continue;
-            };
+            let mut ids: Vec<String> = Vec::new();
+            let blocks =
+                std::iter::once(Vec::new()).chain(scenario.examples.iter().map(|e| e.tags.clone()));
+            for extra in blocks {
+                let all: Vec<String> = tags.iter().chain(&extra).cloned().collect();
+                if let Some(meta) = CheckMeta::from_tags(&scenario.name, &all) {
+                    if !ids.contains(&meta.id) {
+                        ids.push(meta.id);
+                    }
+                }
+            }
             let here = format!("{name}:{}", scenario.position.line);
-            if let Some(first) = claimed.insert(meta.id.clone(), here.clone()) {
-                problems.push(format!(
-                    "{here}: @check.{} is already the id of the scenario at {first}; each check needs an id of its own",
-                    meta.id
-                ));
+            for id in ids {
+                if let Some(first) = claimed.insert(id.clone(), here.clone()) {
+                    problems.push(format!(
+                        "{here}: @check.{id} is already the id of the scenario at {first}; each check needs an id of its own"
+                    ));
+                }
             }
         }
         let feature = match feature.expand_examples() {
@@ -137,7 +156,9 @@ pub fn selected_checks(
             }
         }
     }
-    problems.dedup();
+    // A Background's step, or an outline's, is met once per scenario or row.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     if problems.is_empty() {
         return Ok(checks);
     }
@@ -210,6 +231,25 @@ mod tests {
         ] {
             assert!(e.contains(part), "{part}\n{e}");
         }
+    }
+
+    #[test]
+    fn an_id_on_examples_counts_and_a_background_problem_shows_once() {
+        let text = format!("Feature: A\n  Background:\n    Given no such sentence\n\n  @check.a.one\n  Scenario: One\n    {STEP}\n\n  @check.a.two\n  Scenario: Two\n    {STEP}\n\n  Scenario Outline: Three <n>\n    {STEP}\n\n    @check.a.one\n    Examples:\n      | n |\n      | 1 |\n");
+        let dir = folder(&[("a.feature", &text)]);
+        let e = selected_checks(dir.path(), None).unwrap_err();
+        assert_eq!(
+            e.matches("`Given no such sentence` matches no step definition")
+                .count(),
+            1,
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "a.feature:13: @check.a.one is already the id of the scenario at a.feature:6"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -954,7 +954,18 @@ fn a_config_file_sets_defaults_and_flags_win() {
             "invalid value 'yes' for '--strict'",
         ))
         .stderr(predicates::str::contains(
-            "it comes from ollama-verify.toml",
+            "the value comes from ollama-verify.toml",
+        ));
+    // A bad value from the environment is not pinned on the file.
+    std::fs::write(dir.path().join("ollama-verify.toml"), "strict = true\n").unwrap();
+    bin()
+        .arg("--list")
+        .env("OLLAMA_VERIFY_TARGET", "dockr")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("invalid value 'dockr'"))
+        .stderr(predicates::prelude::PredicateBooleanExt::not(
+            predicates::str::contains("ollama-verify.toml"),
         ));
 }
 
