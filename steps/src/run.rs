@@ -389,7 +389,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("out.json");
         let b = dir.path().join(".").join("out.json");
-        assert!(same_file(&a, &b), "files that do not exist yet compare by folder");
+        assert!(
+            same_file(&a, &b),
+            "files that do not exist yet compare by folder"
+        );
         assert!(!same_file(&a, &dir.path().join("junit.xml")));
         let opts = RunOptions {
             junit: Some(a),

@@ -274,13 +274,18 @@ fn a_hung_server_fails_once_without_waiting_for_each_request() {
     assert!(run
         .detail("api.root")
         .contains("no answer began within 2.0 s"));
-    for id in ["api.chat", "api.tags", "models.custom"] {
+    skip_saying(
+        &run,
+        &["api.chat", "api.tags", "models.custom"],
+        "does not answer (see api.root)",
+    );
+}
+
+/// Each of `ids` skipped, its detail saying `says`.
+fn skip_saying(run: &Run, ids: &[&str], says: &str) {
+    for id in ids {
         assert_eq!(run.status(id), "skip", "{id}: {}", run.detail(id));
-        assert!(
-            run.detail(id).contains("does not answer (see api.root)"),
-            "{id}: {}",
-            run.detail(id)
-        );
+        assert!(run.detail(id).contains(says), "{id}: {}", run.detail(id));
     }
 }
 
@@ -302,21 +307,17 @@ fn a_server_that_is_not_ollama_fails_once() {
     assert!(run
         .detail("api.root")
         .contains("Something other than Ollama"));
-    for id in [
-        "api.tags",
-        "api.chat",
-        "models.custom",
-        "modelfile.parameters",
-        "diagnose.vulnerable",
-    ] {
-        assert_eq!(run.status(id), "skip", "{id}: {}", run.detail(id));
-        assert!(
-            run.detail(id)
-                .contains("does not greet as Ollama (see api.root)"),
-            "{id}: {}",
-            run.detail(id)
-        );
-    }
+    skip_saying(
+        &run,
+        &[
+            "api.tags",
+            "api.chat",
+            "models.custom",
+            "modelfile.parameters",
+            "diagnose.vulnerable",
+        ],
+        "does not greet as Ollama (see api.root)",
+    );
 }
 
 /// `--deadline` stops a run that would wait on a stalled chat for ten minutes: the
