@@ -698,6 +698,19 @@ async fn wrong_shape_names_the_field() {
     .await;
 }
 
+/// A `/api/show` answer without `details` (which Ollama always sends) is refused, not
+/// read as a model that has no parameters, template or system prompt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_show_answer_of_another_shape_is_refused() {
+    guarded(async {
+        let (_emu, client) = faulted("/api/show", FaultKind::WrongShape, impatient(2000)).await;
+        let err = client.show("my-coder").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Shape, "{err}");
+        assert!(err.to_string().contains("details"), "{err}");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_instead_of_json_names_the_content_type() {
     guarded(async {

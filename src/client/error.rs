@@ -89,7 +89,10 @@ pub enum ClientError {
         message: String,
     },
 
-    #[error("{endpoint}: the server reported an error in the middle of the stream: \"{message}\". Check the server log (`journalctl -u ollama`) for the runner's failure")]
+    #[error(
+        "{endpoint}: the server reported an error in the middle of the stream: \"{message}\". {}",
+        stream_hint(message)
+    )]
     StreamError { endpoint: String, message: String },
 
     #[error("{endpoint}: expected the stream to end with a final chunk (`done: true`), but it ended after {chunks} chunk(s) without one. The server stopped mid-answer; check its log")]
@@ -156,10 +159,22 @@ fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
     }
 }
 
+/// What an error line means: a pull's missing manifest is a wrong name, not a crash.
+fn stream_hint(message: &str) -> &'static str {
+    if message.contains("file does not exist") {
+        MISSING_MODEL
+    } else {
+        "Check the server log (`journalctl -u ollama`) for the runner's failure"
+    }
+}
+
+const MISSING_MODEL: &str = "The registry has no model or tag of that name: check the spelling against https://ollama.com/library";
+
 fn status_hint(status: u16, message: Option<&str>) -> &'static str {
     // Ollama's own 404 names the model; a plain "404 page not found" is a wrong path.
     let not_found = message.is_some_and(|m| m.contains("model") && m.contains("not found"));
     match status {
+        500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL,
         503 => "The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, and see its log (`journalctl -u ollama`)",
         404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`",
         404 => "The server does not know this endpoint; it may be too old or not Ollama",

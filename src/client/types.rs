@@ -127,7 +127,8 @@ pub struct ShowResponse {
     pub template: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
-    #[serde(default)]
+    /// Always sent (Go's `omitempty` never drops a struct): an answer without it is
+    /// not `/api/show`'s, and is refused rather than read as a model with nothing set.
     pub details: ModelDetails,
     #[serde(default)]
     pub model_info: Map<String, Value>,
