@@ -542,19 +542,27 @@ impl Session {
     pub async fn chat(&self, model: &str) -> Result<ChatChunk, ClientError> {
         let cell = shared(&self.chats, &crate::ModelName::parse(model).canonical());
         cell.get_or_init(|| async {
-            // A server that did not answer `GET /` would hold a chat for the whole
-            // load timeout: its error stands for the chat's. (Asked before the turn:
-            // `root` takes its own.)
-            if let Err(e) = self.root().await {
-                if e.is_unresponsive() {
-                    return Err(e.clone());
+            let chat = async {
+                let _turn = self.turn().await;
+                let keep = self.keep_alive_for(model).await;
+                let mut req =
+                    crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);
+                req.stream = false;
+                self.client.chat(&req).await
+            };
+            // A server that does not answer `GET /` would hold the chat for the whole
+            // load timeout: once `GET /` gives up, its error stands for the chat's.
+            // Raced, not awaited first, so a healthy server's chat starts at once.
+            let silent = async {
+                match self.root().await {
+                    Err(e) if e.is_unresponsive() => e.clone(),
+                    _ => std::future::pending().await,
                 }
+            };
+            tokio::select! {
+                answer = chat => answer,
+                e = silent => Err(e),
             }
-            let _turn = self.turn().await;
-            let keep = self.keep_alive_for(model).await;
-            let mut req = crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);
-            req.stream = false;
-            self.client.chat(&req).await
         })
         .await
         .clone()
