@@ -190,13 +190,13 @@ fn loaded<'a>(
     unreachable: Option<&str>,
 ) -> Result<&'a RunningModel, Outcome> {
     let ps = match ps {
-        Err(e) if unreachable.is_some() && (e.is_unresponsive() || e.is_foreign()) => {
-            return Err(Outcome::skip(unreachable.unwrap_or_default()))
-        }
         Err(e) => {
+            if let Some(skip) = super::echo_of_root(e, unreachable) {
+                return Err(skip);
+            }
             return Err(Outcome::skip(format!(
                 "`/api/ps` failed (see gpu.offload): {e}"
-            )))
+            )));
         }
         Ok(ps) => ps,
     };
@@ -762,10 +762,10 @@ pub fn vulnerable(
     unreachable: Option<&str>,
 ) -> Outcome {
     let version = match version {
-        Err(e) if unreachable.is_some() && (e.is_unresponsive() || e.is_foreign()) => {
-            return Outcome::skip(unreachable.unwrap_or_default())
+        Err(e) => {
+            return super::echo_of_root(e, unreachable)
+                .unwrap_or_else(|| Outcome::skip(format!("`/api/version` failed: {e}")))
         }
-        Err(e) => return Outcome::skip(format!("`/api/version` failed: {e}")),
         Ok(v) => v,
     };
     let (Some(have), Some(need)) = (version_key(version), version_key(minimum)) else {

@@ -17,11 +17,15 @@ use crate::ClientError;
 
 /// An API failure as an outcome: unreachable servers skip (api.root reports them once).
 pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Outcome {
-    match unreachable_reason {
-        // The reason is set only when `GET /` failed: this error is then its echo.
-        Some(reason) if e.is_unresponsive() || e.is_foreign() => Outcome::skip(reason),
-        _ => Outcome::fail(e.to_string()),
-    }
+    echo_of_root(e, unreachable_reason).unwrap_or_else(|| Outcome::fail(e.to_string()))
+}
+
+/// The skip for an error that only echoes a failed `GET /` (the reason is set only
+/// then): api.root reports it once.
+pub(crate) fn echo_of_root(e: &ClientError, unreachable_reason: Option<&str>) -> Option<Outcome> {
+    unreachable_reason
+        .filter(|_| e.is_unresponsive() || e.is_foreign())
+        .map(Outcome::skip)
 }
 
 /// Bytes as `ollama list` shows them (decimal units).

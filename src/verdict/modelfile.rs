@@ -8,10 +8,14 @@ use crate::ClientError;
 use serde_json::Value;
 
 /// Every `PARAMETER` of the Modelfile has the same value(s) in `/api/show`.
-pub fn parameters(mf: &Modelfile, show: &Result<ShowResponse, ClientError>) -> Outcome {
+pub fn parameters(
+    mf: &Modelfile,
+    show: &Result<ShowResponse, ClientError>,
+    unreachable: Option<&str>,
+) -> Outcome {
     let show = match show {
         Ok(s) => s,
-        Err(e) => return not_shown(e),
+        Err(e) => return not_shown(e, unreachable),
     };
     let server = show.parameter_pairs();
     // Each key once, in the Modelfile's order (repeated keys such as `stop` need not
@@ -61,13 +65,14 @@ pub fn parameters(mf: &Modelfile, show: &Result<ShowResponse, ClientError>) -> O
 }
 
 /// A model the server does not have is reported by the models checks, once.
-fn not_shown(e: &ClientError) -> Outcome {
+fn not_shown(e: &ClientError, unreachable: Option<&str>) -> Outcome {
+    if let Some(skip) = super::echo_of_root(e, unreachable) {
+        return skip;
+    }
     match e.kind() {
         crate::ErrorKind::Status(404) => Outcome::skip(format!(
             "the model is not installed (see models.custom): {e}"
         )),
-        // A failed `GET /` is handled before (the steps skip pointing at api.root):
-        // here the server answers, so a timeout is this check's own failure.
         _ => Outcome::fail(e.to_string()),
     }
 }
@@ -95,10 +100,14 @@ fn show_values(values: &[String]) -> String {
 }
 
 /// The server's system prompt is the Modelfile's `SYSTEM`.
-pub fn system(mf: &Modelfile, show: &Result<ShowResponse, ClientError>) -> Outcome {
+pub fn system(
+    mf: &Modelfile,
+    show: &Result<ShowResponse, ClientError>,
+    unreachable: Option<&str>,
+) -> Outcome {
     let show = match show {
         Ok(s) => s,
-        Err(e) => return not_shown(e),
+        Err(e) => return not_shown(e, unreachable),
     };
     let want = mf.system.as_deref().map(str::trim);
     let have = show
@@ -138,9 +147,17 @@ pub fn weights(
     custom: &Result<ShowResponse, ClientError>,
     base_name: &str,
     base: &Result<ShowResponse, ClientError>,
+    unreachable: Option<&str>,
 ) -> Outcome {
+    if let Some(skip) = base
+        .as_ref()
+        .err()
+        .and_then(|e| super::echo_of_root(e, unreachable))
+    {
+        return skip;
+    }
     let (custom, base) = match (custom, base) {
-        (Err(e), _) => return not_shown(e),
+        (Err(e), _) => return not_shown(e, unreachable),
         (_, Err(e)) if e.kind() == crate::ErrorKind::Status(404) => {
             return Outcome::skip(format!(
                 "the base model {base_name} is not installed (see models.base)"
@@ -196,11 +213,11 @@ mod tests {
     fn parameters_compare_typed_and_unordered() {
         let mf = Modelfile::parse(MF).unwrap();
         // float32 on the server side: the same value, printed longer.
-        let o = parameters(&mf, &show(SERVER, None, "x"));
+        let o = parameters(&mf, &show(SERVER, None, "x"), None);
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
         let exact = SERVER.replace("0.30000001192092896", "0.3");
         assert_eq!(
-            parameters(&mf, &show(&exact, None, "x")).status,
+            parameters(&mf, &show(&exact, None, "x"), None).status,
             Status::Pass
         );
     }
@@ -211,6 +228,7 @@ mod tests {
         let o = parameters(
             &mf,
             &show(&SERVER.replace("0.30000001192092896", "0.7"), None, "x"),
+            None,
         );
         assert_eq!(o.status, Status::Fail);
         assert!(
@@ -226,32 +244,52 @@ mod tests {
     fn a_repeated_key_counts_once_where_its_lines_stand() {
         let apart = "FROM base\nPARAMETER stop \"<|im_end|>\"\nPARAMETER temperature 0.3\nPARAMETER stop <|endoftext|>\n";
         let mf = Modelfile::parse(apart).unwrap();
-        let o = parameters(&mf, &show(&SERVER.replace("<|im_end|>", "</s>"), None, "x"));
+        let o = parameters(
+            &mf,
+            &show(&SERVER.replace("<|im_end|>", "</s>"), None, "x"),
+            None,
+        );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail.matches("stop:").count(), 1, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("1/2 match"));
     }
 
     #[test]
+    fn a_show_timeout_fails_unless_get_root_failed_too() {
+        let mf = Modelfile::parse(MF).unwrap();
+        let slow = Err(ClientError::Timeout {
+            endpoint: "POST /api/show".into(),
+            phase: crate::client::Phase::FirstByte,
+            after: std::time::Duration::from_secs(15),
+        });
+        assert_eq!(parameters(&mf, &slow, None).status, Status::Fail);
+        let o = parameters(&mf, &slow, Some("the API does not answer (see api.root)"));
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (Status::Skip, "the API does not answer (see api.root)")
+        );
+    }
+
+    #[test]
     fn system_prompts() {
         let mf = Modelfile::parse(MF).unwrap();
         assert_eq!(
-            system(&mf, &show("", Some("Be brief.\n"), "x")).status,
+            system(&mf, &show("", Some("Be brief.\n"), "x"), None).status,
             Status::Pass
         );
-        assert_eq!(system(&mf, &show("", None, "x")).status, Status::Fail);
+        assert_eq!(system(&mf, &show("", None, "x"), None).status, Status::Fail);
     }
 
     #[test]
     fn weights_by_blob() {
         let blob = "/root/.ollama/models/blobs/sha256-abc";
         assert_eq!(
-            weights(&show("", None, blob), "b", &show("", None, blob)).status,
+            weights(&show("", None, blob), "b", &show("", None, blob), None).status,
             Status::Pass
         );
         let other = "/root/.ollama/models/blobs/sha256-def";
         assert_eq!(
-            weights(&show("", None, blob), "b", &show("", None, other)).status,
+            weights(&show("", None, blob), "b", &show("", None, other), None).status,
             Status::Fail
         );
         assert_eq!(

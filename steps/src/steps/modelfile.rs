@@ -2,7 +2,6 @@
 
 use crate::world::VerifyWorld;
 use cucumber::{given, then, when};
-use ollama_verify::check::Outcome;
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::verdict;
 
@@ -43,46 +42,37 @@ fn shown(
         .ok_or_else(|| "add `When the server shows the model \"...\"` first".to_string())
 }
 
-/// Why the check skips, when `/api/show` failed only the way `GET /` did (a server
-/// that is not Ollama, or does not answer): api.root reports it once.
-async fn echo_of_root(world: &VerifyWorld) -> Option<String> {
-    let echoed = [&world.show, &world.base_show]
-        .into_iter()
-        .flatten()
-        .any(|r| {
-            r.as_ref()
-                .is_err_and(|e| e.is_unresponsive() || e.is_foreign())
-        });
-    match echoed {
-        true => world.session.unreachable().await,
-        false => None,
-    }
-}
-
 #[then("every PARAMETER of the Modelfile has the same value on the server")]
 async fn same_parameters(world: &mut VerifyWorld) -> Result<(), String> {
-    let outcome = match echo_of_root(world).await {
-        Some(reason) => Outcome::skip(reason),
-        None => verdict::modelfile::parameters(modelfile(world)?, shown(&world.show)?),
-    };
+    let unreachable = world.session.unreachable().await;
+    let outcome = verdict::modelfile::parameters(
+        modelfile(world)?,
+        shown(&world.show)?,
+        unreachable.as_deref(),
+    );
     world.conclude(outcome)
 }
 
 #[then("the server's system prompt is the Modelfile's SYSTEM")]
 async fn same_system(world: &mut VerifyWorld) -> Result<(), String> {
-    let outcome = match echo_of_root(world).await {
-        Some(reason) => Outcome::skip(reason),
-        None => verdict::modelfile::system(modelfile(world)?, shown(&world.show)?),
-    };
+    let unreachable = world.session.unreachable().await;
+    let outcome = verdict::modelfile::system(
+        modelfile(world)?,
+        shown(&world.show)?,
+        unreachable.as_deref(),
+    );
     world.conclude(outcome)
 }
 
 #[then("both name the same weights blob")]
 async fn same_weights(world: &mut VerifyWorld) -> Result<(), String> {
     let base = modelfile(world)?.from.clone();
-    let outcome = match echo_of_root(world).await {
-        Some(reason) => Outcome::skip(reason),
-        None => verdict::modelfile::weights(shown(&world.show)?, &base, shown(&world.base_show)?),
-    };
+    let unreachable = world.session.unreachable().await;
+    let outcome = verdict::modelfile::weights(
+        shown(&world.show)?,
+        &base,
+        shown(&world.base_show)?,
+        unreachable.as_deref(),
+    );
     world.conclude(outcome)
 }
