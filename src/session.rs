@@ -179,9 +179,6 @@ pub type GpuSamples = Result<Vec<Vec<GpuInfo>>, GpuError>;
 /// A generation (answered, or why not) and the GPUs sampled while it ran.
 pub type Watched = (Result<(), ClientError>, GpuSamples);
 
-/// What every Ollama answers at `GET /`.
-const GREETING: &str = "Ollama is running";
-
 /// The prompt of the shared chat: short, so that the check costs little.
 pub const CHAT_PROMPT: &str = "Reply with one word: ready?";
 /// The shared chat only has to complete: a model that ignores "one word" is capped here
@@ -219,11 +216,7 @@ impl Session {
                     let base = match &options.host {
                         // Named as the user gave it: the flag (or its variable).
                         Some(h) => crate::client::parse_ollama_host(h).map_err(|e| {
-                            e.to_string().replacen(
-                                "OLLAMA_HOST=",
-                                "--host (OLLAMA_VERIFY_HOST) ",
-                                1,
-                            )
+                            e.from_setting("--host (OLLAMA_VERIFY_HOST) ").to_string()
                         }),
                         None => crate::client::base_url_from_env().map_err(|e| e.to_string()),
                     }?;
@@ -329,7 +322,7 @@ impl Session {
                 "the server at {} fails `GET /`, so it is not a working Ollama (see api.root)",
                 self.client.base_url()
             )),
-            Ok(text) if text.trim() != GREETING => Some(format!(
+            Ok(text) if text.trim() != crate::client::GREETING => Some(format!(
                 "the server at {} does not greet as Ollama (see api.root)",
                 self.client.base_url()
             )),

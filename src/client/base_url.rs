@@ -9,16 +9,26 @@ pub const DEFAULT_PORT: u16 = 11434;
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("OLLAMA_HOST={value:?} is not a usable address: {reason}. Expected `host`, `host:port` or a URL such as `http://127.0.0.1:11434`")]
+#[error("{setting}{value:?} is not a usable address: {reason}. Expected `host`, `host:port` or a URL such as `http://127.0.0.1:11434`")]
 pub struct BaseUrlError {
+    /// Where the value came from, written before it (`OLLAMA_HOST=`, `--host `).
+    pub setting: &'static str,
     pub value: String,
     pub reason: String,
+}
+
+impl BaseUrlError {
+    /// The same error, naming another source of the value.
+    pub fn from_setting(self, setting: &'static str) -> Self {
+        BaseUrlError { setting, ..self }
+    }
 }
 
 /// Parses an `OLLAMA_HOST` value into the base URL a client connects to.
 /// An empty value gives the default, `http://127.0.0.1:11434`.
 pub fn parse_ollama_host(value: &str) -> Result<Url, BaseUrlError> {
     let err = |reason: String| BaseUrlError {
+        setting: "OLLAMA_HOST=",
         value: value.to_string(),
         reason,
     };
@@ -166,6 +176,7 @@ pub fn is_local(url: &url::Url) -> bool {
 /// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is).
 pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
     let err = |reason: String| BaseUrlError {
+        setting: "OLLAMA_HOST=",
         value: value.to_string(),
         reason,
     };

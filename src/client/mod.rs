@@ -10,6 +10,9 @@ pub use base_url::{
     bind_addr, from_env as base_url_from_env, is_local, parse_ollama_host, BaseUrlError,
 };
 pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
+
+/// What every Ollama answers at `GET /`.
+pub const GREETING: &str = "Ollama is running";
 pub use error::{ClientError, ErrorKind, Phase};
 pub use ndjson::ChunkStream;
 

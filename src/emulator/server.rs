@@ -90,7 +90,7 @@ fn wants_stream(value: &Value) -> bool {
 async fn root() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "Ollama is running",
+        crate::client::GREETING,
     )
 }
 

@@ -992,3 +992,28 @@ fn flags_the_target_ignores_are_named() {
         ))
         .stderr(predicates::str::contains("--keep does not apply"));
 }
+
+/// A bad address is named by where it came from: `--host`, or `OLLAMA_HOST`.
+#[test]
+fn a_bad_address_names_its_source() {
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        cmd.args(["--tags", "@check.api.root"])
+            .args(args)
+            .env_remove("OLLAMA_VERIFY_HOST")
+            .env_remove("OLLAMA_VERIFY_TARGET")
+            .env_remove("OLLAMA_VERIFY_CONFIG")
+            .timeout(Duration::from_secs(30));
+        match env {
+            Some(v) => cmd.env("OLLAMA_HOST", v),
+            None => cmd.env_remove("OLLAMA_HOST"),
+        };
+        cmd.assert().code(2)
+    };
+    run(&["--host", "ftp://x"], None).stderr(predicates::str::contains(
+        "--host (OLLAMA_VERIFY_HOST) \"ftp://x\" is not a usable address",
+    ));
+    run(&[], Some("ftp://x")).stderr(predicates::str::contains(
+        "OLLAMA_HOST=\"ftp://x\" is not a usable address",
+    ));
+}
