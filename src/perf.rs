@@ -48,24 +48,32 @@ fn nonce(k: usize, count: usize) -> String {
     format!("(sample {:02} of {count:02})", k + 1)
 }
 
-/// The messages of sample `k`. The model's system prompt comes first in what it reads,
+/// The messages of sample `k`. The system prompt comes first in what the model reads,
 /// so a nonce in the user's text alone leaves the whole system prompt in the server's
 /// prompt cache from the request before: those tokens are not processed again, and
-/// prompt processing would look several times faster than it is. So where the model
-/// has a system prompt, the sample sends it as its own system message (which takes the
-/// place of the model's) with the nonce before it.
+/// prompt processing would look several times faster than it is. So every sample sends
+/// a system message of its own, which takes the place of the model's, with the nonce
+/// first: the model's `SYSTEM` after it where it has one, the nonce alone where it has
+/// none (a template's default system prompt, such as Qwen's "You are Qwen…", would
+/// otherwise be that cached start).
 pub fn sample_messages(prompt: &str, system: Option<&str>, k: usize, count: usize) -> Vec<Message> {
-    let system = system.filter(|s| !s.trim().is_empty()).map(|s| Message {
-        role: "system".into(),
-        content: format!("{} {s}", nonce(k, count)),
-    });
-    system
-        .into_iter()
-        .chain([Message::user(sample_prompt(prompt, k, count))])
-        .collect()
+    let system = match system.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => format!("{} {s}", nonce(k, count)),
+        None => nonce(k, count),
+    };
+    vec![
+        Message {
+            role: "system".into(),
+            content: system,
+            thinking: None,
+        },
+        Message::user(sample_prompt(prompt, k, count)),
+    ]
 }
 
 /// A chat request that measures: capped at `num_predict`, with the keep-alive given.
+/// `None` leaves a loaded model's keep-alive as it is: since Ollama 0.2.0 a request's
+/// `keep_alive` replaces the model's from then on, a missing one keeps it.
 pub fn sample_request(
     model: &str,
     prompt: &str,
@@ -75,17 +83,17 @@ pub fn sample_request(
     capped(model, vec![Message::user(prompt)], num_predict, keep_alive)
 }
 
-/// The request of speed sample `k` of `count`: [`sample_messages`], capped.
+/// The request of speed sample `k` of `count`: [`sample_messages`], capped. It sets no
+/// keep-alive, so the loaded model keeps the one it has.
 pub fn sample_chat(
     model: &str,
     prompt: &str,
     system: Option<&str>,
     (k, count): (usize, usize),
     num_predict: u64,
-    keep_alive: Option<Value>,
 ) -> ChatRequest {
     let messages = sample_messages(prompt, system, k, count);
-    capped(model, messages, num_predict, keep_alive)
+    capped(model, messages, num_predict, None)
 }
 
 fn capped(
@@ -108,8 +116,8 @@ fn capped(
 /// What the client saw of one streamed answer, next to what the server reported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamTiming {
-    /// From sending the request to the first token.
-    pub first_token: Duration,
+    /// From sending the request to the first token; `None` if no token arrived.
+    pub first_token: Option<Duration>,
     /// Between consecutive tokens.
     pub gaps: Vec<Duration>,
     /// Tokens per second from the mean gap between arrivals with the shortest and longest
@@ -140,12 +148,13 @@ pub async fn stream_timing(
             last = Some(chunk);
             break;
         }
-        if !chunk.message.content.is_empty() {
+        // A thinking model's thoughts are tokens too (`eval_count` counts them).
+        if chunk.message.has_text() {
             arrivals.push(Instant::now());
         }
     }
     let server = last.map(|c| c.stats).unwrap_or_default();
-    let first_token = arrivals.first().map_or(start.elapsed(), |t| *t - start);
+    let first_token = arrivals.first().map(|t| *t - start);
     let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
     let client_rate = trimmed_mean(&gaps).filter(|g| *g > 0.0).map(|g| 1.0 / g);
     Ok(StreamTiming {
@@ -180,7 +189,8 @@ pub enum ColdLoad {
 /// The decode limit: every token reads the weights held in VRAM once, so no GPU
 /// generates faster than `bandwidth / weight bytes`.
 pub fn decode_limit(bandwidth_bytes_per_s: f64, weight_bytes_in_vram: u64) -> Option<f64> {
-    (weight_bytes_in_vram > 0).then(|| bandwidth_bytes_per_s / weight_bytes_in_vram as f64)
+    (weight_bytes_in_vram > 0 && bandwidth_bytes_per_s.is_finite() && bandwidth_bytes_per_s > 0.0)
+        .then(|| bandwidth_bytes_per_s / weight_bytes_in_vram as f64)
 }
 
 #[cfg(test)]
@@ -231,11 +241,14 @@ mod tests {
             ("system", "(sample 02 of 03) You are terse.")
         );
         assert_eq!(m[1], Message::user("(sample 02 of 03) Write Go."));
+        // No system prompt of its own: the nonce alone, in place of a template's default.
         for none in [None, Some(""), Some("  \n")] {
+            let m = sample_messages("Write Go.", none, 0, 3);
             assert_eq!(
-                sample_messages("Write Go.", none, 0, 3),
-                [Message::user("(sample 01 of 03) Write Go.")]
+                (m[0].role.as_str(), m[0].content.as_str()),
+                ("system", "(sample 01 of 03)")
             );
+            assert_eq!(m[1], Message::user("(sample 01 of 03) Write Go."));
         }
     }
 
@@ -253,5 +266,6 @@ mod tests {
         let limit = decode_limit(360e9, 4_683_087_332).unwrap();
         assert!((limit - 76.9).abs() < 0.5, "{limit}");
         assert_eq!(decode_limit(360e9, 0), None);
+        assert_eq!(decode_limit(0.0, 4_683_087_332), None);
     }
 }

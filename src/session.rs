@@ -13,7 +13,6 @@ use crate::probe::logs::{self, ServerLog};
 use crate::probe::procfs;
 use crate::probe::service::{self, ServiceFacts};
 use crate::probe::{cli, Host, HostError, LocalHost};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -429,8 +428,7 @@ impl Session {
         // One turn for the whole watch: the looks at an emulated GPU read /api/ps
         // unturned (`gpus_at`), so nothing here waits for a second turn.
         let _turn = self.turn().await;
-        let keep = self.keep_alive_for(model).await;
-        let req = crate::perf::sample_request(model, WATCH_PROMPT, WATCH_NUM_PREDICT, keep);
+        let req = crate::perf::sample_request(model, WATCH_PROMPT, WATCH_NUM_PREDICT, None);
         let chat = self.client.chat(&req);
         tokio::pin!(chat);
         let mut samples = Vec::new();
@@ -537,9 +535,8 @@ impl Session {
         cell.get_or_init(|| async {
             let chat = async {
                 let _turn = self.turn().await;
-                let keep = self.keep_alive_for(model).await;
                 let mut req =
-                    crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, keep);
+                    crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, None);
                 req.stream = false;
                 self.client.chat(&req).await
             };
@@ -584,9 +581,6 @@ impl Session {
             // `show` takes a turn. Without it the samples vary the user's text only.
             let system = self.show(model).await.ok().and_then(|s| s.system);
             let _alone = self.alone().await;
-            // Asked once, before the first sample: nothing but the samples is sent
-            // while they run. Their few seconds add as much to the model's keep-alive.
-            let keep = self.keep_alive_for(model).await;
             let mut out = Vec::with_capacity(count);
             for k in 0..count {
                 let req = crate::perf::sample_chat(
@@ -595,7 +589,6 @@ impl Session {
                     system.as_deref(),
                     (k, count),
                     num_predict,
-                    keep.clone(),
                 );
                 out.push(crate::perf::stream_timing(&self.client, &req).await?);
             }
@@ -613,6 +606,8 @@ impl Session {
         use crate::perf::ColdLoad;
         const UNLOAD_WAIT: Duration = Duration::from_secs(30);
         let _alone = self.alone().await;
+        // The reload keeps the model as long as the user's keep-alive had left.
+        let forever = self.loaded_forever(model).await;
         let unload = GenerateRequest {
             model: model.to_string(),
             keep_alive: Some(0.into()),
@@ -634,7 +629,7 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let req = crate::perf::sample_request(model, "Say OK.", 1, None);
+        let req = crate::perf::sample_request(model, "Say OK.", 1, forever.then(|| (-1).into()));
         let answer = self.client.chat(&req).await?;
         Ok(match answer.stats.load_duration {
             Some(ns) if ns > 0 => ColdLoad::Took(Duration::from_nanos(ns)),
@@ -693,25 +688,17 @@ impl Session {
         self.client.ps().await
     }
 
-    /// A keep-alive that does not shorten the user's: if the model is loaded, what is
-    /// left of its time; otherwise the server's own default (`None`). The caller holds
-    /// a turn.
-    async fn keep_alive_for(&self, model: &str) -> Option<Value> {
-        let ps = self.client.ps().await.ok()?;
-        let loaded = ps
-            .models
+    /// Whether `model` is loaded to stay forever (its `expires_at` decades away): the
+    /// cold load's reload asks for that again, where otherwise the server's default
+    /// applies as to any fresh load. The caller holds a turn.
+    async fn loaded_forever(&self, model: &str) -> bool {
+        let Ok(ps) = self.client.ps().await else {
+            return false;
+        };
+        ps.models
             .iter()
-            .find(|m| crate::ModelName::parse(&m.name).matches(model))?;
-        let expires = chrono::DateTime::parse_from_rfc3339(&loaded.expires_at).ok()?;
-        // Rounded up: what is asked for is never less than what was left.
-        let left_ms = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
-        let left = (left_ms + 999).div_euclid(1000);
-        // Decades away is how the server shows "forever".
-        Some(if left > 10 * 365 * 86_400 {
-            (-1).into()
-        } else {
-            left.max(1).into()
-        })
+            .find(|m| crate::ModelName::parse(&m.name).matches(model))
+            .is_some_and(|m| stays_forever(&m.expires_at, chrono::Utc::now()))
     }
 
     pub fn record(&self, result: CheckResult) {
@@ -721,6 +708,13 @@ impl Session {
     pub fn results(&self) -> Vec<CheckResult> {
         self.results.lock().unwrap().clone()
     }
+}
+
+/// Whether an `expires_at` is decades after `now`: how the server shows a model kept
+/// loaded forever (a negative keep-alive).
+fn stays_forever(expires_at: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    chrono::DateTime::parse_from_rfc3339(expires_at)
+        .is_ok_and(|e| (e.with_timezone(&chrono::Utc) - now).num_days() > 10 * 365)
 }
 
 fn shared<T>(map: &Memo<T>, key: &str) -> Shared<T> {
@@ -774,4 +768,20 @@ async fn start_docker(
         }
     }
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stays_forever;
+
+    #[test]
+    fn forever_is_decades_away() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert!(stays_forever("2318-01-01T00:00:00Z", now));
+        for other in ["2026-12-01T12:05:00Z", "0001-01-01T00:00:00Z", "soon", ""] {
+            assert!(!stays_forever(other, now), "{other}");
+        }
+    }
 }

@@ -263,6 +263,7 @@ async fn the_prompt_cache_skips_what_the_last_prompt_shared() {
             Message {
                 role: "system".into(),
                 content: system.into(),
+                thinking: None,
             },
             Message::user(PROMPT),
         ],
@@ -319,6 +320,45 @@ async fn chat_stream_ends_with_one_final_chunk() {
         Some(chunks.len() as u64 - 1),
         "one partial chunk per generated token"
     );
+}
+
+/// A thinking model streams its first tokens as `message.thinking` with `content`
+/// empty, unless the request says `think: false`; `eval_count` counts both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thinking_model_thinks_unless_told_not_to() {
+    let emu = start(EmulatorConfig {
+        thinking_tokens: 5,
+        ..EmulatorConfig::fast()
+    })
+    .await;
+    let client = emu.client(relaxed());
+    let chunks = collect_ok(client.chat_stream(&chat_request(CUSTOM)).await.unwrap()).await;
+    let partial = &chunks[..chunks.len() - 1];
+    assert!(partial[..5]
+        .iter()
+        .all(|c| c.message.content.is_empty() && c.message.has_text()));
+    assert!(partial[5..]
+        .iter()
+        .all(|c| !c.message.content.is_empty() && c.message.thinking.is_none()));
+    assert_eq!(
+        chunks.last().unwrap().stats.eval_count,
+        Some(partial.len() as u64)
+    );
+    let whole = client.chat(&chat_request(CUSTOM)).await.unwrap();
+    assert!(whole
+        .message
+        .thinking
+        .as_deref()
+        .is_some_and(|t| !t.is_empty()));
+    let plain = client
+        .chat(&ChatRequest {
+            think: Some(json!(false)),
+            ..chat_request(CUSTOM)
+        })
+        .await
+        .unwrap();
+    assert_eq!(plain.message.thinking, None);
+    assert!(!plain.message.content.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -622,6 +662,55 @@ async fn keep_alive_zero_unloads_after_the_answer() {
     assert!(answer.done);
     let ps = client.ps().await.unwrap();
     assert!(ps.models.is_empty(), "keep_alive 0 unloads: {ps:?}");
+}
+
+/// Seconds from now to a loaded model's `expires_at`.
+async fn expires_in(client: &Client) -> f64 {
+    let ps = client.ps().await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(&ps.models[0].expires_at).unwrap();
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds() as f64 / 1e3
+}
+
+/// As Ollama's scheduler (0.2.0 on): a fresh load takes `OLLAMA_KEEP_ALIVE`, a request's
+/// `keep_alive` replaces the loaded model's from then on, and a request without one
+/// leaves it as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_keep_alive_keeps_the_models_own() {
+    let mut config = EmulatorConfig::fast();
+    config.env.insert("OLLAMA_KEEP_ALIVE".into(), "30m".into());
+    let emu = start(config).await;
+    let client = emu.client(relaxed());
+    client.chat(&chat_request(CUSTOM)).await.unwrap();
+    let left = expires_in(&client).await;
+    assert!(
+        (1790.0..=1800.0).contains(&left),
+        "the server's default: {left}"
+    );
+    let hour = ChatRequest {
+        keep_alive: Some(json!("1h")),
+        ..chat_request(CUSTOM)
+    };
+    client.chat(&hour).await.unwrap();
+    client.chat(&chat_request(CUSTOM)).await.unwrap();
+    let left = expires_in(&client).await;
+    assert!(
+        (3590.0..=3600.0).contains(&left),
+        "the last one set: {left}"
+    );
+
+    // A string Go's time.ParseDuration refuses is a bad request, as in Ollama.
+    let bad = ChatRequest {
+        keep_alive: Some(json!("300")),
+        ..chat_request(CUSTOM)
+    };
+    match client.chat(&bad).await {
+        Err(ClientError::Status {
+            status: 400,
+            message: Some(m),
+            ..
+        }) => assert!(m.contains("missing unit in duration"), "{m}"),
+        other => panic!("expected HTTP 400, got {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------- faults

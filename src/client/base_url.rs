@@ -36,6 +36,10 @@ pub fn parse_ollama_host(value: &str) -> Result<Url, BaseUrlError> {
     if !matches!(p.scheme, "http" | "https") {
         return Err(err(format!("unsupported scheme `{}`", p.scheme)));
     }
+    // Where to connect is asked exactly: a typo in the port is not taken for 11434.
+    if let Some(bad) = p.bad_port {
+        return Err(err(format!("`{bad}` is not a port number (0-65535)")));
+    }
     let host = match p.host {
         "" => "127.0.0.1".to_string(),
         h => connectable(h),
@@ -57,6 +61,9 @@ struct Parts<'a> {
     /// Whether the value names a port; `:11434` (no host) then binds every interface.
     port_given: bool,
     port: u16,
+    /// A port that is no port number (`host:abc`, `host:`): Ollama warns and takes the
+    /// default `port` instead.
+    bad_port: Option<&'a str>,
     path: &'a str,
 }
 
@@ -73,11 +80,16 @@ fn parts(value: &str) -> Result<Parts<'_>, String> {
     };
     let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (host, port) = split_host_port(hostport)?;
+    let number = port.map(|p| p.parse::<u16>().map_err(|_| p));
     Ok(Parts {
         scheme,
         host,
         port_given: port.is_some(),
-        port: port.unwrap_or(default_port),
+        port: match number {
+            Some(Ok(n)) => n,
+            _ => default_port,
+        },
+        bad_port: number.and_then(Result::err),
         path,
     })
 }
@@ -87,17 +99,14 @@ pub fn from_env() -> Result<Url, BaseUrlError> {
     parse_ollama_host(&std::env::var("OLLAMA_HOST").unwrap_or_default())
 }
 
-fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), String> {
-    let parse_port = |p: &str| {
-        p.parse::<u16>()
-            .map_err(|_| format!("`{p}` is not a port number (0-65535)"))
-    };
+/// The host and the port's text, if the value names one.
+fn split_host_port(hostport: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(rest) = hostport.strip_prefix('[') {
         let (host, after) = rest
             .split_once(']')
             .ok_or_else(|| "unclosed `[` in an IPv6 address".to_string())?;
         return match after.strip_prefix(':') {
-            Some(p) => Ok((host, Some(parse_port(p)?))),
+            Some(p) => Ok((host, Some(p))),
             None if after.is_empty() => Ok((host, None)),
             None => Err(format!("unexpected `{after}` after the IPv6 address")),
         };
@@ -109,10 +118,10 @@ fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), String> {
             Err(_) => Err("an IPv6 address with a port must be written `[addr]:port`".into()),
         };
     }
-    match hostport.split_once(':') {
-        Some((host, p)) => Ok((host, Some(parse_port(p)?))),
-        None => Ok((hostport, None)),
-    }
+    Ok(match hostport.split_once(':') {
+        Some((host, p)) => (host, Some(p)),
+        None => (hostport, None),
+    })
 }
 
 fn connectable(host: &str) -> String {
@@ -173,7 +182,9 @@ pub fn is_local(url: &url::Url) -> bool {
     }
 }
 
-/// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is).
+/// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is). A
+/// port that is no number is the default port, as Ollama logs "invalid port, using
+/// default" and listens there.
 pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
     let err = |reason: String| BaseUrlError {
         setting: "OLLAMA_HOST=",
@@ -205,6 +216,9 @@ mod bind_tests {
     #[case("http://127.0.0.1:5000", "127.0.0.1:5000")]
     #[case(":11434", "0.0.0.0:11434")] // Go's `:port`: every interface
     #[case("http://:11434", "0.0.0.0:11434")] // as the server logs it
+    #[case("127.0.0.1:abc", "127.0.0.1:11434")] // Ollama: invalid port, using default
+    #[case("0.0.0.0:", "0.0.0.0:11434")]
+    #[case("http://127.0.0.1:99999", "127.0.0.1:80")]
     #[case("localhost", "127.0.0.1:11434")]
     #[case("http://0.0.0.0", "0.0.0.0:80")] // a scheme sets the default port
     #[case("https://127.0.0.1", "127.0.0.1:443")]

@@ -72,14 +72,18 @@ pub enum Placement {
     Cpu,
     /// `NN%/MM% CPU/GPU`: the percentage held in VRAM.
     Split { gpu_percent: u8 },
+    /// `Unknown`: more in VRAM than the whole (or a size of 0), figures that do not add up.
+    Unknown,
 }
 
 impl RunningModel {
     pub fn placement(&self) -> Placement {
         if self.size_vram == 0 {
             Placement::Cpu
-        } else if self.size_vram >= self.size {
+        } else if self.size_vram == self.size {
             Placement::Gpu
+        } else if self.size_vram > self.size || self.size == 0 {
+            Placement::Unknown
         } else {
             // ollama ps: cpuPercent = round((size - size_vram) / size * 100)
             let cpu = ((self.size - self.size_vram) as f64 / self.size as f64 * 100.0).round();
@@ -95,6 +99,7 @@ impl std::fmt::Display for Placement {
         match self {
             Placement::Gpu => f.write_str("100% GPU"),
             Placement::Cpu => f.write_str("100% CPU"),
+            Placement::Unknown => f.write_str("Unknown"),
             Placement::Split { gpu_percent } => {
                 write!(f, "{}%/{}% CPU/GPU", 100 - gpu_percent, gpu_percent)
             }
@@ -139,6 +144,21 @@ pub struct ShowResponse {
 }
 
 impl ShowResponse {
+    /// A mixture-of-experts model's (experts used per token, experts per layer) from
+    /// `model_info` (`qwen3moe.expert_used_count`, `….expert_count`); `None` for a
+    /// dense model.
+    pub fn experts(&self) -> Option<(u64, u64)> {
+        let field = |suffix: &str| {
+            self.model_info
+                .iter()
+                .find(|(k, _)| k.ends_with(suffix))
+                .and_then(|(_, v)| v.as_u64())
+        };
+        let count = field(".expert_count")?;
+        let used = field(".expert_used_count")?;
+        (count > 1 && (1..count).contains(&used)).then_some((used, count))
+    }
+
     /// `parameters` as (key, value) pairs, string values unquoted.
     pub fn parameter_pairs(&self) -> Vec<(String, String)> {
         self.parameters
@@ -159,6 +179,10 @@ pub struct Message {
     pub role: String,
     #[serde(default)]
     pub content: String,
+    /// A thinking model's reasoning, which Ollama sends apart from `content` (where
+    /// `think` is not `false`): its tokens count in `eval_count` like the answer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
 }
 
 impl Message {
@@ -166,7 +190,13 @@ impl Message {
         Message {
             role: "user".into(),
             content: content.into(),
+            thinking: None,
         }
+    }
+
+    /// Whether the model said anything here, thoughts included: a token arrived.
+    pub fn has_text(&self) -> bool {
+        !self.content.is_empty() || self.thinking.as_deref().is_some_and(|t| !t.is_empty())
     }
 }
 
@@ -178,10 +208,14 @@ pub struct ChatRequest {
     pub stream: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Map<String, Value>>,
-    /// A duration string ("30m") or seconds; set it so a check does not shorten the
-    /// user's own keep-alive.
+    /// A duration string ("30m") or seconds. A request that sets it replaces the loaded
+    /// model's keep-alive from then on, so the checks leave it unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive: Option<Value>,
+    /// Whether a thinking model reasons first (`true`, `false`, or a level such as
+    /// `"low"`); unset, a model that can think does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,11 @@ pub struct EmulatorConfig {
     /// Answer lengths for particular prompts, first match wins; `answer_tokens` for
     /// the rest. A real model says two words to "Say: ready" and pages to "Write…".
     pub answers: Vec<Answer>,
+    /// A thinking model (qwen3, deepseek-r1): the first this many tokens of a chat's
+    /// answer arrive in `message.thinking`, with `content` empty, unless the request
+    /// sends `"think": false`; as Ollama does for a model that can think when `think`
+    /// is not set. 0: a model that does not think.
+    pub thinking_tokens: u64,
     /// Fraction of a loaded model's weights in VRAM (1.0 = `100% GPU`).
     pub gpu_offload: f64,
     /// Catalog models installed at start.
@@ -33,7 +38,7 @@ pub struct EmulatorConfig {
     pub pull_time_ms: u64,
     pub faults: Vec<Fault>,
     /// Whether the server finds the emulated GPU at start. `false` logs the CPU
-    /// fallback (`no compatible GPUs were discovered`, `library=cpu`) and loads every
+    /// fallback (`inference compute id=cpu library=cpu`) and loads every
     /// model on the CPU, as the real server does.
     pub gpu_discovered: bool,
     /// Whether the emulated GPU shows the server holding the VRAM `/api/ps` claims.
@@ -79,6 +84,7 @@ impl Default for EmulatorConfig {
             load_time_ms: 1500,
             answer_tokens: 96,
             answers: vec![],
+            thinking_tokens: 0,
             gpu_offload: 1.0,
             installed: vec!["qwen2.5-coder:7b".into()],
             custom: vec![CustomModel {

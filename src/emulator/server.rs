@@ -4,7 +4,9 @@
 
 use super::catalog::{self, sha256_hex};
 use super::generate::{self, nanos, Pacer};
-use super::state::{keep_alive, timestamp, Installed, Loaded, Shared};
+use super::state::{
+    default_keep_alive, requested_keep_alive, timestamp, Installed, Keep, Loaded, Shared,
+};
 use crate::client::types::*;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -228,7 +230,9 @@ struct Prepared {
     tokens: u64,
     done_reason: &'static str,
     rate: f64,
-    keep: Option<Duration>,
+    keep: Keep,
+    /// The first tokens that are thoughts (`message.thinking`), not content.
+    thinking: u64,
 }
 
 /// What a request asks the model to read: a system prompt of its own, which replaces
@@ -264,11 +268,13 @@ async fn prepare(
     prompt: Prompt<'_>,
     options: Option<&Value>,
     keep_alive_value: Option<&Value>,
-    need_completion: bool,
+    // What the request asks of the model ("chat", "generate"); `None` for embeddings.
+    completion: Option<&str>,
 ) -> Result<Prepared, Response> {
     let request_start = Instant::now();
     let config = s.config.lock().unwrap().clone();
-    let keep = keep_alive(keep_alive_value);
+    let requested =
+        requested_keep_alive(keep_alive_value).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
     let (model, cold, system) = {
         let mut models = s.models.lock().unwrap();
         models.running(); // drop expired loads
@@ -278,10 +284,10 @@ async fn prepare(
                 format!("model \"{name}\" not found, try pulling it first"),
             ));
         };
-        if need_completion && m.base.embedding_only {
+        if let Some(verb) = completion.filter(|_| m.base.embedding_only) {
             return Err(error(
                 StatusCode::BAD_REQUEST,
-                format!("\"{}\" does not support generate", m.name),
+                format!("\"{}\" does not support {verb}", m.name),
             ));
         }
         let key = crate::ModelName::parse(&m.name).canonical();
@@ -294,7 +300,7 @@ async fn prepare(
             s.server_log.push(line);
         }
     }
-    mark_loaded(s, &model, &config, keep);
+    let keep = mark_loaded(s, &model, &config, requested);
     let load = request_start.elapsed();
 
     let system = prompt.system.map(str::to_string).or(system);
@@ -335,6 +341,7 @@ async fn prepare(
         done_reason,
         rate: config.token_rate,
         keep,
+        thinking: 0,
     })
 }
 
@@ -357,38 +364,43 @@ fn cache_prompt(s: &Shared, model: &str, full: String) -> f64 {
     fraction
 }
 
+/// Loads `m` (or refreshes its load) and returns the keep-alive it now has: the one
+/// `requested`, else the loaded model's own, else the server's default, as Ollama's
+/// scheduler does.
 fn mark_loaded(
     s: &Shared,
     m: &Installed,
     config: &super::config::EmulatorConfig,
-    keep: Option<Duration>,
-) {
+    requested: Option<Keep>,
+) -> Keep {
     let context_length = m.context_length();
     // Weights plus a KV cache for the whole context, as the real server reports.
     let size = m.size + context_length * m.base.block_count * 2048;
     let size_vram = (size as f64 * config.effective_offload()).round() as u64;
     let key = crate::ModelName::parse(&m.name).canonical();
     let mut models = s.models.lock().unwrap();
-    // A model already loaded keeps its cache.
-    let cached_prompt = models
-        .loaded
-        .remove(&key)
-        .map(|l| l.cached_prompt)
-        .unwrap_or_default();
+    // A model already loaded keeps its cache and, unless asked otherwise, its keep-alive.
+    let before = models.loaded.remove(&key);
+    let keep = requested.unwrap_or_else(|| match &before {
+        Some(l) => l.keep,
+        None => default_keep_alive(&config.env),
+    });
     models.loaded.insert(
         key,
         Loaded {
             size,
             size_vram,
             expires: keep.map(|k| Instant::now() + k),
+            keep,
             context_length,
-            cached_prompt,
+            cached_prompt: before.map(|l| l.cached_prompt).unwrap_or_default(),
         },
     );
+    keep
 }
 
 /// After an answer the keep-alive starts over; `keep_alive: 0` unloads.
-fn touch(s: &Shared, model: &str, keep: Option<Duration>) {
+fn touch(s: &Shared, model: &str, keep: Keep) {
     let key = crate::ModelName::parse(model).canonical();
     let mut models = s.models.lock().unwrap();
     if keep == Some(Duration::ZERO) {
@@ -444,20 +456,27 @@ fn final_chunk(shape: Shape, p: &Prepared, text: &str, eval: Duration, tokens: u
 /// Serves one generation: paced tokens, streamed or as one object.
 async fn answer(s: Arc<Shared>, p: Prepared, shape: Shape, stream: bool) -> Response {
     let pacer = Pacer::new(p.rate);
+    let thought = p.thinking as usize;
     if !stream {
         pacer.wait_for(p.tokens).await;
         let eval = pacer.elapsed();
-        let text: String = (0..p.tokens as usize).map(generate::token).collect();
+        let text: String = (thought..p.tokens as usize).map(generate::token).collect();
         touch(&s, &p.model, p.keep);
-        return json_response(
-            StatusCode::OK,
-            &final_chunk(shape, &p, &text, eval, p.tokens),
-        );
+        let mut v = final_chunk(shape, &p, &text, eval, p.tokens);
+        if thought > 0 {
+            v["message"]["thinking"] = (0..thought).map(generate::token).collect::<String>().into();
+        }
+        return json_response(StatusCode::OK, &v);
     }
     let lines = async_stream::stream! {
         for i in 0..p.tokens {
             pacer.wait_for(i + 1).await;
-            yield chunk(shape, &p.model, generate::token(i as usize), false);
+            let mut v = chunk(shape, &p.model, generate::token(i as usize), false);
+            if (i as usize) < thought {
+                v["message"]["content"] = "".into();
+                v["message"]["thinking"] = generate::token(i as usize).into();
+            }
+            yield v;
         }
         let eval = pacer.elapsed();
         touch(&s, &p.model, p.keep);
@@ -468,12 +487,15 @@ async fn answer(s: Arc<Shared>, p: Prepared, shape: Shape, stream: bool) -> Resp
 
 /// An empty prompt only loads the model (or, with `keep_alive: 0`, unloads it).
 fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -> Option<Response> {
-    let keep = keep_alive(keep_value);
+    let requested = match requested_keep_alive(keep_value) {
+        Ok(k) => k,
+        Err(e) => return Some(error(StatusCode::BAD_REQUEST, e)),
+    };
     let models = s.models.lock().unwrap();
     let m = models.get(name)?.clone();
     drop(models);
-    let reason = if keep == Some(Duration::ZERO) {
-        touch(s, &m.name, keep);
+    let reason = if requested == Some(Some(Duration::ZERO)) {
+        touch(s, &m.name, Some(Duration::ZERO));
         "unload"
     } else {
         let config = s.config.lock().unwrap().clone();
@@ -483,7 +505,7 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
                 s.server_log.push(line);
             }
         }
-        mark_loaded(s, &m, &config, keep);
+        mark_loaded(s, &m, &config, requested);
         "load"
     };
     let mut v = chunk(shape, &m.name, "", true);
@@ -507,11 +529,17 @@ async fn chat(State(s): S, body: Bytes) -> Response {
         Prompt::of_chat(&req.messages),
         value.get("options"),
         value.get("keep_alive"),
-        true,
+        Some("chat"),
     )
     .await
     {
-        Ok(p) => answer(s.clone(), p, Shape::Chat, wants_stream(&value)).await,
+        Ok(mut p) => {
+            // A thinking model thinks unless told not to (`think` unset counts as true).
+            if value.get("think") != Some(&Value::Bool(false)) {
+                p.thinking = s.config.lock().unwrap().thinking_tokens.min(p.tokens);
+            }
+            answer(s.clone(), p, Shape::Chat, wants_stream(&value)).await
+        }
         Err(r) => r,
     }
 }
@@ -536,7 +564,7 @@ async fn generate(State(s): S, body: Bytes) -> Response {
         prompt,
         value.get("options"),
         value.get("keep_alive"),
-        true,
+        Some("generate"),
     )
     .await
     {
@@ -568,7 +596,7 @@ async fn embed(State(s): S, body: Bytes) -> Response {
         system: Some(""),
         text: inputs.join("\n"),
     };
-    let p = match prepare(&s, &req.model, prompt, None, value.get("keep_alive"), false).await {
+    let p = match prepare(&s, &req.model, prompt, None, value.get("keep_alive"), None).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -618,7 +646,7 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
         Prompt::of_chat(&req.messages),
         options.as_ref(),
         None,
-        true,
+        Some("chat"),
     )
     .await
     {
@@ -649,6 +677,7 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
             message: Message {
                 role: "assistant".into(),
                 content,
+                thinking: None,
             },
             finish_reason: Some(p.done_reason.into()),
         }],
@@ -673,7 +702,11 @@ async fn pull(State(s): S, body: Bytes) -> Response {
     const MISSING: &str = "pull model manifest: file does not exist";
     let Some(model) = catalog::find(&name) else {
         return if wants_stream(&value) {
-            ndjson(futures_util::stream::iter([json!({ "error": MISSING })]))
+            // Ollama says what it does before the registry answers.
+            ndjson(futures_util::stream::iter([
+                json!({ "status": "pulling manifest" }),
+                json!({ "error": MISSING }),
+            ]))
         } else {
             error(StatusCode::INTERNAL_SERVER_ERROR, MISSING)
         };

@@ -75,6 +75,9 @@ pub struct Loaded {
     pub size_vram: u64,
     /// `None`: kept loaded forever (negative keep_alive).
     pub expires: Option<Instant>,
+    /// Its keep-alive, which each answer starts over: the last one a request set, or the
+    /// server's default from its load.
+    pub keep: Keep,
     pub context_length: u64,
     /// The last prompt it read (system prompt, then the text): its KV cache.
     pub cached_prompt: String,
@@ -110,11 +113,10 @@ impl RequestRecord {
     /// Whether this request changed what the server holds: installed models, or a
     /// loaded model unloaded on purpose.
     pub fn mutates(&self) -> bool {
-        let unload = self.keep_alive.as_ref().is_some_and(|k| {
-            k.as_f64() == Some(0.0)
-                || k.as_str()
-                    .is_some_and(|s| s.trim() == "0" || s.trim() == "0s")
-        });
+        let unload = matches!(
+            requested_keep_alive(self.keep_alive.as_ref()),
+            Ok(Some(Some(d))) if d.is_zero()
+        );
         [
             "/api/pull",
             "/api/create",
@@ -198,7 +200,11 @@ impl Models {
                     model: m.name.clone(),
                     size: l.size,
                     digest: m.digest.clone(),
-                    details: m.details(),
+                    // Ollama's /api/ps leaves parent_model out.
+                    details: ModelDetails {
+                        parent_model: String::new(),
+                        ..m.details()
+                    },
                     expires_at: timestamp(expires_at),
                     size_vram: l.size_vram,
                     context_length: Some(l.context_length),
@@ -264,35 +270,187 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
-/// `keep_alive` as Ollama reads it: seconds as a number, or a duration string
-/// ("30m", "1h", "0"); negative means forever. Default five minutes.
-pub fn keep_alive(value: Option<&Value>) -> Option<Duration> {
-    let default = Some(Duration::from_secs(300));
+/// How long a model stays loaded after its last answer; `None`: forever.
+pub type Keep = Option<Duration>;
+
+/// A request's `keep_alive` as Ollama's `api.Duration` reads it: `Ok(None)` where the
+/// request sets none, and the loaded model keeps its own (Ollama 0.2.0 on); seconds as
+/// a number, or a Go duration string ("30m", "1h30m", "0"); negative is forever. What
+/// Go cannot read ("300", `true`) is refused, as Ollama answers it with HTTP 400.
+pub fn requested_keep_alive(value: Option<&Value>) -> Result<Option<Keep>, String> {
     let secs = match value {
-        None | Some(Value::Null) => return default,
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(300.0),
-        Some(Value::String(s)) => parse_duration(s).unwrap_or(300.0),
-        Some(_) => return default,
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
+        Some(Value::String(s)) => go_duration(s)?,
+        Some(Value::Bool(_)) => return Err("Unsupported type: 'bool'".into()),
+        Some(Value::Array(_)) => return Err("Unsupported type: '[]interface {}'".into()),
+        Some(Value::Object(_)) => return Err("Unsupported type: 'map[string]interface {}'".into()),
     };
-    // Negative is forever, as is anything past a century (no timer holds 1e30 s).
+    Ok(Some(keep_of(secs)))
+}
+
+/// The server's own keep-alive for a fresh load: `OLLAMA_KEEP_ALIVE` in `env` as
+/// `envconfig.KeepAlive` reads it (a Go duration, else whole seconds), else 5 minutes.
+pub fn default_keep_alive(env: &BTreeMap<String, String>) -> Keep {
+    let secs = env
+        .get("OLLAMA_KEEP_ALIVE")
+        .map(|v| v.trim().trim_matches(['"', '\'']).trim())
+        .filter(|v| !v.is_empty())
+        .and_then(|v| {
+            go_duration(v)
+                .ok()
+                .or_else(|| v.parse::<i64>().ok().map(|n| n as f64))
+        })
+        .unwrap_or(300.0);
+    keep_of(secs)
+}
+
+/// Negative is forever, as is anything past a century (no timer holds 1e30 s).
+fn keep_of(secs: f64) -> Keep {
     (0.0..=3.2e9)
         .contains(&secs)
         .then(|| Duration::from_secs_f64(secs))
 }
 
-fn parse_duration(s: &str) -> Option<f64> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<f64>() {
-        return Some(n);
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.parse().ok()?;
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
+/// Seconds in a Go duration string, as `time.ParseDuration` reads it: a signed sequence
+/// of decimal numbers with units (`1h30m`, `-1s`, `1.5h`), or `0`; its errors worded
+/// as Go's.
+pub fn go_duration(text: &str) -> Result<f64, String> {
+    let invalid = || format!("time: invalid duration \"{text}\"");
+    let (sign, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (-1.0, &text[1..]),
+        Some(b'+') => (1.0, &text[1..]),
+        _ => (1.0, text),
     };
-    Some(n * scale)
+    if rest == "0" {
+        return Ok(0.0);
+    }
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." {
+            return Err(invalid());
+        }
+        let n: f64 = number.parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "" => return Err(format!("time: missing unit in duration \"{text}\"")),
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            unit => {
+                return Err(format!(
+                    "time: unknown unit \"{unit}\" in duration \"{text}\""
+                ))
+            }
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(sign * total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use serde_json::json;
+
+    #[rstest]
+    #[case("0", 0.0)]
+    #[case("300s", 300.0)]
+    #[case("30m", 1800.0)]
+    #[case("1h30m", 5400.0)]
+    #[case("1.5h", 5400.0)]
+    #[case("-1s", -1.0)]
+    #[case("+250ms", 0.25)]
+    #[case("30m0s", 1800.0)]
+    fn go_durations(#[case] text: &str, #[case] secs: f64) {
+        assert_eq!(go_duration(text), Ok(secs));
+    }
+
+    #[rstest]
+    #[case("300", "time: missing unit in duration \"300\"")]
+    #[case("1d", "time: unknown unit \"d\" in duration \"1d\"")]
+    #[case("", "time: invalid duration \"\"")]
+    #[case("m", "time: invalid duration \"m\"")]
+    #[case("-", "time: invalid duration \"-\"")]
+    fn go_duration_errors(#[case] text: &str, #[case] message: &str) {
+        assert_eq!(go_duration(text), Err(message.to_string()));
+    }
+
+    #[test]
+    fn a_request_keep_alive_as_ollama_reads_it() {
+        let read = |v: Value| requested_keep_alive(Some(&v));
+        assert_eq!(
+            requested_keep_alive(None),
+            Ok(None),
+            "unset: the model keeps its own"
+        );
+        assert_eq!(read(Value::Null), Ok(None));
+        assert_eq!(read(json!(90)), Ok(Some(Some(Duration::from_secs(90)))));
+        assert_eq!(read(json!("10m")), Ok(Some(Some(Duration::from_secs(600)))));
+        assert_eq!(read(json!(0)), Ok(Some(Some(Duration::ZERO))));
+        assert_eq!(read(json!(-1)), Ok(Some(None)), "negative: forever");
+        assert_eq!(read(json!("-1m")), Ok(Some(None)));
+        assert_eq!(read(json!(1e30)), Ok(Some(None)));
+        assert!(
+            read(json!("300")).is_err(),
+            "Go refuses a string without a unit"
+        );
+        assert!(read(json!(true)).is_err());
+    }
+
+    #[test]
+    fn the_default_keep_alive_comes_from_ollama_keep_alive() {
+        let env = |v: &str| BTreeMap::from([("OLLAMA_KEEP_ALIVE".to_string(), v.to_string())]);
+        assert_eq!(
+            default_keep_alive(&BTreeMap::new()),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            default_keep_alive(&env("30m")),
+            Some(Duration::from_secs(1800))
+        );
+        // envconfig takes whole seconds too, and quotes are trimmed.
+        assert_eq!(
+            default_keep_alive(&env("\"600\"")),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(default_keep_alive(&env("-1")), None);
+        assert_eq!(
+            default_keep_alive(&env("soon")),
+            Some(Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn only_an_unload_or_a_change_of_models_mutates() {
+        let record = |path: &str, keep: Option<Value>| RequestRecord {
+            method: "POST".into(),
+            path: path.into(),
+            model: Some("m".into()),
+            keep_alive: keep,
+            num_predict: None,
+            arrived_ms: 0.0,
+            done_ms: None,
+        };
+        assert!(record("/api/generate", Some(json!(0))).mutates());
+        assert!(record("/api/generate", Some(json!("0m"))).mutates());
+        assert!(record("/api/pull", None).mutates());
+        assert!(!record("/api/chat", None).mutates());
+        assert!(!record("/api/chat", Some(json!("5m"))).mutates());
+    }
 }

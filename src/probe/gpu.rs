@@ -41,9 +41,13 @@ pub struct GpuProcess {
 }
 
 impl GpuProcess {
-    /// Whether the driver names an Ollama process (`/usr/bin/ollama`, `ollama.exe`).
+    /// Whether the driver names an Ollama process: the server or its runner
+    /// (`/usr/bin/ollama`, `ollama.exe`), or the `llama-server` that newer releases run
+    /// a model in (from `lib/ollama/`, or a build of its own elsewhere).
     pub fn is_ollama(&self) -> bool {
-        self.name.to_ascii_lowercase().contains("ollama")
+        let name = self.name.to_ascii_lowercase();
+        let file = name.rsplit(['/', '\\']).next().unwrap_or_default();
+        name.contains("ollama") || file.starts_with("llama-server")
     }
 }
 
@@ -61,11 +65,29 @@ pub fn server_gpus(gpus: &[GpuInfo]) -> Vec<&GpuInfo> {
     }
 }
 
+/// The GPU holding most of the server's memory: by the Ollama process's own share
+/// where the driver lists it, else by memory in use (WSL2 lists no processes, and a
+/// display card at index 0 is then not taken for the server's). `None` for no GPUs.
+pub fn main_server_gpu(gpus: &[GpuInfo]) -> Option<&GpuInfo> {
+    let held = |g: &GpuInfo| {
+        g.processes
+            .iter()
+            .flatten()
+            .filter(|p| p.is_ollama())
+            .filter_map(|p| p.used_bytes)
+            .sum::<u64>()
+    };
+    server_gpus(gpus)
+        .into_iter()
+        .max_by_key(|g| (held(g), g.memory_used, std::cmp::Reverse(g.index)))
+}
+
 impl GpuInfo {
     /// Peak memory bandwidth: bus width / 8 × max memory clock × 2 (double data rate).
+    /// `None` where the driver reports either as 0, which no real GPU has.
     pub fn bandwidth_bytes_per_s(&self) -> Option<f64> {
-        let bits = self.memory_bus_width_bits? as f64;
-        let mhz = self.max_memory_clock_mhz? as f64;
+        let bits = self.memory_bus_width_bits.filter(|b| *b > 0)? as f64;
+        let mhz = self.max_memory_clock_mhz.filter(|m| *m > 0)? as f64;
         Some(bits / 8.0 * mhz * 1e6 * 2.0)
     }
 
@@ -353,6 +375,59 @@ mod tests {
         assert!((tb_s - 3.35).abs() < 0.01, "{tb_s}");
         let gb_s = emulated().bandwidth_bytes_per_s().unwrap() / 1e9;
         assert!((gb_s - 360.0).abs() < 1.0, "{gb_s}");
+        for (bits, mhz) in [(0, 2619), (5120, 0)] {
+            let odd = GpuInfo {
+                memory_bus_width_bits: Some(bits),
+                max_memory_clock_mhz: Some(mhz),
+                ..emulated()
+            };
+            assert_eq!(odd.bandwidth_bytes_per_s(), None, "{bits} bits, {mhz} MHz");
+        }
+    }
+
+    #[test]
+    fn ollama_processes_by_name() {
+        let named = |name: &str| GpuProcess {
+            pid: 1,
+            name: name.into(),
+            used_bytes: None,
+        };
+        for ours in [
+            "/usr/bin/ollama",
+            "/usr/local/lib/ollama/llama-server",
+            "/opt/llama.cpp/build/bin/llama-server",
+            "C:\\Program Files\\Ollama\\ollama.exe",
+            "llama-server.exe",
+        ] {
+            assert!(named(ours).is_ollama(), "{ours}");
+        }
+        for other in ["/usr/bin/Xorg", "python3", "", "/usr/bin/llama-cli"] {
+            assert!(!named(other).is_ollama(), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_main_server_gpu_holds_most_of_its_memory() {
+        let gpu = |index, used_gib: u64, ollama: Option<u64>| GpuInfo {
+            index,
+            memory_used: used_gib << 30,
+            processes: ollama.map(|g| {
+                vec![GpuProcess {
+                    pid: 7,
+                    name: "/usr/bin/ollama".into(),
+                    used_bytes: Some(g << 30),
+                }]
+            }),
+            ..emulated()
+        };
+        let main = |list: &[GpuInfo]| main_server_gpu(list).map(|g| g.index);
+        // No process lists (WSL2): the fuller GPU, not the display card at index 0.
+        assert_eq!(main(&[gpu(0, 1, None), gpu(1, 9, None)]), Some(1));
+        // Listed: the larger share of the server's memory, whatever else is in use.
+        assert_eq!(main(&[gpu(0, 20, Some(2)), gpu(1, 9, Some(8))]), Some(1));
+        // A tie goes to the lower index.
+        assert_eq!(main(&[gpu(0, 4, None), gpu(1, 4, None)]), Some(0));
+        assert_eq!(main(&[]), None);
     }
 
     #[test]

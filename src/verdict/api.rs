@@ -36,14 +36,26 @@ pub fn chat(
 ) -> Outcome {
     match answer {
         Ok(c) if c.done => {
-            let reply: String = crate::client::excerpt(c.message.content.as_bytes())
-                .chars()
-                .take(60)
-                .collect();
+            let excerpt = |text: &str| -> String {
+                let text: String = crate::client::excerpt(text.as_bytes())
+                    .chars()
+                    .take(60)
+                    .collect();
+                text.trim().to_string()
+            };
             let tokens = c.stats.eval_count.unwrap_or(0);
             let secs = c.stats.total_duration.unwrap_or(0) as f64 / 1e9;
-            Outcome::pass(format!("{model} answered: \"{}\"", reply.trim()))
-                .with_value(format!("{tokens} tokens in {secs:.2} s"))
+            let thoughts = c.message.thinking.as_deref().unwrap_or_default();
+            // A thinking model reasons first: a capped answer may hold thoughts only.
+            let said = if c.message.content.trim().is_empty() && !thoughts.trim().is_empty() {
+                format!(
+                    "{model} answered with its thoughts only (a thinking model reasons before it answers, and the cap came first): \"{}\"",
+                    excerpt(thoughts)
+                )
+            } else {
+                format!("{model} answered: \"{}\"", excerpt(&c.message.content))
+            };
+            Outcome::pass(said).with_value(format!("{tokens} tokens in {secs:.2} s"))
         }
         Ok(_) => Outcome::fail(format!(
             "expected a complete answer (`done: true`) from {model}, got `done: false`; the server may be too old for `stream: false`"

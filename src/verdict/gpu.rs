@@ -56,6 +56,10 @@ pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str) -> Outcome {
             100 - gpu_percent
         ))
         .with_value(placement.to_string()),
+        Placement::Unknown => Outcome::warn(format!(
+            "{detail}: more in VRAM than the whole model, which `ollama ps` shows as Unknown; the server's figures do not add up, so where the model runs is not proven. See diagnose.offload for what the GPU shows"
+        ))
+        .with_value(placement.to_string()),
         Placement::Cpu => Outcome::fail(format!(
             "{detail}: the model runs entirely on the CPU. Ollama found no usable GPU; check the server log for `inference compute` and `nvidia-smi`"
         ))
@@ -89,6 +93,8 @@ mod tests {
     #[case(100, 100, Status::Pass, "100% GPU")]
     #[case(100, 60, Status::Warn, "40%/60% CPU/GPU")]
     #[case(100, 0, Status::Fail, "100% CPU")]
+    #[case(100, 120, Status::Warn, "Unknown")]
+    #[case(0, 5, Status::Warn, "Unknown")]
     fn placement_by_the_cli_rule(
         #[case] size: u64,
         #[case] vram: u64,

@@ -4,7 +4,7 @@ use super::api_error;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
 use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
-use crate::probe::gpu::{server_gpus, GpuError, GpuInfo};
+use crate::probe::gpu::{main_server_gpu, server_gpus, GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 use std::time::Duration;
 
@@ -93,8 +93,14 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let client = spread_of(samples, |t| t.client_rate);
-    let server = spread_of(samples, |t| t.server.generation_rate());
+    // Both medians over the same answers: those the client could time and the server
+    // reported on.
+    let timed: Vec<&StreamTiming> = samples
+        .iter()
+        .filter(|t| t.client_rate.is_some() && t.server.generation_rate().is_some())
+        .collect();
+    let client = Spread::of(timed.iter().filter_map(|t| t.client_rate));
+    let server = Spread::of(timed.iter().filter_map(|t| t.server.generation_rate()));
     let (Some(client), Some(server)) = (client, server) else {
         return Outcome::fail("the stream could not be timed: fewer than 2 tokens, tokens arriving in bursts with no gap (a buffering proxy?), or no server statistics");
     };
@@ -102,10 +108,11 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
     if server <= 0.0 {
         return Outcome::fail(format!("the server reported a generation speed of {server} tok/s, which nothing can be compared with: its eval_count or eval_duration is wrong. Check the server's version and log"));
     }
-    let ttft = spread_of(samples, |t| Some(t.first_token.as_secs_f64() * 1000.0))
-        .map_or(0.0, |s| s.median);
-    let all_gaps: Vec<std::time::Duration> = samples.iter().flat_map(|t| t.gaps.clone()).collect();
-    let gaps = Spread::of(all_gaps.iter().map(|g| g.as_secs_f64() * 1000.0));
+    let ms_of = |d: Duration| d.as_secs_f64() * 1000.0;
+    // Every timed answer had tokens, so each has its first.
+    let ttft =
+        Spread::of(timed.iter().filter_map(|t| t.first_token.map(ms_of))).map_or(0.0, |s| s.median);
+    let gaps = Spread::of(timed.iter().flat_map(|t| t.gaps.iter().copied().map(ms_of)));
     let value = format!("first token {ttft:.0} ms, {client:.1} vs {server:.1} tok/s");
     let gap_text = gaps.map_or(String::new(), |g| {
         format!("; gaps median {:.1} ms, max {:.1} ms", g.median, g.max)
@@ -119,8 +126,8 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
     // The first token's wait, taken apart: what the server says it spent loading and
     // reading the prompt, and the rest (the first token itself, transport, queueing).
     let ms = |n: Option<u64>| n.map(|n| n as f64 / 1e6);
-    let split = spread_of(samples, |t| ms(t.server.load_duration))
-        .zip(spread_of(samples, |t| ms(t.server.prompt_eval_duration)))
+    let split = Spread::of(timed.iter().filter_map(|t| ms(t.server.load_duration)))
+        .zip(Spread::of(timed.iter().filter_map(|t| ms(t.server.prompt_eval_duration))))
         .map_or(String::new(), |(load, prompt)| {
             let rest = (ttft - load.median - prompt.median).max(0.0);
             format!(
@@ -129,7 +136,11 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
             )
         });
     let off = (client - server).abs() / server * 100.0;
-    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}){split}{gap_text}{stall}", samples.len());
+    let left_out = match samples.len() - timed.len() {
+        0 => String::new(),
+        n => format!(", {n} answer(s) with fewer than 2 tokens left out"),
+    };
+    let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}{left_out}){split}{gap_text}{stall}", timed.len());
     if off <= margin_percent {
         Outcome::pass(detail).with_value(value)
     } else {
@@ -149,7 +160,12 @@ pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) ->
     let Some(s) = spread_of(samples, |c| c.server.load_duration.map(|n| n as f64 / 1e6)) else {
         return Outcome::fail("the answers carry no load_duration");
     };
-    let value = format!("{:.0} ms", s.median);
+    // Under 10 ms a tenth tells a real figure from "0 ms", which reads as unreported.
+    let value = if s.median < 10.0 {
+        format!("{:.1} ms", s.median)
+    } else {
+        format!("{:.0} ms", s.median)
+    };
     let limit = max.as_secs_f64() * 1000.0;
     if s.median <= limit {
         Outcome::pass(format!("{} while loaded", describe(&s, "ms"))).with_value(value)
@@ -201,18 +217,21 @@ pub fn load_cold(
 
 /// `perf.roofline`: the measured speed against the GPU's memory-bandwidth limit for
 /// the weights in VRAM: `efficiency = median / (bandwidth / weight bytes in VRAM)`.
+/// `experts` is a mixture-of-experts model's (used per token, in all): such a model
+/// reads only some of its weights per token, so the dense limit does not bound it.
 pub fn roofline(
     gpus: &Result<Vec<GpuInfo>, GpuError>,
     tags: &Result<TagsResponse, ClientError>,
     ps: &Result<PsResponse, ClientError>,
-    model: &str,
+    (model, experts): (&str, Option<(u64, u64)>),
     samples: &Samples,
     min_percent: f64,
 ) -> Outcome {
-    let gpu = match gpus {
-        // The first GPU the server holds memory on (all are alike in a usual box).
-        Ok(list) if !list.is_empty() => server_gpus(list)[0],
-        Ok(_) => return Outcome::skip("no GPU to compare against (see gpu.visible)"),
+    let (gpu, count) = match gpus {
+        Ok(list) => match main_server_gpu(list) {
+            Some(gpu) => (gpu, list.len()),
+            None => return Outcome::skip("no GPU to compare against (see gpu.visible)"),
+        },
         Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
     };
     let Some(bandwidth) = gpu.bandwidth_bytes_per_s() else {
@@ -247,17 +266,28 @@ pub fn roofline(
     let (Some(limit), Some(measured)) = (decode_limit(bandwidth, in_vram), measured) else {
         return Outcome::skip("no generation speed was measured (see perf.generation)");
     };
-    let pct = measured.median / limit * 100.0;
-    let value = format!("{pct:.0}% of {limit:.1} tok/s");
+    // Several GPUs: say which one's bandwidth this is.
+    let on = if count > 1 {
+        format!(" of GPU {} ({})", gpu.index, gpu.name)
+    } else {
+        String::new()
+    };
     let detail = format!(
-        "{:.1} tok/s measured; limit {:.0} GB/s / {:.2} GB of weights in VRAM",
+        "{:.1} tok/s measured; limit {:.0} GB/s{on} / {:.2} GB of weights in VRAM",
         measured.median,
         bandwidth / 1e9,
         in_vram as f64 / 1e9
     );
+    if let Some((used, all)) = experts {
+        return Outcome::skip(format!(
+            "a mixture-of-experts model ({used} of {all} experts per token) reads only part of its weights per token, so the limit for reading them all ({limit:.1} tok/s) does not bound it and its efficiency cannot be told from its size: {detail}"
+        ));
+    }
+    let pct = measured.median / limit * 100.0;
+    let value = format!("{pct:.0}% of {limit:.1} tok/s");
     if pct > 110.0 {
         Outcome::fail(format!(
-            "{detail}: faster than the memory bandwidth allows, so a figure is wrong (a speculative decoder, a misreported clock, or weights not all in VRAM)"
+            "{detail}: faster than the memory bandwidth allows, so a figure is wrong (a misreported clock, the wrong GPU's figures, or weights not all in VRAM)"
         ))
         .with_value(value)
     } else if pct < min_percent {
@@ -270,8 +300,27 @@ pub fn roofline(
     }
 }
 
-/// `perf.vram_headroom`: VRAM left free once the model is loaded.
-pub fn headroom(gpus: &Result<Vec<GpuInfo>, GpuError>, min_bytes: u64) -> Outcome {
+/// `perf.vram_headroom`: VRAM left free once `model` is loaded. A model that has left
+/// VRAM (expired, or a failed reload) would leave an empty GPU to measure, so `ps` must
+/// show it there.
+pub fn headroom(
+    gpus: &Result<Vec<GpuInfo>, GpuError>,
+    ps: &Result<PsResponse, ClientError>,
+    model: &str,
+    min_bytes: u64,
+) -> Outcome {
+    let name = ModelName::parse(model);
+    match ps {
+        Err(e) => return Outcome::skip(format!(
+            "the loaded models could not be listed, so the free VRAM might be that of a GPU without {model}: {e}"
+        )),
+        Ok(ps) if !ps.models.iter().any(|m| name.matches(&m.name) && m.size_vram > 0) => {
+            return Outcome::skip(format!(
+                "{model} is not loaded on the GPU (/api/ps), so the free VRAM would not be what is left beside it (see gpu.offload; a short keep-alive may have unloaded it)"
+            ))
+        }
+        Ok(_) => {}
+    }
     let list = match gpus {
         Ok(list) if !list.is_empty() => list,
         Ok(_) => return Outcome::skip("no GPU (see gpu.visible)"),
@@ -319,7 +368,7 @@ mod tests {
 
     fn chunk(eval_count: u64, eval_ms: u64, load_ms: u64) -> StreamTiming {
         StreamTiming {
-            first_token: Duration::from_millis(40),
+            first_token: Some(Duration::from_millis(40)),
             gaps: vec![Duration::from_millis(15); 10],
             client_rate: Some(eval_count as f64 / (eval_ms as f64 / 1000.0)),
             server: Stats {
@@ -331,6 +380,35 @@ mod tests {
                 total_duration: None,
             },
         }
+    }
+
+    /// `/api/ps` listing `model` with `vram` of its `size` bytes on the GPU.
+    fn ps_with(model: &str, size: u64, vram: u64) -> Result<PsResponse, ClientError> {
+        Ok(PsResponse {
+            models: vec![crate::client::types::RunningModel {
+                name: format!("{model}:latest"),
+                model: format!("{model}:latest"),
+                size,
+                digest: String::new(),
+                details: Default::default(),
+                expires_at: String::new(),
+                size_vram: vram,
+                context_length: None,
+            }],
+        })
+    }
+
+    fn tags_with(model: &str, size: u64) -> Result<TagsResponse, ClientError> {
+        Ok(TagsResponse {
+            models: vec![crate::client::types::ModelInfo {
+                name: format!("{model}:latest"),
+                model: format!("{model}:latest"),
+                modified_at: String::new(),
+                size,
+                digest: "sha256:0".into(),
+                details: Default::default(),
+            }],
+        })
     }
 
     #[test]
@@ -456,8 +534,11 @@ mod tests {
             ..crate::probe::gpu::emulated()
         };
         // GPU 0 (a display, nearly full) is not the server's: GPU 1 has room.
+        let ps = ps_with("m", 5 * gib, 5 * gib);
         let o = headroom(
             &Ok(vec![gpu(0, 23, Some(false)), gpu(1, 6, Some(true))]),
+            &ps,
+            "m",
             gib,
         );
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
@@ -468,7 +549,12 @@ mod tests {
             o.detail
         );
         // Unknown processes: the fuller GPU counts.
-        let o = headroom(&Ok(vec![gpu(0, 23, None), gpu(1, 6, None)]), 2 * gib);
+        let o = headroom(
+            &Ok(vec![gpu(0, 23, None), gpu(1, 6, None)]),
+            &ps,
+            "m",
+            2 * gib,
+        );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert!(
             o.detail.contains("1.0 GiB is on GPU 0 (the fullest of 2)"),
@@ -481,12 +567,117 @@ mod tests {
     fn headroom_by_threshold() {
         let gpu = crate::probe::gpu::emulated();
         let gib = 1u64 << 30;
-        assert_eq!(headroom(&Ok(vec![gpu.clone()]), gib).status, Status::Pass);
+        let ps = ps_with("m", 5 * gib, 5 * gib);
+        let status = |gpus: &Result<Vec<GpuInfo>, GpuError>| headroom(gpus, &ps, "m", gib).status;
+        assert_eq!(status(&Ok(vec![gpu.clone()])), Status::Pass);
         let full = GpuInfo {
             memory_used: gpu.memory_total - gib / 2,
-            ..gpu
+            ..gpu.clone()
         };
-        assert_eq!(headroom(&Ok(vec![full]), gib).status, Status::Fail);
-        assert_eq!(headroom(&Err(GpuError::Disabled), gib).status, Status::Skip);
+        assert_eq!(status(&Ok(vec![full])), Status::Fail);
+        assert_eq!(status(&Err(GpuError::Disabled)), Status::Skip);
+        // Not loaded, or loaded on the CPU: an empty GPU's room says nothing.
+        for ps in [
+            ps_with("other", 5 * gib, 5 * gib),
+            ps_with("m", 5 * gib, 0),
+            Ok(PsResponse { models: vec![] }),
+        ] {
+            let o = headroom(&Ok(vec![gpu.clone()]), &ps, "m", gib);
+            assert_eq!(o.status, Status::Skip, "{}", o.detail);
+            assert!(
+                o.detail.contains("m is not loaded on the GPU"),
+                "{}",
+                o.detail
+            );
+        }
+        let o = headroom(
+            &Ok(vec![gpu]),
+            &Err(ClientError::ConnectionRefused {
+                addr: "127.0.0.1:11434".into(),
+            }),
+            "m",
+            gib,
+        );
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+    }
+
+    /// The seed's RTX 3060 (360 GB/s) with a 4.68 GB model at 65 tok/s: 85% of 76.9.
+    #[test]
+    fn roofline_efficiency_and_its_limits() {
+        let gb = 1_000_000_000u64;
+        let gpus = Ok(vec![crate::probe::gpu::emulated()]);
+        let tags = tags_with("m", 4_683_087_332);
+        // /api/ps counts the KV cache too: 6 GB loaded, all of it in VRAM.
+        let ps = ps_with("m", 6 * gb, 6 * gb);
+        let at = |rate: u64| Ok(vec![chunk(rate, 1000, 0); 3]);
+        let o = roofline(&gpus, &tags, &ps, ("m", None), &at(65), 25.0);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("85% of 76.9 tok/s"));
+        assert!(
+            o.detail.contains("limit 360 GB/s / 4.68 GB"),
+            "{}",
+            o.detail
+        );
+        assert_eq!(
+            roofline(&gpus, &tags, &ps, ("m", None), &at(10), 25.0).status,
+            Status::Fail
+        );
+        let o = roofline(&gpus, &tags, &ps, ("m", None), &at(150), 25.0);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("faster than the memory bandwidth allows"),
+            "{}",
+            o.detail
+        );
+        // A mixture of experts reads a part per token: faster than the dense limit is no error.
+        let o = roofline(&gpus, &tags, &ps, ("m", Some((8, 128))), &at(150), 25.0);
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+        assert!(
+            o.detail.contains("8 of 128 experts per token"),
+            "{}",
+            o.detail
+        );
+        assert!(o.detail.contains("(76.9 tok/s)"), "{}", o.detail);
+        // A driver reporting a 0 MHz clock gives no limit rather than inf% or NaN%.
+        let zero = Ok(vec![GpuInfo {
+            max_memory_clock_mhz: Some(0),
+            ..crate::probe::gpu::emulated()
+        }]);
+        let o = roofline(&zero, &tags, &ps, ("m", None), &at(65), 25.0);
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+    }
+
+    /// Without process lists, the roofline takes the GPU the model fills, not GPU 0.
+    #[test]
+    fn roofline_of_the_gpu_holding_the_model() {
+        let gb = 1_000_000_000u64;
+        let display = GpuInfo {
+            index: 0,
+            name: "NVIDIA GeForce GTX 1650".into(),
+            memory_used: gb / 2,
+            memory_bus_width_bits: Some(128),
+            max_memory_clock_mhz: Some(4001),
+            ..crate::probe::gpu::emulated()
+        };
+        let compute = GpuInfo {
+            index: 1,
+            memory_used: 7 * gb,
+            ..crate::probe::gpu::emulated()
+        };
+        let o = roofline(
+            &Ok(vec![display, compute]),
+            &tags_with("m", 4_683_087_332),
+            &ps_with("m", 6 * gb, 6 * gb),
+            ("m", None),
+            &Ok(vec![chunk(65, 1000, 0); 3]),
+            25.0,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert!(
+            o.detail
+                .contains("360 GB/s of GPU 1 (NVIDIA GeForce RTX 3060)"),
+            "{}",
+            o.detail
+        );
     }
 }

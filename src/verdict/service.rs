@@ -229,16 +229,25 @@ pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &st
         ))
         .with_value(v),
         seen => Outcome::fail(format!(
-            "expected {key}={} in {} environment, {}. {}",
+            "expected {key}={} in {} environment, {}. {}{}",
             shown(expected),
             s.whose(),
             seen.map_or("it is not set".to_string(), |v| format!(
                 "it is {}",
                 shown(v)
             )),
-            s.how_to_set(key, expected)
+            s.how_to_set(key, expected),
+            unset_note(key, seen)
         ))
         .with_value(seen.map_or("unset".to_string(), shown)),
+    }
+}
+
+/// What an unset setting means where the server has a default of its own worth knowing.
+fn unset_note(key: &str, seen: Option<&str>) -> &'static str {
+    match (key, seen) {
+        ("OLLAMA_FLASH_ATTENTION", None) => " (Unset, Ollama 0.12.4 and later choose per model and GPU, and turn it on where both support it; the server log's `server config` line still prints OLLAMA_FLASH_ATTENTION:false then. Setting it forces it.)",
+        _ => "",
     }
 }
 
@@ -356,7 +365,14 @@ mod tests {
         let o = env_equals(&facts("LoadState=loaded\n"), "OLLAMA_FLASH_ATTENTION", "1");
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("not set"));
+        assert!(
+            o.detail.contains("choose per model and GPU"),
+            "{}",
+            o.detail
+        );
         assert_eq!(o.value.as_deref(), Some("unset"));
+        let o = env_equals(&facts("LoadState=loaded\n"), "OLLAMA_NUM_PARALLEL", "1");
+        assert!(!o.detail.contains("choose per model"), "{}", o.detail);
     }
 
     fn container(

@@ -413,14 +413,15 @@ fn fidelity(rt: &tokio::runtime::Runtime) -> Vec<Fidelity> {
                     server_streamed.push(timing.server.generation_rate().expect("eval statistics"));
                     client_rates.push(timing.client_rate.expect("tokens arrived"));
                     let gaps = timing.gap_spread_ms().expect("gaps");
+                    let first_token = timing.first_token.expect("a first token");
                     let ns = |v: Option<u64>| Duration::from_nanos(v.unwrap_or(0));
                     let scheduled = ns(timing.server.load_duration)
                         + ns(timing.server.prompt_eval_duration)
                         + Duration::from_secs_f64(1.0 / rate);
-                    late.push(timing.first_token.saturating_sub(scheduled));
+                    late.push(first_token.saturating_sub(scheduled));
                     eprintln!(
                         "  stream {rate} tok/s: first token {:.1} ms (server: prompt {:.1} ms, load {:.1} ms), gaps ms median {:.2} min {:.2} max {:.2}",
-                        timing.first_token.as_secs_f64() * 1e3,
+                        first_token.as_secs_f64() * 1e3,
                         ns(timing.server.prompt_eval_duration).as_secs_f64() * 1e3,
                         ns(timing.server.load_duration).as_secs_f64() * 1e3,
                         gaps.median,

@@ -56,7 +56,8 @@ struct VerifyArgs {
     #[arg(long)]
     strict: bool,
     /// Let perf.load_cold unload the model to time a cold load (changes the server's
-    /// state: the model is loaded again afterwards with the server's default keep-alive).
+    /// state: the model is loaded again afterwards with the server's default keep-alive,
+    /// or forever if it was loaded forever).
     #[arg(long)]
     allow_unload: bool,
     /// Write a JUnit XML report here: one test case per check, skipped ones as skipped.

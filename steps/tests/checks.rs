@@ -177,7 +177,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     1
 )]
 #[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn"), ("diagnose.offload", "warn")], 0)]
-#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip"), ("diagnose.offload", "fail")], 1)]
+#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"), ("diagnose.offload", "fail")], 1)]
 #[case::slow_generation(
     "token_rate = 20.0\nanswer_tokens = 6\n",
     &[("perf.generation", "fail")],
@@ -714,6 +714,25 @@ fn perf_context_checks(#[case] config: &str, #[case] id: &str, #[case] status: &
     assert_eq!(run.check(id)["status"], status, "{}", run.detail(id));
 }
 
+/// A thinking model's capped answers are all thoughts: the stream is still timed (its
+/// thoughts are tokens), and the chat says what it got.
+#[test]
+fn a_thinking_model_is_measured_by_its_thoughts() {
+    let run = emulated("thinking_tokens = 1000\n", &[]);
+    assert_eq!(
+        run.status("perf.streaming"),
+        "pass",
+        "{}",
+        run.detail("perf.streaming")
+    );
+    assert_eq!(run.status("api.chat"), "pass", "{}", run.detail("api.chat"));
+    assert!(
+        run.detail("api.chat").contains("its thoughts only"),
+        "{}",
+        run.detail("api.chat")
+    );
+}
+
 /// Read-only by default: the emulator's request log shows no pull, create, delete or
 /// unload; `--allow-unload` adds exactly the one unload it asks consent for.
 #[test]
@@ -736,6 +755,13 @@ fn the_native_target_changes_nothing_unless_asked() {
     );
     let mutating: Vec<_> = requests.iter().filter(|r| r.mutates()).collect();
     assert!(mutating.is_empty(), "mutating requests: {mutating:?}");
+    // Nor does it set a keep-alive: a request's keep_alive would replace the loaded
+    // model's from then on.
+    let keeping: Vec<_> = requests.iter().filter(|r| r.keep_alive.is_some()).collect();
+    assert!(
+        keeping.is_empty(),
+        "requests setting keep_alive: {keeping:?}"
+    );
 
     let before = requests.len();
     let run = verify(

@@ -82,7 +82,7 @@ fn a_healthy_emulator_diagnoses_nothing_and_skips_host_facts_with_reasons() {
 #[case::no_gpu_discovered(
     "gpu_discovered = false\n",
     &[("diagnose.gpu_discovered", "fail"), ("diagnose.offload", "fail")],
-    &[("diagnose.gpu_discovered", "no compatible GPUs were discovered"), ("diagnose.gpu_discovered", "Next:"), ("diagnose.offload", "offloaded 0/29 layers")]
+    &[("diagnose.gpu_discovered", "id=cpu library=cpu"), ("diagnose.gpu_discovered", "Next:"), ("diagnose.offload", "offloaded 0/29 layers")]
 )]
 #[case::api_ps_misreport(
     "vram_held = false\n",

@@ -138,6 +138,15 @@ async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), Strin
     // on the GPU, and the GPU the server holds memory on is the one that decides.
     let gpus = world.session.gpus_now().await;
     let tags = world.session.tags().await.clone();
+    let experts = match &world.model {
+        Some(model) => world
+            .session
+            .show(model)
+            .await
+            .ok()
+            .and_then(|s| s.experts()),
+        None => None,
+    };
     conclude(world, |w, _| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         let ps =
@@ -148,7 +157,7 @@ async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), Strin
             &gpus,
             &tags,
             ps,
-            model,
+            (model, experts),
             samples,
             min_percent,
         ))
@@ -156,9 +165,28 @@ async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), Strin
     .await
 }
 
+/// The model of the Background's chat: the one loaded for the perf scenarios.
+fn chat_model(world: &VerifyWorld) -> String {
+    match &world.chat {
+        Some(Ok(chat)) => chat.model.clone(),
+        _ => world.model.clone().unwrap_or_default(),
+    }
+}
+
 #[then(expr = "at least {float} GiB of VRAM is free")]
 async fn headroom(world: &mut VerifyWorld, gib: f64) -> Result<(), String> {
     let gpus = world.session.gpus_now().await;
     let min_bytes = (gib * (1u64 << 30) as f64) as u64;
-    conclude(world, |_, _| Ok(verdict::perf::headroom(&gpus, min_bytes))).await
+    conclude(world, |w, _| {
+        let ps =
+            w.ps.as_ref()
+                .ok_or("add `When the loaded models are listed` first")?;
+        Ok(verdict::perf::headroom(
+            &gpus,
+            ps,
+            &chat_model(w),
+            min_bytes,
+        ))
+    })
+    .await
 }
