@@ -65,4 +65,4 @@ Feature: Diagnostics
   @check.diagnose.vulnerable
   Scenario: The server is not a known-vulnerable version
     When the systemd unit "ollama" is inspected
-    Then the server is at least version "0.17.1", which fixes "CVE-2026-7482"
+    Then the server is at least version "0.17.1-rc1", which fixes "CVE-2026-7482"

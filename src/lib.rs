@@ -5,6 +5,7 @@
 pub mod check;
 pub mod client;
 pub mod emulator;
+pub mod go;
 pub mod model_name;
 pub mod modelfile;
 pub mod perf;

@@ -51,24 +51,26 @@ fn nonce(k: usize, count: usize) -> String {
 /// The messages of sample `k`. The system prompt comes first in what the model reads,
 /// so a nonce in the user's text alone leaves the whole system prompt in the server's
 /// prompt cache from the request before: those tokens are not processed again, and
-/// prompt processing would look several times faster than it is. So every sample sends
-/// a system message of its own, which takes the place of the model's, with the nonce
-/// first: the model's `SYSTEM` after it where it has one, the nonce alone where it has
-/// none (a template's default system prompt, such as Qwen's "You are Qwen…", would
-/// otherwise be that cached start).
+/// prompt processing would look several times faster than it is. So a sample sends a
+/// system message of its own, which takes the place of the model's, with the nonce
+/// first: `system` is the model's `SYSTEM` ("" for none: the nonce alone then takes the
+/// place of a template's default, such as Qwen's "You are Qwen…"). Where the model's
+/// system prompt is not known (`None`), the user's text alone varies, rather than a
+/// guess replacing a system prompt the model has.
 pub fn sample_messages(prompt: &str, system: Option<&str>, k: usize, count: usize) -> Vec<Message> {
-    let system = match system.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => format!("{} {s}", nonce(k, count)),
-        None => nonce(k, count),
-    };
-    vec![
-        Message {
+    let system = system.map(|s| match s.trim() {
+        "" => nonce(k, count),
+        s => format!("{} {s}", nonce(k, count)),
+    });
+    system
+        .map(|content| Message {
             role: "system".into(),
-            content: system,
+            content,
             thinking: None,
-        },
-        Message::user(sample_prompt(prompt, k, count)),
-    ]
+        })
+        .into_iter()
+        .chain([Message::user(sample_prompt(prompt, k, count))])
+        .collect()
 }
 
 /// A chat request that measures: capped at `num_predict`, with the keep-alive given.
@@ -242,7 +244,7 @@ mod tests {
         );
         assert_eq!(m[1], Message::user("(sample 02 of 03) Write Go."));
         // No system prompt of its own: the nonce alone, in place of a template's default.
-        for none in [None, Some(""), Some("  \n")] {
+        for none in [Some(""), Some("  \n")] {
             let m = sample_messages("Write Go.", none, 0, 3);
             assert_eq!(
                 (m[0].role.as_str(), m[0].content.as_str()),
@@ -250,6 +252,11 @@ mod tests {
             );
             assert_eq!(m[1], Message::user("(sample 01 of 03) Write Go."));
         }
+        // Not known: nothing replaces what the model may have.
+        assert_eq!(
+            sample_messages("Write Go.", None, 0, 3),
+            [Message::user("(sample 01 of 03) Write Go.")]
+        );
     }
 
     #[test]

@@ -576,10 +576,14 @@ impl Session {
         );
         let cell = shared(&self.samples, &key);
         cell.get_or_init(|| async {
-            // The model's system prompt, which each sample varies (see
+            // The model's system prompt ("" for none), which each sample varies (see
             // `perf::sample_messages`); asked before the server is ours alone, since
-            // `show` takes a turn. Without it the samples vary the user's text only.
-            let system = self.show(model).await.ok().and_then(|s| s.system);
+            // `show` takes a turn. Unknown, the samples vary the user's text only.
+            let system = self
+                .show(model)
+                .await
+                .ok()
+                .map(|s| s.system.unwrap_or_default());
             let _alone = self.alone().await;
             let mut out = Vec::with_capacity(count);
             for k in 0..count {
@@ -606,7 +610,8 @@ impl Session {
         use crate::perf::ColdLoad;
         const UNLOAD_WAIT: Duration = Duration::from_secs(30);
         let _alone = self.alone().await;
-        // The reload keeps the model as long as the user's keep-alive had left.
+        // The reload gets the server's default keep-alive, as any fresh load does, or
+        // forever again if the model had that.
         let forever = self.loaded_forever(model).await;
         let unload = GenerateRequest {
             model: model.to_string(),

@@ -713,6 +713,47 @@ async fn a_request_without_keep_alive_keeps_the_models_own() {
     }
 }
 
+/// A model does not expire while it answers: its keep-alive starts once the answer ends,
+/// as Ollama's scheduler starts the timer only when the model is idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keep_alive_shorter_than_the_answer_waits_for_its_end() {
+    let mut config = EmulatorConfig {
+        token_rate: 20.0,
+        answer_tokens: 30,
+        ..EmulatorConfig::fast()
+    };
+    config
+        .env
+        .insert("OLLAMA_KEEP_ALIVE".into(), "500ms".into());
+    let emu = start(config).await;
+    let client = emu.client(relaxed());
+    let mut stream = client.chat_stream(&chat_request(CUSTOM)).await.unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(900) {
+        assert!(!stream.next().await.unwrap().unwrap().done);
+    }
+    assert_eq!(
+        client.ps().await.unwrap().models.len(),
+        1,
+        "loaded mid-answer"
+    );
+    while let Some(chunk) = stream.next().await {
+        if chunk.unwrap().done {
+            break;
+        }
+    }
+    assert_eq!(
+        client.ps().await.unwrap().models.len(),
+        1,
+        "kept after the answer"
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        client.ps().await.unwrap().models.is_empty(),
+        "expired 500 ms later"
+    );
+}
+
 // ---------------------------------------------------------------- faults
 
 async fn faulted(path: &str, kind: FaultKind, timeouts: Timeouts) -> (Emulator, Client) {

@@ -182,6 +182,12 @@ pub fn is_local(url: &url::Url) -> bool {
     }
 }
 
+/// The port text of an `OLLAMA_HOST` value that names a port but no port number
+/// (`0.0.0.0:abc`, `0.0.0.0:`): the server warns and listens on the default port.
+pub fn invalid_port(value: &str) -> Option<String> {
+    parts(value).ok()?.bad_port.map(str::to_string)
+}
+
 /// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is). A
 /// port that is no number is the default port, as Ollama logs "invalid port, using
 /// default" and listens there.

@@ -145,17 +145,26 @@ pub struct ShowResponse {
 
 impl ShowResponse {
     /// A mixture-of-experts model's (experts used per token, experts per layer) from
-    /// `model_info` (`qwen3moe.expert_used_count`, `….expert_count`); `None` for a
-    /// dense model.
+    /// `model_info` (`qwen3moe.expert_used_count`, `….expert_count`), under the model's
+    /// own `general.architecture` where it names one; `None` for a dense model.
     pub fn experts(&self) -> Option<(u64, u64)> {
-        let field = |suffix: &str| {
-            self.model_info
-                .iter()
-                .find(|(k, _)| k.ends_with(suffix))
-                .and_then(|(_, v)| v.as_u64())
+        let arch = self
+            .model_info
+            .get("general.architecture")
+            .and_then(Value::as_str);
+        let field = |name: &str| {
+            let suffix = format!(".{name}");
+            arch.and_then(|a| self.model_info.get(&format!("{a}{suffix}")))
+                .or_else(|| {
+                    self.model_info
+                        .iter()
+                        .find(|(k, _)| k.ends_with(&suffix))
+                        .map(|(_, v)| v)
+                })
+                .and_then(Value::as_u64)
         };
-        let count = field(".expert_count")?;
-        let used = field(".expert_used_count")?;
+        let count = field("expert_count")?;
+        let used = field("expert_used_count")?;
         (count > 1 && (1..count).contains(&used)).then_some((used, count))
     }
 
@@ -421,5 +430,55 @@ impl Final for GenerateChunk {
 impl Final for ProgressChunk {
     fn is_final(&self) -> bool {
         self.status == "success"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn show(info: Value) -> ShowResponse {
+        serde_json::from_value(json!({"details": {}, "model_info": info})).unwrap()
+    }
+
+    #[test]
+    fn experts_of_a_mixture_and_none_of_a_dense_model() {
+        let of = |info| show(info).experts();
+        assert_eq!(
+            of(
+                json!({"general.architecture": "qwen3moe", "qwen3moe.expert_count": 128, "qwen3moe.expert_used_count": 8})
+            ),
+            Some((8, 128))
+        );
+        // Mixtral is a llama by its architecture.
+        assert_eq!(
+            of(
+                json!({"general.architecture": "llama", "llama.expert_count": 8, "llama.expert_used_count": 2})
+            ),
+            Some((2, 8))
+        );
+        assert_eq!(
+            of(
+                json!({"general.architecture": "gptoss", "gptoss.expert_count": 32, "gptoss.expert_used_count": 4})
+            ),
+            Some((4, 32))
+        );
+        // The model's own architecture wins over another's keys.
+        assert_eq!(
+            of(
+                json!({"general.architecture": "qwen2", "qwen2.expert_count": 0, "qwen2.expert_used_count": 0, "clip.expert_count": 8, "clip.expert_used_count": 2})
+            ),
+            None
+        );
+        for dense in [
+            json!({"general.architecture": "qwen2", "qwen2.block_count": 28}),
+            json!({"general.architecture": "llama", "llama.expert_count": 0, "llama.expert_used_count": 0}),
+            json!({"general.architecture": "llama", "llama.expert_count": 1, "llama.expert_used_count": 1}),
+            json!({"general.architecture": "llama", "llama.expert_count": 8}),
+            json!({}),
+        ] {
+            assert_eq!(of(dense.clone()), None, "{dense}");
+        }
     }
 }

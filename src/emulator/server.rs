@@ -230,9 +230,33 @@ struct Prepared {
     tokens: u64,
     done_reason: &'static str,
     rate: f64,
-    keep: Keep,
+    /// The model is busy until this ends; its keep-alive then starts over.
+    answering: Answering,
     /// The first tokens that are thoughts (`message.thinking`), not content.
     thinking: u64,
+}
+
+/// A model answering a request. As in Ollama, whose scheduler starts a model's
+/// keep-alive timer only once no request uses it, the model does not expire while it
+/// answers; when the answer ends (done, or the client gone) the timer starts over.
+struct Answering {
+    s: Arc<Shared>,
+    model: String,
+    done: bool,
+}
+
+impl Answering {
+    fn finish(&mut self) {
+        if !std::mem::replace(&mut self.done, true) {
+            touch(&self.s, &self.model, None, true);
+        }
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// What a request asks the model to read: a system prompt of its own, which replaces
@@ -263,7 +287,7 @@ impl<'a> Prompt<'a> {
 /// prompt shares with it from the start are not processed again, so they cost no
 /// `prompt_eval_duration`, while `prompt_eval_count` still counts the whole prompt.
 async fn prepare(
-    s: &Shared,
+    s: &Arc<Shared>,
     name: &str,
     prompt: Prompt<'_>,
     options: Option<&Value>,
@@ -300,7 +324,12 @@ async fn prepare(
             s.server_log.push(line);
         }
     }
-    let keep = mark_loaded(s, &model, &config, requested);
+    mark_loaded(s, &model, &config, requested, true);
+    let answering = Answering {
+        s: s.clone(),
+        model: model.name.clone(),
+        done: false,
+    };
     let load = request_start.elapsed();
 
     let system = prompt.system.map(str::to_string).or(system);
@@ -340,7 +369,7 @@ async fn prepare(
         tokens,
         done_reason,
         rate: config.token_rate,
-        keep,
+        answering,
         thinking: 0,
     })
 }
@@ -364,15 +393,16 @@ fn cache_prompt(s: &Shared, model: &str, full: String) -> f64 {
     fraction
 }
 
-/// Loads `m` (or refreshes its load) and returns the keep-alive it now has: the one
-/// `requested`, else the loaded model's own, else the server's default, as Ollama's
-/// scheduler does.
+/// Loads `m` (or refreshes its load) for a request, `answering` it or not. Its keep-alive
+/// is the one `requested`, else the loaded model's own, else the server's default, as
+/// Ollama's scheduler does.
 fn mark_loaded(
     s: &Shared,
     m: &Installed,
     config: &super::config::EmulatorConfig,
     requested: Option<Keep>,
-) -> Keep {
+    answering: bool,
+) {
     let context_length = m.context_length();
     // Weights plus a KV cache for the whole context, as the real server reports.
     let size = m.size + context_length * m.base.block_count * 2048;
@@ -392,21 +422,35 @@ fn mark_loaded(
             size_vram,
             expires: keep.map(|k| Instant::now() + k),
             keep,
+            busy: before.as_ref().map_or(0, |l| l.busy) + u32::from(answering),
             context_length,
             cached_prompt: before.map(|l| l.cached_prompt).unwrap_or_default(),
         },
     );
-    keep
 }
 
-/// After an answer the keep-alive starts over; `keep_alive: 0` unloads.
-fn touch(s: &Shared, model: &str, keep: Keep) {
+/// After an answer (`answered`), or a request setting the model's keep-alive to `keep`,
+/// the keep-alive starts over once no request is using the model; a keep-alive of 0
+/// then unloads it.
+fn touch(s: &Shared, model: &str, keep: Option<Keep>, answered: bool) {
     let key = crate::ModelName::parse(model).canonical();
     let mut models = s.models.lock().unwrap();
-    if keep == Some(Duration::ZERO) {
+    let Some(l) = models.loaded.get_mut(&key) else {
+        return;
+    };
+    if answered {
+        l.busy = l.busy.saturating_sub(1);
+    }
+    if let Some(keep) = keep {
+        l.keep = keep;
+    }
+    if l.busy > 0 {
+        return;
+    }
+    if l.keep == Some(Duration::ZERO) {
         models.loaded.remove(&key);
-    } else if let Some(l) = models.loaded.get_mut(&key) {
-        l.expires = keep.map(|k| Instant::now() + k);
+    } else {
+        l.expires = l.keep.map(|k| Instant::now() + k);
     }
 }
 
@@ -454,14 +498,14 @@ fn final_chunk(shape: Shape, p: &Prepared, text: &str, eval: Duration, tokens: u
 }
 
 /// Serves one generation: paced tokens, streamed or as one object.
-async fn answer(s: Arc<Shared>, p: Prepared, shape: Shape, stream: bool) -> Response {
+async fn answer(mut p: Prepared, shape: Shape, stream: bool) -> Response {
     let pacer = Pacer::new(p.rate);
     let thought = p.thinking as usize;
     if !stream {
         pacer.wait_for(p.tokens).await;
         let eval = pacer.elapsed();
         let text: String = (thought..p.tokens as usize).map(generate::token).collect();
-        touch(&s, &p.model, p.keep);
+        p.answering.finish();
         let mut v = final_chunk(shape, &p, &text, eval, p.tokens);
         if thought > 0 {
             v["message"]["thinking"] = (0..thought).map(generate::token).collect::<String>().into();
@@ -479,7 +523,7 @@ async fn answer(s: Arc<Shared>, p: Prepared, shape: Shape, stream: bool) -> Resp
             yield v;
         }
         let eval = pacer.elapsed();
-        touch(&s, &p.model, p.keep);
+        p.answering.finish();
         yield final_chunk(shape, &p, "", eval, p.tokens);
     };
     ndjson(lines)
@@ -495,7 +539,7 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
     let m = models.get(name)?.clone();
     drop(models);
     let reason = if requested == Some(Some(Duration::ZERO)) {
-        touch(s, &m.name, Some(Duration::ZERO));
+        touch(s, &m.name, Some(Some(Duration::ZERO)), false);
         "unload"
     } else {
         let config = s.config.lock().unwrap().clone();
@@ -505,7 +549,7 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
                 s.server_log.push(line);
             }
         }
-        mark_loaded(s, &m, &config, requested);
+        mark_loaded(s, &m, &config, requested, false);
         "load"
     };
     let mut v = chunk(shape, &m.name, "", true);
@@ -538,7 +582,7 @@ async fn chat(State(s): S, body: Bytes) -> Response {
             if value.get("think") != Some(&Value::Bool(false)) {
                 p.thinking = s.config.lock().unwrap().thinking_tokens.min(p.tokens);
             }
-            answer(s.clone(), p, Shape::Chat, wants_stream(&value)).await
+            answer(p, Shape::Chat, wants_stream(&value)).await
         }
         Err(r) => r,
     }
@@ -568,7 +612,7 @@ async fn generate(State(s): S, body: Bytes) -> Response {
     )
     .await
     {
-        Ok(p) => answer(s.clone(), p, Shape::Generate, wants_stream(&value)).await,
+        Ok(p) => answer(p, Shape::Generate, wants_stream(&value)).await,
         Err(r) => r,
     }
 }
@@ -596,7 +640,7 @@ async fn embed(State(s): S, body: Bytes) -> Response {
         system: Some(""),
         text: inputs.join("\n"),
     };
-    let p = match prepare(&s, &req.model, prompt, None, value.get("keep_alive"), None).await {
+    let mut p = match prepare(&s, &req.model, prompt, None, value.get("keep_alive"), None).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -606,7 +650,7 @@ async fn embed(State(s): S, body: Bytes) -> Response {
             .get(&req.model)
             .map_or(768, |m| m.base.embedding_length)
     };
-    touch(&s, &p.model, p.keep);
+    p.answering.finish();
     json_response(
         StatusCode::OK,
         &EmbedResponse {
@@ -640,7 +684,7 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
         );
     }
     let options = req.max_tokens.map(|n| json!({ "num_predict": n }));
-    let p = match prepare(
+    let mut p = match prepare(
         &s,
         &req.model,
         Prompt::of_chat(&req.messages),
@@ -664,7 +708,7 @@ async fn chat_completions(State(s): S, body: Bytes) -> Response {
         }
     };
     Pacer::new(p.rate).wait_for(p.tokens).await;
-    touch(&s, &p.model, p.keep);
+    p.answering.finish();
     let content: String = (0..p.tokens as usize).map(generate::token).collect();
     let completion = ChatCompletion {
         id: format!("chatcmpl-{}", s.log.lock().unwrap().len()),

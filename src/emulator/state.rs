@@ -78,6 +78,8 @@ pub struct Loaded {
     /// Its keep-alive, which each answer starts over: the last one a request set, or the
     /// server's default from its load.
     pub keep: Keep,
+    /// Requests it is answering: while there are any, it does not expire.
+    pub busy: u32,
     pub context_length: u64,
     /// The last prompt it read (system prompt, then the text): its KV cache.
     pub cached_prompt: String,
@@ -185,12 +187,18 @@ impl Models {
     /// Loaded models whose keep-alive has not run out.
     pub fn running(&mut self) -> Vec<RunningModel> {
         let now = Instant::now();
-        self.loaded.retain(|_, l| l.expires.is_none_or(|e| e > now));
+        self.loaded
+            .retain(|_, l| l.busy > 0 || l.expires.is_none_or(|e| e > now));
         self.loaded
             .iter()
             .filter_map(|(key, l)| {
                 let m = self.installed.get(key)?;
-                let expires_at = match l.expires {
+                // A busy model's timer has not started: Ollama shows now + its keep-alive.
+                let expires = match l.busy {
+                    0 => l.expires,
+                    _ => l.keep.map(|k| now + k),
+                };
+                let expires_at = match expires {
                     Some(e) => Utc::now() + (e - now),
                     // Ollama shows "Forever" as a far-future time.
                     None => Utc::now() + chrono::Duration::days(365 * 200),
@@ -281,7 +289,7 @@ pub fn requested_keep_alive(value: Option<&Value>) -> Result<Option<Keep>, Strin
     let secs = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
-        Some(Value::String(s)) => go_duration(s)?,
+        Some(Value::String(s)) => crate::go::parse_duration(s)?,
         Some(Value::Bool(_)) => return Err("Unsupported type: 'bool'".into()),
         Some(Value::Array(_)) => return Err("Unsupported type: '[]interface {}'".into()),
         Some(Value::Object(_)) => return Err("Unsupported type: 'map[string]interface {}'".into()),
@@ -294,15 +302,8 @@ pub fn requested_keep_alive(value: Option<&Value>) -> Result<Option<Keep>, Strin
 pub fn default_keep_alive(env: &BTreeMap<String, String>) -> Keep {
     let secs = env
         .get("OLLAMA_KEEP_ALIVE")
-        .map(|v| v.trim().trim_matches(['"', '\'']).trim())
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            go_duration(v)
-                .ok()
-                .or_else(|| v.parse::<i64>().ok().map(|n| n as f64))
-        })
-        .unwrap_or(300.0);
-    keep_of(secs)
+        .map_or(300.0, |v| crate::go::env_duration(v, 300.0, false));
+    keep_of(if secs.is_infinite() { -1.0 } else { secs })
 }
 
 /// Negative is forever, as is anything past a century (no timer holds 1e30 s).
@@ -312,84 +313,10 @@ fn keep_of(secs: f64) -> Keep {
         .then(|| Duration::from_secs_f64(secs))
 }
 
-/// Seconds in a Go duration string, as `time.ParseDuration` reads it: a signed sequence
-/// of decimal numbers with units (`1h30m`, `-1s`, `1.5h`), or `0`; its errors worded
-/// as Go's.
-pub fn go_duration(text: &str) -> Result<f64, String> {
-    let invalid = || format!("time: invalid duration \"{text}\"");
-    let (sign, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (-1.0, &text[1..]),
-        Some(b'+') => (1.0, &text[1..]),
-        _ => (1.0, text),
-    };
-    if rest == "0" {
-        return Ok(0.0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = 0.0;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        if number.is_empty() || number == "." {
-            return Err(invalid());
-        }
-        let n: f64 = number.parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "" => return Err(format!("time: missing unit in duration \"{text}\"")),
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            unit => {
-                return Err(format!(
-                    "time: unknown unit \"{unit}\" in duration \"{text}\""
-                ))
-            }
-        };
-        total += n * scale;
-        rest = &rest[unit_len..];
-    }
-    Ok(sign * total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rstest::rstest;
     use serde_json::json;
-
-    #[rstest]
-    #[case("0", 0.0)]
-    #[case("300s", 300.0)]
-    #[case("30m", 1800.0)]
-    #[case("1h30m", 5400.0)]
-    #[case("1.5h", 5400.0)]
-    #[case("-1s", -1.0)]
-    #[case("+250ms", 0.25)]
-    #[case("30m0s", 1800.0)]
-    fn go_durations(#[case] text: &str, #[case] secs: f64) {
-        assert_eq!(go_duration(text), Ok(secs));
-    }
-
-    #[rstest]
-    #[case("300", "time: missing unit in duration \"300\"")]
-    #[case("1d", "time: unknown unit \"d\" in duration \"1d\"")]
-    #[case("", "time: invalid duration \"\"")]
-    #[case("m", "time: invalid duration \"m\"")]
-    #[case("-", "time: invalid duration \"-\"")]
-    fn go_duration_errors(#[case] text: &str, #[case] message: &str) {
-        assert_eq!(go_duration(text), Err(message.to_string()));
-    }
 
     #[test]
     fn a_request_keep_alive_as_ollama_reads_it() {

@@ -43,11 +43,12 @@ pub struct GpuProcess {
 impl GpuProcess {
     /// Whether the driver names an Ollama process: the server or its runner
     /// (`/usr/bin/ollama`, `ollama.exe`), or the `llama-server` that newer releases run
-    /// a model in (from `lib/ollama/`, or a build of its own elsewhere).
+    /// a model in from `lib/ollama/`. A bare `llama-server` (a driver that gives no
+    /// path) counts too; one with a path elsewhere is a llama.cpp of the user's own.
     pub fn is_ollama(&self) -> bool {
         let name = self.name.to_ascii_lowercase();
-        let file = name.rsplit(['/', '\\']).next().unwrap_or_default();
-        name.contains("ollama") || file.starts_with("llama-server")
+        let bare = !name.contains(['/', '\\']);
+        name.contains("ollama") || bare && name.starts_with("llama-server")
     }
 }
 
@@ -395,13 +396,18 @@ mod tests {
         for ours in [
             "/usr/bin/ollama",
             "/usr/local/lib/ollama/llama-server",
-            "/opt/llama.cpp/build/bin/llama-server",
             "C:\\Program Files\\Ollama\\ollama.exe",
             "llama-server.exe",
         ] {
             assert!(named(ours).is_ollama(), "{ours}");
         }
-        for other in ["/usr/bin/Xorg", "python3", "", "/usr/bin/llama-cli"] {
+        for other in [
+            "/usr/bin/Xorg",
+            "python3",
+            "",
+            "/usr/bin/llama-cli",
+            "/opt/llama.cpp/build/bin/llama-server",
+        ] {
             assert!(!named(other).is_ollama(), "{other}");
         }
     }

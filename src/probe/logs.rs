@@ -5,6 +5,7 @@
 //! out-of-memory). The text comes bounded (the last lines of the journal or the
 //! container log) and is only ever read.
 
+use crate::go;
 use std::collections::BTreeMap;
 
 /// How many lines of the log are read: enough for a start and a few model loads.
@@ -216,6 +217,35 @@ impl ServerLog {
         })
     }
 
+    /// Layers the last load's fit left overflowing to the CPU, with the lines that say
+    /// so: llama-server's `--fit` (newer releases) can place every layer on the GPU
+    /// and still spill tensors of some (`common_params_fit_impl: - CUDA0 (…): 25
+    /// layers ( 5 overflowing)`), which its `offloaded 25/25` line does not show.
+    pub fn overflowing(&self) -> Option<(u64, Vec<&str>)> {
+        let lines = self.current();
+        let is_offload = |l: &str| l.contains("offloaded ") && l.contains(" layers to GPU");
+        let last = lines.iter().rposition(|l| is_offload(l))?;
+        let first = lines[..last]
+            .iter()
+            .rposition(|l| is_offload(l))
+            .map_or(0, |i| i + 1);
+        let spilled: Vec<(u64, &str)> = lines[first..last]
+            .iter()
+            .filter(|l| l.contains("common_params_fit_impl:"))
+            .filter_map(|l| {
+                let before = l.strip_suffix("overflowing)")?.trim_end();
+                let n: u64 = before.rsplit(['(', ' ']).next()?.parse().ok()?;
+                (n > 0).then_some((n, l.as_str()))
+            })
+            .collect();
+        (!spilled.is_empty()).then(|| {
+            (
+                spilled.iter().map(|(n, _)| n).sum(),
+                spilled.iter().map(|(_, l)| *l).collect(),
+            )
+        })
+    }
+
     /// Model buffer sizes of the last load: `(device, MiB)` (`CUDA0`, `CPU_Mapped`).
     pub fn model_buffers(&self) -> Vec<(String, f64)> {
         let mut out: Vec<(String, f64)> = Vec::new();
@@ -241,7 +271,10 @@ impl ServerLog {
         out
     }
 
-    /// Lines of the current start that say a prompt was cut or memory ran out.
+    /// Lines of the current start that say a prompt was cut or memory ran out. A load's
+    /// allocation failure that the server recovered from (it backed off or retried,
+    /// then the runner started: "model layout did not fit, applying backoff", "llama
+    /// runner started in 2.1 seconds") is not trouble: that is how it fits a model.
     pub fn trouble(&self) -> Vec<&str> {
         const SIGNS: [&str; 4] = [
             "truncating input prompt",
@@ -249,10 +282,23 @@ impl ServerLog {
             "out of memory",
             "cudaMalloc failed",
         ];
-        self.current()
+        const ALLOCATION: [&str; 2] = ["out of memory", "cudaMalloc failed"];
+        const RETRIES: [&str; 3] = ["applying backoff", "retrying without", "retrying with"];
+        const STARTED: [&str; 2] = ["runner started in", "llama-server started in"];
+        let lines = self.current();
+        let has = |l: &str, any: &[&str]| any.iter().any(|s| l.contains(s));
+        let recovered = |i: usize| {
+            let after = &lines[i + 1..];
+            after
+                .iter()
+                .position(|l| has(l, &RETRIES))
+                .is_some_and(|r| after[r..].iter().any(|l| has(l, &STARTED)))
+        };
+        lines
             .iter()
-            .filter(|l| SIGNS.iter().any(|s| l.contains(s)))
-            .map(String::as_str)
+            .enumerate()
+            .filter(|(i, l)| has(l, &SIGNS) && !(has(l, &ALLOCATION) && recovered(*i)))
+            .map(|(_, l)| l.as_str())
             .collect()
     }
 }
@@ -290,41 +336,8 @@ pub fn parse_go_map(text: &str) -> BTreeMap<String, String> {
     out
 }
 
-/// Parses a Go duration (`5m0s`, `30m`, `1h30m`, `300ms`) or a number of seconds.
-pub fn go_duration_secs(text: &str) -> Option<f64> {
-    let s = text.trim();
-    if let Ok(n) = s.parse::<f64>() {
-        return Some(n);
-    }
-    let mut total = 0.0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))?;
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += n * scale;
-        rest = &rest[unit_end..];
-    }
-    Some(total)
-}
-
 /// Settings the server reads as booleans and logs as `true`/`false`.
-pub const BOOL_SETTINGS: [&str; 8] = [
+pub const BOOL_SETTINGS: [&str; 11] = [
     "OLLAMA_FLASH_ATTENTION",
     "OLLAMA_SCHED_SPREAD",
     "OLLAMA_NOPRUNE",
@@ -333,6 +346,9 @@ pub const BOOL_SETTINGS: [&str; 8] = [
     "OLLAMA_NEW_ENGINE",
     "OLLAMA_INTEL_GPU",
     "OLLAMA_VULKAN",
+    "OLLAMA_NO_CLOUD",
+    "OLLAMA_GO_TEMPLATE",
+    "OLLAMA_DEBUG_LOG_REQUESTS",
 ];
 
 /// A boolean setting as Ollama's `envconfig.Bool` reads it: spaces and quotes trimmed,
@@ -345,19 +361,31 @@ pub fn ollama_bool(v: &str) -> bool {
     )
 }
 
-/// A duration as Go prints it: `30m0s`, `1h0m0s`, `45s`.
-pub fn go_duration(secs: f64) -> String {
-    if secs < 0.0 {
-        // The server keeps models forever and prints the largest duration.
-        return "2562047h47m16.854775807s".into();
+/// `OLLAMA_DEBUG` as the server logs it since 0.7.0 (`envconfig.LogLevel`, printed as
+/// a `slog.Level`): a Go boolean that is true is `DEBUG`, another whole number `i` is
+/// the level `-4 i` (`2` is `DEBUG-4`), and anything else `INFO`.
+fn log_level(value: &str) -> String {
+    let v = value.trim().trim_matches(['"', '\'']);
+    let level: i64 = match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => -4,
+        _ => v.parse::<i64>().map_or(0, |i| i.saturating_mul(-4)),
+    };
+    let named = |base: &str, offset: i64| match offset {
+        0 => base.to_string(),
+        o => format!("{base}{o:+}"),
+    };
+    match level {
+        l if l < 0 => named("DEBUG", l + 4),
+        l if l < 4 => named("INFO", l),
+        l if l < 8 => named("WARN", l - 4),
+        l => named("ERROR", l - 8),
     }
-    let whole = secs.round() as u64;
-    let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
-    }
+}
+
+/// A duration setting in seconds as the server reads it (`f64::INFINITY`: forever;
+/// `OLLAMA_LOAD_TIMEOUT` of 0 or less is no timeout).
+fn setting_secs(key: &str, value: &str) -> f64 {
+    go::env_duration(value, 300.0, key == "OLLAMA_LOAD_TIMEOUT")
 }
 
 /// What the server logs in its `server config` map for a setting given as `value`:
@@ -370,8 +398,9 @@ pub fn normalise_setting(key: &str, value: &str) -> String {
             Err(_) => value.to_string(),
         },
         "OLLAMA_KEEP_ALIVE" | "OLLAMA_LOAD_TIMEOUT" => {
-            go_duration_secs(value).map_or(value.to_string(), go_duration)
+            go::format_duration(setting_secs(key, value))
         }
+        "OLLAMA_DEBUG" => log_level(value),
         "OLLAMA_ORIGINS" => {
             let mut list: Vec<&str> = value
                 .split(',')
@@ -400,12 +429,21 @@ pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
                 _ => set.trim() == logged.trim(),
             }
         }
-        "OLLAMA_KEEP_ALIVE" | "OLLAMA_LOAD_TIMEOUT" => {
-            match (go_duration_secs(set), go_duration_secs(logged)) {
-                (Some(a), Some(b)) => (a < 0.0 && b > 1e9) || (a - b).abs() < 0.5,
-                _ => set.trim() == logged.trim(),
+        // Before 0.7.0 a boolean (`true`), since then a log level (`DEBUG`).
+        "OLLAMA_DEBUG" => match logged.trim() {
+            "true" | "false" => ollama_bool(set).to_string() == logged.trim(),
+            level => log_level(set) == level,
+        },
+        "OLLAMA_KEEP_ALIVE" | "OLLAMA_LOAD_TIMEOUT" => match go::parse_duration(logged.trim()) {
+            // What the server made of the setting, against what it printed (Go's
+            // `Duration.String`; the largest duration for forever).
+            Ok(printed) => {
+                let printed = go::forever_or(printed);
+                let meant = setting_secs(key, set);
+                meant == printed || (meant - printed).abs() < 0.5
             }
-        }
+            Err(_) => set.trim() == logged.trim(),
+        },
         "OLLAMA_ORIGINS" => {
             let logged: Vec<&str> = logged
                 .trim_start_matches('[')
@@ -575,17 +613,80 @@ mod tests {
         assert!(log.compute_devices()[0].is_cpu());
     }
 
+    #[test]
+    fn layers_the_fit_left_overflowing() {
+        let fit = |n: u32| {
+            format!("common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 25 layers ( {n} overflowing)")
+        };
+        let offloaded = r#"time=2026-01-01T00:00:03Z level=INFO source=llama_server.go:1200 msg="offloaded 25/25 layers to GPU""#;
+        let log = |lines: &[&str]| {
+            ServerLog::new(
+                "test",
+                &[CPU]
+                    .iter()
+                    .chain(lines)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        };
+        let spill = fit(5);
+        let spilled = log(&[&spill, offloaded]);
+        assert_eq!(spilled.overflowing(), Some((5, vec![spill.as_str()])));
+        assert_eq!(log(&[&fit(0), offloaded]).overflowing(), None);
+        // Only the last load's fit counts.
+        assert_eq!(
+            log(&[&spill, offloaded, &fit(0), offloaded]).overflowing(),
+            None
+        );
+        assert_eq!(log(&[offloaded]).overflowing(), None);
+    }
+
+    /// The Go engine fits a model by trying: an allocation failure it backed off from
+    /// and then started is no trouble; one it did not start after still is.
+    #[test]
+    fn an_allocation_failure_recovered_from_is_no_trouble() {
+        let oom = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating 6144.00 MiB on device 0: cudaMalloc failed: out of memory";
+        let backoff = r#"time=2026-01-01T00:00:02Z level=INFO source=server.go:879 msg="model layout did not fit, applying backoff" backoff=0.10"#;
+        let started = r#"time=2026-01-01T00:00:04Z level=INFO source=server.go:1388 msg="llama runner started in 3.21 seconds""#;
+        let log = |lines: &[&str]| {
+            ServerLog::new(
+                "test",
+                &[CPU]
+                    .iter()
+                    .chain(lines)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        };
+        assert!(log(&[oom, backoff, started]).trouble().is_empty());
+        assert_eq!(log(&[oom, backoff]).trouble(), [oom], "never started");
+        assert_eq!(
+            log(&[oom, started]).trouble(),
+            [oom],
+            "no retry: the load failed"
+        );
+        assert_eq!(
+            log(&[backoff, started, oom]).trouble(),
+            [oom],
+            "after the start"
+        );
+    }
+
     #[rstest]
-    #[case("5m0s", Some(300.0))]
-    #[case("30m", Some(1800.0))]
-    #[case("1h30m", Some(5400.0))]
-    #[case("300", Some(300.0))]
-    #[case("250ms", Some(0.25))]
-    #[case("-1", Some(-1.0))]
-    #[case("forever", None)]
-    #[case("", None)]
-    fn go_durations(#[case] text: &str, #[case] secs: Option<f64>) {
-        assert_eq!(go_duration_secs(text), secs);
+    #[case("1", "DEBUG")]
+    #[case("true", "DEBUG")]
+    #[case("2", "DEBUG-4")]
+    #[case("0", "INFO")]
+    #[case("false", "INFO")]
+    #[case("", "INFO")]
+    #[case("yes", "INFO")]
+    #[case("-1", "WARN")]
+    #[case("-2", "ERROR")]
+    fn debug_is_logged_as_a_level(#[case] set: &str, #[case] logged: &str) {
+        assert_eq!(log_level(set), logged);
+        assert_eq!(normalise_setting("OLLAMA_DEBUG", set), logged);
     }
 
     #[rstest]
@@ -598,6 +699,16 @@ mod tests {
     #[case("OLLAMA_KEEP_ALIVE", "30m", "30m0s", true)]
     #[case("OLLAMA_KEEP_ALIVE", "30m", "5m0s", false)]
     #[case("OLLAMA_KEEP_ALIVE", "-1", "2562047h47m16.854775807s", true)]
+    #[case("OLLAMA_KEEP_ALIVE", "300", "5m0s", true)] // whole seconds
+    #[case("OLLAMA_KEEP_ALIVE", "1.5", "5m0s", true)] // unreadable: the default
+    #[case("OLLAMA_KEEP_ALIVE", "soon", "5m0s", true)]
+    #[case("OLLAMA_KEEP_ALIVE", "0", "0s", true)]
+    #[case("OLLAMA_LOAD_TIMEOUT", "0", "2562047h47m16.854775807s", true)] // no timeout
+    #[case("OLLAMA_LOAD_TIMEOUT", "10m", "5m0s", false)]
+    #[case("OLLAMA_DEBUG", "1", "DEBUG", true)]
+    #[case("OLLAMA_DEBUG", "1", "INFO", false)]
+    #[case("OLLAMA_DEBUG", "1", "true", true)] // before 0.7.0
+    #[case("OLLAMA_NO_CLOUD", "1", "true", true)]
     #[case("OLLAMA_ORIGINS", "*", "[* http://localhost https://localhost]", true)]
     #[case(
         "OLLAMA_ORIGINS",

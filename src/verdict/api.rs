@@ -48,8 +48,12 @@ pub fn chat(
             let thoughts = c.message.thinking.as_deref().unwrap_or_default();
             // A thinking model reasons first: a capped answer may hold thoughts only.
             let said = if c.message.content.trim().is_empty() && !thoughts.trim().is_empty() {
+                let why = match c.done_reason.as_deref() {
+                    Some("length") => ", and the cap came first",
+                    _ => "",
+                };
                 format!(
-                    "{model} answered with its thoughts only (a thinking model reasons before it answers, and the cap came first): \"{}\"",
+                    "{model} answered with its thoughts only (a thinking model reasons before it answers{why}): \"{}\"",
                     excerpt(thoughts)
                 )
             } else {
@@ -68,6 +72,25 @@ pub fn chat(
 mod tests {
     use super::*;
     use crate::check::Status;
+
+    /// A thinking model's capped chat holds thoughts only: it passes and says why.
+    #[test]
+    fn a_chat_of_thoughts_only_says_so() {
+        let answer = |reason: &str| -> Result<ChatChunk, ClientError> {
+            Ok(serde_json::from_value(serde_json::json!({
+                "model": "qwen3", "done": true, "done_reason": reason, "eval_count": 32,
+                "message": {"role": "assistant", "content": "", "thinking": "Okay, the user wants"}
+            }))
+            .unwrap())
+        };
+        let o = chat("qwen3", &answer("length"), None);
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.detail.contains("thoughts only"), "{}", o.detail);
+        assert!(o.detail.contains("the cap came first"), "{}", o.detail);
+        assert!(o.detail.contains("Okay, the user wants"), "{}", o.detail);
+        let o = chat("qwen3", &answer("stop"), None);
+        assert!(!o.detail.contains("cap"), "{}", o.detail);
+    }
 
     #[test]
     fn root_compares_the_greeting() {

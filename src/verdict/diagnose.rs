@@ -74,7 +74,19 @@ pub fn gpu_discovered(
         ))
         .with_value("driver too old");
     }
-    let cuda: Vec<_> = devices.iter().filter(|d| !d.is_cpu()).collect();
+    let cuda: Vec<_> = devices.iter().filter(|d| d.is_cuda()).collect();
+    // Vulkan (on by default in newer releases) takes a GPU that CUDA dropped: a GPU
+    // all the same, but not the CUDA one the checks measure.
+    let other = devices.iter().find(|d| !d.is_cuda() && !d.is_cpu());
+    if let (true, Some(d)) = (cuda.is_empty(), other) {
+        return Outcome::fail(format!(
+            "NVML sees {seen}, but the server drives it through {}, not CUDA: {} ({}). CUDA dropped it: the build's CUDA libraries have no kernels for its compute capability, or the service cannot load them. {next}",
+            d.library,
+            quote(&d.line),
+            log.source
+        ))
+        .with_value(format!("library={}", d.library));
+    }
     if cuda.is_empty() {
         let evidence = log
             .no_gpu_line()
@@ -132,18 +144,33 @@ pub fn parse_capability(text: &str) -> Option<(i32, i32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// The first releases whose GPU discovery drops a GPU on a driver below the floors:
+/// 0.30.0 the 570 of compute capability below 7 (`filterOldCUDADriver`), 0.30.11 the
+/// 550 of all the others. An older server still uses the GPU on an older driver.
+const LEGACY_FLOOR_FROM: &str = "0.30.0";
+const FLOOR_FROM: &str = "0.30.11";
+
 /// `diagnose.driver_floor`: every GPU's driver is at least `floor`, or `old_floor` for
-/// compute capabilities from `old_from` to `old_to`.
+/// compute capabilities from `old_from` to `old_to`. Below it, a server that enforces
+/// the floor (by `version`; unknown counts as current) drops the GPU: that fails. One
+/// older than that still uses it: that warns, since upgrading Ollama will need it.
 pub fn driver_floor(
     gpus: &Result<Vec<GpuInfo>, GpuError>,
+    version: Option<&str>,
     floor: u32,
     old_floor: u32,
-    old_from: (i32, i32),
-    old_to: (i32, i32),
+    (old_from, old_to): ((i32, i32), (i32, i32)),
 ) -> Outcome {
     let gpus = match nvml_gpus(gpus) {
         Ok(g) => g,
         Err(o) => return o,
+    };
+    let server = version
+        .and_then(version_key)
+        .filter(|(n, _, _)| n.iter().any(|&x| x > 0));
+    let enforces = |from: &str| match (&server, version_key(from)) {
+        (Some(have), Some(need)) => *have >= need,
+        _ => true,
     };
     let mut passed = Vec::new();
     for g in gpus {
@@ -162,6 +189,14 @@ pub fn driver_floor(
         let old = cc.is_some_and(|c| c >= old_from && c <= old_to);
         let required = if old { old_floor } else { floor };
         let cc_text = cc.map_or("unknown".to_string(), |(a, b)| format!("{a}.{b}"));
+        let from = if old { LEGACY_FLOOR_FROM } else { FLOOR_FROM };
+        if major < required && !enforces(from) {
+            return Outcome::warn(format!(
+                "{}: driver {} is below {required}, the oldest Ollama {from} and later support for compute capability {cc_text}. This server ({}) does not require it yet and still uses the GPU, but upgrading Ollama will drop it to the CPU. Next: install NVIDIA driver {required} or newer before upgrading Ollama",
+                g.name, g.driver_version, version.unwrap_or_default()
+            ))
+            .with_value(format!("{}, cc {cc_text}", g.driver_version));
+        }
         if major < required {
             return Outcome::fail(format!(
                 "{}: driver {} is below {required}, the oldest current Ollama supports for compute capability {cc_text} ({floor}; {old_floor} for {}.{} to {}.{}): the server falls back to the CPU. Next: install NVIDIA driver {required} or newer (`sudo ubuntu-drivers install`, or the Windows driver on WSL2), then restart the server",
@@ -268,6 +303,15 @@ pub fn offload(
                 o.total
             ))
             .with_value(format!("offloaded {}/{} layers", o.on_gpu, o.total));
+        }
+        // Every layer placed, yet the fit spilled tensors of some to the CPU.
+        if let Some((n, lines)) = log.as_ref().ok().and_then(|l| l.overflowing()) {
+            return Outcome::warn(format!(
+                "{}, but the fit left {n} of them overflowing to the CPU: {}; {api}. Parts of those layers run on the CPU, which slows generation. Next: free VRAM (other processes in `nvidia-smi`), lower num_ctx, or use a smaller quantisation",
+                quote(line),
+                lines.iter().map(|l| quote(l)).collect::<Vec<_>>().join("; ")
+            ))
+            .with_value(format!("{n} layer(s) overflowing"));
         }
     }
     let Some(lists) = samples
@@ -720,10 +764,11 @@ pub fn platform(
     }
 }
 
-/// A version as a sortable key: `0.17.1-rc2` → ([0, 17, 1], false). A pre-release
-/// comes before its release (`0.17.1-rc2` does not have what `0.17.1` fixes); missing
-/// parts are zeros (`0.17` is `0.17.0`).
-pub fn version_key(v: &str) -> Option<(Vec<u64>, bool)> {
+/// A version as a sortable key: `0.17.1-rc2` → ([0, 17, 1], false, [rc, 2]). A
+/// pre-release comes before its release (`0.17.1-rc2` does not have all `0.17.1`
+/// has), and pre-releases of one release in their natural order (`rc2` before `rc10`);
+/// missing parts are zeros (`0.17` is `0.17.0`).
+pub fn version_key(v: &str) -> Option<VersionKey> {
     let v = v.trim().trim_start_matches('v');
     let core_end = v.find(['-', '+', ' ']).unwrap_or(v.len());
     let (core, rest) = v.split_at(core_end);
@@ -734,7 +779,43 @@ pub fn version_key(v: &str) -> Option<(Vec<u64>, bool)> {
     while numbers.len() < 3 {
         numbers.push(0);
     }
-    Some((numbers, !rest.starts_with('-') || is_git_describe(rest)))
+    let release = !rest.starts_with('-') || is_git_describe(rest);
+    let pre = if release {
+        Vec::new()
+    } else {
+        let tag = rest[1..].split(['+', ' ']).next().unwrap_or_default();
+        pre_release_order(tag)
+    };
+    Some((numbers, release, pre))
+}
+
+/// [`version_key`]'s key: the numbers, whether it is a release, a pre-release's order.
+pub type VersionKey = (Vec<u64>, bool, Vec<PreRelease>);
+
+/// A run of digits or of other characters in a pre-release tag; numbers sort by value,
+/// and before words (as in semantic versioning).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PreRelease {
+    Number(u64),
+    Word(String),
+}
+
+fn pre_release_order(tag: &str) -> Vec<PreRelease> {
+    let mut out = Vec::new();
+    let mut rest = tag;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest
+            .find(|ch: char| ch.is_ascii_digit() != digit)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        out.push(match run.parse() {
+            Ok(n) if digit => PreRelease::Number(n),
+            _ => PreRelease::Word(run.to_string()),
+        });
+        rest = tail;
+    }
+    out
 }
 
 /// `-3-gabc1234` or `-0-gabc1234-dirty`: what Ollama's build scripts append (`git
@@ -834,6 +915,14 @@ mod tests {
             o.detail
         );
         assert_eq!(gpu_discovered(&log(&[]), &gpus).status, Status::Skip);
+        // CUDA dropped it and Vulkan took it: found, but not as the CUDA device.
+        let o = gpu_discovered(&log(&[&compute("0", "Vulkan")]), &gpus);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("through Vulkan, not CUDA"),
+            "{}",
+            o.detail
+        );
         assert_eq!(
             gpu_discovered(&Err("no journalctl".into()), &gpus).status,
             Status::Skip
@@ -861,8 +950,38 @@ mod tests {
             compute_capability: cc,
             ..emulated()
         };
-        let o = driver_floor(&Ok(vec![g]), 550, 570, (5, 0), (6, 2));
+        let o = driver_floor(&Ok(vec![g]), None, 550, 570, ((5, 0), (6, 2)));
         assert_eq!(o.status, status, "{}", o.detail);
+    }
+
+    /// The floors came with 0.30.0 (570 for compute capability below 7) and 0.30.11
+    /// (550): an older server still uses the GPU, so an old driver only warns there.
+    #[rstest]
+    #[case("535.183", Some((8, 6)), Some("0.17.1"), Status::Warn)]
+    #[case("535.183", Some((8, 6)), Some("0.30.10"), Status::Warn)]
+    #[case("535.183", Some((8, 6)), Some("0.30.11"), Status::Fail)]
+    #[case("535.183", Some((8, 6)), Some("0.0.0"), Status::Fail)] // from source: current
+    #[case("535.183", Some((8, 6)), None, Status::Fail)]
+    #[case("560.35", Some((6, 1)), Some("0.29.5"), Status::Warn)]
+    #[case("560.35", Some((6, 1)), Some("0.30.0"), Status::Fail)]
+    #[case("560.35", Some((6, 1)), Some("0.30.0-rc3"), Status::Warn)]
+    #[case("570.86", Some((8, 6)), Some("0.17.1"), Status::Pass)]
+    fn driver_floor_depends_on_the_server(
+        #[case] driver: &str,
+        #[case] cc: Option<(i32, i32)>,
+        #[case] version: Option<&str>,
+        #[case] status: Status,
+    ) {
+        let g = GpuInfo {
+            driver_version: driver.into(),
+            compute_capability: cc,
+            ..emulated()
+        };
+        let o = driver_floor(&Ok(vec![g]), version, 550, 570, ((5, 0), (6, 2)));
+        assert_eq!(o.status, status, "{}", o.detail);
+        if status == Status::Warn {
+            assert!(o.detail.contains("still uses the GPU"), "{}", o.detail);
+        }
     }
 
     fn ps(size_vram: u64) -> Result<PsResponse, ClientError> {
@@ -949,6 +1068,18 @@ mod tests {
         );
         assert_eq!(partial.status, Status::Warn);
         assert_eq!(partial.value.as_deref(), Some("offloaded 20/29 layers"));
+        // All layers placed, tensors of 5 spilled by llama-server's fit.
+        let fit = "common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 29 layers ( 5 overflowing)";
+        let spilled = offload(
+            &ps(5 << 30),
+            "my-coder",
+            &Ok(()),
+            &sample(Some(ollama(5 << 30)), 6 << 30),
+            &log(&[fit, full]),
+            None,
+        );
+        assert_eq!(spilled.status, Status::Warn, "{}", spilled.detail);
+        assert_eq!(spilled.value.as_deref(), Some("5 layer(s) overflowing"));
         let cpu = offload(
             &ps(0),
             "my-coder",
@@ -1190,5 +1321,26 @@ mod tests {
             None,
         );
         assert_eq!(o.status, status, "{}", o.detail);
+    }
+
+    /// The fix came with 0.17.1-rc1: release candidates in their natural order.
+    #[rstest]
+    #[case("0.17.1-rc0", Status::Warn)]
+    #[case("0.17.1-rc1", Status::Pass)]
+    #[case("0.17.1-rc2", Status::Pass)]
+    #[case("0.17.1-rc10", Status::Pass)]
+    #[case("0.17.1", Status::Pass)]
+    #[case("0.17.0", Status::Warn)]
+    fn the_fix_came_with_a_release_candidate(#[case] version: &str, #[case] status: Status) {
+        let o = vulnerable(
+            &Ok(version.into()),
+            "0.17.1-rc1",
+            "CVE-2026-7482",
+            None,
+            None,
+        );
+        assert_eq!(o.status, status, "{}", o.detail);
+        assert!(version_key("0.30.0-rc2") < version_key("0.30.0-rc10"));
+        assert!(version_key("0.30.0-rc32") < version_key("0.30.0"));
     }
 }

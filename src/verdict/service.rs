@@ -187,6 +187,18 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
             s.how_to_set("OLLAMA_HOST", expected)
         ));
     };
+    // Ollama takes a port it cannot read for its default, with only a warning.
+    if let (Some(bad), Ok(addr)) = (
+        crate::client::invalid_port(actual),
+        crate::client::bind_addr(actual),
+    ) {
+        return Outcome::fail(format!(
+            "expected OLLAMA_HOST to bind {expected}; {} environment sets {actual}, whose port `{bad}` is no number, so Ollama logs \"invalid port, using default\" and listens on {addr}. {}",
+            s.whose(),
+            s.how_to_set("OLLAMA_HOST", expected)
+        ))
+        .with_value(actual);
+    }
     let bind = |s: &str| crate::client::bind_addr(s).ok();
     let same = match (bind(expected), bind(actual)) {
         (Some(e), Some(a)) if expected.contains("]:") || expected.matches(':').count() == 1 => {
@@ -322,6 +334,7 @@ mod tests {
     #[case("0.0.0.0:11434", "0.0.0.0:8080", Status::Fail)]
     #[case("0.0.0.0", "127.0.0.1:11434", Status::Fail)]
     #[case("[::]:11434", "[::]:11434", Status::Pass)]
+    #[case("0.0.0.0", "0.0.0.0:abc", Status::Fail)] // Ollama listens on :11434, but warns
     fn host_compares_bind_addresses(
         #[case] expected: &str,
         #[case] actual: &str,
@@ -330,7 +343,15 @@ mod tests {
         let f = facts(&format!(
             "LoadState=loaded\nEnvironment=OLLAMA_HOST={actual}\n"
         ));
-        assert_eq!(host(&f, expected).status, status);
+        let o = host(&f, expected);
+        assert_eq!(o.status, status, "{}", o.detail);
+        if actual.ends_with(":abc") {
+            assert!(
+                o.detail.contains("listens on 0.0.0.0:11434"),
+                "{}",
+                o.detail
+            );
+        }
     }
 
     #[test]

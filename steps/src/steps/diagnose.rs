@@ -51,7 +51,14 @@ async fn driver_floor(
             .ok_or_else(|| format!("`{s}` is not a compute capability such as 5.0"))
     };
     let (from, to) = (parse(&from)?, parse(&to)?);
-    let outcome = diagnose::driver_floor(world.session.gpus().await, floor, old_floor, from, to);
+    let version = world.session.server_version().await.as_ref().ok().cloned();
+    let outcome = diagnose::driver_floor(
+        world.session.gpus().await,
+        version.as_deref(),
+        floor,
+        old_floor,
+        (from, to),
+    );
     world.conclude(outcome)
 }
 
