@@ -28,6 +28,9 @@ pub struct GpuInfo {
     pub processes: Option<Vec<GpuProcess>>,
     /// How busy the GPU was over NVML's last sample period, in percent.
     pub utilization_percent: Option<u32>,
+    /// The PCI bus id, as NVML writes it (`00000000:01:00.0`); what newer servers
+    /// name a GPU by (`pci_id=0000:01:00.0`) where their ids are bare indexes.
+    pub pci_bus_id: Option<String>,
 }
 
 /// A process holding memory on a GPU.
@@ -81,6 +84,15 @@ pub fn main_server_gpu(gpus: &[GpuInfo]) -> Option<&GpuInfo> {
     server_gpus(gpus)
         .into_iter()
         .max_by_key(|g| (held(g), g.memory_used, std::cmp::Reverse(g.index)))
+}
+
+/// A PCI bus id in one form whoever writes it: lower case, a 4-digit domain
+/// (`00000000:01:00.0` from NVML and `0000:01:00.0` from Ollama are the same).
+pub fn pci_key(id: &str) -> Option<String> {
+    let id = id.trim().trim_matches('"').to_ascii_lowercase();
+    let (domain, rest) = id.split_once(':')?;
+    let domain = u32::from_str_radix(domain, 16).ok()?;
+    (!rest.is_empty()).then(|| format!("{domain:04x}:{rest}"))
 }
 
 impl GpuInfo {
@@ -187,6 +199,7 @@ pub fn emulated() -> GpuInfo {
         compute_capability: Some((8, 6)),
         processes: None,
         utilization_percent: None,
+        pci_bus_id: Some("00000000:01:00.0".into()),
     }
 }
 
@@ -258,6 +271,7 @@ pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
                 }),
                 processes: None,
                 utilization_percent: f.get(8).and_then(|u| u.parse().ok()),
+                pci_bus_id: None,
             })
         })
         .collect()
@@ -310,6 +324,7 @@ fn read_nvml() -> Result<Vec<GpuInfo>, GpuError> {
                         .collect()
                 }),
                 utilization_percent: d.utilization_rates().ok().map(|u| u.gpu),
+                pci_bus_id: d.pci_info().ok().map(|p| p.bus_id),
             })
         })
         .collect()
@@ -384,6 +399,15 @@ mod tests {
             };
             assert_eq!(odd.bandwidth_bytes_per_s(), None, "{bits} bits, {mhz} MHz");
         }
+    }
+
+    #[test]
+    fn pci_bus_ids_compare_in_one_form() {
+        assert_eq!(pci_key("00000000:01:00.0").as_deref(), Some("0000:01:00.0"));
+        assert_eq!(pci_key("0000:0A:00.0").as_deref(), Some("0000:0a:00.0"));
+        assert_eq!(pci_key("\"0000:01:00.0\""), pci_key("00000000:01:00.0"));
+        assert_eq!(pci_key(""), None);
+        assert_eq!(pci_key("unknown id"), None);
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct ComputeDevice {
     pub name: Option<String>,
     pub total: Option<String>,
     pub available: Option<String>,
+    /// The PCI bus id (`0000:01:00.0`, since 0.13): how a GPU is told apart where `id`
+    /// is a bare index (newer releases renumber the devices they keep).
+    pub pci_id: Option<String>,
     /// The line as logged, to quote.
     pub line: String,
 }
@@ -89,6 +92,21 @@ impl ComputeDevice {
 
     pub fn is_cuda(&self) -> bool {
         self.library.eq_ignore_ascii_case("cuda")
+    }
+
+    /// Whether this device is `gpu`: by UUID (0.13 to 0.29 log it as the id), else by
+    /// PCI bus id where both have one (newer ids are bare indexes, renumbered, and
+    /// CUDA's order need not be NVML's), else by a bare index (older releases).
+    pub fn is_gpu(&self, gpu: &crate::probe::gpu::GpuInfo) -> bool {
+        use crate::probe::gpu::pci_key;
+        if self.id.eq_ignore_ascii_case(&gpu.uuid) {
+            return true;
+        }
+        let pci = |p: Option<&String>| p.and_then(|p| pci_key(p));
+        match (pci(self.pci_id.as_ref()), pci(gpu.pci_bus_id.as_ref())) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.id.parse::<u32>().ok() == Some(gpu.index),
+        }
     }
 }
 
@@ -142,6 +160,7 @@ impl ServerLog {
                     name: get("description").or_else(|| get("name")),
                     total: get("total"),
                     available: get("available"),
+                    pci_id: get("pci_id"),
                     line: l.clone(),
                 }
             })
@@ -276,8 +295,10 @@ impl ServerLog {
     /// then the runner started: "model layout did not fit, applying backoff", "llama
     /// runner started in 2.1 seconds") is not trouble: that is how it fits a model.
     pub fn trouble(&self) -> Vec<&str> {
-        const SIGNS: [&str; 4] = [
+        const SIGNS: [&str; 5] = [
             "truncating input prompt",
+            // A chat's history dropped to fit; logged only with OLLAMA_DEBUG=1.
+            "truncating input messages",
             "runtime OOM detected",
             "out of memory",
             "cudaMalloc failed",
@@ -613,23 +634,19 @@ mod tests {
         assert!(log.compute_devices()[0].is_cpu());
     }
 
+    /// A log of the server's start (the CPU line) and then `lines`.
+    fn after_start(lines: &[&str]) -> ServerLog {
+        let text: Vec<&str> = [CPU].iter().chain(lines).copied().collect();
+        ServerLog::new("test", &text.join("\n"))
+    }
+
     #[test]
     fn layers_the_fit_left_overflowing() {
         let fit = |n: u32| {
             format!("common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 25 layers ( {n} overflowing)")
         };
         let offloaded = r#"time=2026-01-01T00:00:03Z level=INFO source=llama_server.go:1200 msg="offloaded 25/25 layers to GPU""#;
-        let log = |lines: &[&str]| {
-            ServerLog::new(
-                "test",
-                &[CPU]
-                    .iter()
-                    .chain(lines)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        };
+        let log = after_start;
         let spill = fit(5);
         let spilled = log(&[&spill, offloaded]);
         assert_eq!(spilled.overflowing(), Some((5, vec![spill.as_str()])));
@@ -649,17 +666,7 @@ mod tests {
         let oom = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating 6144.00 MiB on device 0: cudaMalloc failed: out of memory";
         let backoff = r#"time=2026-01-01T00:00:02Z level=INFO source=server.go:879 msg="model layout did not fit, applying backoff" backoff=0.10"#;
         let started = r#"time=2026-01-01T00:00:04Z level=INFO source=server.go:1388 msg="llama runner started in 3.21 seconds""#;
-        let log = |lines: &[&str]| {
-            ServerLog::new(
-                "test",
-                &[CPU]
-                    .iter()
-                    .chain(lines)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        };
+        let log = after_start;
         assert!(log(&[oom, backoff, started]).trouble().is_empty());
         assert_eq!(log(&[oom, backoff]).trouble(), [oom], "never started");
         assert_eq!(
@@ -672,6 +679,8 @@ mod tests {
             [oom],
             "after the start"
         );
+        let dropped = r#"time=2026-01-01T00:00:09Z level=DEBUG source=prompt.go:73 msg="truncating input messages which exceed context length" truncated=4"#;
+        assert_eq!(log(&[dropped]).trouble(), [dropped]);
     }
 
     #[rstest]

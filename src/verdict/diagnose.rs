@@ -106,11 +106,7 @@ pub fn gpu_discovered(
     }
     let missing: Vec<&GpuInfo> = gpus
         .iter()
-        .filter(|g| {
-            !cuda.iter().any(|d| {
-                d.id.eq_ignore_ascii_case(&g.uuid) || d.id.parse::<u32>().ok() == Some(g.index)
-            })
-        })
+        .filter(|g| !cuda.iter().any(|d| d.is_gpu(g)))
         .collect();
     if !missing.is_empty() {
         let names: Vec<String> = missing
@@ -672,7 +668,10 @@ pub fn context(
         }
     }
     let log_note = match log {
-        Ok(l) => format!("no truncated prompt or out-of-memory in {}", l.source),
+        Ok(l) => format!(
+            "no truncated prompt or out-of-memory in {} (a chat whose history is dropped to fit is logged only with OLLAMA_DEBUG=1)",
+            l.source
+        ),
         Err(reason) => format!("the log was not read ({reason})"),
     };
     if let Ok(list) = gpus {
@@ -915,6 +914,20 @@ mod tests {
             o.detail
         );
         assert_eq!(gpu_discovered(&log(&[]), &gpus).status, Status::Skip);
+        // Newer releases name devices by a bare index and their PCI bus id: the bus id
+        // decides, whatever the index.
+        let indexed = |id: &str, pci: &str| {
+            format!("time=2026-08-01T00:00:00Z level=INFO source=types.go:32 msg=\"inference compute\" id={id} library=CUDA compute=8.6 name=CUDA0 description=\"NVIDIA GeForce RTX 3060\" pci_id={pci} type=discrete total=\"12.0 GiB\"")
+        };
+        let o = gpu_discovered(&log(&[&indexed("1", "0000:01:00.0")]), &gpus);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        let o = gpu_discovered(&log(&[&indexed("0", "0000:02:00.0")]), &gpus);
+        assert_eq!(
+            o.status,
+            Status::Fail,
+            "another GPU at index 0: {}",
+            o.detail
+        );
         // CUDA dropped it and Vulkan took it: found, but not as the CUDA device.
         let o = gpu_discovered(&log(&[&compute("0", "Vulkan")]), &gpus);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
