@@ -123,7 +123,8 @@ fn quote(text: &str) -> String {
 /// seconds, else `default`; in seconds, `f64::INFINITY` for "forever", which a negative
 /// value means (and, for `OLLAMA_LOAD_TIMEOUT`, zero too: `zero_is_forever`).
 pub fn env_duration(value: &str, default: f64, zero_is_forever: bool) -> f64 {
-    let v = value.trim().trim_matches(['"', '\'']).trim();
+    // `envconfig.Var`: spaces, then quotes, trimmed (a space inside quotes stays).
+    let v = value.trim().trim_matches(['"', '\'']);
     let secs = parse_duration(v)
         .ok()
         .or_else(|| v.parse::<i64>().ok().map(|n| n as f64))
@@ -144,18 +145,39 @@ pub fn forever_or(secs: f64) -> f64 {
     }
 }
 
-/// A duration as Go prints it: `30m0s`, `1h0m0s`, `45s`; forever (infinite or
-/// negative) as the largest duration, which is how Ollama logs it.
+/// A duration as Go's `Duration.String` prints it: `30m0s`, `1h0m0s`, `1.5s`, `250ms`;
+/// forever (infinite, negative, or past the largest) as the largest duration, which is
+/// how Ollama logs a keep-alive of forever.
 pub fn format_duration(secs: f64) -> String {
     if secs < 0.0 || !secs.is_finite() || secs >= MAX_NANOS as f64 / 1e9 {
         return "2562047h47m16.854775807s".into();
     }
-    let whole = secs.round() as u64;
-    let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
+    let ns = (secs * 1e9).round() as u128;
+    // `whole` units of `unit` ns, with the rest as a decimal fraction, zeros trimmed.
+    let decimal = |ns: u128, unit: u128| {
+        let (whole, rest) = (ns / unit, ns % unit);
+        if rest == 0 {
+            return whole.to_string();
+        }
+        let width = unit.ilog10() as usize;
+        let fraction = format!("{rest:0width$}");
+        format!("{whole}.{}", fraction.trim_end_matches('0'))
+    };
+    const S: u128 = 1_000_000_000;
+    match ns {
+        0 => "0s".into(),
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => format!("{}µs", decimal(n, 1_000)),
+        n if n < S => format!("{}ms", decimal(n, 1_000_000)),
+        n => {
+            let (h, m) = (n / (3600 * S), n / (60 * S) % 60);
+            let s = format!("{}s", decimal(n % (60 * S), S));
+            match (h, m) {
+                (0, 0) => s,
+                (0, m) => format!("{m}m{s}"),
+                (h, m) => format!("{h}h{m}m{s}"),
+            }
+        }
     }
 }
 
@@ -236,6 +258,16 @@ mod tests {
         assert_eq!(format_duration(1800.0), "30m0s");
         assert_eq!(format_duration(45.0), "45s");
         assert_eq!(format_duration(3600.0), "1h0m0s");
+        assert_eq!(format_duration(1.5), "1.5s");
+        assert_eq!(format_duration(0.25), "250ms");
+        assert_eq!(format_duration(90.5), "1m30.5s");
+        assert_eq!(format_duration(0.0), "0s");
+        assert_eq!(format_duration(2e-6), "2µs");
+        assert_eq!(
+            env_duration("' 30m'", 300.0, false),
+            300.0,
+            "a space inside quotes stays"
+        );
         assert_eq!(format_duration(f64::INFINITY), "2562047h47m16.854775807s");
         assert_eq!(format_duration(-1.0), "2562047h47m16.854775807s");
     }

@@ -420,7 +420,12 @@ fn mark_loaded(
         Loaded {
             size,
             size_vram,
-            expires: keep.map(|k| Instant::now() + k),
+            // A first load's expiry counts from now; a loaded model keeps its own until
+            // it is idle again.
+            expires: match &before {
+                Some(l) => l.expires,
+                None => keep.map(|k| Instant::now() + k),
+            },
             keep,
             busy: before.as_ref().map_or(0, |l| l.busy) + u32::from(answering),
             context_length,
@@ -550,6 +555,8 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
             }
         }
         mark_loaded(s, &m, &config, requested, false);
+        // Nothing to answer: the keep-alive (perhaps the one just asked for) starts now.
+        touch(s, &m.name, None, false);
         "load"
     };
     let mut v = chunk(shape, &m.name, "", true);

@@ -193,12 +193,8 @@ impl Models {
             .iter()
             .filter_map(|(key, l)| {
                 let m = self.installed.get(key)?;
-                // A busy model's timer has not started: Ollama shows now + its keep-alive.
-                let expires = match l.busy {
-                    0 => l.expires,
-                    _ => l.keep.map(|k| now + k),
-                };
-                let expires_at = match expires {
+                // A busy model keeps the expiry it had (Ollama resets it once idle).
+                let expires_at = match l.expires {
                     Some(e) => Utc::now() + (e - now),
                     // Ollama shows "Forever" as a far-future time.
                     None => Utc::now() + chrono::Duration::days(365 * 200),

@@ -99,7 +99,7 @@ impl ComputeDevice {
     /// CUDA's order need not be NVML's), else by a bare index (older releases).
     pub fn is_gpu(&self, gpu: &crate::probe::gpu::GpuInfo) -> bool {
         use crate::probe::gpu::pci_key;
-        if self.id.eq_ignore_ascii_case(&gpu.uuid) {
+        if !gpu.uuid.is_empty() && self.id.eq_ignore_ascii_case(&gpu.uuid) {
             return true;
         }
         let pci = |p: Option<&String>| p.and_then(|p| pci_key(p));
@@ -252,8 +252,9 @@ impl ServerLog {
             .iter()
             .filter(|l| l.contains("common_params_fit_impl:"))
             .filter_map(|l| {
-                let before = l.strip_suffix("overflowing)")?.trim_end();
-                let n: u64 = before.rsplit(['(', ' ']).next()?.parse().ok()?;
+                // `… 25 layers ( 5 overflowing),  11065 MiB used,   1036 MiB free`
+                let before = &l[..l.find(" overflowing)")?];
+                let n: u64 = before[before.rfind('(')? + 1..].trim().parse().ok()?;
                 (n > 0).then_some((n, l.as_str()))
             })
             .collect();
@@ -306,14 +307,27 @@ impl ServerLog {
         const ALLOCATION: [&str; 2] = ["out of memory", "cudaMalloc failed"];
         const RETRIES: [&str; 3] = ["applying backoff", "retrying without", "retrying with"];
         const STARTED: [&str; 2] = ["runner started in", "llama-server started in"];
+        const ENDED: [&str; 2] = [
+            "runner process has terminated",
+            "llama-server process has terminated",
+        ];
+        const STARTING: [&str; 2] = ["msg=\"starting runner\"", "msg=\"starting llama-server\""];
         let lines = self.current();
         let has = |l: &str, any: &[&str]| any.iter().any(|s| l.contains(s));
+        // Within the same load: a retry, then the start. The load's end, or another
+        // load starting before any retry, means it was not recovered from.
         let recovered = |i: usize| {
-            let after = &lines[i + 1..];
-            after
-                .iter()
-                .position(|l| has(l, &RETRIES))
-                .is_some_and(|r| after[r..].iter().any(|l| has(l, &STARTED)))
+            let mut retried = false;
+            for l in &lines[i + 1..] {
+                if has(l, &RETRIES) {
+                    retried = true;
+                } else if has(l, &STARTED) {
+                    return retried;
+                } else if has(l, &ENDED) || has(l, &STARTING) && !retried {
+                    return false;
+                }
+            }
+            false
         };
         lines
             .iter()
@@ -440,6 +454,10 @@ pub fn normalise_setting(key: &str, value: &str) -> String {
 /// `http://0.0.0.0:11434`, `30m` is `30m0s`, origins are a list the server extends.
 pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
     match key {
+        // Set empty, a setting takes its default, which some have as true (GO_TEMPLATE).
+        k if BOOL_SETTINGS.contains(&k) && set.trim().trim_matches(['"', '\'']).is_empty() => true,
+        // Off by the environment, on by ~/.ollama/server.json: the server logs either.
+        "OLLAMA_NO_CLOUD" if !ollama_bool(set) => true,
         k if BOOL_SETTINGS.contains(&k) => ollama_bool(set) == ollama_bool(logged),
         "OLLAMA_HOST" => {
             match (
@@ -643,7 +661,7 @@ mod tests {
     #[test]
     fn layers_the_fit_left_overflowing() {
         let fit = |n: u32| {
-            format!("common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 25 layers ( {n} overflowing)")
+            format!("common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 25 layers ( {n} overflowing),  11065 MiB used,   1036 MiB free")
         };
         let offloaded = r#"time=2026-01-01T00:00:03Z level=INFO source=llama_server.go:1200 msg="offloaded 25/25 layers to GPU""#;
         let log = after_start;
@@ -668,6 +686,15 @@ mod tests {
         let started = r#"time=2026-01-01T00:00:04Z level=INFO source=server.go:1388 msg="llama runner started in 3.21 seconds""#;
         let log = after_start;
         assert!(log(&[oom, backoff, started]).trouble().is_empty());
+        // A load that failed, then another model's retried and started load.
+        let ended = r#"time=2026-01-01T00:00:03Z level=ERROR source=sched.go:455 msg="error loading llama server" error="llama runner process has terminated: cudaMalloc failed: out of memory""#;
+        let next = r#"time=2026-01-01T00:01:00Z level=INFO source=server.go:431 msg="starting runner" cmd="/usr/bin/ollama runner --model /m/blobs/sha256-b""#;
+        assert!(!log(&[oom, ended, backoff, started]).trouble().is_empty());
+        assert_eq!(
+            log(&[oom, next, backoff, started]).trouble(),
+            [oom],
+            "another load"
+        );
         assert_eq!(log(&[oom, backoff]).trouble(), [oom], "never started");
         assert_eq!(
             log(&[oom, started]).trouble(),
@@ -718,6 +745,10 @@ mod tests {
     #[case("OLLAMA_DEBUG", "1", "INFO", false)]
     #[case("OLLAMA_DEBUG", "1", "true", true)] // before 0.7.0
     #[case("OLLAMA_NO_CLOUD", "1", "true", true)]
+    #[case("OLLAMA_NO_CLOUD", "1", "false", false)]
+    #[case("OLLAMA_NO_CLOUD", "0", "true", true)] // server.json may turn it on
+    #[case("OLLAMA_GO_TEMPLATE", "", "true", true)] // empty: its default
+    #[case("OLLAMA_GO_TEMPLATE", "0", "true", false)]
     #[case("OLLAMA_ORIGINS", "*", "[* http://localhost https://localhost]", true)]
     #[case(
         "OLLAMA_ORIGINS",

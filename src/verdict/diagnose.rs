@@ -5,7 +5,7 @@
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, RunningModel};
 use crate::probe::gpu::{GpuError, GpuInfo};
-use crate::probe::logs::{same_setting, ServerLog};
+use crate::probe::logs::{same_setting, ComputeDevice, ServerLog};
 use crate::probe::procfs::{Platform, PortOwners, WSL_LIB_DIR};
 use crate::probe::service::ServiceFacts;
 use crate::{ClientError, ModelName};
@@ -77,7 +77,16 @@ pub fn gpu_discovered(
     let cuda: Vec<_> = devices.iter().filter(|d| d.is_cuda()).collect();
     // Vulkan (on by default in newer releases) takes a GPU that CUDA dropped: a GPU
     // all the same, but not the CUDA one the checks measure.
-    let other = devices.iter().find(|d| !d.is_cuda() && !d.is_cpu());
+    let nvidia = |d: &&ComputeDevice| {
+        gpus.iter().any(|g| d.pci_id.is_some() && d.is_gpu(g))
+            || d.name
+                .as_deref()
+                .is_some_and(|n| n.to_ascii_lowercase().contains("nvidia"))
+    };
+    let other = devices
+        .iter()
+        .filter(|d| !d.is_cuda() && !d.is_cpu())
+        .find(nvidia);
     if let (true, Some(d)) = (cuda.is_empty(), other) {
         return Outcome::fail(format!(
             "NVML sees {seen}, but the server drives it through {}, not CUDA: {} ({}). CUDA dropped it: the build's CUDA libraries have no kernels for its compute capability, or the service cannot load them. {next}",
@@ -88,9 +97,13 @@ pub fn gpu_discovered(
         .with_value(format!("library={}", d.library));
     }
     if cuda.is_empty() {
-        let evidence = log
-            .no_gpu_line()
-            .or_else(|| devices.first().map(|d| d.line.as_str()));
+        let evidence = log.no_gpu_line().or_else(|| {
+            devices
+                .iter()
+                .find(|d| d.is_cpu())
+                .or(devices.first())
+                .map(|d| d.line.as_str())
+        });
         return match evidence {
             Some(line) => Outcome::fail(format!(
                 "NVML sees {seen}, but the server runs on the CPU: {} ({}). {next}",
@@ -140,11 +153,11 @@ pub fn parse_capability(text: &str) -> Option<(i32, i32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-/// The first releases whose GPU discovery drops a GPU on a driver below the floors:
-/// 0.30.0 the 570 of compute capability below 7 (`filterOldCUDADriver`), 0.30.11 the
-/// 550 of all the others. An older server still uses the GPU on an older driver.
-const LEGACY_FLOOR_FROM: &str = "0.30.0";
-const FLOOR_FROM: &str = "0.30.11";
+/// The first builds whose GPU discovery drops a GPU on a driver below the floors:
+/// 0.30.0-rc0 the 570 of compute capability below 7 (`filterOldCUDADriver`),
+/// 0.30.11-rc1 the 550 of all the others. An older server still uses the GPU on an older driver.
+const LEGACY_FLOOR_FROM: &str = "0.30.0-rc0";
+const FLOOR_FROM: &str = "0.30.11-rc1";
 
 /// `diagnose.driver_floor`: every GPU's driver is at least `floor`, or `old_floor` for
 /// compute capabilities from `old_from` to `old_to`. Below it, a server that enforces
@@ -936,6 +949,12 @@ mod tests {
             "{}",
             o.detail
         );
+        // An integrated GPU that Vulkan took is not the NVIDIA one: the CPU fallback.
+        let igpu =
+            compute("0", "Vulkan").replace("NVIDIA GeForce RTX 3060", "Intel(R) UHD Graphics");
+        let o = gpu_discovered(&log(&[&igpu, &compute("cpu", "cpu")]), &gpus);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(o.detail.contains("id=cpu library=cpu"), "{}", o.detail);
         assert_eq!(
             gpu_discovered(&Err("no journalctl".into()), &gpus).status,
             Status::Skip
@@ -977,7 +996,9 @@ mod tests {
     #[case("535.183", Some((8, 6)), None, Status::Fail)]
     #[case("560.35", Some((6, 1)), Some("0.29.5"), Status::Warn)]
     #[case("560.35", Some((6, 1)), Some("0.30.0"), Status::Fail)]
-    #[case("560.35", Some((6, 1)), Some("0.30.0-rc3"), Status::Warn)]
+    #[case("560.35", Some((6, 1)), Some("0.30.0-rc3"), Status::Fail)]
+    #[case("535.183", Some((8, 6)), Some("0.30.11-rc0"), Status::Warn)]
+    #[case("535.183", Some((8, 6)), Some("0.30.11-rc1"), Status::Fail)]
     #[case("570.86", Some((8, 6)), Some("0.17.1"), Status::Pass)]
     fn driver_floor_depends_on_the_server(
         #[case] driver: &str,
@@ -1082,7 +1103,7 @@ mod tests {
         assert_eq!(partial.status, Status::Warn);
         assert_eq!(partial.value.as_deref(), Some("offloaded 20/29 layers"));
         // All layers placed, tensors of 5 spilled by llama-server's fit.
-        let fit = "common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 29 layers ( 5 overflowing)";
+        let fit = "common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 29 layers ( 5 overflowing),  11065 MiB used,   1036 MiB free";
         let spilled = offload(
             &ps(5 << 30),
             "my-coder",

@@ -174,7 +174,8 @@ pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
 }
 
 /// `service.host`: `OLLAMA_HOST` binds the expected address. Without a port in
-/// `expected`, any port matches.
+/// `expected`, any port matches, save one that is no port number: Ollama binds its
+/// default port then, with only a warning, which this check says instead.
 pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
     let s = match subject(facts, true) {
         Ok(s) => s,
@@ -193,7 +194,7 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
         crate::client::bind_addr(actual),
     ) {
         return Outcome::fail(format!(
-            "expected OLLAMA_HOST to bind {expected}; {} environment sets {actual}, whose port `{bad}` is no number, so Ollama logs \"invalid port, using default\" and listens on {addr}. {}",
+            "expected OLLAMA_HOST to bind {expected}; {} environment sets {actual}, whose port `{bad}` is no port number (0-65535), so Ollama logs \"invalid port, using default\" and listens on {addr}. {}",
             s.whose(),
             s.how_to_set("OLLAMA_HOST", expected)
         ))
