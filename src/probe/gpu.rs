@@ -208,7 +208,7 @@ pub const EMULATED_DRIVER_BYTES: u64 = 400 * 1024 * 1024;
 
 /// The fields `nvidia-smi --query-gpu` reports, in this order.
 const SMI_FIELDS: &str =
-    "index,name,uuid,memory.total,memory.used,driver_version,clocks.max.memory";
+    "index,name,uuid,memory.total,memory.used,driver_version,clocks.max.memory,pci.bus_id";
 /// Asked after [`SMI_FIELDS`] where the driver knows them (`compute_cap` is newer than
 /// some drivers the checks must still name as too old).
 const SMI_EXTRA_FIELDS: &str = "compute_cap,utilization.gpu";
@@ -265,13 +265,16 @@ pub fn parse_smi(text: &str) -> Vec<GpuInfo> {
                 memory_bus_width_bits: None,
                 max_memory_clock_mhz: f.get(6).and_then(|s| s.parse().ok()),
                 emulated: false,
-                compute_capability: f.get(7).and_then(|cc| {
+                compute_capability: f.get(8).and_then(|cc| {
                     let (major, minor) = cc.split_once('.')?;
                     Some((major.parse().ok()?, minor.parse().ok()?))
                 }),
                 processes: None,
-                utilization_percent: f.get(8).and_then(|u| u.parse().ok()),
-                pci_bus_id: None,
+                utilization_percent: f.get(9).and_then(|u| u.parse().ok()),
+                pci_bus_id: f
+                    .get(7)
+                    .filter(|p| pci_key(p).is_some())
+                    .map(|p| p.to_string()),
             })
         })
         .collect()
@@ -492,12 +495,14 @@ mod tests {
         );
         assert_eq!((g.compute_capability, g.utilization_percent), (None, None));
         let g =
-            &parse_smi("0, NVIDIA GeForce RTX 3060, GPU-1, 12288, 900, 560.94, 7501, 8.6, 37\n")[0];
+            &parse_smi("0, NVIDIA GeForce RTX 3060, GPU-1, 12288, 900, 560.94, 7501, 00000000:01:00.0, 8.6, 37\n")[0];
         assert_eq!(
             (g.compute_capability, g.utilization_percent),
             (Some((8, 6)), Some(37))
         );
-        let g = &parse_smi("0, Tesla P4, GPU-2, 7680, 0, 535.1, 3003, [N/A], [N/A]\n")[0];
+        assert_eq!(g.pci_bus_id.as_deref(), Some("00000000:01:00.0"));
+        let g = &parse_smi("0, Tesla P4, GPU-2, 7680, 0, 535.1, 3003, [N/A], [N/A], [N/A]\n")[0];
+        assert_eq!(g.pci_bus_id, None);
         assert_eq!((g.compute_capability, g.utilization_percent), (None, None));
     }
 
