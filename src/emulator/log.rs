@@ -249,7 +249,7 @@ mod tests {
             let mut lines = startup(&config, addr());
             lines.extend(load(&config, m, 16384));
             let log = ServerLog::new("emulator", &lines.join("\n"));
-            let (o, _) = log.offload().unwrap();
+            let (o, _) = log.offload(None).unwrap();
             assert_eq!((o.on_gpu, o.total), expected);
             assert_eq!(
                 log.model_buffers().iter().any(|(d, _)| d == "CUDA0"),

@@ -216,9 +216,32 @@ impl ServerLog {
         Some((addr, version))
     }
 
-    /// The last `offloaded N/M layers to GPU` of the current start, and its line.
-    pub fn offload(&self) -> Option<(Offload, &str)> {
-        self.current().iter().rev().find_map(|l| {
+    /// The lines of the last load of the weights `blob` (`sha256-…`): from the runner
+    /// start whose `--model` path names it (`starting runner`, `starting llama-server`)
+    /// to the next runner start, so that another model's load is not taken for it. The
+    /// whole current start where no blob is given or no start line names it (a log
+    /// rotated past it).
+    pub fn load_of(&self, blob: Option<&str>) -> &[String] {
+        let lines = self.current();
+        let is_start = |l: &str| {
+            l.contains("msg=\"starting runner\"") || l.contains("msg=\"starting llama-server\"")
+        };
+        let Some(start) =
+            blob.and_then(|b| lines.iter().rposition(|l| is_start(l) && l.contains(b)))
+        else {
+            return lines;
+        };
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| is_start(l))
+            .map_or(lines.len(), |i| start + 1 + i);
+        &lines[start..end]
+    }
+
+    /// The last `offloaded N/M layers to GPU` of the load of `blob` ([`load_of`]), and
+    /// its line.
+    pub fn offload(&self, blob: Option<&str>) -> Option<(Offload, &str)> {
+        self.load_of(blob).iter().rev().find_map(|l| {
             let i = l.find("offloaded ")?;
             let rest = &l[i + "offloaded ".len()..];
             let (counts, tail) = rest.split_once(' ')?;
@@ -236,12 +259,12 @@ impl ServerLog {
         })
     }
 
-    /// Layers the last load's fit left overflowing to the CPU, with the lines that say
+    /// Layers the last load's fit (of `blob`, see [`load_of`]) left overflowing to the CPU, with the lines that say
     /// so: llama-server's `--fit` (newer releases) can place every layer on the GPU
     /// and still spill tensors of some (`common_params_fit_impl: - CUDA0 (…): 25
     /// layers ( 5 overflowing)`), which its `offloaded 25/25` line does not show.
-    pub fn overflowing(&self) -> Option<(u64, Vec<&str>)> {
-        let lines = self.current();
+    pub fn overflowing(&self, blob: Option<&str>) -> Option<(u64, Vec<&str>)> {
+        let lines = self.load_of(blob);
         let is_offload = |l: &str| l.contains("offloaded ") && l.contains(" layers to GPU");
         let last = lines.iter().rposition(|l| is_offload(l))?;
         let first = lines[..last]
@@ -571,7 +594,10 @@ mod tests {
     #[case("offloaded 3/4 tensors", None)]
     fn offloaded_layers(#[case] line: &str, #[case] expected: Option<(u32, u32)>) {
         let log = ServerLog::new("test", line);
-        assert_eq!(log.offload().map(|(o, _)| (o.on_gpu, o.total)), expected);
+        assert_eq!(
+            log.offload(None).map(|(o, _)| (o.on_gpu, o.total)),
+            expected
+        );
     }
 
     #[rstest]
@@ -624,7 +650,7 @@ mod tests {
             log.server_config().unwrap().0["OLLAMA_FLASH_ATTENTION"],
             "true"
         );
-        assert_eq!(log.offload().unwrap().0.on_gpu, 29);
+        assert_eq!(log.offload(None).unwrap().0.on_gpu, 29);
         assert!(log.trouble().is_empty());
         assert_eq!(log.compute_devices().len(), 1);
         assert_eq!(
@@ -667,14 +693,14 @@ mod tests {
         let log = after_start;
         let spill = fit(5);
         let spilled = log(&[&spill, offloaded]);
-        assert_eq!(spilled.overflowing(), Some((5, vec![spill.as_str()])));
-        assert_eq!(log(&[&fit(0), offloaded]).overflowing(), None);
+        assert_eq!(spilled.overflowing(None), Some((5, vec![spill.as_str()])));
+        assert_eq!(log(&[&fit(0), offloaded]).overflowing(None), None);
         // Only the last load's fit counts.
         assert_eq!(
-            log(&[&spill, offloaded, &fit(0), offloaded]).overflowing(),
+            log(&[&spill, offloaded, &fit(0), offloaded]).overflowing(None),
             None
         );
-        assert_eq!(log(&[offloaded]).overflowing(), None);
+        assert_eq!(log(&[offloaded]).overflowing(None), None);
     }
 
     /// The Go engine fits a model by trying: an allocation failure it backed off from

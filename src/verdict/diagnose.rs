@@ -258,10 +258,11 @@ fn loaded<'a>(
 
 /// `diagnose.offload`: while the model generates, an Ollama process holds VRAM in
 /// NVML's process list (the truth behind `/api/ps`'s `100% GPU`), and the log's
-/// `offloaded N/M layers to GPU` says how much sits there.
+/// `offloaded N/M layers to GPU` of its load (the runner started on its weights `blob`)
+/// says how much sits there.
 pub fn offload(
     ps: &Result<PsResponse, ClientError>,
-    model: &str,
+    (model, blob): (&str, Option<&str>),
     answered: &Result<(), ClientError>,
     samples: &Result<Vec<Vec<GpuInfo>>, GpuError>,
     log: &Result<ServerLog, String>,
@@ -282,7 +283,7 @@ pub fn offload(
         Err(e) => return Outcome::skip(format!("the GPUs cannot be read (see gpu.visible): {e}")),
         Ok(s) => s,
     };
-    let layers = log.as_ref().ok().and_then(|l| l.offload());
+    let layers = log.as_ref().ok().and_then(|l| l.offload(blob));
     let layers_text = layers.map(|(o, _)| {
         format!(
             "the log says offloaded {}/{} layers to GPU",
@@ -314,7 +315,7 @@ pub fn offload(
             .with_value(format!("offloaded {}/{} layers", o.on_gpu, o.total));
         }
         // Every layer placed, yet the fit spilled tensors of some to the CPU.
-        if let Some((n, lines)) = log.as_ref().ok().and_then(|l| l.overflowing()) {
+        if let Some((n, lines)) = log.as_ref().ok().and_then(|l| l.overflowing(blob)) {
             return Outcome::warn(format!(
                 "{}, but the fit left {n} of them overflowing to the CPU: {}; {api}. Parts of those layers run on the CPU, which slows generation. Next: free VRAM (other processes in `nvidia-smi`), lower num_ctx, or use a smaller quantisation",
                 quote(line),
@@ -1059,7 +1060,7 @@ mod tests {
         let full = "load_tensors: offloaded 29/29 layers to GPU";
         let held = offload(
             &ps(5 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(ollama(5 << 30)), 6 << 30),
             &log(&[full]),
@@ -1074,7 +1075,7 @@ mod tests {
         // The API claims the GPU; NVML shows nobody holding it.
         let lie = offload(
             &ps(5 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(vec![]), 400 << 20),
             &log(&[full]),
@@ -1085,7 +1086,7 @@ mod tests {
         // WSL2: no process list, but the memory is in use.
         let wsl = offload(
             &ps(5 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(vec![]), 6 << 30),
             &log(&[full]),
@@ -1094,7 +1095,7 @@ mod tests {
         assert_eq!(wsl.status, Status::Pass, "{}", wsl.detail);
         let partial = offload(
             &ps(3 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(ollama(3 << 30)), 4 << 30),
             &log(&["llm_load_tensors: offloaded 20/29 layers to GPU"]),
@@ -1106,7 +1107,7 @@ mod tests {
         let fit = "common_params_fit_impl:   - CUDA0 (NVIDIA GeForce RTX 3060): 29 layers ( 5 overflowing),  11065 MiB used,   1036 MiB free";
         let spilled = offload(
             &ps(5 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(ollama(5 << 30)), 6 << 30),
             &log(&[fit, full]),
@@ -1114,9 +1115,41 @@ mod tests {
         );
         assert_eq!(spilled.status, Status::Warn, "{}", spilled.detail);
         assert_eq!(spilled.value.as_deref(), Some("5 layer(s) overflowing"));
+        // Another model loaded after it: its own load's line counts, by its weights.
+        let start = |blob: &str| {
+            format!("time=2026-01-01T00:00:00Z level=INFO source=server.go:431 msg=\"starting runner\" cmd=\"/usr/bin/ollama runner --model /m/blobs/{blob} --port 1\"")
+        };
+        let two = log(&[
+            &start("sha256-aaa"),
+            full,
+            &start("sha256-bbb"),
+            "load_tensors: offloaded 10/29 layers to GPU",
+        ]);
+        let of = |blob| {
+            offload(
+                &ps(5 << 30),
+                ("my-coder", blob),
+                &Ok(()),
+                &sample(Some(ollama(5 << 30)), 6 << 30),
+                &two,
+                None,
+            )
+        };
+        assert_eq!(
+            of(Some("sha256-aaa")).status,
+            Status::Pass,
+            "{}",
+            of(Some("sha256-aaa")).detail
+        );
+        assert_eq!(of(Some("sha256-bbb")).status, Status::Warn);
+        assert_eq!(
+            of(None).status,
+            Status::Warn,
+            "unknown weights: the last load"
+        );
         let cpu = offload(
             &ps(0),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(Some(vec![]), 0),
             &log(&["offloaded 0/29 layers to GPU"]),
@@ -1125,7 +1158,7 @@ mod tests {
         assert_eq!(cpu.status, Status::Fail);
         let unknown = offload(
             &ps(5 << 30),
-            "my-coder",
+            ("my-coder", None),
             &Ok(()),
             &sample(None, 0),
             &Err("no log".into()),

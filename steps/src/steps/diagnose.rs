@@ -73,11 +73,19 @@ async fn watched(world: &mut VerifyWorld, model: String) {
 #[then(expr = "an Ollama process holds the VRAM that \\/api\\/ps claims for {string}")]
 async fn offload_truth(world: &mut VerifyWorld, model: String) -> Result<(), String> {
     let unreachable = world.session.unreachable().await;
+    // The weights it runs on name its load in the log.
+    let blob = world
+        .session
+        .show(&model)
+        .await
+        .as_ref()
+        .ok()
+        .and_then(verdict::modelfile::weights_blob);
     let outcome = match (world.chat_failed(), &world.watched, &world.ps) {
         (Some(reason), _, _) => Outcome::skip(reason),
         (None, Some((answered, samples)), Some(ps)) => diagnose::offload(
             ps,
-            &model,
+            (&model, blob.as_deref()),
             answered,
             samples,
             log(world)?,
