@@ -415,19 +415,22 @@ fn mark_loaded(
         Some(l) => l.keep,
         None => default_keep_alive(&config.env),
     });
+    let busy = before.as_ref().map_or(0, |l| l.busy) + u32::from(answering);
+    // Idle after this request (a load-only one with nothing in flight): the keep-alive
+    // starts now. Otherwise a loaded model keeps its expiry until it is idle again.
+    let expires = match &before {
+        Some(l) if busy > 0 => l.expires,
+        _ => keep.map(|k| Instant::now() + k),
+    };
     models.loaded.insert(
         key,
         Loaded {
             size,
             size_vram,
-            // A first load's expiry counts from now; a loaded model keeps its own until
-            // it is idle again.
-            expires: match &before {
-                Some(l) => l.expires,
-                None => keep.map(|k| Instant::now() + k),
-            },
+            expires,
             keep,
-            busy: before.as_ref().map_or(0, |l| l.busy) + u32::from(answering),
+            busy,
+            fresh: busy > 0 && before.as_ref().is_none_or(|l| l.fresh),
             context_length,
             cached_prompt: before.map(|l| l.cached_prompt).unwrap_or_default(),
         },
@@ -452,6 +455,7 @@ fn touch(s: &Shared, model: &str, keep: Option<Keep>, answered: bool) {
     if l.busy > 0 {
         return;
     }
+    l.fresh = false;
     if l.keep == Some(Duration::ZERO) {
         models.loaded.remove(&key);
     } else {
@@ -540,7 +544,8 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
         Ok(k) => k,
         Err(e) => return Some(error(StatusCode::BAD_REQUEST, e)),
     };
-    let models = s.models.lock().unwrap();
+    let mut models = s.models.lock().unwrap();
+    models.running(); // drop expired loads: one that ran out is loaded afresh
     let m = models.get(name)?.clone();
     drop(models);
     let reason = if requested == Some(Some(Duration::ZERO)) {
@@ -555,8 +560,6 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
             }
         }
         mark_loaded(s, &m, &config, requested, false);
-        // Nothing to answer: the keep-alive (perhaps the one just asked for) starts now.
-        touch(s, &m.name, None, false);
         "load"
     };
     let mut v = chunk(shape, &m.name, "", true);

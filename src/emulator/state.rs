@@ -80,6 +80,9 @@ pub struct Loaded {
     pub keep: Keep,
     /// Requests it is answering: while there are any, it does not expire.
     pub busy: u32,
+    /// Not idle yet since it was loaded: Ollama's `/api/ps` shows now + its keep-alive
+    /// for such a model, whose timer has never been set.
+    pub fresh: bool,
     pub context_length: u64,
     /// The last prompt it read (system prompt, then the text): its KV cache.
     pub cached_prompt: String,
@@ -193,8 +196,13 @@ impl Models {
             .iter()
             .filter_map(|(key, l)| {
                 let m = self.installed.get(key)?;
-                // A busy model keeps the expiry it had (Ollama resets it once idle).
-                let expires_at = match l.expires {
+                // A busy model keeps the expiry it had (Ollama resets it once idle); one
+                // busy since its load shows now + its keep-alive.
+                let expires = match (l.busy, l.fresh) {
+                    (1.., true) => l.keep.map(|k| now + k),
+                    _ => l.expires,
+                };
+                let expires_at = match expires {
                     Some(e) => Utc::now() + (e - now),
                     // Ollama shows "Forever" as a far-future time.
                     None => Utc::now() + chrono::Duration::days(365 * 200),

@@ -328,7 +328,14 @@ impl ServerLog {
             "cudaMalloc failed",
         ];
         const ALLOCATION: [&str; 2] = ["out of memory", "cudaMalloc failed"];
-        const RETRIES: [&str; 3] = ["applying backoff", "retrying without", "retrying with"];
+        // The Go engine's fit (backoff), llama-server's projector retry, and 0.30's
+        // scheduler retry after a failed load ("… and retrying once").
+        const RETRIES: [&str; 4] = [
+            "applying backoff",
+            "retrying without",
+            "retrying with",
+            "retrying once",
+        ];
         const STARTED: [&str; 2] = ["runner started in", "llama-server started in"];
         const ENDED: [&str; 2] = [
             "runner process has terminated",
@@ -337,16 +344,19 @@ impl ServerLog {
         const STARTING: [&str; 2] = ["msg=\"starting runner\"", "msg=\"starting llama-server\""];
         let lines = self.current();
         let has = |l: &str, any: &[&str]| any.iter().any(|s| l.contains(s));
-        // Within the same load: a retry, then the start. The load's end, or another
-        // load starting before any retry, means it was not recovered from.
+        // Within the same load: a retry, then the start. A load that ended (its runner
+        // terminated) with no retry after it, or another load starting before any
+        // retry, was not recovered from.
         let recovered = |i: usize| {
-            let mut retried = false;
+            let (mut retried, mut ended) = (false, false);
             for l in &lines[i + 1..] {
                 if has(l, &RETRIES) {
-                    retried = true;
+                    (retried, ended) = (true, false);
                 } else if has(l, &STARTED) {
-                    return retried;
-                } else if has(l, &ENDED) || has(l, &STARTING) && !retried {
+                    return retried && !ended;
+                } else if has(l, &ENDED) {
+                    ended = true;
+                } else if has(l, &STARTING) && (ended || !retried) {
                     return false;
                 }
             }
@@ -355,7 +365,9 @@ impl ServerLog {
         lines
             .iter()
             .enumerate()
-            .filter(|(i, l)| has(l, &SIGNS) && !(has(l, &ALLOCATION) && recovered(*i)))
+            .filter(|(i, l)| {
+                has(l, &SIGNS) && !(has(l, &ALLOCATION) && (has(l, &RETRIES) || recovered(*i)))
+            })
             .map(|(_, l)| l.as_str())
             .collect()
     }
@@ -450,6 +462,7 @@ fn setting_secs(key: &str, value: &str) -> f64 {
 /// booleans as true/false, the host as a URL, durations in Go's form.
 pub fn normalise_setting(key: &str, value: &str) -> String {
     match key {
+        "OLLAMA_GO_TEMPLATE" if value.trim().trim_matches(['"', '\'']).is_empty() => "true".into(),
         k if BOOL_SETTINGS.contains(&k) => ollama_bool(value).to_string(),
         "OLLAMA_HOST" => match crate::client::bind_addr(value) {
             Ok(addr) => format!("http://{addr}"),
@@ -477,8 +490,15 @@ pub fn normalise_setting(key: &str, value: &str) -> String {
 /// `http://0.0.0.0:11434`, `30m` is `30m0s`, origins are a list the server extends.
 pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
     match key {
-        // Set empty, a setting takes its default, which some have as true (GO_TEMPLATE).
-        k if BOOL_SETTINGS.contains(&k) && set.trim().trim_matches(['"', '\'']).is_empty() => true,
+        // Set empty, a setting takes its default: true for GO_TEMPLATE, either for
+        // VULKAN (false before 0.30, true after), false for the rest.
+        k if BOOL_SETTINGS.contains(&k) && set.trim().trim_matches(['"', '\'']).is_empty() => {
+            match k {
+                "OLLAMA_VULKAN" => true,
+                "OLLAMA_GO_TEMPLATE" => logged.trim() == "true",
+                _ => logged.trim() == "false",
+            }
+        }
         // Off by the environment, on by ~/.ollama/server.json: the server logs either.
         "OLLAMA_NO_CLOUD" if !ollama_bool(set) => true,
         k if BOOL_SETTINGS.contains(&k) => ollama_bool(set) == ollama_bool(logged),
@@ -715,7 +735,20 @@ mod tests {
         // A load that failed, then another model's retried and started load.
         let ended = r#"time=2026-01-01T00:00:03Z level=ERROR source=sched.go:455 msg="error loading llama server" error="llama runner process has terminated: cudaMalloc failed: out of memory""#;
         let next = r#"time=2026-01-01T00:01:00Z level=INFO source=server.go:431 msg="starting runner" cmd="/usr/bin/ollama runner --model /m/blobs/sha256-b""#;
-        assert!(!log(&[oom, ended, backoff, started]).trouble().is_empty());
+        assert!(!log(&[oom, ended, next, backoff, started])
+            .trouble()
+            .is_empty());
+        // 0.30's scheduler: the load failed, it retried once, and the model started.
+        let failed = r#"time=2026-08-01T00:00:03Z level=INFO source=sched.go:641 msg="Load failed" model=/m/blobs/sha256-a error="llama-server process has terminated: cudaMalloc failed: out of memory""#;
+        let once = r#"time=2026-08-01T00:00:03Z level=WARN source=sched.go:652 msg="llama-server load failed; reducing automatic context and retrying once" error="cudaMalloc failed: out of memory""#;
+        let again = r#"time=2026-08-01T00:00:04Z level=INFO source=llama_server.go:433 msg="starting llama-server" cmd="/usr/lib/ollama/llama-server --model /m/blobs/sha256-a""#;
+        let up = r#"time=2026-08-01T00:00:06Z level=INFO source=llama_server.go:1362 msg="llama-server started in 2.10 seconds""#;
+        assert!(log(&[oom, failed, once, again, up]).trouble().is_empty());
+        assert_eq!(
+            log(&[oom, failed, again, up]).trouble().len(),
+            2,
+            "no retry"
+        );
         assert_eq!(
             log(&[oom, next, backoff, started]).trouble(),
             [oom],
@@ -774,6 +807,8 @@ mod tests {
     #[case("OLLAMA_NO_CLOUD", "1", "false", false)]
     #[case("OLLAMA_NO_CLOUD", "0", "true", true)] // server.json may turn it on
     #[case("OLLAMA_GO_TEMPLATE", "", "true", true)] // empty: its default
+    #[case("OLLAMA_GO_TEMPLATE", "", "false", false)]
+    #[case("OLLAMA_SCHED_SPREAD", "", "true", false)]
     #[case("OLLAMA_GO_TEMPLATE", "0", "true", false)]
     #[case("OLLAMA_ORIGINS", "*", "[* http://localhost https://localhost]", true)]
     #[case(

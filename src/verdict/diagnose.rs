@@ -4,7 +4,7 @@
 
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, RunningModel};
-use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::probe::gpu::{pci_key, GpuError, GpuInfo};
 use crate::probe::logs::{same_setting, ComputeDevice, ServerLog};
 use crate::probe::procfs::{Platform, PortOwners, WSL_LIB_DIR};
 use crate::probe::service::ServiceFacts;
@@ -77,11 +77,18 @@ pub fn gpu_discovered(
     let cuda: Vec<_> = devices.iter().filter(|d| d.is_cuda()).collect();
     // Vulkan (on by default in newer releases) takes a GPU that CUDA dropped: a GPU
     // all the same, but not the CUDA one the checks measure.
+    // One of NVML's GPUs: the same PCI bus id, or the same name give or take the
+    // "NVIDIA " prefix ("Tesla P4" under Vulkan), as Ollama's own matching does.
+    let bare = |n: &str| n.trim().trim_start_matches("NVIDIA ").to_ascii_lowercase();
     let nvidia = |d: &&ComputeDevice| {
-        gpus.iter().any(|g| d.pci_id.is_some() && d.is_gpu(g))
-            || d.name
-                .as_deref()
-                .is_some_and(|n| n.to_ascii_lowercase().contains("nvidia"))
+        let pci = d.pci_id.as_deref().and_then(pci_key);
+        gpus.iter().any(|g| {
+            pci.is_some() && pci == g.pci_bus_id.as_deref().and_then(pci_key)
+                || d.name.as_deref().is_some_and(|n| bare(n) == bare(&g.name))
+        }) || d
+            .name
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase().contains("nvidia"))
     };
     let other = devices
         .iter()
@@ -106,11 +113,11 @@ pub fn gpu_discovered(
         });
         return match evidence {
             Some(line) => Outcome::fail(format!(
-                "NVML sees {seen}, but the server runs on the CPU: {} ({}). {next}",
+                "NVML sees {seen}, but the server found no CUDA device for it: {} ({}). {next}",
                 quote(line),
                 log.source
             ))
-            .with_value("library=cpu"),
+            .with_value("no CUDA device"),
             None => Outcome::skip(format!(
                 "{} since the server's last start holds no `inference compute` line (the log may have rotated past it); `sudo systemctl restart ollama` logs it again",
                 log.source
@@ -950,12 +957,21 @@ mod tests {
             "{}",
             o.detail
         );
-        // An integrated GPU that Vulkan took is not the NVIDIA one: the CPU fallback.
+        // An integrated GPU that Vulkan took is not the NVIDIA one.
         let igpu =
             compute("0", "Vulkan").replace("NVIDIA GeForce RTX 3060", "Intel(R) UHD Graphics");
-        let o = gpu_discovered(&log(&[&igpu, &compute("cpu", "cpu")]), &gpus);
+        let o = gpu_discovered(&log(&[&igpu]), &gpus);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
-        assert!(o.detail.contains("id=cpu library=cpu"), "{}", o.detail);
+        assert!(o.detail.contains("found no CUDA device"), "{}", o.detail);
+        assert!(!o.detail.contains("through Vulkan"), "{}", o.detail);
+        // An older card's Vulkan name lacks "NVIDIA": NVML's name tells it.
+        let p4 = GpuInfo {
+            name: "Tesla P4".into(),
+            ..emulated()
+        };
+        let tesla = compute("0", "Vulkan").replace("NVIDIA GeForce RTX 3060", "Tesla P4");
+        let o = gpu_discovered(&log(&[&tesla]), &Ok(vec![p4]));
+        assert!(o.detail.contains("through Vulkan"), "{}", o.detail);
         assert_eq!(
             gpu_discovered(&Err("no journalctl".into()), &gpus).status,
             Status::Skip
