@@ -223,9 +223,7 @@ impl ServerLog {
     /// rotated past it).
     pub fn load_of(&self, blob: Option<&str>) -> &[String] {
         let lines = self.current();
-        let is_start = |l: &str| {
-            l.contains("msg=\"starting runner\"") || l.contains("msg=\"starting llama-server\"")
-        };
+        let is_start = |l: &str| RUNNER_STARTS.iter().any(|s| l.contains(s));
         let Some(start) =
             blob.and_then(|b| lines.iter().rposition(|l| is_start(l) && l.contains(b)))
         else {
@@ -341,7 +339,6 @@ impl ServerLog {
             "runner process has terminated",
             "llama-server process has terminated",
         ];
-        const STARTING: [&str; 2] = ["msg=\"starting runner\"", "msg=\"starting llama-server\""];
         let lines = self.current();
         let has = |l: &str, any: &[&str]| any.iter().any(|s| l.contains(s));
         // Within the same load: a retry, then the start. A load that ended (its runner
@@ -356,7 +353,7 @@ impl ServerLog {
                     return retried && !ended;
                 } else if has(l, &ENDED) {
                     ended = true;
-                } else if has(l, &STARTING) && (ended || !retried) {
+                } else if has(l, &RUNNER_STARTS) && (ended || !retried) {
                     return false;
                 }
             }
@@ -372,6 +369,10 @@ impl ServerLog {
             .collect()
     }
 }
+
+/// The line a model's load begins with: the runner process started on its weights
+/// (`--model …/blobs/sha256-…`), by the Go engine or by llama-server in newer releases.
+const RUNNER_STARTS: [&str; 2] = ["msg=\"starting runner\"", "msg=\"starting llama-server\""];
 
 /// Go's `fmt` of a `map[string]string`-like value: `map[A:1 B:http://x:1 C:[a b] D:]`.
 /// Spaces inside brackets belong to the value; a key runs to the first `:`.
