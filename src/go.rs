@@ -1,9 +1,16 @@
-//! Durations as Ollama, a Go program, reads and prints them: `time.ParseDuration`,
-//! `Duration.String`, and `envconfig`'s reading of a duration setting. One place, so
-//! that the emulator, the log reader and the settings checks agree with the server.
+//! Settings as Ollama, a Go program, reads and prints them: `envconfig.Var`'s
+//! trimming, `time.ParseDuration`, `Duration.String`, and `envconfig`'s reading of a
+//! duration setting. One place, so that the emulator, the log reader and the settings
+//! checks agree with the server.
 
 /// The largest duration, in nanoseconds: what Ollama keeps a model "forever" for.
 const MAX_NANOS: u128 = i64::MAX as u128;
+
+/// An environment value as `envconfig.Var` reads it: spaces, then quotes, trimmed (a
+/// space inside quotes stays).
+pub fn env_value(value: &str) -> &str {
+    value.trim().trim_matches(['"', '\''])
+}
 
 /// Seconds in a Go duration string, exactly as `time.ParseDuration` reads it: a signed
 /// sequence of decimal numbers with units (`1h30m`, `-1.5s`, `300ms`), or `0`. Errors
@@ -123,8 +130,7 @@ fn quote(text: &str) -> String {
 /// seconds, else `default`; in seconds, `f64::INFINITY` for "forever", which a negative
 /// value means (and, for `OLLAMA_LOAD_TIMEOUT`, zero too: `zero_is_forever`).
 pub fn env_duration(value: &str, default: f64, zero_is_forever: bool) -> f64 {
-    // `envconfig.Var`: spaces, then quotes, trimmed (a space inside quotes stays).
-    let v = value.trim().trim_matches(['"', '\'']);
+    let v = env_value(value);
     let secs = parse_duration(v)
         .ok()
         .or_else(|| v.parse::<i64>().ok().map(|n| n as f64))

@@ -619,16 +619,8 @@ impl Session {
             ..Default::default()
         };
         self.client.generate(&unload).await?;
-        let name = crate::ModelName::parse(model);
         let started = std::time::Instant::now();
-        while self
-            .client
-            .ps()
-            .await?
-            .models
-            .iter()
-            .any(|m| name.matches(&m.name))
-        {
+        while self.client.ps().await?.find(model).is_some() {
             if started.elapsed() >= UNLOAD_WAIT {
                 return Ok(ColdLoad::StillLoaded(started.elapsed()));
             }
@@ -700,9 +692,7 @@ impl Session {
         let Ok(ps) = self.client.ps().await else {
             return false;
         };
-        ps.models
-            .iter()
-            .find(|m| crate::ModelName::parse(&m.name).matches(model))
+        ps.find(model)
             .is_some_and(|m| stays_forever(&m.expires_at, chrono::Utc::now()))
     }
 

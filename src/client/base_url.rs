@@ -68,8 +68,7 @@ struct Parts<'a> {
 }
 
 fn parts(value: &str) -> Result<Parts<'_>, String> {
-    // Like Ollama's `envconfig.Var`: spaces, then quotes, trimmed.
-    let s = value.trim().trim_matches(['"', '\'']);
+    let s = crate::go::env_value(value);
     // Like `envconfig.Host`: `http`/`https` set the default port (80/443); no scheme,
     // or any other, means 11434 (a server binds it all the same).
     let (scheme, rest, default_port) = match s.split_once("://") {

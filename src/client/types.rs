@@ -45,6 +45,14 @@ pub struct TagsResponse {
     pub models: Vec<ModelInfo>,
 }
 
+impl TagsResponse {
+    /// The installed model `model` names, in any spelling.
+    pub fn find(&self, model: &str) -> Option<&ModelInfo> {
+        let name = crate::ModelName::parse(model);
+        self.models.iter().find(|m| name.matches(&m.name))
+    }
+}
+
 /// One loaded model, as `/api/ps` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunningModel {
@@ -110,6 +118,14 @@ impl std::fmt::Display for Placement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PsResponse {
     pub models: Vec<RunningModel>,
+}
+
+impl PsResponse {
+    /// The loaded model `model` names, in any spelling (`my-coder`, `my-coder:latest`).
+    pub fn find(&self, model: &str) -> Option<&RunningModel> {
+        let name = crate::ModelName::parse(model);
+        self.models.iter().find(|m| name.matches(&m.name))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

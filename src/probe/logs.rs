@@ -427,7 +427,7 @@ pub const BOOL_SETTINGS: [&str; 11] = [
 /// is **true** (`yes` turns the setting on).
 pub fn ollama_bool(v: &str) -> bool {
     !matches!(
-        v.trim().trim_matches(['"', '\'']),
+        go::env_value(v),
         "" | "0" | "f" | "F" | "FALSE" | "false" | "False"
     )
 }
@@ -436,7 +436,7 @@ pub fn ollama_bool(v: &str) -> bool {
 /// a `slog.Level`): a Go boolean that is true is `DEBUG`, another whole number `i` is
 /// the level `-4 i` (`2` is `DEBUG-4`), and anything else `INFO`.
 fn log_level(value: &str) -> String {
-    let v = value.trim().trim_matches(['"', '\'']);
+    let v = go::env_value(value);
     let level: i64 = match v {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => -4,
         _ => v.parse::<i64>().map_or(0, |i| i.saturating_mul(-4)),
@@ -463,7 +463,7 @@ fn setting_secs(key: &str, value: &str) -> f64 {
 /// booleans as true/false, the host as a URL, durations in Go's form.
 pub fn normalise_setting(key: &str, value: &str) -> String {
     match key {
-        "OLLAMA_GO_TEMPLATE" if value.trim().trim_matches(['"', '\'']).is_empty() => "true".into(),
+        "OLLAMA_GO_TEMPLATE" if go::env_value(value).is_empty() => "true".into(),
         k if BOOL_SETTINGS.contains(&k) => ollama_bool(value).to_string(),
         "OLLAMA_HOST" => match crate::client::bind_addr(value) {
             Ok(addr) => format!("http://{addr}"),
@@ -493,13 +493,11 @@ pub fn same_setting(key: &str, set: &str, logged: &str) -> bool {
     match key {
         // Set empty, a setting takes its default: true for GO_TEMPLATE, either for
         // VULKAN (false before 0.30, true after), false for the rest.
-        k if BOOL_SETTINGS.contains(&k) && set.trim().trim_matches(['"', '\'']).is_empty() => {
-            match k {
-                "OLLAMA_VULKAN" => true,
-                "OLLAMA_GO_TEMPLATE" => logged.trim() == "true",
-                _ => logged.trim() == "false",
-            }
-        }
+        k if BOOL_SETTINGS.contains(&k) && go::env_value(set).is_empty() => match k {
+            "OLLAMA_VULKAN" => true,
+            "OLLAMA_GO_TEMPLATE" => logged.trim() == "true",
+            _ => logged.trim() == "false",
+        },
         // Off by the environment, on by ~/.ollama/server.json: the server logs either.
         "OLLAMA_NO_CLOUD" if !ollama_bool(set) => true,
         k if BOOL_SETTINGS.contains(&k) => ollama_bool(set) == ollama_bool(logged),

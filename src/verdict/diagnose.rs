@@ -252,15 +252,12 @@ fn loaded<'a>(
         Ok(ps) => ps,
     };
     let name = ModelName::parse(model);
-    ps.models
-        .iter()
-        .find(|m| name.matches(&m.name))
-        .ok_or_else(|| {
-            Outcome::skip(format!(
-                "{} is not loaded (see gpu.offload)",
-                name.display_name()
-            ))
-        })
+    ps.find(model).ok_or_else(|| {
+        Outcome::skip(format!(
+            "{} is not loaded (see gpu.offload)",
+            name.display_name()
+        ))
+    })
 }
 
 /// `diagnose.offload`: while the model generates, an Ollama process holds VRAM in

@@ -38,7 +38,7 @@ pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str) -> Outcome {
         Err(e) => return Outcome::fail(e.to_string()),
     };
     let name = ModelName::parse(model);
-    let Some(m) = ps.models.iter().find(|m| name.matches(&m.name)) else {
+    let Some(m) = ps.find(model) else {
         let loaded: Vec<&str> = ps.models.iter().map(|m| m.name.as_str()).collect();
         return Outcome::fail(format!(
             "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",

@@ -22,7 +22,7 @@ pub fn installed(
         }
     };
     let name = ModelName::parse(wanted);
-    match tags.models.iter().find(|m| name.matches(&m.name)) {
+    match tags.find(wanted) {
         Some(m) => {
             let d = &m.details;
             let mut value = human_bytes(m.size);

@@ -5,7 +5,7 @@ use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
 use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
 use crate::probe::gpu::{main_server_gpu, server_gpus, GpuError, GpuInfo};
-use crate::{ClientError, ModelName};
+use crate::ClientError;
 use std::time::Duration;
 
 /// Streamed answers: the client's timing and the server's statistics of each.
@@ -237,16 +237,12 @@ pub fn roofline(
     let Some(bandwidth) = gpu.bandwidth_bytes_per_s() else {
         return Outcome::skip("NVML does not report this GPU's memory bus width or clock");
     };
-    let name = ModelName::parse(model);
     let weights = tags
         .as_ref()
         .ok()
-        .and_then(|t| t.models.iter().find(|m| name.matches(&m.name)))
+        .and_then(|t| t.find(model))
         .map(|m| m.size);
-    let loaded = ps
-        .as_ref()
-        .ok()
-        .and_then(|p| p.models.iter().find(|m| name.matches(&m.name)));
+    let loaded = ps.as_ref().ok().and_then(|p| p.find(model));
     let (Some(weights), Some(loaded)) = (weights, loaded) else {
         return Outcome::skip(format!(
             "{model} is not installed and loaded, so its size in VRAM is unknown"
@@ -345,12 +341,11 @@ pub fn headroom(
     model: &str,
     min_bytes: u64,
 ) -> Outcome {
-    let name = ModelName::parse(model);
     match ps {
         Err(e) => return Outcome::skip(format!(
             "the loaded models could not be listed, so the free VRAM might be that of a GPU without {model}: {e}"
         )),
-        Ok(ps) if !ps.models.iter().any(|m| name.matches(&m.name) && m.size_vram > 0) => {
+        Ok(ps) if ps.find(model).is_none_or(|m| m.size_vram == 0) => {
             return Outcome::skip(format!(
                 "{model} is not loaded on the GPU (/api/ps), so the free VRAM would not be what is left beside it (see gpu.offload; a short keep-alive may have unloaded it)"
             ))
