@@ -754,6 +754,62 @@ async fn a_keep_alive_shorter_than_the_answer_waits_for_its_end() {
     );
 }
 
+/// An answer that began before its model was deleted and pulled again belongs to the
+/// old load: its end must not make the new load, still answering, expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_on_a_deleted_load_leaves_the_next_load_alone() {
+    let mut config = EmulatorConfig {
+        token_rate: 20.0,
+        answer_tokens: 40,
+        ..EmulatorConfig::fast()
+    };
+    config
+        .env
+        .insert("OLLAMA_KEEP_ALIVE".into(), "300ms".into());
+    let emu = start(config).await;
+    let client = emu.client(relaxed());
+    let mut old = client.chat_stream(&chat_request(BASE)).await.unwrap();
+    assert!(!old.next().await.unwrap().unwrap().done);
+
+    client.delete(BASE).await.unwrap();
+    let mut pull = client.pull(BASE).await.unwrap();
+    while let Some(chunk) = pull.next().await {
+        chunk.unwrap();
+    }
+    let mut new = client.chat_stream(&chat_request(BASE)).await.unwrap();
+    assert!(!new.next().await.unwrap().unwrap().done);
+
+    drop(old); // the old answer ends: the client is gone
+    let until = Instant::now() + Duration::from_millis(700);
+    while Instant::now() < until {
+        assert!(!new.next().await.unwrap().unwrap().done);
+    }
+    assert_eq!(
+        client.ps().await.unwrap().models.len(),
+        1,
+        "the new load is still answering, 700 ms after the old answer ended"
+    );
+}
+
+/// A model without `num_ctx` loads with OLLAMA_CONTEXT_LENGTH when the server sets it;
+/// one whose Modelfile sets it keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_context_length_applies_where_the_model_sets_none() {
+    let mut config = EmulatorConfig::fast();
+    config
+        .env
+        .insert("OLLAMA_CONTEXT_LENGTH".into(), "8192".into());
+    let emu = start(config).await;
+    let client = emu.client(relaxed());
+    for model in [BASE, CUSTOM] {
+        client.chat(&chat_request(model)).await.unwrap();
+    }
+    let ps = client.ps().await.unwrap();
+    let context = |name: &str| ps.find(name).and_then(|m| m.context_length);
+    assert_eq!(context(BASE), Some(8192), "{ps:?}");
+    assert_eq!(context(CUSTOM), Some(16384), "{ps:?}");
+}
+
 // ---------------------------------------------------------------- faults
 
 async fn faulted(path: &str, kind: FaultKind, timeouts: Timeouts) -> (Emulator, Client) {

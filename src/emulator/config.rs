@@ -174,6 +174,28 @@ impl EmulatorConfig {
         Duration::from_millis(self.load_time_ms)
     }
 
+    /// The context a model without `num_ctx` loads with: OLLAMA_CONTEXT_LENGTH when set
+    /// to a number above 0, else 4096. Since 0.15.5 the server picks that default by the
+    /// GPUs' VRAM (4096 under 23 GiB, 32768 under 47 GiB, 262144 above); the emulated
+    /// 12 GiB GPU, or none, gets 4096 either way.
+    pub fn default_context(&self) -> u64 {
+        self.env
+            .get("OLLAMA_CONTEXT_LENGTH")
+            .and_then(|v| crate::go::env_value(v).parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(4096)
+    }
+
+    /// Whether the server picks its default context by VRAM (0.15.5 and later), and so
+    /// logs that choice and shows OLLAMA_CONTEXT_LENGTH as 0 unless it is set.
+    pub fn vram_based_context(&self) -> bool {
+        let key = crate::verdict::diagnose::version_key;
+        match (key(&self.version), key("0.15.5")) {
+            (Some(v), Some(since)) => v >= since,
+            _ => true,
+        }
+    }
+
     /// The fraction of a model's weights a load puts in VRAM: none without a GPU.
     pub fn effective_offload(&self) -> f64 {
         if self.gpu_discovered {

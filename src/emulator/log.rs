@@ -58,8 +58,13 @@ fn line(level: &str, source: &str, msg: &str, fields: &str) -> String {
 /// The `server config` map: the server's defaults, then the configured settings in the
 /// form the real server prints them.
 pub fn server_config_map(config: &EmulatorConfig, addr: SocketAddr) -> String {
+    let context = if config.vram_based_context() {
+        "0"
+    } else {
+        "4096"
+    };
     let mut env: BTreeMap<String, String> = [
-        ("OLLAMA_CONTEXT_LENGTH", "4096"),
+        ("OLLAMA_CONTEXT_LENGTH", context),
         ("OLLAMA_DEBUG", "INFO"),
         ("OLLAMA_FLASH_ATTENTION", "false"),
         ("OLLAMA_GPU_OVERHEAD", "0"),
@@ -134,6 +139,20 @@ pub fn startup(config: &EmulatorConfig, addr: SocketAddr) -> Vec<String> {
             "types.go:60",
             "inference compute",
             "id=cpu library=cpu compute=\"\" name=cpu description=cpu libdirs=ollama driver=\"\" pci_id=\"\" type=\"\" total=\"31.3 GiB\" available=\"27.9 GiB\"",
+        ));
+    }
+    if config.vram_based_context() {
+        let vram = if config.gpu_discovered {
+            gpu.memory_total
+        } else {
+            0
+        };
+        out.push(line(
+            "INFO",
+            "routes.go:1768",
+            "vram-based default context",
+            // The VRAM tier, which OLLAMA_CONTEXT_LENGTH overrides but does not change.
+            &format!("total_vram=\"{}\" default_num_ctx=4096", gib(vram)),
         ));
     }
     out.extend(config.log_lines.iter().cloned());
@@ -221,6 +240,39 @@ mod tests {
             Some(("127.0.0.1:11434".into(), Some("0.17.1".into())))
         );
         assert!(log.no_gpu_line().is_none());
+    }
+
+    /// Since 0.15.5 the default context comes from VRAM: the config map shows
+    /// OLLAMA_CONTEXT_LENGTH as 0 unless it is set, and the choice is logged.
+    #[rstest::rstest]
+    #[case::vram_tiered("0.17.1", None, "0", true)]
+    #[case::set("0.17.1", Some("8192"), "8192", true)]
+    #[case::fixed("0.15.4", None, "4096", false)]
+    fn the_default_context_is_shown_as_the_version_does(
+        #[case] version: &str,
+        #[case] set: Option<&str>,
+        #[case] shown: &str,
+        #[case] logged: bool,
+    ) {
+        let mut config = EmulatorConfig {
+            version: version.into(),
+            ..Default::default()
+        };
+        if let Some(v) = set {
+            config.env.insert("OLLAMA_CONTEXT_LENGTH".into(), v.into());
+        }
+        let lines = startup(&config, addr());
+        let log = ServerLog::new("emulator", &lines.join("\n"));
+        assert_eq!(
+            log.server_config().unwrap().0["OLLAMA_CONTEXT_LENGTH"],
+            shown
+        );
+        assert_eq!(
+            lines.iter().any(|l| l.contains(
+                "msg=\"vram-based default context\" total_vram=\"12.0 GiB\" default_num_ctx=4096"
+            )),
+            logged
+        );
     }
 
     #[test]

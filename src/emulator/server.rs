@@ -242,13 +242,15 @@ struct Prepared {
 struct Answering {
     s: Arc<Shared>,
     model: String,
+    /// The load it answers on (`Loaded::load_id`).
+    load_id: u64,
     done: bool,
 }
 
 impl Answering {
     fn finish(&mut self) {
         if !std::mem::replace(&mut self.done, true) {
-            touch(&self.s, &self.model, None, true);
+            touch(&self.s, &self.model, None, Some(self.load_id));
         }
     }
 }
@@ -320,14 +322,19 @@ async fn prepare(
     };
     if cold {
         tokio::time::sleep(config.load_time()).await;
-        for line in super::log::load(&config, &model, model.context_length()) {
+        for line in super::log::load(
+            &config,
+            &model,
+            model.context_length(config.default_context()),
+        ) {
             s.server_log.push(line);
         }
     }
-    mark_loaded(s, &model, &config, requested, true);
+    let load_id = mark_loaded(s, &model, &config, requested, true);
     let answering = Answering {
         s: s.clone(),
         model: model.name.clone(),
+        load_id,
         done: false,
     };
     let load = request_start.elapsed();
@@ -393,17 +400,17 @@ fn cache_prompt(s: &Shared, model: &str, full: String) -> f64 {
     fraction
 }
 
-/// Loads `m` (or refreshes its load) for a request, `answering` it or not. Its keep-alive
-/// is the one `requested`, else the loaded model's own, else the server's default, as
-/// Ollama's scheduler does.
+/// Loads `m` (or refreshes its load) for a request, `answering` it or not, and returns
+/// the load's id. Its keep-alive is the one `requested`, else the loaded model's own,
+/// else the server's default, as Ollama's scheduler does.
 fn mark_loaded(
     s: &Shared,
     m: &Installed,
     config: &super::config::EmulatorConfig,
     requested: Option<Keep>,
     answering: bool,
-) {
-    let context_length = m.context_length();
+) -> u64 {
+    let context_length = m.context_length(config.default_context());
     // Weights plus a KV cache for the whole context, as the real server reports.
     let size = m.size + context_length * m.base.block_count * 2048;
     let size_vram = (size as f64 * config.effective_offload()).round() as u64;
@@ -416,6 +423,13 @@ fn mark_loaded(
         None => default_keep_alive(&config.env),
     });
     let busy = before.as_ref().map_or(0, |l| l.busy) + u32::from(answering);
+    let load_id = match &before {
+        Some(l) => l.load_id,
+        None => {
+            models.loads += 1;
+            models.loads
+        }
+    };
     // Idle after this request (a load-only one with nothing in flight): the keep-alive
     // starts now. Otherwise a loaded model keeps its expiry until it is idle again.
     let expires = match &before {
@@ -430,23 +444,29 @@ fn mark_loaded(
             expires,
             keep,
             busy,
+            load_id,
             fresh: busy > 0 && before.as_ref().is_none_or(|l| l.fresh),
             context_length,
             cached_prompt: before.map(|l| l.cached_prompt).unwrap_or_default(),
         },
     );
+    load_id
 }
 
-/// After an answer (`answered`), or a request setting the model's keep-alive to `keep`,
-/// the keep-alive starts over once no request is using the model; a keep-alive of 0
-/// then unloads it.
-fn touch(s: &Shared, model: &str, keep: Option<Keep>, answered: bool) {
+/// After an answer on the load `answered` (its `load_id`), or a request setting the
+/// model's keep-alive to `keep`, the keep-alive starts over once no request is using the
+/// model; a keep-alive of 0 then unloads it. An answer whose load is gone (the model was
+/// deleted or unloaded meanwhile) leaves a later load alone.
+fn touch(s: &Shared, model: &str, keep: Option<Keep>, answered: Option<u64>) {
     let key = crate::ModelName::parse(model).canonical();
     let mut models = s.models.lock().unwrap();
     let Some(l) = models.loaded.get_mut(&key) else {
         return;
     };
-    if answered {
+    if let Some(load_id) = answered {
+        if load_id != l.load_id {
+            return;
+        }
         l.busy = l.busy.saturating_sub(1);
     }
     if let Some(keep) = keep {
@@ -549,13 +569,13 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
     let m = models.get(name)?.clone();
     drop(models);
     let reason = if requested == Some(Some(Duration::ZERO)) {
-        touch(s, &m.name, Some(Some(Duration::ZERO)), false);
+        touch(s, &m.name, Some(Some(Duration::ZERO)), None);
         "unload"
     } else {
         let config = s.config.lock().unwrap().clone();
         let key = crate::ModelName::parse(&m.name).canonical();
         if !s.models.lock().unwrap().loaded.contains_key(&key) {
-            for line in super::log::load(&config, &m, m.context_length()) {
+            for line in super::log::load(&config, &m, m.context_length(config.default_context())) {
                 s.server_log.push(line);
             }
         }

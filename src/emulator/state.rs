@@ -60,12 +60,13 @@ impl Installed {
         }
     }
 
-    /// The context a load gets: the model's `num_ctx`, else Ollama's default.
-    pub fn context_length(&self) -> u64 {
+    /// The context a load gets: the model's `num_ctx`, else the server's `default`
+    /// ([`EmulatorConfig::default_context`](super::config::EmulatorConfig::default_context)).
+    pub fn context_length(&self, default: u64) -> u64 {
         self.parameters
             .get("num_ctx")
             .and_then(Value::as_u64)
-            .unwrap_or(4096)
+            .unwrap_or(default)
     }
 }
 
@@ -80,6 +81,9 @@ pub struct Loaded {
     pub keep: Keep,
     /// Requests it is answering: while there are any, it does not expire.
     pub busy: u32,
+    /// Which load this is: an answer that began on an earlier load of the same model
+    /// (since deleted or unloaded) must not count against this one when it ends.
+    pub load_id: u64,
     /// Not idle yet since it was loaded: Ollama's `/api/ps` shows now + its keep-alive
     /// for such a model, whose timer has never been set.
     pub fresh: bool,
@@ -141,6 +145,8 @@ pub struct Models {
     /// Keyed by canonical name.
     pub installed: BTreeMap<String, Installed>,
     pub loaded: BTreeMap<String, Loaded>,
+    /// Loads so far: the next load's `load_id`.
+    pub loads: u64,
 }
 
 impl Models {

@@ -95,7 +95,7 @@ struct VerifyArgs {
     generation_timeout: f64,
     /// Seconds the whole run may take, starting the target included: past it, the run
     /// stops and every check not yet decided fails ("not finished within the
-    /// --deadline"); the JUnit and summary reports are still written, cucumber's
+    /// --deadline"), but perf.load_cold skips without --allow-unload as always; the JUnit and summary reports are still written, cucumber's
     /// --json one is then incomplete.
     #[arg(long, value_parser = seconds)]
     deadline: Option<f64>,

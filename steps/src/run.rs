@@ -167,11 +167,11 @@ fn stopped(
     mut results: Vec<CheckResult>,
     why: crate::stop::Stopped,
 ) -> Result<RunReport, UsageError> {
-    let missing = crate::stop::unfinished(selected, &results, &why);
+    let missing = crate::stop::unfinished(selected, &results, &why, opts.session.allow_unload);
     eprintln!(
         "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JSON report (--json), if asked for, is incomplete",
         why.describe(),
-        missing.len()
+        missing.iter().filter(|r| r.unfinished).count()
     );
     results.extend(missing);
     let summary = Summary::new(results);

@@ -14,17 +14,24 @@ pub fn seconds(limit: Duration) -> String {
     format!("{} s", limit.as_secs_f64())
 }
 
-/// The failures to add for checks of `selected` that have no result in `results`.
+/// The results to add for checks of `selected` that have no result in `results`: failed
+/// as unfinished, but for a check the run's options skip whatever the server does (the
+/// cold load without `allow_unload`), which is reported skipped as a full run would.
 pub fn unfinished(
     selected: &[CheckMeta],
     results: &[CheckResult],
     why: &Stopped,
+    allow_unload: bool,
 ) -> Vec<CheckResult> {
     let decided: HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
     selected
         .iter()
         .filter(|m| !decided.contains(m.id.as_str()))
         .map(|m| {
+            if m.id == "perf.load_cold" && !allow_unload {
+                let skip = ollama_verify::verdict::perf::load_cold(false, None, Duration::ZERO, None);
+                return CheckResult::new(&m.id, &m.name, skip);
+            }
             let detail = match why {
                 Stopped::Deadline(limit) => format!(
                     "not finished within the --deadline of {}: the run was stopped before this check decided. Run it alone (--tags \"@check.{}\") to see where it waits, shorten --request-timeout / --generation-timeout, or raise --deadline",
@@ -119,6 +126,7 @@ mod tests {
             &selected,
             &done,
             &Stopped::Deadline(Duration::from_millis(2500)),
+            false,
         );
         assert_eq!(added.len(), 1);
         assert_eq!(added[0].id, "a.two");
@@ -126,9 +134,29 @@ mod tests {
             .detail
             .starts_with("not finished within the --deadline of 2.5 s"));
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
-        let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"));
+        let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"), false);
         assert!(interrupted[0].detail.contains("interrupted (SIGTERM)"));
         assert_eq!(Stopped::Signal("SIGTERM").exit_code(), 143);
         assert_eq!(Stopped::Signal("SIGINT").exit_code(), 130);
+    }
+
+    /// Without --allow-unload the cold load skips whatever the server does, so a run
+    /// stopped before it reports it skipped, as a full run would; with it, unfinished.
+    #[test]
+    fn a_cold_load_that_would_skip_is_skipped_not_unfinished() {
+        let selected =
+            vec![CheckMeta::from_tags("Cold", &["check.perf.load_cold".to_string()]).unwrap()];
+        let why = Stopped::Deadline(Duration::from_secs(5));
+        let skipped = &unfinished(&selected, &[], &why, false)[0];
+        assert_eq!(skipped.status, ollama_verify::check::Status::Skip);
+        assert!(!skipped.unfinished);
+        assert!(
+            skipped.detail.contains("--allow-unload"),
+            "{}",
+            skipped.detail
+        );
+        let allowed = &unfinished(&selected, &[], &why, true)[0];
+        assert_eq!(allowed.status, ollama_verify::check::Status::Fail);
+        assert!(allowed.unfinished);
     }
 }

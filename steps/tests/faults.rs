@@ -408,6 +408,9 @@ fn the_deadline_stops_a_hung_run() {
     assert!(run
         .detail("perf.generation")
         .starts_with("not finished within the --deadline of 2 s"));
+    // The cold load skips without --allow-unload, stopped early or not.
+    assert_eq!(run.status("perf.load_cold"), "skip", "{}", run.context());
+    assert!(run.detail("perf.load_cold").contains("--allow-unload"));
     let junit = std::fs::read_to_string(&junit).unwrap();
     assert!(
         junit.contains(&format!(r#"tests="{}""#, run.ids().len()))

@@ -149,6 +149,19 @@ fn version_without_a_server_warns() {
         .stdout("Warning: could not connect to a running Ollama instance\nWarning: client version is 0.17.1\n");
 }
 
+/// With no server, a command fails as the real Linux CLI does, naming `ollama serve`.
+#[test]
+fn list_without_a_server_says_to_start_it() {
+    Command::cargo_bin("ollama-emulator")
+        .unwrap()
+        .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
+        .timeout(Duration::from_secs(20))
+        .arg("list")
+        .assert()
+        .failure()
+        .stderr("Error: could not connect to ollama server, run 'ollama serve' to start it\n");
+}
+
 #[test]
 fn a_bad_config_stops_serve_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();

@@ -100,8 +100,19 @@ async fn version() -> Result<(), String> {
     Ok(())
 }
 
+/// What the real CLI prints for a failed request. Linux builds answer a refused
+/// connection with this sentence (`cmd/start_default.go`); other errors as they are.
+fn cli_error(e: ClientError) -> String {
+    match e.kind() {
+        ollama_verify::ErrorKind::ConnectionRefused => {
+            "could not connect to ollama server, run 'ollama serve' to start it".to_string()
+        }
+        _ => e.to_string(),
+    }
+}
+
 async fn run(command: Command) -> Result<(), String> {
-    let e = |e: ClientError| e.to_string();
+    let e = cli_error;
     match command {
         Command::Serve => serve().await,
         Command::List => {
