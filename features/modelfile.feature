@@ -17,7 +17,8 @@ Feature: Modelfile conformance
   @check.modelfile.system
   Scenario: The custom model's system prompt is the Modelfile's
     When the server shows the model "my-coder"
-    Then the server's system prompt is the Modelfile's SYSTEM
+    And the server shows the Modelfile's base model
+    Then the server's system prompt is the Modelfile's SYSTEM, or the base model's where it sets none
 
   @check.modelfile.weights @warn
   Scenario: The custom model shares its base model's weights

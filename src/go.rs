@@ -151,6 +151,27 @@ pub fn forever_or(secs: f64) -> f64 {
     }
 }
 
+/// A float64 as Go's `%v` prints it: the shortest digits that read back, in exponent
+/// form (`1e+06`, `1.234567e+06`, `1e-05`) from a million up and below 0.0001, as
+/// `/api/show` prints a number a Modelfile set (JSON numbers decode to float64).
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let e = format!("{f:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if f != 0.0 && !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        f.to_string()
+    }
+}
+
 /// A duration as Go's `Duration.String` prints it: `30m0s`, `1h0m0s`, `1.5s`, `250ms`;
 /// forever (infinite, negative, or past the largest) as the largest duration, which is
 /// how Ollama logs a keep-alive of forever.
@@ -276,5 +297,19 @@ mod tests {
         );
         assert_eq!(format_duration(f64::INFINITY), "2562047h47m16.854775807s");
         assert_eq!(format_duration(-1.0), "2562047h47m16.854775807s");
+    }
+
+    #[rstest::rstest]
+    #[case(1_000_000.0, "1e+06")]
+    #[case(1_234_567.0, "1.234567e+06")]
+    #[case(123_456.0, "123456")]
+    #[case(16384.0, "16384")]
+    #[case(0.30000001192092896, "0.30000001192092896")]
+    #[case(0.00001, "1e-05")]
+    #[case(0.0001, "0.0001")]
+    #[case(-2.5e100, "-2.5e+100")]
+    #[case(0.0, "0")]
+    fn floats_print_as_go_prints_them(#[case] f: f64, #[case] printed: &str) {
+        assert_eq!(format_float(f), printed);
     }
 }

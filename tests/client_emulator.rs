@@ -190,6 +190,54 @@ async fn tags_list_the_base_and_the_custom_model() {
     assert_ne!(base.digest, custom.digest);
 }
 
+/// `/api/show`'s modelfile is written as Ollama writes it (`"..."` for text across
+/// lines, bare values, numbers as Go prints them), so reading it back gives the model;
+/// an integer of a million or more is printed as Go prints a float64 (`1.234567e+06`),
+/// which Ollama's parser, and so this one, then refuses, as `ollama create` would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shown_modelfile_reads_back_as_the_model() {
+    let custom = |name: &str, seed: u64| ollama_verify::emulator::CustomModel {
+        name: name.into(),
+        modelfile: Some(format!(
+            "{SETUP_MODELFILE}\nPARAMETER seed {seed}\nPARAMETER use_mmap true\n"
+        )),
+        path: None,
+    };
+    let config = EmulatorConfig {
+        custom: vec![custom("small-seed", 123456), custom("big-seed", 1234567)],
+        ..EmulatorConfig::fast()
+    };
+    let emu = start(config).await;
+    let client = emu.client(relaxed());
+    let show = client.show("small-seed").await.unwrap();
+    assert!(
+        show.modelfile.contains("\nSYSTEM \"You are"),
+        "{}",
+        show.modelfile
+    );
+    let shown = Modelfile::parse(&show.modelfile).unwrap();
+    assert_eq!(shown.system, show.system);
+    assert_eq!(shown.template.as_deref(), Some(show.template.as_str()));
+    let verdict = ollama_verify::verdict::modelfile::parameters(&shown, &Ok(show.clone()), None);
+    assert_eq!(
+        verdict.status,
+        ollama_verify::check::Status::Pass,
+        "{}",
+        verdict.detail
+    );
+    assert_eq!(verdict.value.as_deref(), Some("7/7 match"));
+
+    let show = client.show("big-seed").await.unwrap();
+    assert!(
+        show.parameters
+            .contains("seed                           1.234567e+06"),
+        "{}",
+        show.parameters
+    );
+    let e = Modelfile::parse(&show.modelfile).unwrap_err();
+    assert!(e.message.contains("got `1.234567e+06`"), "{e}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn show_reflects_the_setup_modelfile() {
     let emu = start(EmulatorConfig::fast()).await;

@@ -63,10 +63,12 @@ impl Installed {
     /// The context a load gets: the model's `num_ctx`, else the server's `default`
     /// ([`EmulatorConfig::default_context`](super::config::EmulatorConfig::default_context)).
     pub fn context_length(&self, default: u64) -> u64 {
+        // A float (16384.0) counts too: Ollama's options convert it.
         self.parameters
             .get("num_ctx")
-            .and_then(Value::as_u64)
-            .unwrap_or(default)
+            .and_then(Value::as_f64)
+            .filter(|n| *n >= 1.0)
+            .map_or(default, |n| n as u64)
     }
 }
 
@@ -185,8 +187,11 @@ impl Models {
             size: base.size + 1_000 + system.as_ref().map_or(0, |s| s.len() as u64),
             modified_at: Utc::now(),
             parameters: merged,
-            system: system.or(base.system.clone()),
-            template: template.unwrap_or(base.template.clone()),
+            // An empty SYSTEM or TEMPLATE is not stored: the base model's stays.
+            system: system.filter(|s| !s.is_empty()).or(base.system.clone()),
+            template: template
+                .filter(|t| !t.is_empty())
+                .unwrap_or(base.template.clone()),
         };
         let key = ModelName::parse(&model.name).canonical();
         self.installed.insert(key.clone(), model);
@@ -249,13 +254,13 @@ pub fn seed(config: &EmulatorConfig) -> Result<Models, String> {
         models.insert(Installed::from_catalog(m));
     }
     for custom in &config.custom {
-        let text = match (&custom.modelfile, &custom.path) {
-            (Some(text), _) => text.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
+        let bytes = match (&custom.modelfile, &custom.path) {
+            (Some(text), _) => text.clone().into_bytes(),
+            (None, Some(path)) => std::fs::read(path)
                 .map_err(|e| format!("cannot read Modelfile {}: {e}", path.display()))?,
-            (None, None) => super::config::SETUP_MODELFILE.to_string(),
+            (None, None) => super::config::SETUP_MODELFILE.as_bytes().to_vec(),
         };
-        let mf = Modelfile::parse(&text).map_err(|e| format!("{}: {e}", custom.name))?;
+        let mf = Modelfile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", custom.name))?;
         models.create(
             &custom.name,
             &mf.from,

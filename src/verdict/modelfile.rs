@@ -3,11 +3,12 @@
 
 use crate::check::Outcome;
 use crate::client::types::ShowResponse;
-use crate::modelfile::{typed_value, Modelfile};
+use crate::modelfile::{kind, parse_bool, Kind, Modelfile};
 use crate::ClientError;
-use serde_json::Value;
 
-/// Every `PARAMETER` of the Modelfile has the same value(s) in `/api/show`.
+/// Every `PARAMETER` of the Modelfile has the same value(s) in `/api/show`: the last
+/// value of a repeated one, every `stop`; deprecated ones, which Ollama's CLI drops, are
+/// not compared.
 pub fn parameters(
     mf: &Modelfile,
     show: &Result<ShowResponse, ClientError>,
@@ -18,14 +19,7 @@ pub fn parameters(
         Err(e) => return not_shown(e, unreachable),
     };
     let server = show.parameter_pairs();
-    // Each key once, in the Modelfile's order (repeated keys such as `stop` need not
-    // stand together).
-    let mut keys: Vec<&str> = Vec::new();
-    for (k, _) in &mf.parameters {
-        if !keys.contains(&k.as_str()) {
-            keys.push(k);
-        }
-    }
+    let keys = mf.parameter_names();
     let mut differences = Vec::new();
     for key in &keys {
         let want = normalised(key, mf.parameter(key));
@@ -49,15 +43,23 @@ pub fn parameters(
             ));
         }
     }
+    let dropped = if mf.deprecated.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} not compared: deprecated, Ollama's CLI drops it since 0.5.5)",
+            mf.deprecated.join(", ")
+        )
+    };
     if differences.is_empty() {
-        Outcome::pass(format!("{} parameter(s) match", keys.len())).with_value(format!(
+        Outcome::pass(format!("{} parameter(s) match{dropped}", keys.len())).with_value(format!(
             "{}/{} match",
             keys.len(),
             keys.len()
         ))
     } else {
         Outcome::fail(format!(
-            "expected the server's parameters to be the Modelfile's; {}. Recreate the model: `ollama create <name> -f <Modelfile>`",
+            "expected the server's parameters to be the Modelfile's; {}{dropped}. Recreate the model: `ollama create <name> -f <Modelfile>`",
             differences.join("; ")
         ))
         .with_value(format!("{}/{} match", keys.len() - differences.len(), keys.len()))
@@ -77,14 +79,21 @@ fn not_shown(e: &ClientError, unreachable: Option<&str>) -> Outcome {
     }
 }
 
-/// Values typed as Ollama types them and compared at the float32 precision its runner
-/// uses (0.30 == 0.3 == 0.30000001192092896), sorted so `stop` order is free.
+/// Values compared as Ollama stores them, sorted so `stop` order is free. The server
+/// shows numbers as Go prints a float64 (`1e+06` for 1000000, `0.30000001192092896`
+/// for the float32 0.3): integers compare as float64, floats at float32 precision,
+/// booleans by `strconv.ParseBool`.
 fn normalised(key: &str, values: Vec<&str>) -> Vec<String> {
     let mut out: Vec<String> = values
         .into_iter()
-        .map(|v| match typed_value(key, v) {
-            Ok(Value::Number(n)) => n.as_f64().map_or(v.to_string(), |f| (f as f32).to_string()),
-            _ => v.to_string(),
+        .map(|v| {
+            let number = v.parse::<f64>().ok().filter(|f| f.is_finite());
+            match (kind(key), number) {
+                (Some(Kind::Int), Some(f)) => f.to_string(),
+                (Some(Kind::Float), Some(f)) => (f as f32).to_string(),
+                (Some(Kind::Bool), _) => parse_bool(v).map_or(v.to_string(), |b| b.to_string()),
+                _ => v.to_string(),
+            }
         })
         .collect();
     out.sort();
@@ -99,29 +108,45 @@ fn show_values(values: &[String]) -> String {
         .join(", ")
 }
 
-/// The server's system prompt is the Modelfile's `SYSTEM`.
+/// The server's system prompt is the Modelfile's `SYSTEM`; where the Modelfile sets
+/// none (or an empty one, which `ollama create` does not store), the base model's, which
+/// the model keeps.
 pub fn system(
     mf: &Modelfile,
     show: &Result<ShowResponse, ClientError>,
+    base: Option<&Result<ShowResponse, ClientError>>,
     unreachable: Option<&str>,
 ) -> Outcome {
     let show = match show {
         Ok(s) => s,
         Err(e) => return not_shown(e, unreachable),
     };
-    let want = mf.system.as_deref().map(str::trim);
-    let have = show
-        .system
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    fn prompt(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+    let have = prompt(show.system.as_deref());
+    let (want, whose) = match prompt(mf.system.as_deref()) {
+        Some(w) => (Some(w), "the Modelfile's"),
+        None => match base {
+            Some(Ok(b)) => (
+                prompt(b.system.as_deref()),
+                "the base model's, which the model keeps where the Modelfile sets none",
+            ),
+            Some(Err(e)) if have.is_some() => {
+                return Outcome::skip(format!(
+                    "the Modelfile sets no SYSTEM, so the model keeps its base model's, and the base {} cannot be shown to compare: {e}",
+                    mf.from
+                ))
+            }
+            _ => (None, "none, as the Modelfile sets none"),
+        },
+    };
     match (want, have) {
-        (Some(w), Some(h)) if w == h => {
-            Outcome::pass("the system prompts are identical").with_value(format!("{} chars", h.chars().count()))
-        }
-        (None, None) => Outcome::pass("neither sets a system prompt"),
+        (Some(w), Some(h)) if w == h => Outcome::pass(format!("the system prompt is {whose}"))
+            .with_value(format!("{} chars", h.chars().count())),
+        (None, None) => Outcome::pass(format!("no system prompt: {whose}")),
         (w, h) => Outcome::fail(format!(
-            "expected the system prompt {}, the server has {}. Recreate the model from the Modelfile",
+            "expected the system prompt {} ({whose}), the server has {}. Recreate the model from the Modelfile",
             w.map_or("to be unset".into(), |s| format!("\"{}\"", first_words(s))),
             h.map_or("none".into(), |s| format!("\"{}\"", first_words(s)))
         )),
@@ -136,7 +161,8 @@ fn first_words(s: &str) -> String {
 pub fn weights_blob(show: &ShowResponse) -> Option<String> {
     show.modelfile.lines().find_map(|line| {
         let rest = line.trim().strip_prefix("FROM ")?;
-        let blob = rest.trim().rsplit('/').next()?;
+        // Ollama for Windows joins the path with backslashes.
+        let blob = rest.trim().rsplit(['/', '\\']).next()?;
         blob.starts_with("sha256")
             .then(|| blob.replace("sha256:", "sha256-"))
     })
@@ -274,10 +300,113 @@ mod tests {
     fn system_prompts() {
         let mf = Modelfile::parse(MF).unwrap();
         assert_eq!(
-            system(&mf, &show("", Some("Be brief.\n"), "x"), None).status,
+            system(&mf, &show("", Some("Be brief.\n"), "x"), None, None).status,
             Status::Pass
         );
-        assert_eq!(system(&mf, &show("", None, "x"), None).status, Status::Fail);
+        assert_eq!(
+            system(&mf, &show("", None, "x"), None, None).status,
+            Status::Fail
+        );
+    }
+
+    /// Without a SYSTEM (or with an empty one, which `ollama create` does not store) the
+    /// model keeps its base model's.
+    #[rstest::rstest]
+    #[case::inherited(
+        "FROM base\n",
+        Some("Base prompt."),
+        Some("Base prompt."),
+        Status::Pass
+    )]
+    #[case::empty(
+        "FROM base\nSYSTEM \"\"\n",
+        Some("Base prompt."),
+        Some("Base prompt."),
+        Status::Pass
+    )]
+    #[case::lost("FROM base\n", Some("Base prompt."), None, Status::Fail)]
+    #[case::none("FROM base\n", None, None, Status::Pass)]
+    #[case::added("FROM base\n", None, Some("Other."), Status::Fail)]
+    fn without_a_system_the_base_models_applies(
+        #[case] text: &str,
+        #[case] base_system: Option<&str>,
+        #[case] server: Option<&str>,
+        #[case] status: Status,
+    ) {
+        let mf = Modelfile::parse(text).unwrap();
+        let base = show("", base_system, "x");
+        let o = system(&mf, &show("", server, "x"), Some(&base), None);
+        assert_eq!(o.status, status, "{}", o.detail);
+        if status == Status::Fail {
+            assert!(o.detail.contains("base model's"), "{}", o.detail);
+        }
+        // A base that cannot be shown leaves a server prompt unexplained: skipped.
+        let gone = Err(ClientError::Status {
+            endpoint: "POST /api/show".into(),
+            status: 500,
+            message: None,
+        });
+        let o = system(&mf, &show("", Some("Base prompt."), "x"), Some(&gone), None);
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+    }
+
+    /// Go prints the float64 a number decodes to: 1e+06, 1.234567e+06; integers compare
+    /// exactly, booleans by ParseBool; a repeated parameter's last value counts.
+    #[rstest::rstest]
+    #[case::exponent(
+        "PARAMETER seed 1234567",
+        "seed                           1.234567e+06",
+        Status::Pass
+    )]
+    #[case::million(
+        "PARAMETER num_ctx 1000000",
+        "num_ctx                        1e+06",
+        Status::Pass
+    )]
+    #[case::off_by_one(
+        "PARAMETER seed 16777217",
+        "seed                           1.6777216e+07",
+        Status::Fail
+    )]
+    #[case::bool(
+        "PARAMETER use_mmap True",
+        "use_mmap                       true",
+        Status::Pass
+    )]
+    #[case::last_wins(
+        "PARAMETER top_k 10\nPARAMETER top_k 20",
+        "top_k                          20",
+        Status::Pass
+    )]
+    #[case::no_escapes(
+        "PARAMETER stop \"\\n\"",
+        "stop                           \"\\\\n\"",
+        Status::Pass
+    )]
+    fn parameters_compare_as_the_server_stores_them(
+        #[case] line: &str,
+        #[case] server: &str,
+        #[case] status: Status,
+    ) {
+        let mf = Modelfile::parse(&format!("FROM base\n{line}\n")).unwrap();
+        let o = parameters(&mf, &show(server, None, "x"), None);
+        assert_eq!(o.status, status, "{}", o.detail);
+    }
+
+    #[test]
+    fn deprecated_parameters_are_not_compared() {
+        let mf = Modelfile::parse("FROM base\nPARAMETER mirostat 2\nPARAMETER top_k 5\n").unwrap();
+        let o = parameters(
+            &mf,
+            &show("top_k                          5", None, "x"),
+            None,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert!(
+            o.detail.contains("mirostat not compared: deprecated"),
+            "{}",
+            o.detail
+        );
     }
 
     #[test]
@@ -295,6 +424,12 @@ mod tests {
         assert_eq!(
             weights_blob(&show("", None, "qwen2.5-coder:7b").unwrap()),
             None
+        );
+        // Ollama for Windows joins the path with backslashes.
+        let windows = r"C:\Users\me\.ollama\models\blobs\sha256-abc";
+        assert_eq!(
+            weights_blob(&show("", None, windows).unwrap()).as_deref(),
+            Some("sha256-abc")
         );
     }
 }

@@ -161,9 +161,14 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Pull { model } => progress(client()?.pull(&model).await.map_err(e)?).await,
         Command::Create { model, file } => {
-            let text = std::fs::read_to_string(&file)
+            let bytes = std::fs::read(&file)
                 .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
-            let mf = Modelfile::parse(&text).map_err(|err| format!("{}: {err}", file.display()))?;
+            let mf = Modelfile::from_bytes(&bytes)
+                .map_err(|err| format!("{}: {err}", file.display()))?;
+            // As Ollama's CLI warns of what it drops.
+            for name in &mf.deprecated {
+                ollama_verify_steps::say!("warning: parameter {name} is deprecated");
+            }
             let req = CreateRequest {
                 model,
                 from: Some(mf.from.clone()),

@@ -8,9 +8,9 @@ use ollama_verify::verdict;
 #[given(expr = "the Modelfile {string}")]
 async fn the_modelfile(world: &mut VerifyWorld, path: String) -> Result<(), String> {
     let file = world.session.resolve(&path);
-    let text = std::fs::read_to_string(&file)
+    let bytes = std::fs::read(&file)
         .map_err(|e| format!("cannot read the Modelfile {}: {e}", file.display()))?;
-    let mf = Modelfile::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mf = Modelfile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
     world.modelfile = Some(mf);
     Ok(())
 }
@@ -53,12 +53,15 @@ async fn same_parameters(world: &mut VerifyWorld) -> Result<(), String> {
     world.conclude(outcome)
 }
 
-#[then("the server's system prompt is the Modelfile's SYSTEM")]
+#[then(
+    "the server's system prompt is the Modelfile's SYSTEM, or the base model's where it sets none"
+)]
 async fn same_system(world: &mut VerifyWorld) -> Result<(), String> {
     let unreachable = world.session.unreachable().await;
     let outcome = verdict::modelfile::system(
         modelfile(world)?,
         shown(&world.show)?,
+        world.base_show.as_ref(),
         unreachable.as_deref(),
     );
     world.conclude(outcome)
