@@ -200,7 +200,7 @@ impl Modelfile {
     /// What the model gets for one parameter: every value of `stop`, in order; the
     /// last value of any other (a repeat replaces it); none if the file sets none.
     pub fn parameter(&self, name: &str) -> Vec<&str> {
-        let values = self
+        let mut values = self
             .parameters
             .iter()
             .filter(|(k, _)| k == name)
@@ -208,7 +208,7 @@ impl Modelfile {
         if kind(name) == Some(Kind::List) {
             values.collect()
         } else {
-            values.last().into_iter().collect()
+            values.next_back().into_iter().collect()
         }
     }
 

@@ -68,7 +68,8 @@ struct Parts<'a> {
 }
 
 fn parts(value: &str) -> Result<Parts<'_>, String> {
-    let s = crate::go::env_value(value);
+    // `envconfig.Host` trims spaces once more after `Var` took the quotes off: `' ::1'`.
+    let s = crate::go::env_value(value).trim();
     // Like `envconfig.Host`: `http`/`https` set the default port (80/443); no scheme,
     // or any other, means 11434 (a server binds it all the same).
     let (scheme, rest, default_port) = match s.split_once("://") {
@@ -187,9 +188,16 @@ pub fn invalid_port(value: &str) -> Option<String> {
     parts(value).ok()?.bad_port.map(str::to_string)
 }
 
+/// Whether an `OLLAMA_HOST` value names a port (`0.0.0.0:11434`,
+/// `http://0.0.0.0:11434`, `[::]:80`), rather than leaving it to the default.
+pub fn names_port(value: &str) -> bool {
+    parts(value).is_ok_and(|p| p.port_given)
+}
+
 /// The address a server given this `OLLAMA_HOST` listens on (bind-all kept as is). A
 /// port that is no number is the default port, as Ollama logs "invalid port, using
-/// default" and listens there.
+/// default" and listens there. `localhost`, in any case, is 127.0.0.1, and an
+/// IPv4-mapped IPv6 address the IPv4 address it maps: Go opens an IPv4 socket for it.
 pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
     let err = |reason: String| BaseUrlError {
         setting: "OLLAMA_HOST=",
@@ -200,10 +208,12 @@ pub fn bind_addr(value: &str) -> Result<std::net::SocketAddr, BaseUrlError> {
     let ip: IpAddr = match p.host {
         // Go listens on every interface for `:port`, and on loopback for an empty value.
         "" if p.port_given => [0, 0, 0, 0].into(),
-        "" | "localhost" => [127, 0, 0, 1].into(),
+        "" => [127, 0, 0, 1].into(),
+        h if h.eq_ignore_ascii_case("localhost") => [127, 0, 0, 1].into(),
         h => h
-            .parse()
-            .map_err(|_| err(format!("a server binds to an IP address, not `{h}`")))?,
+            .parse::<IpAddr>()
+            .map_err(|_| err(format!("a server binds to an IP address, not `{h}`")))?
+            .to_canonical(),
     };
     Ok((ip, p.port).into())
 }
@@ -229,6 +239,11 @@ mod bind_tests {
     #[case("https://127.0.0.1", "127.0.0.1:443")]
     #[case("tcp://127.0.0.1", "127.0.0.1:11434")] // any other scheme: Ollama binds it
     #[case("\"127.0.0.1:5000\"", "127.0.0.1:5000")] // quotes trimmed, as envconfig.Var does
+    #[case("' 127.0.0.1:5000'", "127.0.0.1:5000")] // and spaces again, as envconfig.Host does
+    #[case("\" [::1]:5000 \"", "[::1]:5000")]
+    #[case("LOCALHOST:5000", "127.0.0.1:5000")] // a name: resolved without regard to case
+    #[case("[::ffff:127.0.0.1]:5000", "127.0.0.1:5000")] // Go binds an IPv4 socket
+    #[case("::ffff:0.0.0.0", "0.0.0.0:11434")]
     fn binds(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(bind_addr(input).unwrap().to_string(), expected);
     }
@@ -236,5 +251,18 @@ mod bind_tests {
     #[test]
     fn names_are_not_bindable() {
         assert!(bind_addr("gpu-box:1").is_err());
+    }
+
+    #[rstest]
+    #[case("0.0.0.0", false)]
+    #[case("0.0.0.0:11434", true)]
+    #[case("http://0.0.0.0:11434", true)] // two colons, one port
+    #[case("http://0.0.0.0", false)]
+    #[case("[::]:11434", true)]
+    #[case("::", false)]
+    #[case(":11434", true)]
+    #[case("0.0.0.0:abc", true)]
+    fn says_whether_a_port_is_named(#[case] input: &str, #[case] named: bool) {
+        assert_eq!(names_port(input), named);
     }
 }

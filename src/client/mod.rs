@@ -7,8 +7,8 @@ mod ndjson;
 pub mod types;
 
 pub use base_url::{
-    bind_addr, from_env as base_url_from_env, invalid_port, is_local, parse_ollama_host,
-    BaseUrlError,
+    bind_addr, from_env as base_url_from_env, invalid_port, is_local, names_port,
+    parse_ollama_host, BaseUrlError,
 };
 pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 

@@ -5,7 +5,7 @@
 
 use crate::check::Outcome;
 use crate::probe::logs::ollama_bool;
-use crate::probe::service::{ContainerState, ServiceFacts, UnitState};
+use crate::probe::service::{ContainerState, EnvironmentFile, ServiceFacts, UnitState};
 
 /// What the checks look at.
 enum Subject<'a> {
@@ -21,9 +21,36 @@ impl Subject<'_> {
         }
     }
 
+    /// The environment files that could not be read and may set `key` over
+    /// [`Subject::env`]'s value.
+    fn unknown(&self, key: &str) -> Vec<&EnvironmentFile> {
+        match self {
+            Subject::Unit(u) => u.env_unknown(key),
+            Subject::Container(_) => Vec::new(),
+        }
+    }
+
+    /// What a verdict on the environment adds when the unit's files changed since
+    /// systemd loaded them.
+    fn stale_note(&self) -> String {
+        match self {
+            Subject::Unit(u) if u.need_daemon_reload => format!(
+                " (systemd has not loaded the unit's latest files, NeedDaemonReload=yes: `sudo systemctl daemon-reload && sudo systemctl restart {}` applies them; see service.override)",
+                u.unit
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// Where a setting is changed, and what makes the change take effect.
     fn how_to_set(&self, key: &str, value: &str) -> String {
         match self {
+            // A drop-in's `Environment=` would not win over the file.
+            Subject::Unit(u) if u.env_file_of(key).is_some() => format!(
+                "{key} is set in {}, which overrides `Environment=`: write `{key}={value}` there, then `sudo systemctl restart {}`",
+                u.env_file_of(key).unwrap_or_default(),
+                u.unit
+            ),
             Subject::Unit(u) => format!(
                 "Set `Environment=\"{key}={value}\"` in a drop-in, then `sudo systemctl daemon-reload && sudo systemctl restart {}`",
                 u.unit
@@ -79,6 +106,12 @@ pub fn active(facts: &Result<ServiceFacts, String>) -> Outcome {
     }
     if u.active_state == "active" {
         Outcome::pass(format!("{}.service is active", u.unit)).with_value(state)
+    } else if u.masked() {
+        Outcome::fail(format!(
+            "expected ActiveState=active, saw {state}: {0}.service is masked (LoadState={1}, UnitFileState={2}), linked to /dev/null, so systemd refuses to start it. Try `sudo systemctl unmask {0}`, then `sudo systemctl start {0}`",
+            u.unit, u.load_state, u.unit_file_state
+        ))
+        .with_value(state)
     } else {
         Outcome::fail(format!(
             "expected ActiveState=active, saw {state}. Try `sudo systemctl start {0}`, then `journalctl -u {0} -e` for why it stopped",
@@ -129,10 +162,30 @@ pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
         }
         Err(o) => return o,
     };
+    // Neither `enable` nor `start` acts on a masked unit.
+    if u.masked() {
+        let until = match u.unit_file_state.as_str() {
+            "masked-runtime" => " under /run, until the next reboot",
+            _ => "",
+        };
+        return Outcome::fail(format!(
+            "expected the unit enabled, it is masked{until} (UnitFileState={1}, LoadState={2}): linked to /dev/null, it starts neither at boot nor by hand, and `systemctl enable` refuses it. Try `sudo systemctl unmask {0}`, then `sudo systemctl enable --now {0}`",
+            u.unit, u.unit_file_state, u.load_state
+        ))
+        .with_value(u.unit_file_state.as_str());
+    }
     // What each UnitFileState means for the next boot (systemctl(1), is-enabled).
     let why = match u.unit_file_state.as_str() {
-        s @ ("enabled" | "alias" | "generated") => {
+        s @ ("enabled" | "generated") => {
             return Outcome::pass(format!("{}.service starts at boot", u.unit)).with_value(s)
+        }
+        // The name is a symlink to another unit's file: that unit's state decides.
+        "alias" => {
+            return Outcome::warn(format!(
+                "expected the unit enabled, UnitFileState is alias: {0}.service is an alias, another name for a unit whose own UnitFileState decides whether it starts at boot, and that is not read here. See which it is with `systemctl show -p Id {0}`, then `systemctl is-enabled` on that name",
+                u.unit
+            ))
+            .with_value("alias")
         }
         "enabled-runtime" => "enabled-runtime: it is enabled under /run only, which is gone after a reboot",
         "static" => "static: the unit file has no [Install] section, so it starts at boot only if another unit pulls it in; add `[Install]` with `WantedBy=multi-user.target`",
@@ -162,15 +215,85 @@ pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
         }
         Err(o) => return o,
     };
-    if u.drop_in_paths.is_empty() {
-        Outcome::fail(format!(
-            "expected a drop-in such as /etc/systemd/system/{0}.service.d/override.conf, found none. Install setup/'s with `sudo systemctl edit {0}` or setup/setup-native.sh",
-            u.unit
-        ))
+    // Drop-ins of every service (`service.d/`, such as Fedora's
+    // /usr/lib/systemd/system/service.d/10-timeout-abort.conf) configure nothing of
+    // Ollama's: only those in a `<unit>.service.d` folder count.
+    let own_dir = format!("{}.service.d", u.unit.trim_end_matches(".service"));
+    let (own, ignored): (Vec<&String>, Vec<&String>) = u.drop_in_paths.iter().partition(|p| {
+        std::path::Path::new(p.as_str())
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d == own_dir.as_str())
+    });
+    let join = |paths: &[&String]| {
+        paths
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let ignored_note = if ignored.is_empty() {
+        String::new()
     } else {
-        Outcome::pass(format!("{} drop-in(s)", u.drop_in_paths.len()))
-            .with_value(u.drop_in_paths.join(" "))
+        format!(
+            " ({} ignored, not in a {own_dir} folder, so not {}'s own: {})",
+            ignored.len(),
+            u.unit,
+            join(&ignored)
+        )
+    };
+    let reload = u.need_daemon_reload.then(|| format!(
+        "the unit's files changed on disk since systemd loaded them (NeedDaemonReload=yes): what it shows, and what runs, is the older configuration. Run `sudo systemctl daemon-reload && sudo systemctl restart {}`",
+        u.unit
+    ));
+    if own.is_empty() {
+        return Outcome::fail(format!(
+            "expected a drop-in such as /etc/systemd/system/{0}.service.d/override.conf, found none{ignored_note}. Install setup/'s with `sudo systemctl edit {0}` or setup/setup-native.sh{1}",
+            u.unit,
+            reload.map_or(String::new(), |r| format!("; also, {r}"))
+        ))
+        .with_value(if ignored.is_empty() { "none".to_string() } else { format!("none ({} ignored)", ignored.len()) });
     }
+    match reload {
+        Some(reload) => Outcome::warn(format!(
+            "{} drop-in(s) ({}){ignored_note}, but {reload}",
+            own.len(),
+            join(&own)
+        )),
+        None => Outcome::pass(format!("{} drop-in(s){ignored_note}", own.len())),
+    }
+    .with_value(join(&own))
+}
+
+/// The verdict on a setting that an environment file this user cannot read may set:
+/// neither "unset" nor the value seen is certain.
+pub(crate) fn may_be_set_in(
+    key: &str,
+    unknown: &[&EnvironmentFile],
+    seen: Option<&str>,
+    whose: &str,
+) -> Outcome {
+    let seen = match seen {
+        Some(v) => format!("sets {key}={}", crate::report::mask_value(key, v)),
+        None => "does not set it".to_string(),
+    };
+    let files: Vec<String> = unknown
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({})",
+                f.path,
+                f.read.as_ref().err().map_or("", String::as_str)
+            )
+        })
+        .collect();
+    let paths: Vec<&str> = unknown.iter().map(|f| f.path.as_str()).collect();
+    Outcome::warn(format!(
+        "{key} may be set in {}, which could not be read here, and systemd lets it override the unit's `Environment=`; apart from it, {whose} environment {seen}. See with `sudo cat {}`, or run the checks with sudo",
+        files.join(", "),
+        paths.join(" ")
+    ))
+    .with_value("unknown")
 }
 
 /// `service.host`: `OLLAMA_HOST` binds the expected address. Without a port in
@@ -181,11 +304,38 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let Some(actual) = s.env("OLLAMA_HOST") else {
+    let unknown = s.unknown("OLLAMA_HOST");
+    if !unknown.is_empty() {
+        return may_be_set_in("OLLAMA_HOST", &unknown, s.env("OLLAMA_HOST"), s.whose());
+    }
+    let bind = |s: &str| crate::client::bind_addr(s).ok();
+    // Without a port in `expected` any port matches. Every interface is every
+    // interface: Go's net.Listen on 0.0.0.0 opens the same dual-stack socket as on `::`.
+    let same = |expected: &str, actual: &str| match (bind(expected), bind(actual)) {
+        (Some(e), Some(a)) => {
+            let ip = e.ip() == a.ip() || e.ip().is_unspecified() && a.ip().is_unspecified();
+            ip && (!crate::client::names_port(expected) || e.port() == a.port())
+        }
+        _ => expected == actual,
+    };
+    // Set empty, it is unset to Ollama (`envconfig.Host` trims it to nothing).
+    let Some(actual) = s
+        .env("OLLAMA_HOST")
+        .filter(|v| !crate::go::env_value(v).trim().is_empty())
+    else {
+        // Unset, Ollama binds its default, as an empty value does.
+        if same(expected, "") {
+            return Outcome::pass(format!(
+                "OLLAMA_HOST is not set in {} environment, so Ollama's default applies: it binds 127.0.0.1:11434, as expected",
+                s.whose()
+            ))
+            .with_value("unset (127.0.0.1:11434)");
+        }
         return Outcome::fail(format!(
-            "expected OLLAMA_HOST={expected} in {} environment, it is not set (Ollama then listens on 127.0.0.1:11434). {}",
+            "expected OLLAMA_HOST={expected} in {} environment, it is not set (Ollama then listens on 127.0.0.1:11434). {}{}",
             s.whose(),
-            s.how_to_set("OLLAMA_HOST", expected)
+            s.how_to_set("OLLAMA_HOST", expected),
+            s.stale_note()
         ));
     };
     // Ollama takes a port it cannot read for its default, with only a warning.
@@ -194,27 +344,25 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
         crate::client::bind_addr(actual),
     ) {
         return Outcome::fail(format!(
-            "expected OLLAMA_HOST to bind {expected}; {} environment sets {actual}, whose port `{bad}` is no port number (0-65535), so Ollama logs \"invalid port, using default\" and listens on {addr}. {}",
+            "expected OLLAMA_HOST to bind {expected}; {} environment sets {actual}, whose port `{bad}` is no port number (0-65535), so Ollama logs \"invalid port, using default\" and listens on {addr}. {}{}",
             s.whose(),
-            s.how_to_set("OLLAMA_HOST", expected)
+            s.how_to_set("OLLAMA_HOST", expected),
+            s.stale_note()
         ))
         .with_value(actual);
     }
-    let bind = |s: &str| crate::client::bind_addr(s).ok();
-    let same = match (bind(expected), bind(actual)) {
-        (Some(e), Some(a)) if expected.contains("]:") || expected.matches(':').count() == 1 => {
-            e == a
-        }
-        (Some(e), Some(a)) => e.ip() == a.ip(),
-        _ => expected == actual,
-    };
-    if same {
-        Outcome::pass(format!("the API binds {actual}")).with_value(actual)
+    if same(expected, actual) {
+        let every = match (bind(expected), bind(actual)) {
+            (Some(e), Some(a)) if e.ip() != a.ip() => " (every interface, as expected: Go listens on both IPv4 and IPv6 for either unspecified address)",
+            _ => "",
+        };
+        Outcome::pass(format!("the API binds {actual}{every}")).with_value(actual)
     } else {
         Outcome::fail(format!(
-            "expected OLLAMA_HOST to bind {expected}, {} environment sets {actual}. {}",
+            "expected OLLAMA_HOST to bind {expected}, {} environment sets {actual}. {}{}",
             s.whose(),
-            s.how_to_set("OLLAMA_HOST", expected)
+            s.how_to_set("OLLAMA_HOST", expected),
+            s.stale_note()
         ))
         .with_value(actual)
     }
@@ -232,7 +380,16 @@ pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &st
     // A boolean setting means what Ollama reads it as: `true` is `1`.
     let boolean = crate::probe::logs::BOOL_SETTINGS.contains(&key);
     let same = |v: &str| v == expected || boolean && ollama_bool(v) == ollama_bool(expected);
-    match s.env(key) {
+    let unknown = s.unknown(key);
+    if !unknown.is_empty() {
+        return may_be_set_in(key, &unknown, s.env(key), s.whose());
+    }
+    // `envconfig` reads an empty value (`KEY=`, `KEY=""`) as not set.
+    let raw = s.env(key);
+    let empty =
+        raw.is_some_and(|v| crate::go::env_value(v).is_empty()) && key.starts_with("OLLAMA_");
+    let seen = raw.filter(|_| !empty);
+    match seen {
         Some(v) if v == expected => {
             Outcome::pass(format!("{key}={}", shown(v))).with_value(shown(v))
         }
@@ -242,17 +399,26 @@ pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &st
         ))
         .with_value(v),
         seen => Outcome::fail(format!(
-            "expected {key}={} in {} environment, {}. {}{}",
+            "expected {key}={} in {} environment, {}. {}{}{}",
             shown(expected),
             s.whose(),
-            seen.map_or("it is not set".to_string(), |v| format!(
-                "it is {}",
-                shown(v)
-            )),
+            match seen {
+                Some(v) => format!("it is {}", shown(v)),
+                None if empty => format!(
+                    "it is set empty (`{key}={}`), which Ollama reads as not set",
+                    raw.unwrap_or_default()
+                ),
+                None => "it is not set".to_string(),
+            },
             s.how_to_set(key, expected),
-            unset_note(key, seen)
+            unset_note(key, seen),
+            s.stale_note()
         ))
-        .with_value(seen.map_or("unset".to_string(), shown)),
+        .with_value(match seen {
+            Some(v) => shown(v),
+            None if empty => "unset (empty)".to_string(),
+            None => "unset".to_string(),
+        }),
     }
 }
 
@@ -297,6 +463,7 @@ mod tests {
     #[case("OLLAMA_FLASH_ATTENTION=yes", Status::Pass)] // Ollama turns it on
     #[case("OLLAMA_FLASH_ATTENTION=0", Status::Fail)]
     #[case("OLLAMA_FLASH_ATTENTION=false", Status::Fail)]
+    #[case("OLLAMA_FLASH_ATTENTION=", Status::Fail)] // unset, not false
     #[case("OLLAMA_HOST=x", Status::Fail)]
     fn a_boolean_setting_is_compared_by_what_ollama_reads(
         #[case] env: &str,
@@ -317,6 +484,9 @@ mod tests {
     #[case("static", Status::Fail, "[Install]")]
     #[case("disabled", Status::Fail, "systemctl enable ollama")]
     #[case("", Status::Fail, "is empty")]
+    #[case("alias", Status::Warn, "systemctl show -p Id ollama")] // up to the unit it names
+    #[case("masked", Status::Fail, "sudo systemctl unmask ollama")]
+    #[case("masked-runtime", Status::Fail, "sudo systemctl unmask ollama")]
     fn enabled_means_it_starts_at_the_next_boot(
         #[case] state: &str,
         #[case] status: Status,
@@ -336,6 +506,13 @@ mod tests {
     #[case("0.0.0.0", "127.0.0.1:11434", Status::Fail)]
     #[case("[::]:11434", "[::]:11434", Status::Pass)]
     #[case("0.0.0.0", "0.0.0.0:abc", Status::Fail)] // Ollama listens on :11434, but warns
+    #[case("0.0.0.0", "[::]:11434", Status::Pass)] // the same dual-stack socket
+    #[case("[::]:11434", "0.0.0.0:11434", Status::Pass)]
+    #[case("::", "0.0.0.0", Status::Pass)]
+    #[case("[::]:11434", "0.0.0.0:8080", Status::Fail)]
+    #[case("http://0.0.0.0:11434", "0.0.0.0:8080", Status::Fail)] // two colons, one port
+    #[case("http://0.0.0.0:11434", "0.0.0.0:11434", Status::Pass)]
+    #[case("127.0.0.1", "0.0.0.0", Status::Fail)]
     fn host_compares_bind_addresses(
         #[case] expected: &str,
         #[case] actual: &str,
@@ -352,6 +529,141 @@ mod tests {
                 "{}",
                 o.detail
             );
+        }
+    }
+
+    #[rstest]
+    #[case("127.0.0.1", Status::Pass)]
+    #[case("127.0.0.1:11434", Status::Pass)]
+    #[case("http://127.0.0.1:11434", Status::Pass)]
+    #[case("localhost", Status::Pass)]
+    #[case("127.0.0.1:8080", Status::Fail)]
+    #[case("0.0.0.0", Status::Fail)]
+    fn an_unset_host_is_ollamas_default(#[case] expected: &str, #[case] status: Status) {
+        // Unset, set empty, or set to spaces in quotes: Ollama's default each time.
+        for env in ["", "OLLAMA_HOST=", "\"OLLAMA_HOST=' '\""] {
+            let o = host(
+                &facts(&format!("LoadState=loaded\nEnvironment={env}\n")),
+                expected,
+            );
+            assert_eq!(o.status, status, "{env}: {}", o.detail);
+            if status == Status::Pass {
+                assert!(o.detail.contains("default applies"), "{}", o.detail);
+            } else {
+                assert!(o.detail.contains("not set"), "{}", o.detail);
+            }
+        }
+    }
+
+    #[rstest]
+    #[case("LoadState=masked\nUnitFileState=masked\nActiveState=inactive\nSubState=dead\n")]
+    #[case("LoadState=masked\nUnitFileState=masked-runtime\nActiveState=inactive\nSubState=dead\n")]
+    fn a_masked_unit_is_unmasked_first(#[case] text: &str) {
+        let o = active(&facts(text));
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("sudo systemctl unmask ollama"),
+            "{}",
+            o.detail
+        );
+        assert!(o.detail.contains("masked"), "{}", o.detail);
+    }
+
+    #[rstest]
+    #[case(
+        "/etc/systemd/system/ollama.service.d/override.conf",
+        Status::Pass,
+        "1 drop-in(s)"
+    )]
+    #[case(
+        "/usr/lib/systemd/system/service.d/10-timeout-abort.conf",
+        Status::Fail,
+        "found none (1 ignored"
+    )]
+    #[case(
+        "/usr/lib/systemd/system/service.d/10-timeout-abort.conf /run/systemd/system/ollama.service.d/50-x.conf",
+        Status::Pass,
+        "10-timeout-abort.conf"
+    )]
+    #[case(
+        "/etc/systemd/system/ollama-other.service.d/a.conf",
+        Status::Fail,
+        "found none"
+    )]
+    fn only_the_units_own_drop_ins_count(
+        #[case] paths: &str,
+        #[case] status: Status,
+        #[case] says: &str,
+    ) {
+        let o = r#override(&facts(&format!("LoadState=loaded\nDropInPaths={paths}\n")));
+        assert_eq!(o.status, status, "{}", o.detail);
+        assert!(o.detail.contains(says), "{says}: {}", o.detail);
+    }
+
+    #[test]
+    fn changed_unit_files_ask_for_a_daemon_reload() {
+        let f = facts(&format!("{GOOD}NeedDaemonReload=yes\n"));
+        let o = r#override(&f);
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
+        assert!(
+            o.detail
+                .contains("sudo systemctl daemon-reload && sudo systemctl restart ollama"),
+            "{}",
+            o.detail
+        );
+        let o = host(&f, "127.0.0.1");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.detail.contains("NeedDaemonReload=yes"), "{}", o.detail);
+        assert_eq!(r#override(&facts(GOOD)).status, Status::Pass);
+    }
+
+    fn with_file(env: &str, read: Result<&str, &str>) -> Result<ServiceFacts, String> {
+        let mut u = parse_show(
+            "ollama",
+            &format!("LoadState=loaded\nEnvironment={env}\nEnvironmentFiles=/etc/ollama/env (ignore_errors=no)\n"),
+        );
+        u.environment_files[0].read = read
+            .map(crate::probe::service::parse_environment_file)
+            .map_err(str::to_string);
+        Ok(ServiceFacts::Unit(u))
+    }
+
+    #[test]
+    fn environment_files_override_the_units_environment() {
+        let f = with_file(
+            "OLLAMA_HOST=0.0.0.0:11434 OLLAMA_FLASH_ATTENTION=1",
+            Ok("OLLAMA_FLASH_ATTENTION=0\n"),
+        );
+        let o = env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1");
+        assert_eq!(o.status, Status::Fail);
+        // A drop-in's `Environment=` would not win: the advice names the file.
+        assert!(o.detail.contains("it is 0"), "{}", o.detail);
+        assert!(
+            o.detail.contains("set in /etc/ollama/env, which overrides"),
+            "{}",
+            o.detail
+        );
+        assert_eq!(host(&f, "0.0.0.0").status, Status::Pass);
+        let f = with_file("", Ok("OLLAMA_HOST=\"0.0.0.0\"\n"));
+        assert_eq!(host(&f, "0.0.0.0").status, Status::Pass);
+    }
+
+    #[test]
+    fn an_unreadable_environment_file_leaves_its_settings_unknown() {
+        let f = with_file("OLLAMA_FLASH_ATTENTION=1", Err("permission denied"));
+        for o in [
+            env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1"),
+            host(&f, "0.0.0.0"),
+        ] {
+            assert_eq!(o.status, Status::Warn, "{}", o.detail);
+            assert!(
+                o.detail
+                    .contains("may be set in /etc/ollama/env (permission denied)"),
+                "{}",
+                o.detail
+            );
+            assert!(!o.detail.contains("it is not set"), "{}", o.detail);
+            assert_eq!(o.value.as_deref(), Some("unknown"));
         }
     }
 
@@ -393,6 +705,19 @@ mod tests {
             o.detail
         );
         assert_eq!(o.value.as_deref(), Some("unset"));
+        // Empty is unset to Ollama (`BoolWithDefault`), not false.
+        let o = env_equals(
+            &facts("LoadState=loaded\nEnvironment=OLLAMA_FLASH_ATTENTION=\n"),
+            "OLLAMA_FLASH_ATTENTION",
+            "1",
+        );
+        assert!(o.detail.contains("set empty"), "{}", o.detail);
+        assert!(
+            o.detail.contains("choose per model and GPU"),
+            "{}",
+            o.detail
+        );
+        assert_eq!(o.value.as_deref(), Some("unset (empty)"));
         let o = env_equals(&facts("LoadState=loaded\n"), "OLLAMA_NUM_PARALLEL", "1");
         assert!(!o.detail.contains("choose per model"), "{}", o.detail);
     }

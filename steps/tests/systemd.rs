@@ -71,6 +71,12 @@ load_time_ms = 10
 ";
 
 const DROP_IN: &str = "/etc/systemd/system/ollama.service.d/override.conf";
+/// A second drop-in, naming environment files (`EnvironmentFile=`).
+const ENV_DROP_IN: &str = "/etc/systemd/system/ollama.service.d/env.conf";
+/// The lines of /etc/ollama/env, as `printf` arguments: settings over the drop-in's, and
+/// secrets in a file every local user can read.
+const ENV_FILE: &str =
+    "'# read by systemd over Environment=' 'OLLAMA_FLASH_ATTENTION=0' 'HF_TOKEN=hf_test' \"OLLAMA_TEST_PROXY='http://user:s3cret@proxy.invalid:3128'\"";
 const HOST_CHECKS: [&str; 6] = [
     "service.active",
     "service.enabled",
@@ -614,6 +620,62 @@ fn setup_native_and_the_service_checks_against_a_real_systemd() {
         let (checks, code) = verify(&id, &api).await;
         expect("repaired", &checks, &[]);
         assert_eq!(code, 0);
+
+        // A drop-in changed on disk but not loaded: systemd says NeedDaemonReload=yes.
+        sh_ok(host.as_ref(), &format!("touch {DROP_IN}"), Duration::from_secs(10)).await;
+        let (checks, _) = verify(&id, &api).await;
+        expect("changed, not reloaded", &checks, &[("service.override", Status::Warn)]);
+        assert!(
+            checks["service.override"].1.contains("NeedDaemonReload=yes")
+                && checks["service.override"].1.contains("sudo systemctl daemon-reload"),
+            "{checks:?}"
+        );
+        sh_ok(host.as_ref(), "systemctl daemon-reload", Duration::from_secs(30)).await;
+
+        // An environment file overrides the drop-in's Environment= (flash attention off),
+        // a missing optional one is no error, and a world-readable one holding secrets
+        // is as public as `systemctl show`.
+        sh_ok(
+            host.as_ref(),
+            &format!(
+                "mkdir -p /etc/ollama && printf '%s\\n' {ENV_FILE} > /etc/ollama/env && chmod 0644 /etc/ollama/env \
+                 && printf '[Service]\\nEnvironmentFile=/etc/ollama/env\\nEnvironmentFile=-/etc/ollama/absent\\n' > {ENV_DROP_IN} \
+                 && systemctl daemon-reload && systemctl restart ollama \
+                 && for i in $(seq 100); do ollama list >/dev/null 2>&1 && break; sleep 0.1; done"
+            ),
+            Duration::from_secs(60),
+        )
+        .await;
+        let files = sh_ok(
+            host.as_ref(),
+            "systemctl show ollama -p EnvironmentFiles",
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(
+            files.lines().collect::<Vec<_>>(),
+            [
+                "EnvironmentFiles=/etc/ollama/env (ignore_errors=no)",
+                "EnvironmentFiles=/etc/ollama/absent (ignore_errors=yes)"
+            ],
+            "systemctl show's rendering of EnvironmentFile="
+        );
+        let (checks, _) = verify(&id, &api).await;
+        expect(
+            "with an environment file",
+            &checks,
+            &[("service.flash_attention", Status::Warn)],
+        );
+        assert!(
+            checks["service.flash_attention"].1.contains("it is 0"),
+            "{checks:?}"
+        );
+        let (masking, detail) = &checks["security.masking"];
+        assert_eq!(*masking, Status::Warn, "{detail}");
+        for part in ["/etc/ollama/env (mode 644", "HF_TOKEN=****", "OLLAMA_TEST_PROXY=http://****@proxy.invalid:3128"] {
+            assert!(detail.contains(part), "{part}: {detail}");
+        }
+        assert!(!detail.contains("s3cret") && !detail.contains("hf_test"), "{detail}");
 
         container
             .rm()
