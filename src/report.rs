@@ -4,6 +4,7 @@
 use crate::check::{order, CheckResult, Status};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -12,19 +13,32 @@ pub struct Summary {
     pub failed: usize,
     pub warned: usize,
     pub skipped: usize,
+    /// The whole run's wall time, where the run measured it (the JUnit report's
+    /// `time`); not part of the summary JSON.
+    #[serde(skip)]
+    pub wall_time: Option<Duration>,
 }
+
+/// The most bytes of a detail, value or diagnosis line a report carries: a server's
+/// message can be as long as a body may be (16 MiB), and no reader wants that in a
+/// table cell or a JUnit attribute.
+pub const TEXT_LIMIT: usize = 4096;
 
 impl Summary {
     /// Orders and counts the results; a secret-looking `NAME=value` in a detail or a
-    /// value is masked ([`mask_secrets`]), so no report carries one in clear.
+    /// value is masked ([`mask_secrets`]), so no report carries one in clear, and each
+    /// is cut at [`TEXT_LIMIT`] bytes ([`cap`]).
     pub fn new(mut checks: Vec<CheckResult>) -> Self {
         checks.sort_by_key(|c| order(&c.id));
         crate::check::attach_diagnoses(&mut checks);
         for c in &mut checks {
-            c.detail = mask_secrets(&c.detail);
-            c.value = c.value.as_deref().map(mask_secrets);
+            c.detail = cap(&mask_secrets(&c.detail), TEXT_LIMIT);
+            c.value = c
+                .value
+                .as_deref()
+                .map(|v| cap(&mask_secrets(v), TEXT_LIMIT));
             for d in &mut c.diagnosis {
-                *d = mask_secrets(d);
+                *d = cap(&mask_secrets(d), TEXT_LIMIT);
             }
         }
         let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
@@ -34,7 +48,14 @@ impl Summary {
             warned: count(Status::Warn),
             skipped: count(Status::Skip),
             checks,
+            wall_time: None,
         }
+    }
+
+    /// The summary of a run that took `wall_time` from its start to its reports.
+    pub fn with_wall_time(mut self, wall_time: Duration) -> Self {
+        self.wall_time = Some(wall_time);
+        self
     }
 
     pub fn to_json(&self) -> String {
@@ -69,19 +90,23 @@ impl Summary {
                     Status::Skip => Color::DarkGrey,
                 });
             }
+            // What a server said is shown, not obeyed: no escape sequence reaches the
+            // terminal ([`printable`]).
             table.add_row(vec![
-                Cell::new(&c.id),
+                Cell::new(printable(&c.id)),
                 status,
-                Cell::new(c.value.as_deref().unwrap_or("")),
-                Cell::new(with_diagnosis(c, "\n")),
+                Cell::new(printable(c.value.as_deref().unwrap_or(""))),
+                Cell::new(printable(&with_diagnosis(c, "\n"))),
             ]);
         }
         format!("{table}\n{}", self.counts_line())
     }
 
-    /// A Markdown table fit for `$GITHUB_STEP_SUMMARY`.
+    /// A Markdown table fit for `$GITHUB_STEP_SUMMARY`. Values and details are text,
+    /// never markup ([`markdown_text`]): `HF_TOKEN=****` does not turn bold, and an
+    /// HTML page a server answered shows as text instead of vanishing in GitHub's
+    /// sanitiser. Diagnosis lines follow the detail after a `<br>`.
     pub fn to_markdown(&self) -> String {
-        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
         let mut out = String::from(
             "## ollama-verify\n\n| check | status | value | detail |\n|---|---|---|---|\n",
         );
@@ -92,12 +117,16 @@ impl Summary {
                 Status::Warn => "⚠️",
                 Status::Skip => "⏭️",
             };
+            let mut detail = markdown_text(&c.detail);
+            for d in &c.diagnosis {
+                detail.push_str("<br>why: ");
+                detail.push_str(&markdown_text(d));
+            }
             out.push_str(&format!(
-                "| `{}` | {icon} {} | {} | {} |\n",
-                c.id,
+                "| {} | {icon} {} | {} | {detail} |\n",
+                markdown_code(&c.id),
                 c.status.label(),
-                esc(c.value.as_deref().unwrap_or("")),
-                esc(&with_diagnosis(c, "<br>"))
+                markdown_text(c.value.as_deref().unwrap_or("")),
             ));
         }
         out.push_str(&format!("\n**{}**\n", self.counts_line()));
@@ -107,56 +136,129 @@ impl Summary {
     /// JUnit XML for CI test reports: one test case per check, named by its id (stable
     /// from run to run), grouped in one suite per area (`gpu`, `api`, `perf`, ...). A
     /// failed check is a `<failure>`, a skipped one `<skipped>` with its reason; a warning
-    /// passes, as it does for the exit code, with `WARN:` before its detail.
+    /// passes, as it does for the exit code, with `WARN:` before its detail. Every text
+    /// is [`printable`], so the document is well-formed XML 1.0 whatever a server said.
+    /// Every case has a `time` (0 where no scenario timed it); a suite's is the sum of
+    /// its cases', the report's the run's wall time (else the sum of all).
     pub fn to_junit(&self) -> String {
         use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
         let mut suites: Vec<TestSuite> = Vec::new();
         for c in &self.checks {
-            let area = c.id.split('.').next().unwrap_or(&c.id);
-            let text = with_diagnosis(c, "\n");
+            // Not a check's id (an untagged scenario's `file:line`): a suite of its own.
+            let area = match c.id.contains(':') {
+                true => "scenarios",
+                false => c.id.split('.').next().unwrap_or(&c.id),
+            };
+            let area = printable(area);
+            let text = printable(&with_diagnosis(c, "\n"));
             let (status, out) = match c.status {
                 Status::Pass => (TestCaseStatus::success(), Some(text)),
                 Status::Warn => (TestCaseStatus::success(), Some(format!("WARN: {text}"))),
                 Status::Fail => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(c.detail.as_str())
+                    s.set_message(printable(&c.detail))
                         .set_type("fail")
                         .set_description(text);
                     (s, None)
                 }
                 Status::Skip => {
                     let mut s = TestCaseStatus::skipped();
-                    s.set_message(c.detail.as_str());
+                    s.set_message(printable(&c.detail));
                     (s, None)
                 }
             };
-            let mut case = TestCase::new(c.id.as_str(), status);
+            let mut case = TestCase::new(printable(&c.id), status);
             case.set_classname(format!("ollama-verify.{area}"));
-            case.add_property(("scenario", c.name.as_str()));
+            case.add_property(("scenario".to_string(), printable(&c.name)));
             case.add_property(("status", c.status.label()));
             if let Some(v) = &c.value {
-                case.add_property(("value", v.as_str()));
+                case.add_property(("value".to_string(), printable(v)));
             }
-            if let Some(t) = c.elapsed {
-                case.set_time(t);
-            }
+            // A check the run stopped before it decided took until the stop, as far as
+            // the run knows it; one never timed, 0 (a report tool reads none as NaN).
+            case.set_time(c.elapsed.unwrap_or_default());
             if let Some(out) = out {
                 case.set_system_out(out);
             }
             let suite = match suites.iter().position(|s| s.name.as_str() == area) {
                 Some(i) => &mut suites[i],
                 None => {
-                    suites.push(TestSuite::new(area));
+                    suites.push(TestSuite::new(area.as_str()));
                     suites.last_mut().expect("just pushed")
                 }
             };
             suite.add_test_case(case);
         }
+        for suite in &mut suites {
+            let time = suite.test_cases.iter().filter_map(|c| c.time).sum();
+            suite.set_time(time);
+        }
+        let total = suites.iter().filter_map(|s| s.time).sum();
         let mut report = Report::new("ollama-verify");
         report
             .set_timestamp(chrono::Local::now().fixed_offset())
+            .set_time(self.wall_time.unwrap_or(total))
             .add_test_suites(suites);
         report.to_string().expect("a JUnit report serialises")
+    }
+}
+
+/// `text` with nothing a terminal would obey or an XML 1.0 document cannot hold: a tab
+/// or carriage return becomes a space, any other control character (C0 but the line
+/// feed, DEL, C1: escape sequences start with them) and the non-characters U+FFFE and
+/// U+FFFF become U+FFFD `�`, so that a reader sees something was there.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' => '\n',
+            '\t' | '\r' => ' ',
+            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// `text` cut at `max` bytes (on a character boundary) with `…` and how much was left
+/// out, where it is longer.
+pub fn cap(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+}
+
+/// `text` as Markdown that shows it literally, on one line of a table: the characters
+/// Markdown and GFM give a meaning to are escaped (`<`, `>`, `&` as HTML entities, so
+/// no tag reaches GitHub's sanitiser), a line break or a carriage return is a space.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A check's id as a Markdown code span; one a code span cannot hold (a backtick in
+/// it) as escaped text. A `|` is escaped in either, as GFM tables want.
+fn markdown_code(id: &str) -> String {
+    match id.contains('`') {
+        true => markdown_text(id),
+        false => format!("`{}`", id.replace('|', "\\|")),
     }
 }
 
@@ -486,6 +588,206 @@ mod tests {
             case("perf.generation").classname.as_ref().unwrap().as_str(),
             "ollama-verify.perf"
         );
+    }
+
+    /// Whether `c` is in XML 1.0's `Char` production (what a well-formed document holds).
+    fn xml_char(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+
+    #[rstest::rstest]
+    #[case::nonchars("a\u{FFFE}b\u{FFFF}c", "a�b�c")]
+    #[case::tab_and_return("a\tb\r\nc", "a b \nc")]
+    #[case::escape_eats_nothing("\u{1b}[31mred\u{1b}[0m", "�[31mred�[0m")]
+    #[case::c0_and_del("bell\u{7}nul\u{0}del\u{7f}", "bell�nul�del�")]
+    #[case::c1("next\u{85}csi\u{9b}", "next�csi�")]
+    #[case::kept("ünï 🦙 \u{E000} \u{10FFFF}", "ünï 🦙 \u{E000} \u{10FFFF}")]
+    fn printable_text_keeps_what_it_can_and_marks_the_rest(
+        #[case] text: &str,
+        #[case] shown: &str,
+    ) {
+        assert_eq!(printable(text), shown);
+    }
+
+    /// A server's error verbatim in every text of the report: the XML holds only
+    /// characters XML 1.0 allows, and what quick-junit would drop silently (a tab, a
+    /// C1 control, what follows an ESC) shows instead.
+    #[test]
+    fn junit_is_well_formed_whatever_the_server_said() {
+        use quick_junit::{Report, TestCaseStatus};
+        let said = "HTTP 500 \"\u{FFFF}oops\u{FFFE}\tat\r\u{1b}[2Jline\u{85}\u{7}\"";
+        let s = Summary::new(vec![
+            CheckResult::new("api.chat", said, Outcome::fail(said).with_value(said)),
+            CheckResult::new("api.tags", "tags", Outcome::pass(said)),
+            CheckResult::new("api.root", "root", Outcome::skip(said)),
+        ]);
+        let xml = s.to_junit();
+        if let Some(bad) = xml.chars().find(|c| !xml_char(*c)) {
+            panic!("{bad:?} is not an XML 1.0 character: {xml}");
+        }
+        let shown = "HTTP 500 \"�oops� at �[2Jline��\"";
+        let report = Report::deserialize_from_str(&xml).unwrap();
+        let cases: Vec<_> = report
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .collect();
+        for case in &cases {
+            match &case.status {
+                TestCaseStatus::NonSuccess {
+                    message,
+                    description,
+                    ..
+                } => {
+                    assert_eq!(message.as_deref(), Some(shown));
+                    assert_eq!(description.as_deref(), Some(shown));
+                    let props: Vec<&str> =
+                        case.properties.iter().map(|p| p.value.as_str()).collect();
+                    assert_eq!(props, [shown, "FAIL", shown]);
+                }
+                TestCaseStatus::Skipped { message, .. } => {
+                    assert_eq!(message.as_deref(), Some(shown))
+                }
+                TestCaseStatus::Success { .. } => {
+                    assert_eq!(case.system_out.as_deref(), Some(shown))
+                }
+            }
+        }
+        assert_eq!(cases.len(), 3);
+    }
+
+    /// A detail as long as a body may be is cut in every report, with the cut said.
+    #[test]
+    fn long_details_are_cut_in_every_report() {
+        let long = "x".repeat(16 << 20);
+        let s = Summary::new(vec![CheckResult::new(
+            "api.tags",
+            "tags",
+            Outcome::fail(long.clone()).with_value(long),
+        )]);
+        let said = format!("… ({} more bytes)", (16 << 20) - TEXT_LIMIT);
+        assert!(
+            s.checks[0].detail.ends_with(&said),
+            "{}",
+            &s.checks[0].detail[TEXT_LIMIT..]
+        );
+        assert_eq!(s.checks[0].detail.len(), TEXT_LIMIT + said.len());
+        for (report, text) in [
+            ("json", s.to_json()),
+            ("markdown", s.to_markdown()),
+            ("junit", s.to_junit()),
+            ("table", s.to_table(false)),
+        ] {
+            assert!(
+                text.len() < 6 * TEXT_LIMIT,
+                "{report}: {} bytes",
+                text.len()
+            );
+        }
+        assert_eq!(
+            cap("ünï", 4),
+            "ün… (2 more bytes)",
+            "cut on a character boundary"
+        );
+        assert_eq!(cap("short", 5), "short");
+    }
+
+    #[rstest::rstest]
+    #[case::masked_secrets(
+        "HF_TOKEN=****, AWS_SECRET=****",
+        "HF\\_TOKEN=\\*\\*\\*\\*, AWS\\_SECRET=\\*\\*\\*\\*"
+    )]
+    #[case::emphasis("*PASSWORD* ~~x~~ `code`", "\\*PASSWORD\\* \\~\\~x\\~\\~ \\`code\\`")]
+    #[case::html(
+        "<!DOCTYPE html><html> & co",
+        "&lt;!DOCTYPE html&gt;&lt;html&gt; &amp; co"
+    )]
+    #[case::rows("a\rb\nc | d", "a b c \\| d")]
+    #[case::links_and_escapes("[x](http://e) C:\\dir", "\\[x\\](http://e) C:\\\\dir")]
+    fn markdown_shows_text_as_text(#[case] detail: &str, #[case] shown: &str) {
+        let md = Summary::new(vec![CheckResult::new(
+            "api.root",
+            "root",
+            Outcome::fail(detail).with_value(detail),
+        )])
+        .to_markdown();
+        assert!(
+            md.contains(&format!("| `api.root` | ❌ FAIL | {shown} | {shown} |\n")),
+            "{md}"
+        );
+    }
+
+    /// Escape sequences in what a server said never reach the terminal; line breaks
+    /// between a detail and its diagnosis stay.
+    #[test]
+    fn the_table_prints_no_control_characters() {
+        let s = Summary::new(vec![
+            CheckResult::new(
+                "gpu.offload",
+                "offload",
+                Outcome::fail("\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\rred")
+                    .with_value("\u{1b}[5m5"),
+            ),
+            CheckResult::new(
+                "diagnose.offload",
+                "d",
+                Outcome::warn("20/29 \u{1b}[1mlayers"),
+            ),
+        ]);
+        let table = s.to_table(false);
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert!(table.contains("�]0;owned"), "{table}");
+        assert!(table.contains("why: diagnose.offload"), "{table}");
+    }
+
+    #[test]
+    fn junit_times_every_case_suite_and_the_run() {
+        use quick_junit::Report;
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let mut checks = vec![
+            CheckResult::new("api.root", "root", Outcome::pass("ok")).took(ms(250)),
+            CheckResult::new("api.tags", "tags", Outcome::pass("ok")).took(ms(500)),
+            CheckResult::new("perf.generation", "speed", Outcome::pass("ok")).took(ms(1000)),
+        ];
+        checks.push(CheckResult::unfinished(
+            "api.chat",
+            "chat",
+            "stopped".into(),
+        ));
+        let by_suite = |report: &Report| -> Vec<(String, Option<Duration>)> {
+            report
+                .test_suites
+                .iter()
+                .map(|s| (s.name.to_string(), s.time))
+                .collect()
+        };
+        let summary = Summary::new(checks);
+        let report = Report::deserialize_from_str(&summary.to_junit()).unwrap();
+        assert_eq!(
+            by_suite(&report),
+            [
+                ("api".into(), Some(ms(750))),
+                ("perf".into(), Some(ms(1000)))
+            ]
+        );
+        assert_eq!(report.time, Some(ms(1750)), "the sum, without a wall time");
+        let chat = report.test_suites[0]
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == "api.chat")
+            .unwrap();
+        assert_eq!(
+            chat.time,
+            Some(Duration::ZERO),
+            "an untimed case has a time"
+        );
+        let report =
+            Report::deserialize_from_str(&summary.with_wall_time(ms(4000)).to_junit()).unwrap();
+        assert_eq!(report.time, Some(ms(4000)), "the run's wall time");
     }
 
     #[test]

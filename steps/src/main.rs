@@ -1,14 +1,17 @@
 //! `ollama-verify`: verifies an Ollama install (the 14 checks of features/), or serves
 //! the built-in Ollama emulator (`ollama-verify emulator`).
 //!
-//! Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 usage or
-//! configuration error.
+//! Exit codes (all listed in `ollama_verify_steps::run::exit`): 0 no check failed
+//! (warnings allowed), 1 a check failed, 2 usage or configuration error, 3 a report
+//! could not be written, 130 / 143 interrupted by SIGINT / SIGTERM.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::probe::gpu::GpuSource;
+use ollama_verify::report::printable;
 use ollama_verify::session::{DockerSettings, SessionOptions, Target};
 use ollama_verify::Timeouts;
+use ollama_verify_steps::run::exit;
 use ollama_verify_steps::{run, RunOptions};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -158,13 +161,27 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ollama-verify: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let code = runtime.block_on(cli());
+    leave(runtime, code)
+}
+
+async fn cli() -> u8 {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(message) => {
-            eprintln!("ollama-verify: {message}");
-            return ExitCode::from(2);
+            eprintln!("ollama-verify: {}", printable(&message));
+            return exit::USAGE;
         }
     };
     let result = match cli.command {
@@ -172,12 +189,24 @@ async fn main() -> ExitCode {
         None => verify(cli.verify).await,
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(message) => {
-            eprintln!("ollama-verify: {message}");
-            ExitCode::from(2)
+            eprintln!("ollama-verify: {}", printable(&message));
+            exit::USAGE
         }
     }
+}
+
+/// The end of the process, once the reports are written and the table printed, on
+/// every path: stdout and stderr flushed, and the runtime shut down without waiting for
+/// its blocking threads. One may be stuck in a driver call (NVML) that a timeout gave
+/// up on but cannot stop; a runtime dropped the usual way would wait for it forever.
+fn leave(runtime: tokio::runtime::Runtime, code: u8) -> ExitCode {
+    use std::io::Write as _;
+    runtime.shutdown_background();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    ExitCode::from(code)
 }
 
 /// The command line over the defaults of `ollama-verify.toml` (flags and variables win).
@@ -312,11 +341,9 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
         "\n{}",
         report.summary.to_table(std::io::stdout().is_terminal())
     );
-    if report.stopped.is_some() {
-        // Abandoned work (a blocked NVML call) must not hold the exit back.
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        std::process::exit(i32::from(report.exit_code));
+    // Last, so that the log ends with why the exit code is 3.
+    for why in &report.unwritten {
+        eprintln!("ollama-verify: {}", printable(why));
     }
     Ok(report.exit_code)
 }
@@ -354,4 +381,33 @@ async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, Str
     eprintln!("ollama emulator listening on http://{}", emulator.addr());
     emulator.wait().await;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// A blocking thread that outlives the run (NVML that never answers) does not
+    /// hold the exit back: the runtime is left, not waited for.
+    #[test]
+    fn a_blocked_thread_does_not_hold_the_exit() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (hold, blocked) = std::sync::mpsc::channel::<()>();
+        runtime.spawn_blocking(move || blocked.recv_timeout(Duration::from_secs(10)));
+        // Let the blocking thread start.
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        let code = leave(runtime, 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "leaving waited {:?} for the blocked thread",
+            started.elapsed()
+        );
+        assert_eq!(code, ExitCode::from(1));
+        drop(hold);
+    }
 }

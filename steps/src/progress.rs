@@ -6,7 +6,7 @@ use crate::run::all_tags;
 use crate::world::{CheckMeta, VerifyWorld};
 use cucumber::{event, gherkin, parser, Event, Writer};
 use ollama_verify::check::{CheckResult, Status};
-use ollama_verify::report::{mask_secrets, shorten};
+use ollama_verify::report::{mask_secrets, printable, shorten};
 use ollama_verify::session::Session;
 use std::sync::Arc;
 
@@ -35,21 +35,22 @@ impl Progress {
             event::Scenario::Step(step, event::Step::Skipped)
             | event::Scenario::Background(step, event::Step::Skipped) => eprintln!(
                 "{}:{}: `{} {}` matches no step definition",
-                file_name(feature),
+                printable(&file_name(feature)),
                 step.position.line,
                 step.keyword.trim(),
-                step.value
+                printable(&step.value)
             ),
             event::Scenario::Step(_, event::Step::Failed(_, _, _, e))
             | event::Scenario::Background(_, event::Step::Failed(_, _, _, e))
                 if meta.is_none() =>
             {
                 crate::say!(
-                    "{}  {} ({}): {}",
+                    "{}  {} ({}:{}): {}",
                     styled(Status::Fail),
-                    scenario.name,
-                    file_name(feature),
-                    mask_secrets(&e.to_string())
+                    printable(&scenario.name),
+                    printable(&file_name(feature)),
+                    scenario.position.line,
+                    printable(&mask_secrets(&e.to_string()))
                 )
             }
             event::Scenario::Finished => {
@@ -65,13 +66,15 @@ impl Progress {
 }
 
 /// `PASS  api.root                    "Ollama is running"`: the value of a pass, the
-/// reason of anything else, on one line.
+/// reason of anything else, on one line, and shown, not obeyed: a control character a
+/// server sent (an escape sequence) prints as `�` ([`printable`]).
 fn line(r: &CheckResult) -> String {
     let text = match (&r.value, r.status) {
         (Some(v), Status::Pass) => v.clone(),
         _ => excerpt(&r.detail, 110),
     };
-    format!("{}  {:<26} {}", styled(r.status), r.id, mask_secrets(&text))
+    let text = printable(&mask_secrets(&text)).replace('\n', " ");
+    format!("{}  {:<26} {}", styled(r.status), printable(&r.id), text)
 }
 
 fn styled(status: Status) -> console::StyledObject<&'static str> {
@@ -119,7 +122,12 @@ impl Writer<VerifyWorld> for Progress {
         }
         let ev = match event {
             Ok(ev) => ev.value,
-            Err(e) => return eprintln!("a feature file could not be read: {e}"),
+            Err(e) => {
+                return eprintln!(
+                    "a feature file could not be read: {}",
+                    printable(&e.to_string())
+                )
+            }
         };
         let event::Cucumber::Feature(feature, ev) = ev else {
             return;
@@ -139,6 +147,7 @@ impl Writer<VerifyWorld> for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ollama_verify::check::Outcome;
 
     #[test]
     fn excerpts_keep_one_line() {
@@ -149,7 +158,6 @@ mod tests {
 
     #[test]
     fn lines_show_the_status_the_summary_gives() {
-        use ollama_verify::check::Outcome;
         console::set_colors_enabled(false);
         let skip = CheckResult::new("service.active", "s", Outcome::skip("no systemd here"));
         assert_eq!(
@@ -160,5 +168,17 @@ mod tests {
         assert_eq!(line(&pass), "PASS  api.root                   \"hi\"");
         let secret = CheckResult::new("x.y", "x", Outcome::warn("HF_TOKEN=abc set"));
         assert!(line(&secret).ends_with("HF_TOKEN=**** set"));
+    }
+
+    /// What a server sent is printed, not obeyed: no control character reaches the
+    /// terminal from a check's line, a pass's value included.
+    #[rstest::rstest]
+    #[case::detail(Outcome::fail("HTTP 500 \"\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}1m\""))]
+    #[case::value(Outcome::pass("ok").with_value("\u{1b}[31mred\r\nline\u{8}"))]
+    fn lines_carry_no_control_characters(#[case] outcome: Outcome) {
+        console::set_colors_enabled(false);
+        let shown = line(&CheckResult::new("api.chat", "c", outcome));
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains('�'), "{shown:?}");
     }
 }

@@ -9,11 +9,13 @@ use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Stats as _};
 use cucumber::{World as _, WriterExt as _};
 use ollama_verify::check::{CheckResult, Outcome};
+use ollama_verify::report::printable;
 use ollama_verify::report::Summary;
 use ollama_verify::session::{Session, SessionOptions};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
@@ -40,15 +42,54 @@ pub struct RunOptions {
 #[derive(Debug)]
 pub struct RunReport {
     pub summary: Summary,
-    /// 0: no check failed; 1: a check failed.
+    /// What the process exits with: see [`exit`].
     pub exit_code: u8,
-    /// Why the run stopped early (deadline, signal), if it did; work it abandoned (a blocked NVML call)
-    /// may still hold threads, so the caller should exit without waiting for them.
+    /// Why the run stopped early (deadline, signal), if it did.
     pub stopped: Option<crate::stop::Stopped>,
+    /// Why each report that could not be written was not, a line each (exit code
+    /// [`exit::UNWRITTEN`]); the other reports were written all the same.
+    pub unwritten: Vec<String>,
+}
+
+/// The exit codes of `ollama-verify`, all of them; the README's "Exit codes" and the
+/// CI templates under ci/ list the same.
+pub mod exit {
+    /// No check failed (warnings and skips allowed), every report written.
+    pub const PASSED: u8 = 0;
+    /// A check failed (or did not finish within `--deadline`), every report written.
+    pub const FAILED: u8 = 1;
+    /// A usage or configuration error, found before the run: nothing was asked of the
+    /// server, no report written or overwritten.
+    pub const USAGE: u8 = 2;
+    /// The run ended, but a report could not be written at the end (a full disk, a
+    /// folder removed meanwhile): the others were, and the table was printed, whatever
+    /// the checks found.
+    pub const UNWRITTEN: u8 = 3;
+    /// Interrupted by SIGINT (Ctrl-C), 128 + 2 as shells report it; reports written.
+    pub const SIGINT: u8 = 130;
+    /// Interrupted by SIGTERM, 128 + 15; reports written.
+    pub const SIGTERM: u8 = 143;
+}
+
+/// A run's exit code: an interruption's first (it is why the run ended), then a report
+/// that could not be written (a pipeline must not read the last run's file as this
+/// one's), then whether a check failed.
+pub fn exit_code(failed: bool, stopped: Option<crate::stop::Stopped>, unwritten: bool) -> u8 {
+    match stopped {
+        Some(why @ crate::stop::Stopped::Signal(_)) => why.exit_code(),
+        _ if unwritten => exit::UNWRITTEN,
+        Some(why) => why.exit_code(),
+        None if failed => exit::FAILED,
+        None => exit::PASSED,
+    }
 }
 
 /// A problem with how the run was asked for (exit code 2).
 pub type UsageError = String;
+
+/// When each selected scenario started, by its check's id: an unfinished check's time
+/// in the JUnit report runs from there to the stop.
+type Starts = Arc<Mutex<HashMap<String, std::time::Instant>>>;
 
 pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // `--deadline` counts from here: starting the target (a container) counts too.
@@ -72,20 +113,39 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf));
     distinct_reports(&opts)?;
-    let json = output(opts.json.as_deref())?;
-    // A path that cannot be written stops the run before it starts; the reports are
-    // written at the end.
-    for report in [&opts.junit, &opts.summary_json, &opts.summary_md] {
+    // A path that cannot be written stops the run before it starts. None is opened for
+    // writing yet: a usage error, or a target that cannot start, leaves each as it was.
+    for report in [
+        &opts.junit,
+        &opts.json,
+        &opts.summary_json,
+        &opts.summary_md,
+    ] {
         writable(report.as_deref())?;
     }
+    let starts = Starts::default();
+    let mut unwritten = Vec::new();
 
     // A signal while the target starts abandons the start; a container already made is
     // removed as its handle drops.
     let session = tokio::select! {
         started = Session::start(session_options) => Arc::new(started?),
-        why = &mut stop => return stopped(&opts, &selected, Vec::new(), why),
+        why = &mut stop => {
+            // Cucumber's report (empty: nothing ran) goes with the others.
+            if let Some(json) = stage_json(opts.json.as_deref(), &mut unwritten) {
+                commit_json(json, &mut unwritten);
+            }
+            return Ok(stopped(&opts, &selected, Vec::new(), why, &starts, started, unwritten));
+        }
     };
     install_session(session.clone());
+    // The run has started: cucumber's report is begun now, in a temporary file beside
+    // its path that takes the path's place when the run ends.
+    let json = stage_json(opts.json.as_deref(), &mut unwritten);
+    let json_out: Box<dyn Write> = match &json {
+        Some((staged, _)) => Box::new(staged.writer()),
+        None => Box::new(std::io::sink()),
+    };
 
     let steps: Box<dyn Write> = match opts.steps {
         true => Box::new(Closable(std::io::stdout())),
@@ -99,18 +159,26 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .assert_normalized();
     let writer = writer::Basic::raw(steps, writer::Coloring::Auto, 0)
         .summarized()
-        .tee::<VerifyWorld, _>(writer::Json::for_tee(json))
+        .tee::<VerifyWorld, _>(writer::Json::for_tee(json_out))
         .normalized::<VerifyWorld>()
         .tee::<VerifyWorld, _>(progress);
+    // Cucumber names a feature by its canonical path.
+    let spec = features.canonicalize().unwrap_or_else(|_| features.clone());
+    let starting = starts.clone();
     let cucumber = VerifyWorld::cucumber()
-        .before(|feature, rule, scenario, world| {
+        .before(move |feature, rule, scenario, world| {
             let tags = all_tags(feature, rule, scenario);
             world.check = CheckMeta::from_tags(&scenario.name, &tags);
+            if let Some(meta) = &world.check {
+                let mut starts = starting.lock().unwrap_or_else(|e| e.into_inner());
+                starts.insert(meta.id.clone(), meta.started);
+            }
             Box::pin(async {})
         })
-        .after(|_, _, _, finished, world| {
+        .after(move |feature, _, scenario, finished, world| {
             if let Some(world) = world {
-                record_undecided(world, finished);
+                let place = place(&spec, feature, scenario);
+                record_undecided(world, finished, &place, &scenario.name);
             }
             Box::pin(async {})
         })
@@ -128,59 +196,94 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     };
 
     crate::world::clear_session();
-    // The docker target's container goes now, whatever the checks found.
-    if let Some(note) = session.finish().await {
-        eprintln!("{note}");
-    }
-    let finished = match finished {
-        Ok(finished) => finished,
-        Err(why) => return stopped(&opts, &selected, session.results(), why),
+    let results = session.results();
+    let concluded = || {
+        let finished = match finished {
+            Ok(finished) => finished,
+            Err(why) => {
+                if let Some(json) = json {
+                    commit_json(json, &mut unwritten);
+                }
+                return Ok(stopped(
+                    &opts, &selected, results, why, &starts, started, unwritten,
+                ));
+            }
+        };
+        if finished.parsing_errors() > 0 {
+            return Err(format!(
+                "{} feature file(s) in {} could not be parsed; see the errors above",
+                finished.parsing_errors(),
+                features.display()
+            ));
+        }
+        if finished.skipped_steps() > 0 {
+            return Err(format!(
+                "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see above)",
+                finished.skipped_steps()
+            ));
+        }
+        if let Some(json) = json {
+            commit_json(json, &mut unwritten);
+        }
+        let summary = Summary::new(results).with_wall_time(started.elapsed());
+        unwritten.extend(write_reports(&opts, &summary, step_summary().as_deref()));
+        let failed = summary.failed > 0 || finished.execution_has_failed();
+        Ok(RunReport {
+            summary,
+            exit_code: exit_code(failed, None, !unwritten.is_empty()),
+            stopped: None,
+            unwritten,
+        })
     };
-    if finished.parsing_errors() > 0 {
-        return Err(format!(
-            "{} feature file(s) in {} could not be parsed; see the errors above",
-            finished.parsing_errors(),
-            features.display()
-        ));
+    // The docker target's container and volume go now, whatever the checks found, but
+    // after the reports: removing them may take a minute, and a CI runner kills a job
+    // some 10 s after it sent Ctrl-C.
+    reports_then_cleanup(concluded, session.finish()).await
+}
+
+/// Runs `reports` (which writes the reports), then `cleanup`, whose note (how to reach
+/// a kept container, what could not be removed) is printed; `reports`' result.
+async fn reports_then_cleanup<R>(
+    reports: impl FnOnce() -> R,
+    cleanup: impl std::future::Future<Output = Option<String>>,
+) -> R {
+    let outcome = reports();
+    if let Some(note) = cleanup.await {
+        eprintln!("{}", printable(&note));
     }
-    if finished.skipped_steps() > 0 {
-        return Err(format!(
-            "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see above)",
-            finished.skipped_steps()
-        ));
-    }
-    let summary = Summary::new(session.results());
-    write_reports(&opts, &summary)?;
-    let failed = summary.failed > 0 || finished.execution_has_failed();
-    Ok(RunReport {
-        summary,
-        exit_code: u8::from(failed),
-        stopped: None,
-    })
+    outcome
 }
 
 /// The report of a run stopped early: what finished, and every other selected check
-/// failed with the reason.
+/// failed with the reason, timed from its scenario's start (if it started) to now.
 fn stopped(
     opts: &RunOptions,
     selected: &[CheckMeta],
     mut results: Vec<CheckResult>,
     why: crate::stop::Stopped,
-) -> Result<RunReport, UsageError> {
-    let missing = crate::stop::unfinished(selected, &results, &why, opts.session.allow_unload);
+    starts: &Starts,
+    started: tokio::time::Instant,
+    mut unwritten: Vec<String>,
+) -> RunReport {
+    let mut missing = crate::stop::unfinished(selected, &results, &why, opts.session.allow_unload);
+    let starts = starts.lock().unwrap_or_else(|e| e.into_inner());
+    for r in missing.iter_mut().filter(|r| r.unfinished) {
+        r.elapsed = Some(starts.get(&r.id).map_or(Duration::ZERO, |t| t.elapsed()));
+    }
     eprintln!(
         "\nollama-verify: {}; the run was stopped with {} check(s) unfinished (reported as failed). Cucumber's JSON report (--json), if asked for, is incomplete",
         why.describe(),
         missing.iter().filter(|r| r.unfinished).count()
     );
     results.extend(missing);
-    let summary = Summary::new(results);
-    write_reports(opts, &summary)?;
-    Ok(RunReport {
+    let summary = Summary::new(results).with_wall_time(started.elapsed());
+    unwritten.extend(write_reports(opts, &summary, step_summary().as_deref()));
+    RunReport {
         summary,
-        exit_code: why.exit_code(),
+        exit_code: exit_code(true, Some(why), !unwritten.is_empty()),
         stopped: Some(why),
-    })
+        unwritten,
+    }
 }
 
 /// The folder of feature files: `--features DIR`, or the built-in ones laid out in a
@@ -269,12 +372,28 @@ pub(crate) fn all_tags(
         .collect()
 }
 
-/// A scenario that stopped before its verdict still reports its check, as failed.
-fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished) {
+/// A scenario that stopped before its verdict still reports its check, as failed. One
+/// without a `@check.<id>` tag decides no check, but its failure fails the run: it is
+/// reported too, as failed, by its place (`file.feature:LINE`), so that every report
+/// shows what the exit code counts.
+fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished, place: &str, name: &str) {
     if world.decided {
         return;
     }
-    let Some(meta) = &world.check else { return };
+    let Some(meta) = &world.check else {
+        let why = match finished {
+            ScenarioFinished::StepFailed(_, _, e) => format!("a step failed: {e}"),
+            ScenarioFinished::BeforeHookFailed(_) => "the scenario could not start".into(),
+            ScenarioFinished::StepSkipped | ScenarioFinished::StepPassed => return,
+        };
+        let why = format!(
+            "{why}. This scenario has no @check.<id> tag, so it is reported by its place; fix the step, or tag the scenario @check.<id> to name the check it decides"
+        );
+        world
+            .session
+            .record(CheckResult::new(place, name, Outcome::fail(why)));
+        return;
+    };
     let why = match finished {
         ScenarioFinished::StepFailed(_, _, e) => format!("a step failed before the verdict: {e}"),
         ScenarioFinished::BeforeHookFailed(_) => "the scenario could not start".into(),
@@ -284,20 +403,166 @@ fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished) {
     world.session.record(meta.result(Outcome::fail(why)));
 }
 
-fn output(path: Option<&Path>) -> Result<Box<dyn Write>, UsageError> {
-    match path {
-        None => Ok(Box::new(std::io::sink())),
-        Some(p) => std::fs::File::create(p)
-            .map(|f| Box::new(f) as Box<dyn Write>)
-            .map_err(|e| format!("cannot write {}: {e}", p.display())),
-    }
+/// Where a scenario is written: its file under the features folder, and its line
+/// (an outline's example row has a line of its own).
+fn place(
+    features: &Path,
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> String {
+    let file = feature.path.as_deref().map_or_else(
+        || feature.name.clone(),
+        |p| p.strip_prefix(features).unwrap_or(p).display().to_string(),
+    );
+    format!("{file}:{}", scenario.position.line)
+}
+
+/// `$GITHUB_STEP_SUMMARY`, where GitHub Actions set it: the file of this job step's
+/// summary, which each writer appends to.
+fn step_summary() -> Option<PathBuf> {
+    std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The reports made from the checks' results: whole, also for a run stopped early.
-fn write_reports(opts: &RunOptions, summary: &Summary) -> Result<(), UsageError> {
-    write_file(opts.junit.as_deref(), &summary.to_junit())?;
-    write_file(opts.summary_json.as_deref(), &summary.to_json())?;
-    write_file(opts.summary_md.as_deref(), &summary.to_markdown())
+/// Each is attempted whatever happened to the others; the reasons of those that could
+/// not be written are returned. The Markdown summary is appended to the file when it is
+/// `step_summary`'s (GitHub's step summary, which other steps' writers share); every
+/// other report replaces its file whole ([`replace`]).
+fn write_reports(opts: &RunOptions, summary: &Summary, step_summary: Option<&Path>) -> Vec<String> {
+    let reports = [
+        (
+            "--junit",
+            &opts.junit,
+            Summary::to_junit as fn(&Summary) -> String,
+        ),
+        ("--summary-json", &opts.summary_json, Summary::to_json),
+        ("--summary-md", &opts.summary_md, Summary::to_markdown),
+    ];
+    let mut unwritten = Vec::new();
+    for (flag, path, text) in reports {
+        let Some(path) = path else { continue };
+        let appended = flag == "--summary-md" && step_summary.is_some_and(|s| same_file(path, s));
+        let written = match appended {
+            true => append(path, &text(summary)),
+            false => replace(path, &text(summary)),
+        };
+        if let Err(e) = written {
+            unwritten.push(format!(
+                "cannot write the {flag} report to {}: {e}. The other reports and the summary table are complete; make room or grant access there, or give {flag} another path",
+                path.display()
+            ));
+        }
+    }
+    unwritten
+}
+
+/// Adds `text` to the end of the file at `path`.
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// Writes `text` to `path`, whole or not at all as a reader sees it ([`Staged`]).
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let staged = Staged::new(path)?;
+    staged.writer().write_all(text.as_bytes())?;
+    staged.commit()
+}
+
+/// A report being written: into a temporary file in its folder, which takes the
+/// report's place when [`Staged::commit`] renames it there, so that a reader sees the
+/// previous file or the whole new one, never half of one; dropped uncommitted, it
+/// leaves the report as it was. The new file keeps the permissions of the one it
+/// replaces (a new one gets what `File::create` gives). A path that is not a regular
+/// file (`/dev/stdout`, a pipe) or a link to nothing yet is written in place, through
+/// it, as it was named; a link to a file replaces that file.
+struct Staged {
+    file: std::fs::File,
+    /// The temporary file and where it goes; none when written in place.
+    rename: Option<(tempfile::TempPath, PathBuf)>,
+}
+
+impl Staged {
+    fn new(path: &Path) -> std::io::Result<Staged> {
+        let target = match std::fs::canonicalize(path) {
+            Ok(real) if real.is_file() => real,
+            Ok(_) => return Self::in_place(path),
+            // A link whose target does not exist yet.
+            Err(_) if std::fs::symlink_metadata(path).is_ok() => return Self::in_place(path),
+            Err(_) => path.to_path_buf(),
+        };
+        let folder = match target.parent() {
+            Some(f) if !f.as_os_str().is_empty() => f,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".ollama-verify-")
+            .suffix(".part")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(folder)?;
+        if let Ok(previous) = std::fs::metadata(&target) {
+            temp.as_file().set_permissions(previous.permissions())?;
+        }
+        let (file, temp) = temp.into_parts();
+        Ok(Staged {
+            file,
+            rename: Some((temp, target)),
+        })
+    }
+
+    fn in_place(path: &Path) -> std::io::Result<Staged> {
+        Ok(Staged {
+            file: std::fs::File::create(path)?,
+            rename: None,
+        })
+    }
+
+    /// A handle that writes into the report.
+    fn writer(&self) -> std::fs::File {
+        self.file
+            .try_clone()
+            .expect("a file's handle can be duplicated")
+    }
+
+    /// Puts the report in place: synced, then renamed over the path.
+    fn commit(self) -> std::io::Result<()> {
+        let Some((temp, target)) = self.rename else {
+            return Ok(());
+        };
+        self.file.sync_all()?;
+        temp.persist(&target).map_err(|e| e.error)
+    }
+}
+
+/// Cucumber's JSON report, begun; a path that cannot be begun is named in `unwritten`.
+fn stage_json(path: Option<&Path>, unwritten: &mut Vec<String>) -> Option<(Staged, PathBuf)> {
+    let path = path?;
+    match Staged::new(path) {
+        Ok(staged) => Some((staged, path.to_path_buf())),
+        Err(e) => {
+            unwritten.push(unwritten_json(path, &e));
+            None
+        }
+    }
+}
+
+/// Puts cucumber's JSON report in place, or names it in `unwritten`.
+fn commit_json((staged, path): (Staged, PathBuf), unwritten: &mut Vec<String>) {
+    if let Err(e) = staged.commit() {
+        unwritten.push(unwritten_json(&path, &e));
+    }
+}
+
+fn unwritten_json(path: &Path, e: &std::io::Error) -> String {
+    format!(
+        "cannot write the --json report to {}: {e}. The other reports and the summary table are complete; make room or grant access there, or give --json another path",
+        path.display()
+    )
 }
 
 /// Stdout that may close early (`| head`): what can no longer be written is dropped,
@@ -355,10 +620,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Whether `path` can be written, leaving no file behind where there was none (a run
-/// that stops with a usage error leaves no empty report for a CI step to choke on).
+/// that stops with a usage error leaves no empty report for a CI step to choke on) and
+/// an existing one as it was. Through a link, the file opened is the link's target:
+/// one that the check created is removed, the link stays.
 fn writable(path: Option<&Path>) -> Result<(), UsageError> {
     let Some(p) = path else { return Ok(()) };
-    let existed = p.exists();
+    // Whether the file the path leads to exists (a link to nothing: no).
+    let existed = std::fs::metadata(p).is_ok();
     std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -366,23 +634,177 @@ fn writable(path: Option<&Path>) -> Result<(), UsageError> {
         .open(p)
         .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
     if !existed {
-        let _ = std::fs::remove_file(p);
-    }
-    Ok(())
-}
-
-fn write_file(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
-    match path {
-        None => Ok(()),
-        Some(p) => {
-            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        // What the open created: the path itself, or the file at the end of its links.
+        if let Ok(created) = std::fs::canonicalize(p) {
+            let _ = std::fs::remove_file(created);
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stop::Stopped;
+    use ollama_verify::check::Outcome;
+    use rstest::rstest;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+
+    fn summary() -> Summary {
+        Summary::new(vec![CheckResult::new(
+            "api.root",
+            "root",
+            Outcome::pass("ok"),
+        )])
+    }
+
+    /// What the usage check leaves where each kind of path led: nothing new, and a
+    /// link as it was (`None`: the path does not exist, `Some(text)`: a file with it).
+    #[rstest]
+    #[case::a_new_file(false, None)]
+    #[case::an_existing_file(false, Some("previous"))]
+    #[case::a_link_to_nothing(true, None)]
+    #[case::a_link_to_a_file(true, Some("previous"))]
+    fn the_usage_check_leaves_every_path_as_it_was(
+        #[case] link: bool,
+        #[case] content: Option<&str>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("junit.xml");
+        if let Some(text) = content {
+            std::fs::write(&target, text).unwrap();
+        }
+        let path = match link {
+            true => {
+                let link = dir.path().join("link.xml");
+                std::os::unix::fs::symlink(&target, &link).unwrap();
+                link
+            }
+            false => target.clone(),
+        };
+        writable(Some(&path)).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).ok().as_deref(), content);
+        if link {
+            let meta = std::fs::symlink_metadata(&path).expect("the link stays");
+            assert!(meta.file_type().is_symlink());
+        }
+    }
+
+    /// A report replaces its file by a rename (a reader sees the old file or the new
+    /// one whole), keeps its permissions, and leaves no temporary file behind.
+    #[test]
+    fn reports_replace_their_files_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        std::fs::write(&path, "previous").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let before = std::fs::metadata(&path).unwrap();
+        replace(&path, "new").unwrap();
+        let after = std::fs::metadata(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_ne!(before.ino(), after.ino(), "a new file, renamed into place");
+        assert_eq!(after.permissions().mode() & 0o777, 0o640);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["summary.json"]);
+        // A staged report dropped before its commit leaves the file as it was.
+        let staged = Staged::new(&path).unwrap();
+        staged.writer().write_all(b"half").unwrap();
+        drop(staged);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// One report that cannot be written does not keep the others from being written.
+    #[test]
+    fn every_report_is_attempted() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            junit: Some(dir.path().join("gone/junit.xml")),
+            summary_json: Some(dir.path().join("summary.json")),
+            summary_md: Some("/dev/full".into()),
+            ..Default::default()
+        };
+        let unwritten = write_reports(&opts, &summary(), None);
+        assert_eq!(unwritten.len(), 2, "{unwritten:?}");
+        assert!(
+            unwritten[0].starts_with("cannot write the --junit report to ")
+                && unwritten[0].contains("give --junit another path"),
+            "{}",
+            unwritten[0]
+        );
+        assert!(unwritten[1].contains("/dev/full"), "{}", unwritten[1]);
+        let json = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+        assert!(json.contains("\"api.root\""), "{json}");
+    }
+
+    /// GitHub's step summary file is appended to, as GitHub asks of each writer; any
+    /// other Markdown file is replaced.
+    #[test]
+    fn the_step_summary_is_appended_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let github = dir.path().join("step_summary");
+        std::fs::write(&github, "an earlier step's summary\n").unwrap();
+        let opts = |md: &Path| RunOptions {
+            summary_md: Some(md.to_path_buf()),
+            ..Default::default()
+        };
+        assert!(write_reports(&opts(&github), &summary(), Some(&github)).is_empty());
+        let text = std::fs::read_to_string(&github).unwrap();
+        assert!(
+            text.starts_with("an earlier step's summary\n## ollama-verify"),
+            "{text}"
+        );
+        let other = dir.path().join("summary.md");
+        std::fs::write(&other, "the last run's\n").unwrap();
+        assert!(write_reports(&opts(&other), &summary(), Some(&github)).is_empty());
+        let text = std::fs::read_to_string(&other).unwrap();
+        assert!(text.starts_with("## ollama-verify"), "{text}");
+    }
+
+    #[rstest]
+    #[case::passed(false, None, false, 0)]
+    #[case::failed(true, None, false, 1)]
+    #[case::deadline(true, Some(Stopped::Deadline(Duration::from_secs(1))), false, 1)]
+    #[case::a_report_unwritten(false, None, true, 3)]
+    #[case::failed_and_unwritten(true, None, true, 3)]
+    #[case::deadline_and_unwritten(true, Some(Stopped::Deadline(Duration::from_secs(1))), true, 3)]
+    #[case::sigint(true, Some(Stopped::Signal("SIGINT")), false, 130)]
+    #[case::sigterm_and_unwritten(true, Some(Stopped::Signal("SIGTERM")), true, 143)]
+    fn exit_codes(
+        #[case] failed: bool,
+        #[case] stopped: Option<Stopped>,
+        #[case] unwritten: bool,
+        #[case] code: u8,
+    ) {
+        assert_eq!(exit_code(failed, stopped, unwritten), code);
+        assert_ne!(code, exit::USAGE, "a run that ran is never a usage error");
+    }
+
+    /// The reports are on disk before the cleanup (a container's removal) begins, so a
+    /// CI runner that kills the job during it still has them.
+    #[tokio::test]
+    async fn reports_come_before_the_cleanup() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            summary_json: Some(dir.path().join("summary.json")),
+            ..Default::default()
+        };
+        let seen = std::cell::Cell::new(false);
+        let cleanup = async {
+            seen.set(opts.summary_json.as_ref().unwrap().exists());
+            None
+        };
+        let unwritten =
+            reports_then_cleanup(|| write_reports(&opts, &summary(), None), cleanup).await;
+        assert!(unwritten.is_empty(), "{unwritten:?}");
+        assert!(
+            seen.get(),
+            "the cleanup ran before the reports were written"
+        );
+    }
 
     #[test]
     fn one_file_by_two_names_is_one_report_path() {

@@ -1,6 +1,6 @@
 //! The feature files, read and checked before anything runs: every file parses, no two
-//! scenarios claim one `@check.<id>`, and every step of a selected scenario matches
-//! exactly one step definition. A mistake there is a usage error (exit 2) that names
+//! scenarios (nor two example rows of an outline) claim one `@check.<id>`, and every
+//! step of a selected scenario matches exactly one step definition. A mistake there is a usage error (exit 2) that names
 //! the file and line, found before a server is asked anything or a report is touched.
 
 use crate::run::UsageError;
@@ -97,17 +97,35 @@ pub fn selected_checks(
         for (rule, scenario) in scenarios(&feature) {
             let tags = crate::run::all_tags(&feature, rule, scenario);
             let mut ids: Vec<String> = Vec::new();
+            // An outline's rows are scenarios of their own, and a check is decided by
+            // one: the example rows under each id.
+            let mut rows: Vec<(String, usize)> = Vec::new();
             let blocks =
-                std::iter::once(Vec::new()).chain(scenario.examples.iter().map(|e| e.tags.clone()));
-            for extra in blocks {
+                std::iter::once((Vec::new(), 0)).chain(scenario.examples.iter().map(|e| {
+                    let n = e
+                        .table
+                        .as_ref()
+                        .map_or(0, |t| t.rows.len().saturating_sub(1));
+                    (e.tags.clone(), n)
+                }));
+            for (extra, n) in blocks {
                 let all: Vec<String> = tags.iter().chain(&extra).cloned().collect();
                 if let Some(meta) = CheckMeta::from_tags(&scenario.name, &all) {
                     if !ids.contains(&meta.id) {
-                        ids.push(meta.id);
+                        ids.push(meta.id.clone());
+                    }
+                    match rows.iter_mut().find(|(id, _)| *id == meta.id) {
+                        Some((_, count)) => *count += n,
+                        None => rows.push((meta.id, n)),
                     }
                 }
             }
             let here = format!("{name}:{}", scenario.position.line);
+            for (id, n) in rows.iter().filter(|(_, n)| *n > 1) {
+                problems.push(format!(
+                    "{here}: the Scenario Outline's @check.{id} covers {n} example rows, but a check has one result. Give each row an Examples block of its own tagged with its own @check.<id>, or write a Scenario per case"
+                ));
+            }
             for id in ids {
                 if let Some(first) = claimed.insert(id.clone(), here.clone()) {
                     problems.push(format!(
@@ -250,6 +268,35 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    /// An outline's example rows each run as a scenario: under one id, several rows
+    /// would give one check several results.
+    #[rstest::rstest]
+    #[case::two_rows_one_block(
+        "  @check.a.one\n  Scenario Outline: O <n>\n    {STEP}\n\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n",
+        Some("a.feature:3: the Scenario Outline's @check.a.one covers 2 example rows")
+    )]
+    #[case::one_row_in_each_of_two_blocks(
+        "  @check.a.one\n  Scenario Outline: O <n>\n    {STEP}\n\n    Examples:\n      | n |\n      | 1 |\n\n    Examples:\n      | n |\n      | 2 |\n",
+        Some("a.feature:3: the Scenario Outline's @check.a.one covers 2 example rows")
+    )]
+    #[case::an_id_per_block(
+        "  Scenario Outline: O <n>\n    {STEP}\n\n    @check.a.one\n    Examples:\n      | n |\n      | 1 |\n\n    @check.a.two\n    Examples:\n      | n |\n      | 2 |\n",
+        None
+    )]
+    #[case::untagged_rows(
+        "  Scenario Outline: O <n>\n    {STEP}\n\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n\n  @check.a.one\n  Scenario: One\n    {STEP}\n",
+        None
+    )]
+    fn an_outline_gives_each_check_one_row(#[case] scenarios: &str, #[case] problem: Option<&str>) {
+        let text = format!("Feature: A\n{}", scenarios.replace("{STEP}", STEP));
+        let dir = folder(&[("a.feature", &text)]);
+        match (selected_checks(dir.path(), None), problem) {
+            (Err(e), Some(p)) => assert!(e.contains(p), "{p}\n{e}"),
+            (Ok(_), None) => {}
+            (other, _) => panic!("{other:?} for\n{text}"),
+        }
     }
 
     #[test]

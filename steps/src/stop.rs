@@ -58,10 +58,11 @@ impl Stopped {
     /// 1 for an expired deadline (checks failed); 128 + the signal's number otherwise,
     /// as shells report a process a signal ended.
     pub fn exit_code(self) -> u8 {
+        use crate::run::exit;
         match self {
-            Stopped::Deadline(_) => 1,
-            Stopped::Signal("SIGINT") => 130,
-            Stopped::Signal(_) => 143,
+            Stopped::Deadline(_) => exit::FAILED,
+            Stopped::Signal("SIGINT") => exit::SIGINT,
+            Stopped::Signal(_) => exit::SIGTERM,
         }
     }
 

@@ -137,8 +137,12 @@ impl VerifyWorld {
         self.session.record(meta.result(outcome.clone()));
         self.decided = true;
         match outcome.status {
-            // Cucumber's output and reports carry it: masked as the summary is.
-            Status::Fail => Err(ollama_verify::report::mask_secrets(&outcome.detail)),
+            // Cucumber's output (`--steps`, on a terminal) and reports carry it: masked
+            // and cut as the summary is, and printable.
+            Status::Fail => {
+                use ollama_verify::report::{cap, mask_secrets, printable, TEXT_LIMIT};
+                Err(printable(&cap(&mask_secrets(&outcome.detail), TEXT_LIMIT)))
+            }
             _ => Ok(()),
         }
     }

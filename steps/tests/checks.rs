@@ -309,6 +309,121 @@ fn tags_select_scenarios_and_reports_are_written() {
     assert!(md.contains("| `api.root` | ✅ PASS |"), "{md}");
 }
 
+/// A report that cannot be written at the end (here: a full disk) keeps no other
+/// from being written nor the table from being printed, and the exit code says so (3,
+/// not the usage error's 2). The Markdown summary is appended to GitHub's step summary
+/// file, as GitHub asks, when that is the file named.
+#[test]
+fn a_report_that_cannot_be_written_is_exit_3_and_the_others_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let step_summary = dir.path().join("step_summary.md");
+    std::fs::write(&step_summary, "an earlier step's summary\n").unwrap();
+    let run = verify(
+        &[
+            "--target",
+            "emulator",
+            "--tags",
+            "@check.api.root",
+            "--junit",
+            "/dev/full",
+            "--summary-md",
+            step_summary.to_str().unwrap(),
+        ],
+        &[("GITHUB_STEP_SUMMARY", &step_summary)],
+        None,
+    );
+    assert_eq!(run.code, 3, "{}", run.context());
+    assert_eq!(run.status("api.root"), "pass");
+    assert!(
+        run.stdout
+            .contains("1 passed, 0 failed, 0 warned, 0 skipped"),
+        "the table is printed: {}",
+        run.context()
+    );
+    assert!(
+        run.stderr.trim_end().lines().last().is_some_and(
+            |l| l.starts_with("ollama-verify: cannot write the --junit report to /dev/full: ")
+        ),
+        "{}",
+        run.context()
+    );
+    let md = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        md.starts_with("an earlier step's summary\n## ollama-verify")
+            && md.contains("| `api.root` | ✅ PASS |"),
+        "{md}"
+    );
+}
+
+/// A usage error, or a target that cannot start, leaves every report as it was,
+/// cucumber's `--json` one included.
+#[rstest]
+#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
+#[case::target_cannot_start(&["--target", "native", "--host", "ftp://x"], "is not a usable address")]
+fn usage_errors_leave_the_reports_as_they_were(#[case] args: &[&str], #[case] message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("cucumber.json");
+    let summary = dir.path().join("summary.json");
+    std::fs::write(&json, "the last run's").unwrap();
+    std::fs::write(&summary, "the last run's").unwrap();
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--tags", "@check.api.root"])
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .arg("--summary-json")
+        .arg(&summary)
+        .env_remove("OLLAMA_VERIFY_TARGET")
+        .env_remove("OLLAMA_VERIFY_HOST")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message));
+    for report in [json, summary] {
+        assert_eq!(
+            std::fs::read_to_string(&report).unwrap(),
+            "the last run's",
+            "{}",
+            report.display()
+        );
+    }
+}
+
+/// A scenario without `@check.<id>` decides no check, but when it fails the run fails,
+/// and the reports say so: a failed result named by the scenario's place.
+#[test]
+fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
+    let features = tempfile::tempdir().unwrap();
+    let root = "    Given the Ollama install under verification\n    When the root URL is requested\n    Then the answer is \"Ollama is running\"\n";
+    std::fs::write(
+        features.path().join("x.feature"),
+        format!(
+            "Feature: X\n  @check.api.root\n  Scenario: Root\n{root}\n  Scenario: Untagged\n{root}"
+        ),
+    )
+    .unwrap();
+    let run = verify(
+        &[
+            "--target",
+            "emulator",
+            "--features",
+            features.path().to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_eq!(run.summary["failed"], 1, "{}", run.summary);
+    assert_eq!(run.status("api.root"), "pass");
+    assert_eq!(run.status("x.feature:8"), "fail", "{}", run.summary);
+    assert!(
+        run.detail("x.feature:8").contains("no @check.<id> tag"),
+        "{}",
+        run.detail("x.feature:8")
+    );
+}
+
 #[rstest]
 #[case::bad_tag_expression(&["--target", "emulator", "--tags", "@a and and"], "tag expression")]
 #[case::unknown_target(&["--target", "cloud"], "unknown target")]

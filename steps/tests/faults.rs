@@ -414,10 +414,85 @@ fn the_deadline_stops_a_hung_run() {
     let junit = std::fs::read_to_string(&junit).unwrap();
     assert!(
         junit.contains(&format!(r#"tests="{}""#, run.ids().len()))
-            && junit
-                .contains(r#"<testcase name="perf.generation" classname="ollama-verify.perf">"#)
+            && junit.contains(
+                r#"<testcase name="perf.generation" classname="ollama-verify.perf" time=""#
+            )
             && junit.contains(r#"<failure message="not finished within the --deadline of 2 s"#)
             && !junit.contains("why: diagnose.offload: not finished"),
         "{junit}"
+    );
+    // Every case, suite and the report has a time (a report tool computes none as NaN):
+    // a suite's is the sum of its cases', the report's the run's, some 2 s.
+    let time = |tag: &str| -> f64 {
+        let tag = &tag[..tag.find('>').unwrap()];
+        let at = tag
+            .find(" time=\"")
+            .unwrap_or_else(|| panic!("no time in <{tag}>"))
+            + 7;
+        tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let (head, suites) = junit.split_once("<testsuite ").unwrap();
+    let run_time = time(head.split_once("<testsuites ").unwrap().1);
+    assert!(
+        run_time >= 2.0 && run_time < 2.0 + SLACK.as_secs_f64(),
+        "{run_time}"
+    );
+    for suite in suites.split("<testsuite ") {
+        let cases: Vec<f64> = suite.split("<testcase ").skip(1).map(time).collect();
+        let sum: f64 = cases.iter().sum();
+        assert!(
+            (time(suite) - sum).abs() <= 0.001 * cases.len() as f64,
+            "{suite}"
+        );
+    }
+}
+
+/// What a server says is shown, never obeyed nor taken for markup: an error message
+/// with terminal escape sequences, characters XML cannot hold and Markdown, verbatim
+/// in `api.chat`'s detail, reaches the console without a control character, the JUnit
+/// report as well-formed XML and the Markdown summary as text.
+#[test]
+fn what_a_server_says_is_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_dir(dir.path());
+    let server = serve(
+        dir.path(),
+        "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"\\u001b]0;owned\\u0007\\u001b[2J\\u009b1m <b>*HF_TOKEN*</b> \\uFFFF\\tend\"\n",
+    );
+    let junit = dir.path().join("junit.xml");
+    let md = dir.path().join("summary.md");
+    let run = verify(
+        &server.host,
+        &path,
+        &[
+            "--tags",
+            "@check.api.chat",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--summary-md",
+            md.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(
+        run.detail("api.chat").contains("\u{1b}]0;owned"),
+        "the summary JSON keeps what was said: {}",
+        run.detail("api.chat")
+    );
+    for (out, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{out}: {text:?}"
+        );
+    }
+    assert!(run.stdout.contains("�]0;owned�"), "{}", run.stdout);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let xml_char = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    assert!(xml.chars().all(xml_char), "{xml:?}");
+    assert!(xml.contains("�]0;owned��[2J�1m"), "{xml}");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        md.contains("&lt;b&gt;\\*HF\\_TOKEN\\*&lt;/b&gt;") && !md.contains("<b>"),
+        "{md}"
     );
 }
