@@ -380,7 +380,40 @@ pub fn mask_secrets(text: &str) -> String {
         i = to.max(i);
     }
     out.push_str(&text[copied..]);
-    out
+    // And a password in a URL, whatever the name it is set under.
+    mask_url_credentials(&out).unwrap_or(out)
+}
+
+/// `value` with the credentials of every URL in it masked (`http://user:pass@proxy`
+/// is `http://****@proxy`), or `None` when no URL in it holds a password.
+pub fn mask_url_credentials(value: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    let mut found = false;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#' | ',' | ';') || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rsplit_once('@') {
+            Some((userinfo, host))
+                if userinfo
+                    .split_once(':')
+                    .is_some_and(|(_, pass)| !pass.is_empty()) =>
+            {
+                found = true;
+                out.push_str(MASK);
+                out.push('@');
+                out.push_str(host);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    found.then_some(out)
 }
 
 /// Where the quoted text starting at `s` ends: the first `q` not escaped by `\`.
@@ -447,6 +480,13 @@ mod mask_tests {
         assert!(!s.to_json().contains("HF_TOKEN=a"));
         assert!(!s.to_markdown().contains("HF_TOKEN=hf_live"));
         assert_eq!(s.checks[0].value.as_deref(), Some("HF_TOKEN=****"));
+        let s = Summary::new(vec![CheckResult::new(
+            "diagnose.settings",
+            "x",
+            Outcome::fail("the unit sets HTTPS_PROXY=http://me:s3cret@proxy:3128 but"),
+        )]);
+        assert!(!s.to_json().contains("s3cret"), "{}", s.to_json());
+        assert!(s.checks[0].detail.contains("http://****@proxy:3128"));
     }
 }
 

@@ -76,6 +76,26 @@ impl UnitState {
             .or_else(|| last_value(&self.environment, key))
     }
 
+    /// The service's environment as far as it is known here: each variable once, in the
+    /// order first set, with [`UnitState::env`]'s value (environment files over
+    /// `Environment=`).
+    pub fn effective_environment(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<&str> = Vec::new();
+        let files = self
+            .environment_files
+            .iter()
+            .filter_map(|f| f.read.as_ref().ok())
+            .flatten();
+        for (k, _) in self.environment.iter().chain(files) {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+        keys.into_iter()
+            .filter_map(|k| Some((k.to_string(), self.env(k)?.to_string())))
+            .collect()
+    }
+
     /// The environment file [`UnitState::env`]'s value of `key` comes from; `None` for
     /// `Environment=` (or no value).
     pub fn env_file_of(&self, key: &str) -> Option<&str> {
@@ -577,6 +597,16 @@ mod tests {
         assert_eq!(unknown, ["/etc/locked"]);
         assert_eq!(s.env("OLLAMA_FLASH_ATTENTION"), Some("1"));
         assert_eq!(s.env_unknown("OLLAMA_FLASH_ATTENTION").len(), 1);
+        let all = s.effective_environment();
+        let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            all,
+            [
+                ("OLLAMA_HOST", "10.0.0.2"),
+                ("OLLAMA_FLASH_ATTENTION", "1"),
+                ("OLLAMA_ORIGINS", "*")
+            ]
+        );
     }
 
     #[rstest]

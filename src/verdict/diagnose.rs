@@ -431,7 +431,7 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
             return Outcome::skip(format!("there is no {}.service (see service.active)", u.unit))
         }
         Ok(ServiceFacts::Unit(u)) => (
-            &u.environment,
+            u.effective_environment(),
             "the unit",
             format!(
                 "a change to the unit was not applied: run `sudo systemctl daemon-reload && sudo systemctl restart {}`",
@@ -439,7 +439,7 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
             ),
         ),
         Ok(ServiceFacts::Container(c)) => (
-            &c.environment,
+            c.environment.clone(),
             "the container",
             "the container runs with other settings than it was given: recreate it (`docker compose up -d --force-recreate ollama`)".to_string(),
         ),
@@ -458,6 +458,25 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
         .iter()
         .filter(|(k, _)| k.starts_with("OLLAMA_"))
         .collect();
+    // Environment files this tool could not read (often root's): what they set is not
+    // known here, so it is neither compared nor blamed.
+    let unreadable: Vec<&str> = match facts {
+        Ok(ServiceFacts::Unit(u)) => u
+            .environment_files
+            .iter()
+            .filter(|f| f.read.is_err())
+            .map(|f| f.path.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let unread_note = if unreadable.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} could not be read here, so what it sets was not compared (try with sudo)",
+            unreadable.join(", ")
+        )
+    };
     let shown = |k: &str, v: &str| crate::report::mask_value(k, v).into_owned();
     let mut differ = Vec::new();
     let mut compared = 0;
@@ -476,14 +495,14 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
     }
     if !differ.is_empty() {
         return Outcome::fail(format!(
-            "{} (the `server config` line of {}): {fix}",
+            "{} (the `server config` line of {}): {fix}{unread_note}",
             differ.join("; "),
             log.source
         ))
         .with_value(format!("{} of {compared} differ", differ.len()));
     }
     Outcome::pass(format!(
-        "the {compared} OLLAMA_* setting(s) of {whose} are what the server logged it runs with"
+        "the {compared} OLLAMA_* setting(s) of {whose} are what the server logged it runs with{unread_note}"
     ))
     .with_value(format!("{compared} applied"))
 }
@@ -1208,6 +1227,59 @@ mod tests {
         if status == Status::Fail {
             assert!(o.detail.contains("daemon-reload"), "{}", o.detail);
         }
+    }
+
+    /// An `EnvironmentFile=` setting is compared too (it wins over `Environment=`), and
+    /// one that cannot be read is named as not compared.
+    #[test]
+    fn settings_from_environment_files_are_compared() {
+        use crate::probe::service::EnvironmentFile;
+        let mut u = parse_show(
+            "ollama",
+            "LoadState=loaded\nEnvironment=OLLAMA_KEEP_ALIVE=30m\n",
+        );
+        let set = |pairs: &[(&str, &str)]| {
+            Ok(pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())
+        };
+        u.environment_files = vec![
+            EnvironmentFile {
+                path: "/etc/ollama.env".into(),
+                optional: false,
+                read: set(&[("OLLAMA_KEEP_ALIVE", "1h"), ("OLLAMA_FLASH_ATTENTION", "1")]),
+                mode: Some(0o600),
+            },
+            EnvironmentFile {
+                path: "/etc/root-only.env".into(),
+                optional: false,
+                read: Err("permission denied".into()),
+                mode: None,
+            },
+        ];
+        let facts = Ok(ServiceFacts::Unit(u));
+        let line = |map: &str| {
+            format!("time=x level=INFO source=routes.go:1 msg=\"server config\" env=\"map[{map}]\"")
+        };
+        let o = settings(
+            &facts,
+            &log(&[&line(
+                "OLLAMA_FLASH_ATTENTION:true OLLAMA_KEEP_ALIVE:1h0m0s",
+            )]),
+        );
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert!(
+            o.detail.contains("/etc/root-only.env could not be read"),
+            "{}",
+            o.detail
+        );
+        let o = settings(
+            &facts,
+            &log(&[&line("OLLAMA_FLASH_ATTENTION:true OLLAMA_KEEP_ALIVE:30m0s")]),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(o.detail.contains("OLLAMA_KEEP_ALIVE=1h"), "{}", o.detail);
     }
 
     #[rstest]

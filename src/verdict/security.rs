@@ -231,38 +231,6 @@ pub fn remote_reachable(
     .with_value(value)
 }
 
-/// `value` with the credentials of every URL in it masked (`http://user:pass@proxy`
-/// is `http://****@proxy`), or `None` when no URL in it holds a password.
-fn url_credentials(value: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = value;
-    let mut found = false;
-    while let Some(at) = rest.find("://") {
-        let (before, after) = rest.split_at(at + 3);
-        out.push_str(before);
-        let end = after
-            .find(|c: char| matches!(c, '/' | '?' | '#' | ',' | ';') || c.is_whitespace())
-            .unwrap_or(after.len());
-        let authority = &after[..end];
-        match authority.rsplit_once('@') {
-            Some((userinfo, host))
-                if userinfo
-                    .split_once(':')
-                    .is_some_and(|(_, pass)| !pass.is_empty()) =>
-            {
-                found = true;
-                out.push_str(crate::report::MASK);
-                out.push('@');
-                out.push_str(host);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    found.then_some(out)
-}
-
 /// The assignments of `environment` that hold a secret, as a report may show them: a
 /// name like one of `patterns` (the value masked), or a URL with a password in it.
 fn secrets(environment: &[(String, String)], patterns: &[String]) -> Vec<String> {
@@ -278,7 +246,7 @@ fn secrets(environment: &[(String, String)], patterns: &[String]) -> Vec<String>
                 };
                 return Some(format!("{k}={v}"));
             }
-            url_credentials(v).map(|masked| format!("{k}={masked}"))
+            crate::report::mask_url_credentials(v).map(|masked| format!("{k}={masked}"))
         })
         .collect()
 }
