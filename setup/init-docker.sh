@@ -95,6 +95,27 @@ container_health() {
 
 container_id() { inspect_or "" '{{.Id}}'; }
 
+# The compose project that made the container, or "none" (e.g. `docker run --name ollama`).
+container_project() { inspect_or none '{{index .Config.Labels "com.docker.compose.project"}}'; }
+
+# What the container keeps its models in: a volume's name, or a bind mount's host path.
+container_models() {
+  inspect_or "" '{{range .Mounts}}{{if eq .Destination "/root/.ollama"}}{{if .Name}}{{.Name}}{{else}}{{.Source}}{{end}}{{end}}{{end}}'
+}
+
+# The project compose gives this file: COMPOSE_PROJECT_NAME, the file's top-level
+# `name:`, else its directory's name, lower-cased, without characters compose drops.
+compose_project() {
+  local name="${COMPOSE_PROJECT_NAME:-}"
+  if [[ -z "$name" ]]; then
+    name="$(awk '/^name:/ { gsub(/["\047]/, "", $2); print $2; exit }' "$COMPOSE_FILE")"
+  fi
+  if [[ -z "$name" ]]; then
+    name="$(basename "$(dirname "$COMPOSE_FILE")")"
+  fi
+  printf '%s\n' "$name" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-'
+}
+
 compose() {
   if [[ "$COMPOSE" == "docker compose" ]]; then
     docker compose -f "$COMPOSE_FILE" "$@"
@@ -148,8 +169,43 @@ if [[ "$STATE" != running ]] && api_answers; then
   port 11434: stop the service first (sudo systemctl disable --now ollama)"
 fi
 
+FOREIGN=0
+# A container named like ours that compose did not make from this file (Ollama's own
+# docs: `docker run -d --gpus=all -v ollama:/root/.ollama -p 11434:11434 --name ollama
+# ollama/ollama`): `up` would fail on the name, and the fix is not the GPU toolkit.
+if [[ "$DOCKER_OK" == 1 && "$STATE" != absent ]]; then
+  project="$(container_project)"
+  ours="$(compose_project)"
+  if [[ "$project" != "$ours" ]]; then
+    FOREIGN=1
+    models_in="$(container_models)"
+    if [[ -z "$models_in" ]]; then
+      keep_hint="its models live in the container itself: copy them out first
+  (docker cp $CONTAINER:/root/.ollama ./ollama-models)"
+    elif [[ "$models_in" == /* ]]; then
+      keep_hint="its models are in $models_in on this host: to keep them, mount that path at
+  /root/.ollama in $COMPOSE_FILE instead of the ollama-models volume"
+    else
+      keep_hint="its models are in the volume $models_in, which stays: to use them, set
+  'name: $models_in' under 'volumes: ollama-models:' in $COMPOSE_FILE"
+    fi
+    if [[ "$project" == none ]]; then
+      made_by="that no compose project made (a 'docker run --name $CONTAINER', as in Ollama's docs?)"
+    else
+      made_by="from project '$project' (another copy of this compose file?)"
+    fi
+    prereq_fail container "expected no container named '$CONTAINER', or the one compose made from
+  $COMPOSE_FILE (project '$ours'); found one ($STATE) $made_by.
+  Compose cannot create its own beside it, whatever the GPU setup.
+  Remove it: docker rm -f $CONTAINER; $keep_hint.
+  Then run this script again."
+  fi
+fi
+
 if [[ "$DOCKER_OK" == 0 || -z "$COMPOSE" ]]; then
   step container skipped "would run: docker compose -f $COMPOSE_FILE up -d"
+elif [[ "$FOREIGN" == 1 ]]; then
+  step container skipped "another '$CONTAINER' container is in the way (see above); a real run stops here"
 elif [[ "$DRY_RUN" == 1 ]]; then
   if [[ "$STATE" == running ]]; then
     step container ok "running (a real run lets compose re-create it if the compose file changed)"

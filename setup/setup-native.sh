@@ -6,15 +6,20 @@
 # It configures an installed Ollama; it does not install Ollama itself (use the official
 # installer: curl -fsSL https://ollama.com/install.sh | sh).
 #
-# Steps: check prerequisites, install the systemd drop-in (only if its content differs;
-# then daemon-reload and restart), enable and start the service, wait for the API, pull
-# the base model if missing, create the custom model if missing.
+# Steps: check prerequisites, install the systemd drop-in as
+# ollama.service.d/50-ollama-verify.conf (only if its content differs; then daemon-reload
+# and restart, as also when systemd has not loaded the unit's files yet), enable and start
+# the service, wait for the API, pull the base model if missing, create the custom model
+# if missing. It never touches ollama.service.d/override.conf, the file
+# `systemctl edit ollama` writes (your own settings), except to remove a copy of this
+# drop-in that an earlier version of this script installed under that name.
 #
 # Exit codes: 0 done (or --dry-run finished, even if a real run would stop: it says so);
 # 1 a step failed; 2 usage error; 3 a prerequisite is missing (real run only).
 #
-# For tests: OLLAMA_DROPIN_DIR overrides /etc/systemd/system/ollama.service.d, and every
-# command (systemctl, ollama, nvidia-smi, curl, sudo) is looked up on PATH.
+# For tests: OLLAMA_DROPIN_DIR overrides /etc/systemd/system/ollama.service.d,
+# OLLAMA_WSL_LIB_DIR overrides /usr/lib/wsl/lib, and every command (systemctl, ollama,
+# nvidia-smi, curl, sudo) is looked up on PATH.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +27,12 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$SCRIPT_DIR/lib.sh"
 DROPIN_SRC="$SCRIPT_DIR/ollama.service.d/override.conf"
 DROPIN_DIR="${OLLAMA_DROPIN_DIR:-/etc/systemd/system/ollama.service.d}"
-DROPIN_DST="$DROPIN_DIR/override.conf"
+# Its own name: override.conf is `systemctl edit ollama`'s, read after this one.
+DROPIN_DST="$DROPIN_DIR/50-ollama-verify.conf"
+# Where earlier versions of this script installed it.
+DROPIN_OLD="$DROPIN_DIR/override.conf"
+# WSL2's driver tools: sudo's secure_path drops this directory from PATH.
+WSL_LIB_DIR="${OLLAMA_WSL_LIB_DIR:-/usr/lib/wsl/lib}"
 API_URL="http://127.0.0.1:11434/"
 
 BASE_MODEL="qwen2.5-coder:7b"
@@ -142,8 +152,13 @@ if [[ "$EUID" -ne 0 ]]; then
   fi
 fi
 
-# GPU
-if command -v nvidia-smi >/dev/null 2>&1 && gpus="$(nvidia-smi -L 2>/dev/null)" &&
+# GPU. On WSL2, nvidia-smi lives in /usr/lib/wsl/lib, which sudo's secure_path leaves
+# off PATH: a correct install must not look like a missing driver under sudo.
+NVIDIA_SMI="$(command -v nvidia-smi 2>/dev/null || true)"
+if [[ -z "$NVIDIA_SMI" && -x "$WSL_LIB_DIR/nvidia-smi" ]]; then
+  NVIDIA_SMI="$WSL_LIB_DIR/nvidia-smi"
+fi
+if [[ -n "$NVIDIA_SMI" ]] && gpus="$("$NVIDIA_SMI" -L 2>/dev/null)" &&
   grep -q '^GPU ' <<<"$gpus"; then
   step gpu ok "$(head -n 1 <<<"$gpus")"
 elif [[ "$ALLOW_CPU" == 1 ]]; then
@@ -231,6 +246,7 @@ else
     fi
   else
     if [[ -f "$DROPIN_DST" ]]; then
+      # Not ending in .conf: systemd ignores the backup.
       backup="$DROPIN_DST.bak-$(date +%Y%m%d%H%M%S)"
       priv cp -p "$DROPIN_DST" "$backup"
       echo "  previous drop-in kept as $backup"
@@ -240,18 +256,44 @@ else
     step drop-in changed "installed $DROPIN_DST"
   fi
 fi
+# An override.conf identical to this drop-in is an earlier run's copy, now installed
+# under the drop-in's own name: it goes (no backup: the same bytes are in place). Any
+# other override.conf is yours, and stays as it is.
+if [[ -f "$DROPIN_OLD" ]] && cmp -s "$DROPIN_SRC" "$DROPIN_OLD"; then
+  DROPIN_CHANGED=1
+  if [[ "$DRY_RUN" == 1 ]]; then
+    step old-drop-in changed "would remove $DROPIN_OLD, an earlier run's copy of $DROPIN_SRC (now $DROPIN_DST)"
+  else
+    priv rm -f "$DROPIN_OLD"
+    step old-drop-in changed "removed $DROPIN_OLD, an earlier run's copy of $DROPIN_SRC (now $DROPIN_DST)"
+  fi
+elif [[ -f "$DROPIN_OLD" ]]; then
+  echo "  kept your $DROPIN_OLD (systemctl edit's file): systemd reads it after $(basename "$DROPIN_DST"), so where both set a variable, yours wins"
+fi
 
 # ---------------------------------------------------------------------------
-# 3. Reload and restart, only when the drop-in changed.
+# 3. Reload and restart, only when the drop-in changed or systemd has not loaded the
+#    unit's files as they are on disk (a drop-in copied by hand, or a run stopped
+#    before its reload).
 # ---------------------------------------------------------------------------
-if [[ "$DROPIN_CHANGED" == 0 ]]; then
-  step restart unchanged "drop-in unchanged: no daemon-reload, no restart"
-elif [[ "$DRY_RUN" == 1 ]]; then
-  step restart changed "would run: systemctl daemon-reload; systemctl restart ollama"
+NEED_RELOAD=""
+if [[ "$SYSTEMD_OK" == 1 ]]; then
+  NEED_RELOAD="$(systemctl show ollama --property=NeedDaemonReload --value 2>/dev/null || true)"
+fi
+if [[ "$DROPIN_CHANGED" == 0 && "$NEED_RELOAD" != yes ]]; then
+  step restart unchanged "drop-in unchanged and loaded: no daemon-reload, no restart"
 else
-  priv systemctl daemon-reload
-  priv systemctl restart ollama
-  step restart changed "systemctl daemon-reload; systemctl restart ollama"
+  why="the drop-in changed"
+  if [[ "$DROPIN_CHANGED" == 0 ]]; then
+    why="the drop-in is unchanged, but systemd has not loaded the unit's files on disk (NeedDaemonReload=yes)"
+  fi
+  if [[ "$DRY_RUN" == 1 ]]; then
+    step restart changed "$why: would run: systemctl daemon-reload; systemctl restart ollama"
+  else
+    priv systemctl daemon-reload
+    priv systemctl restart ollama
+    step restart changed "$why: systemctl daemon-reload; systemctl restart ollama"
+  fi
 fi
 
 # ---------------------------------------------------------------------------

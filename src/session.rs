@@ -755,9 +755,12 @@ async fn start_docker(
             Ok(steps) => steps.iter().for_each(|s| eprintln!("docker: {s}")),
             Err(e) => {
                 let logs = target.log_tail(10).await;
-                let _ = target.finish().await;
+                let note = target
+                    .finish()
+                    .await
+                    .map_or(String::new(), |n| format!("\n{n}"));
                 return Err(format!(
-                    "provisioning the container failed: {e}\nlast log lines:\n{logs}"
+                    "provisioning the container failed: {e}\nlast log lines:\n{logs}{note}"
                 ));
             }
         }

@@ -18,7 +18,7 @@ not_ok() {
 
 SYSBIN="$WORK/sysbin"
 mkdir -p "$SYSBIN"
-for tool in bash cat dirname basename grep awk sleep touch; do
+for tool in bash cat dirname basename grep awk sleep touch tr; do
   path="$(command -v "$tool" || true)"
   [[ -n "$path" ]] || {
     echo "init-docker-test: the system tool '$tool' is missing here" >&2
@@ -43,6 +43,8 @@ case "$1" in
   inspect)
     [[ -f "$STUB_STATE/container" ]] || { echo; echo "Error: No such object: ollama" >&2; exit 1; }
     case "$3" in
+      *compose.project*) cat "$STUB_STATE/project" 2>/dev/null || echo ;;
+      *Mounts*) cat "$STUB_STATE/mounts" 2>/dev/null || echo ;;
       *Health*) echo healthy ;;
       *Status*) echo running ;;
       *Id*) cat "$STUB_STATE/container" ;;
@@ -73,7 +75,12 @@ cat >"$STUBS/docker-compose" <<'EOF'
 #!/usr/bin/env bash
 echo "docker-compose $*" >>"$STUB_LOG"
 [[ "$1" == -f && -f "$2" && "$3" == up && "$4" == -d ]] || exit 1
+[[ -f "$STUB_STATE/container" ]] && [[ "$(cat "$STUB_STATE/project" 2>/dev/null)" != setup ]] && {
+  echo 'Error response from daemon: Conflict. The container name "/ollama" is already in use' >&2
+  exit 1
+}
 [[ -f "$STUB_STATE/container" ]] || echo "c0ffee" >"$STUB_STATE/container"
+echo setup >"$STUB_STATE/project"
 EOF
 chmod +x "$STUBS"/*
 
@@ -96,6 +103,7 @@ run_init() {
 called() { grep -qE -- "$1" <<<"$LOG"; }
 not_called() { ! grep -qE -- "$1" <<<"$LOG"; }
 says() { grep -qE -- "$1" <<<"$OUT"; }
+not_says() { ! grep -qE -- "$1" <<<"$OUT"; }
 
 expect() {
   local what="$1"
@@ -134,6 +142,28 @@ expect "--recreate pulls nothing" not_called 'ollama pull'
 
 run_init usage --nope
 expect "an unknown flag exits 2" test "$RC" -eq 2
+
+# A container named ollama from Ollama's own docs (`docker run --name ollama -v
+# ollama:/root/.ollama ollama/ollama`): no compose project; `up` would clash on the name.
+export STUB_STATE="$WORK/state.docker-run"
+mkdir -p "$STUB_STATE"
+echo "beef" >"$STUB_STATE/container"
+echo ollama >"$STUB_STATE/mounts"
+run_init foreign
+expect "a foreign 'ollama' container: exit 3" test "$RC" -eq 3
+expect "a foreign 'ollama' container: compose up is not run" not_called 'compose .*up'
+expect "a foreign 'ollama' container: says how to remove it" says 'docker rm -f ollama'
+expect "a foreign 'ollama' container: names its volume to reuse" says "name: ollama' under 'volumes: ollama-models:'"
+expect "a foreign 'ollama' container: does not blame the NVIDIA toolkit" not_says 'NVIDIA'
+run_init foreign-dry-run --dry-run
+expect "a foreign 'ollama' container, dry run: exit 0" test "$RC" -eq 0
+expect "a foreign 'ollama' container, dry run: a real run would stop" says 'would stop .*container'
+expect "a foreign 'ollama' container, dry run: nothing started" not_called "$MUTATING"
+# Another compose project's 'ollama' (a copy of setup/ elsewhere) is not ours either.
+echo other >"$STUB_STATE/project"
+run_init other-project
+expect "another project's 'ollama' container: exit 3" test "$RC" -eq 3
+expect "another project's 'ollama' container: names the project" says "from project 'other'"
 
 if [[ "$FAILURES" -gt 0 ]]; then
   echo "init-docker-test: $FAILURES check(s) failed"

@@ -3,7 +3,7 @@
 # Stand-in `systemctl`, `ollama`, `nvidia-smi`, `curl` and `sudo` log their calls and keep
 # state in a temp dir; PATH holds only the stubs and links to the few system tools the
 # script uses, so nothing real is ever touched (a real `ollama` on this machine included);
-# OLLAMA_DROPIN_DIR points into the temp dir.
+# OLLAMA_DROPIN_DIR and OLLAMA_WSL_LIB_DIR point into the temp dir.
 # Usage: bash setup/tests/setup-native-test.sh   (exit 0: all cases passed)
 set -euo pipefail
 
@@ -11,6 +11,8 @@ SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/setup-native.sh"
 DROPIN_SRC="$(dirname "$SCRIPT")/ollama.service.d/override.conf"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+# Never the real /usr/lib/wsl/lib (this may be a WSL2 machine).
+export OLLAMA_WSL_LIB_DIR="$WORK/no-wsl"
 
 FAILURES=0
 ok() { printf 'ok      %s\n' "$1"; }
@@ -45,12 +47,17 @@ cat >"$STUBS/systemctl" <<'EOF'
 echo "systemctl $*" >>"$STUB_LOG"
 case "$1" in
   is-system-running) echo "${STUB_SYSTEM_STATE:-running}"; [[ "${STUB_SYSTEM_STATE:-running}" == running ]] ;;
-  show) echo loaded ;;
+  show)
+    case "$*" in
+      *NeedDaemonReload*) cat "$STUB_STATE/need-reload" 2>/dev/null || echo no ;;
+      *) echo loaded ;;
+    esac
+    ;;
   is-enabled) cat "$STUB_STATE/enabled" 2>/dev/null || { echo disabled; exit 1; } ;;
   is-active) cat "$STUB_STATE/active" 2>/dev/null || { echo inactive; exit 3; } ;;
   enable) echo enabled >"$STUB_STATE/enabled"; [[ "${2:-}" == --now ]] && echo active >"$STUB_STATE/active"; true ;;
   restart | start) echo active >"$STUB_STATE/active" ;;
-  daemon-reload) ;;
+  daemon-reload) rm -f "$STUB_STATE/need-reload" ;;
   *) echo "systemctl stub: unexpected '$*'" >&2; exit 1 ;;
 esac
 EOF
@@ -126,7 +133,9 @@ called() { grep -qE -- "$1" <<<"$LOG"; }
 not_called() { ! grep -qE -- "$1" <<<"$LOG"; }
 says() { grep -qE -- "$1" <<<"$OUT"; }
 not_says() { ! grep -qE -- "$1" <<<"$OUT"; }
-backup_exists() { compgen -G "$OLLAMA_DROPIN_DIR/override.conf.bak-*" >/dev/null; }
+DROPIN_NAME=50-ollama-verify.conf
+backup_exists() { compgen -G "$OLLAMA_DROPIN_DIR/$DROPIN_NAME.bak-*" >/dev/null; }
+no_backup_of_override() { ! compgen -G "$OLLAMA_DROPIN_DIR/override.conf.bak-*" >/dev/null; }
 # Calls that change the machine.
 MUTATING='systemctl (daemon-reload|restart|enable )|ollama (pull|create)'
 
@@ -151,7 +160,7 @@ CASE=dry-run
 run_setup "$CASE" "$FULL_PATH" -- --dry-run
 expect "dry run exits 0" test "$RC" -eq 0
 expect "dry run says it would install the drop-in" says '^drop-in +would change'
-expect "dry run writes no drop-in" test ! -e "$OLLAMA_DROPIN_DIR/override.conf"
+expect "dry run writes no drop-in" test ! -e "$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
 expect "dry run calls no daemon-reload/restart/enable/pull/create" not_called "$MUTATING"
 
 # ---------------------------------------------------------------------------
@@ -160,7 +169,10 @@ expect "dry run calls no daemon-reload/restart/enable/pull/create" not_called "$
 CASE=first-run
 run_setup "$CASE" "$FULL_PATH" --
 expect "first run exits 0" test "$RC" -eq 0
-expect "first run installs the drop-in" cmp -s "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/override.conf"
+expect "first run installs the drop-in under its own name" \
+  cmp -s "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
+expect "first run writes no override.conf (systemctl edit's file)" \
+  test ! -e "$OLLAMA_DROPIN_DIR/override.conf"
 expect "first run reloads systemd" called '^(sudo )?systemctl daemon-reload$'
 expect "first run restarts ollama" called '^(sudo )?systemctl restart ollama$'
 expect "first run enables and starts ollama" called '^(sudo )?systemctl enable --now ollama$'
@@ -199,11 +211,68 @@ expect "--recreate pulls nothing and restarts nothing" \
 # Case 5: an edited drop-in is put back, with a backup, and the service restarted.
 # ---------------------------------------------------------------------------
 CASE=drift
-echo 'Environment="OLLAMA_HOST=127.0.0.1:11434"' >>"$OLLAMA_DROPIN_DIR/override.conf"
+echo 'Environment="OLLAMA_HOST=127.0.0.1:11434"' >>"$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
 run_setup "$CASE" "$FULL_PATH" --
-expect "a drifted drop-in is replaced" cmp -s "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/override.conf"
+expect "a drifted drop-in is replaced" cmp -s "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
 expect "the drifted drop-in is kept as a backup" backup_exists
 expect "a drifted drop-in restarts ollama" called '^(sudo )?systemctl restart ollama$'
+
+# ---------------------------------------------------------------------------
+# Case 5b: the drop-in unchanged, but systemd has not loaded it (copied by hand, or a
+# run stopped before its reload): reload and restart anyway, once.
+# ---------------------------------------------------------------------------
+CASE=need-reload
+echo yes >"$STUB_STATE/need-reload"
+run_setup "$CASE" "$FULL_PATH" --
+expect "NeedDaemonReload=yes: exit 0" test "$RC" -eq 0
+expect "NeedDaemonReload=yes: the drop-in is unchanged" says '^drop-in +unchanged'
+expect "NeedDaemonReload=yes: daemon-reload" called '^(sudo )?systemctl daemon-reload$'
+expect "NeedDaemonReload=yes: restart" called '^(sudo )?systemctl restart ollama$'
+expect "NeedDaemonReload=yes: says why" says 'NeedDaemonReload=yes'
+CASE=need-reload-dry-run
+echo yes >"$STUB_STATE/need-reload"
+run_setup "$CASE" "$FULL_PATH" -- --dry-run
+expect "NeedDaemonReload=yes, dry run: would restart" says '^restart +would change .*NeedDaemonReload'
+expect "NeedDaemonReload=yes, dry run: changes nothing" not_called "$MUTATING"
+rm -f "$STUB_STATE/need-reload"
+CASE=reloaded
+run_setup "$CASE" "$FULL_PATH" --
+expect "once reloaded: nothing changed" says '^nothing changed$'
+
+# ---------------------------------------------------------------------------
+# Case 5c: the user's own override.conf (`systemctl edit ollama`) is never touched.
+# ---------------------------------------------------------------------------
+CASE=users-override
+USERS='[Service]
+Environment="OLLAMA_MODELS=/data/ollama/models"'
+printf '%s\n' "$USERS" >"$OLLAMA_DROPIN_DIR/override.conf"
+run_setup "$CASE" "$FULL_PATH" --
+expect "the user's override.conf: exit 0" test "$RC" -eq 0
+expect "the user's override.conf is kept as it is" \
+  test "$(cat "$OLLAMA_DROPIN_DIR/override.conf")" == "$USERS"
+expect "the user's override.conf gets no backup" no_backup_of_override
+expect "the user's override.conf: the drop-in is unchanged" says '^drop-in +unchanged'
+expect "the user's override.conf: says it is kept and wins" says 'kept your .*override\.conf'
+expect "the user's override.conf: nothing changed" says '^nothing changed$'
+
+# ---------------------------------------------------------------------------
+# Case 5d: an earlier version installed the drop-in as override.conf: it moves to the
+# drop-in's own name, without a backup, and the service restarts once.
+# ---------------------------------------------------------------------------
+new_env migrate
+mkdir -p "$OLLAMA_DROPIN_DIR"
+cp "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/override.conf"
+CASE=migrate
+run_setup "$CASE" "$FULL_PATH" --
+expect "migration: exit 0" test "$RC" -eq 0
+expect "migration: the drop-in is installed under its own name" \
+  cmp -s "$DROPIN_SRC" "$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
+expect "migration: the old copy is gone" test ! -e "$OLLAMA_DROPIN_DIR/override.conf"
+expect "migration: no backup of an identical copy" no_backup_of_override
+expect "migration: reloads and restarts" called '^(sudo )?systemctl restart ollama$'
+CASE=migrated
+run_setup "$CASE" "$FULL_PATH" --
+expect "after migration: nothing changed" says '^nothing changed$'
 
 # ---------------------------------------------------------------------------
 # Case 6: missing prerequisites stop a real run with exit 3 and say what to do.
@@ -217,7 +286,7 @@ run_setup "$CASE" "$NO_OLLAMA:$SYSBIN" --
 expect "no ollama binary: exit 3" test "$RC" -eq 3
 expect "no ollama binary: names the official installer" \
   says 'curl -fsSL https://ollama\.com/install\.sh \| sh'
-expect "no ollama binary: nothing installed" test ! -e "$OLLAMA_DROPIN_DIR/override.conf"
+expect "no ollama binary: nothing installed" test ! -e "$OLLAMA_DROPIN_DIR/$DROPIN_NAME"
 
 NO_GPU="$WORK/stubs-no-gpu"
 mkdir -p "$NO_GPU"
@@ -230,6 +299,17 @@ expect "no GPU: points at --allow-cpu" says '--allow-cpu'
 CASE=no-gpu-allowed
 run_setup "$CASE" "$NO_GPU:$SYSBIN" -- --allow-cpu
 expect "no GPU with --allow-cpu: exit 0" test "$RC" -eq 0
+
+# WSL2 under sudo: secure_path drops /usr/lib/wsl/lib, where nvidia-smi is.
+export OLLAMA_WSL_LIB_DIR="$WORK/wsl-lib"
+mkdir -p "$OLLAMA_WSL_LIB_DIR"
+ln -s "$STUBS/nvidia-smi" "$OLLAMA_WSL_LIB_DIR/nvidia-smi"
+new_env wsl-sudo
+CASE=wsl-sudo
+run_setup "$CASE" "$NO_GPU:$SYSBIN" --
+expect "WSL2, nvidia-smi off PATH: exit 0" test "$RC" -eq 0
+expect "WSL2, nvidia-smi off PATH: the GPU is found" says '^gpu +ok +GPU 0: '
+export OLLAMA_WSL_LIB_DIR="$WORK/no-wsl"
 
 new_env no-systemd
 CASE=no-systemd

@@ -1,13 +1,21 @@
 //! The docker target: an Ollama container started with testcontainers from the
-//! settings of setup/docker-compose.yml, on a random host port, with the GPUs passed in,
-//! its models provisioned through `docker exec`, and removed afterwards.
+//! settings of setup/docker-compose.yml, on a random port of 127.0.0.1, with the GPUs
+//! passed in, its models provisioned through `docker exec`, and removed afterwards (also
+//! after a failed start, and when the run is stopped while it starts or is provisioned).
 
 use super::compose::ComposeService;
 use crate::probe::host::{CmdOutput, Host, HostError};
 use crate::probe::service::ContainerState;
+use std::collections::HashMap;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use testcontainers::bollard::models::{DeviceRequest, RestartPolicy, RestartPolicyNameEnum};
+use testcontainers::bollard::models::{
+    DeviceRequest, PortBinding, PortMap, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+};
+use testcontainers::bollard::query_parameters::{
+    ListContainersOptions, RemoveContainerOptions, RemoveVolumeOptions,
+};
 use testcontainers::core::{ContainerPort, Healthcheck, Mount};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
@@ -15,6 +23,9 @@ use url::Url;
 
 /// The label every container and volume this tool creates carries.
 pub const LABEL: &str = "org.ollama-verify.target";
+/// The label naming the run that created a container or volume (`<pid>-<millis>`):
+/// what is removed after the run, also after a failed or abandoned start.
+pub const RUN_LABEL: &str = "org.ollama-verify.run";
 
 /// Which GPUs the container asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +100,191 @@ impl DockerOptions {
 
 /// A running Ollama container.
 pub struct DockerTarget {
-    container: Arc<ContainerAsync<GenericImage>>,
+    /// Never dropped: testcontainers' removal on drop waits on the daemon without a
+    /// deadline. [`DockerTarget::finish`] removes the container, or `cleanup` does when
+    /// the target is dropped without it (a run stopped while provisioning).
+    container: ManuallyDrop<ContainerAsync<GenericImage>>,
     docker: testcontainers::bollard::Docker,
     pub base_url: Url,
     pub id: String,
     volume: String,
     remove_volume: bool,
     keep: bool,
+    /// The compose file's `restart:` (`no` when it sets none): what service.enabled
+    /// judges. The throwaway container itself runs with `no` unless `--keep`.
+    compose_restart: String,
+    cleanup: Cleanup,
+}
+
+/// What a run made (its labelled containers, its fresh volume), removed when this is
+/// dropped still armed: a start that failed, or a run stopped (Ctrl-C, SIGTERM,
+/// `--deadline`) while the target started or was provisioned. Drop cannot await, so
+/// the removal runs on a thread of its own with its own runtime, bounded by
+/// [`REMOVE_WAIT`], and is waited for.
+#[derive(Debug)]
+struct Cleanup {
+    run_id: String,
+    /// The fresh volume, removed after the containers.
+    volume: Option<String>,
+    armed: bool,
+}
+
+impl Cleanup {
+    fn new(run_id: String, volume: Option<String>) -> Self {
+        Cleanup {
+            run_id,
+            volume,
+            armed: true,
+        }
+    }
+
+    /// Removes what the run made now; what was left behind, and why.
+    async fn now(&mut self, docker: &testcontainers::bollard::Docker) -> Vec<String> {
+        self.armed = false;
+        remove_run(docker, &self.run_id, self.volume.as_deref())
+            .await
+            .left
+    }
+
+    /// Leaves everything as it is (`--keep`).
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let run_id = self.run_id.clone();
+        let volume = self.volume.clone();
+        let removal = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("no runtime to remove them with: {e}"))?;
+            runtime.block_on(async {
+                let docker = docker()?;
+                tokio::time::timeout(REMOVE_WAIT, remove_run(&docker, &run_id, volume.as_deref()))
+                    .await
+                    .map_err(|_| {
+                        format!(
+                            "no answer from the Docker daemon within {} s",
+                            REMOVE_WAIT.as_secs()
+                        )
+                    })
+            })
+        });
+        let what = format!(
+            "containers labelled {RUN_LABEL}={}{}",
+            self.run_id,
+            self.volume
+                .as_ref()
+                .map_or(String::new(), |v| format!(" and the volume {v}"))
+        );
+        match removal.join() {
+            Ok(Ok(done)) => {
+                if !done.removed.is_empty() {
+                    eprintln!(
+                        "docker: the run stopped while its container was started or provisioned; removed {}",
+                        done.removed.join(", ")
+                    );
+                }
+                if !done.left.is_empty() {
+                    eprintln!(
+                        "docker: not removed, remove by hand: {}",
+                        done.left.join("; ")
+                    );
+                }
+            }
+            Ok(Err(e)) => eprintln!(
+                "docker: could not remove the {what}: {e}. Remove them by hand: `docker ps -aq --filter label={RUN_LABEL}={} | xargs -r docker rm -f`{}",
+                self.run_id,
+                self.volume.as_ref().map_or(String::new(), |v| format!(", then `docker volume rm {v}`"))
+            ),
+            Err(_) => eprintln!("docker: removing the {what} panicked; check `docker ps -a --filter label={RUN_LABEL}={}`", self.run_id),
+        }
+    }
+}
+
+/// What [`remove_run`] removed and what it left (with why and the command to do it).
+#[derive(Debug, Default)]
+struct Removed {
+    removed: Vec<String>,
+    left: Vec<String>,
+}
+
+/// Force-removes every container labelled with `run_id` (with its anonymous volumes),
+/// then `volume`; each step within [`REMOVE_WAIT`]. A container or volume already gone
+/// counts as removed.
+async fn remove_run(
+    docker: &testcontainers::bollard::Docker,
+    run_id: &str,
+    volume: Option<&str>,
+) -> Removed {
+    let mut done = Removed::default();
+    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")])]);
+    let listed = docker.list_containers(Some(ListContainersOptions {
+        all: true,
+        filters: Some(filters),
+        ..Default::default()
+    }));
+    let ids: Vec<String> = match tokio::time::timeout(REMOVE_WAIT, listed).await {
+        Ok(Ok(list)) => list.into_iter().filter_map(|c| c.id).collect(),
+        Ok(Err(e)) => {
+            done.left.push(format!(
+                "the run's containers (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`): cannot list them: {e}"
+            ));
+            Vec::new()
+        }
+        Err(_) => {
+            done.left.push(format!(
+                "the run's containers (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`): no answer from the Docker daemon within {} s",
+                REMOVE_WAIT.as_secs()
+            ));
+            Vec::new()
+        }
+    };
+    for id in ids {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        let what = format!("container {} (`docker rm -f {}`)", short(&id), short(&id));
+        match bounded(
+            what,
+            gone_is_fine(docker.remove_container(&id, Some(options))),
+        )
+        .await
+        {
+            Some(left) => done.left.push(left),
+            None => done.removed.push(format!("container {}", short(&id))),
+        }
+    }
+    if let Some(volume) = volume {
+        let what = format!("volume {volume} (`docker volume rm {volume}`)");
+        let removal = docker.remove_volume(volume, None::<RemoveVolumeOptions>);
+        match bounded(what, gone_is_fine(removal)).await {
+            Some(left) => done.left.push(left),
+            None => done.removed.push(format!("volume {volume}")),
+        }
+    }
+    done
+}
+
+/// A removal answered 404 (already gone, or never made) succeeded.
+async fn gone_is_fine(
+    removal: impl std::future::Future<Output = Result<(), testcontainers::bollard::errors::Error>>,
+) -> Result<(), testcontainers::bollard::errors::Error> {
+    match removal.await {
+        Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }) => Ok(()),
+        other => other,
+    }
 }
 
 impl std::fmt::Debug for DockerTarget {
@@ -143,9 +332,11 @@ pub async fn native_on_default_port() -> Option<String> {
 }
 
 impl DockerTarget {
-    /// Starts the container and waits until its API answers.
+    /// Starts the container and waits until its API answers. Whatever fails on the
+    /// way, or drops this future before it finishes, removes what it made.
     pub async fn start(opts: &DockerOptions) -> Result<DockerTarget, String> {
         available().await?;
+        let docker = docker()?;
         let image_ref = opts
             .image
             .clone()
@@ -162,6 +353,37 @@ impl DockerTarget {
         } else {
             (opts.volume.clone(), false)
         };
+        // Armed from here: a failed start, or this future dropped (Ctrl-C, SIGTERM,
+        // --deadline), removes the run's containers and its fresh volume.
+        let mut cleanup = Cleanup::new(run_id.clone(), remove_volume.then(|| volume.clone()));
+        if remove_volume {
+            // Made here, labelled, so that it can always be found and removed.
+            let request = VolumeCreateRequest {
+                name: Some(volume.clone()),
+                labels: Some(HashMap::from([
+                    (LABEL.to_string(), "docker".to_string()),
+                    (RUN_LABEL.to_string(), run_id.clone()),
+                ])),
+                ..Default::default()
+            };
+            let made = tokio::time::timeout(REMOVE_WAIT, docker.create_volume(request)).await;
+            match made {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    cleanup.disarm();
+                    return Err(format!(
+                        "expected to create the fresh volume {volume} (--fresh-volume), Docker refused: {e}. See `docker volume ls`, or run without --fresh-volume"
+                    ));
+                }
+                // Still armed: the volume may exist all the same.
+                Err(_) => {
+                    return Err(format!(
+                        "expected to create the fresh volume {volume} (--fresh-volume), the Docker daemon did not answer within {} s: is it overloaded (`docker info`)?",
+                        REMOVE_WAIT.as_secs()
+                    ))
+                }
+            }
+        }
         let gpus = match opts.gpus {
             GpuRequest::Auto => {
                 let seen = crate::probe::gpu::probe(
@@ -179,31 +401,34 @@ impl DockerTarget {
             GpuRequest::All => Some(-1),
             GpuRequest::Count(n) => Some(i64::from(n)),
         };
-        let restart = match opts.compose.restart.as_deref() {
-            Some("always") => Some(RestartPolicyNameEnum::ALWAYS),
-            Some("unless-stopped") => Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-            Some("on-failure") => Some(RestartPolicyNameEnum::ON_FAILURE),
-            _ => None,
-        };
+        let restart = container_restart(opts.compose.restart.as_deref(), opts.keep);
         let mut request = GenericImage::new(name, tag)
             .with_exposed_port(ContainerPort::Tcp(port))
             .with_label(LABEL, "docker")
-            .with_label("org.ollama-verify.run", run_id.clone())
+            .with_label(RUN_LABEL, run_id.clone())
             .with_mount(Mount::volume_mount(
                 volume.clone(),
                 opts.compose.models_path.clone(),
             ))
             .with_startup_timeout(Duration::from_secs(600))
             .with_host_config_modifier(move |hc| {
-                if let Some(name) = restart {
-                    hc.restart_policy = Some(RestartPolicy {
-                        name: Some(name),
-                        maximum_retry_count: None,
-                    });
-                }
+                hc.restart_policy = Some(RestartPolicy {
+                    name: Some(restart),
+                    maximum_retry_count: None,
+                });
+                // The API has no authentication (and the compose file allows every
+                // origin): published on this machine's loopback only, on a port
+                // Docker picks, never on 0.0.0.0 or [::].
+                hc.publish_all_ports = Some(false);
+                hc.port_bindings = Some(loopback_binding(port));
             });
         for (k, v) in &opts.compose.environment {
             request = request.with_env_var(k.clone(), v.clone());
+        }
+        if gpus.is_none() {
+            // The official image sets NVIDIA_VISIBLE_DEVICES=all: where nvidia is the
+            // daemon's default runtime, that alone hands every GPU over.
+            request = request.with_env_var("NVIDIA_VISIBLE_DEVICES", "void");
         }
         if let Some(path) = &opts.compose.modelfile_path {
             request = request.with_copy_to(path.clone(), opts.modelfile.clone().into_bytes());
@@ -225,29 +450,59 @@ impl DockerTarget {
                 ..Default::default()
             }]);
         }
-        let container = request
-            .start()
-            .await
-            .map_err(|e| start_error(&image_ref, &e.to_string()))?;
+        let container = match request.start().await {
+            Ok(c) => ManuallyDrop::new(c),
+            Err(e) => {
+                // testcontainers leaves a container it created but could not start.
+                let message = start_error(&image_ref, &e.to_string());
+                let left = cleanup.now(&docker).await;
+                return Err(with_leftovers(message, &left));
+            }
+        };
         let id = container.id().to_string();
-        let host_port = container
-            .get_host_port_ipv4(ContainerPort::Tcp(port))
-            .await
-            .map_err(|e| format!("container {id}: port {port} is not published: {e}"))?;
+        let published = match docker.inspect_container(&id, None).await {
+            Ok(info) => info.network_settings.and_then(|n| n.ports),
+            Err(e) => {
+                let left = cleanup.now(&docker).await;
+                return Err(with_leftovers(
+                    format!("docker inspect {}: {e}", short(&id)),
+                    &left,
+                ));
+            }
+        };
+        let Some(host_port) = published
+            .as_ref()
+            .and_then(|ports| loopback_port(ports, port))
+        else {
+            let left = cleanup.now(&docker).await;
+            return Err(with_leftovers(
+                format!(
+                    "expected the container {}'s port {port} published on 127.0.0.1, Docker reports {}: see `docker port {}`",
+                    short(&id),
+                    published.map_or("no ports".to_string(), |p| format!("{p:?}")),
+                    short(&id)
+                ),
+                &left,
+            ));
+        };
         let base_url =
             Url::parse(&format!("http://127.0.0.1:{host_port}")).expect("a loopback URL");
         let target = DockerTarget {
-            container: Arc::new(container),
-            docker: docker()?,
+            container,
+            docker,
             base_url,
             id,
             volume,
             remove_volume,
             keep: opts.keep,
+            compose_restart: opts.compose.restart.clone().unwrap_or_else(|| "no".into()),
+            cleanup,
         };
         if let Err(e) = target.wait_ready(opts.ready_timeout).await {
-            let _ = target.finish().await;
-            return Err(e);
+            return Err(match target.finish().await {
+                Some(note) => format!("{e}\n{note}"),
+                None => e,
+            });
         }
         Ok(target)
     }
@@ -359,19 +614,14 @@ impl DockerTarget {
                 .progress_chars("=> "),
         );
         bar.set_prefix(format!("pulling {model}"));
-        let mut pending = String::new();
+        let mut seen = PullProgress::default();
         let on_output = |piece: &[u8], _stderr: bool| {
-            pending.push_str(&String::from_utf8_lossy(piece));
-            // The CLI redraws its line with \r; each piece is a status.
-            while let Some(i) = pending.find(['\r', '\n']) {
-                let line: String = pending.drain(..=i).collect();
-                if let Some(pct) = percent(&line) {
-                    bar.set_position(pct);
-                }
-                let status = line.trim();
-                if !status.is_empty() {
-                    bar.set_message(status.chars().take(50).collect::<String>());
-                }
+            seen.feed(piece);
+            if let Some(pct) = seen.percent() {
+                bar.set_position(pct);
+            }
+            if !seen.message().is_empty() {
+                bar.set_message(seen.message().to_string());
             }
         };
         let command = vec!["ollama".to_string(), "pull".into(), model.into()];
@@ -416,11 +666,16 @@ impl DockerTarget {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
-        let restart_policy = info
-            .host_config
-            .and_then(|h| h.restart_policy)
-            .and_then(|r| r.name)
-            .map_or("no".to_string(), |n| n.to_string());
+        // The container runs with `restart: no` unless kept (a leaked one must not come
+        // back with the daemon); service.enabled judges the compose file's policy.
+        let restart_policy = if self.keep {
+            info.host_config
+                .and_then(|h| h.restart_policy)
+                .and_then(|r| r.name)
+                .map_or("no".to_string(), |n| n.to_string())
+        } else {
+            self.compose_restart.clone()
+        };
         Ok(ContainerState {
             id: self.id.clone(),
             running: state.running.unwrap_or(false),
@@ -433,53 +688,78 @@ impl DockerTarget {
 
     /// Removes the container (unless kept) and a fresh volume. Says what it left.
     pub async fn finish(self) -> Option<String> {
-        if self.keep {
-            let note = format!(
-                "kept container {} (--keep): API at {}; `docker exec -it {} sh`; remove it with `docker rm -f {}`{}",
-                short(&self.id),
-                self.base_url,
-                short(&self.id),
-                short(&self.id),
-                if self.remove_volume { format!(" && docker volume rm {}", self.volume) } else { String::new() }
-            );
-            // Neither the container nor its volume is removed.
-            std::mem::forget(self);
-            return Some(note);
-        }
-        use testcontainers::bollard::query_parameters::{
-            RemoveContainerOptions, RemoveVolumeOptions,
-        };
         let DockerTarget {
-            container,
             docker,
+            mut cleanup,
+            id,
+            base_url,
             volume,
             remove_volume,
-            id,
+            keep,
             ..
         } = self;
-        let mut left = Vec::new();
-        match Arc::try_unwrap(container) {
-            Ok(c) => {
-                // Removed here, under our deadline; testcontainers' own removal on drop
-                // has none, so its handle is forgotten.
-                std::mem::forget(c);
-                let options = RemoveContainerOptions {
-                    force: true,
-                    v: true,
-                    ..Default::default()
-                };
-                let what = format!("container {} (`docker rm -f {}`)", short(&id), short(&id));
-                left.extend(bounded(what, docker.remove_container(&id, Some(options))).await);
-            }
-            Err(shared) => drop(shared),
+        if keep {
+            // Neither the container nor its volume is removed.
+            cleanup.disarm();
+            return Some(format!(
+                "kept container {} (--keep): API at {}; `docker exec -it {} sh`; remove it with `docker rm -f {}`{}",
+                short(&id),
+                base_url,
+                short(&id),
+                short(&id),
+                if remove_volume { format!(" && docker volume rm {volume}") } else { String::new() }
+            ));
         }
-        if remove_volume {
-            let what = format!("volume {volume} (`docker volume rm {volume}`)");
-            let removal = docker.remove_volume(&volume, None::<RemoveVolumeOptions>);
-            left.extend(bounded(what, removal).await);
-        }
+        let left = cleanup.now(&docker).await;
         (!left.is_empty()).then(|| format!("not removed, remove by hand: {}", left.join("; ")))
     }
+}
+
+/// A start error with what its cleanup could not remove.
+fn with_leftovers(message: String, left: &[String]) -> String {
+    if left.is_empty() {
+        message
+    } else {
+        format!(
+            "{message}\nnot removed, remove by hand: {}",
+            left.join("; ")
+        )
+    }
+}
+
+/// The restart policy of the throwaway container: the compose file's only with `--keep`
+/// (a container left behind by a killed run must not come back with every daemon start).
+fn container_restart(compose: Option<&str>, keep: bool) -> RestartPolicyNameEnum {
+    match (keep, compose) {
+        (true, Some("always")) => RestartPolicyNameEnum::ALWAYS,
+        (true, Some("unless-stopped")) => RestartPolicyNameEnum::UNLESS_STOPPED,
+        (true, Some("on-failure")) => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::NO,
+    }
+}
+
+/// `port`/tcp published on 127.0.0.1 only, on a host port Docker picks.
+fn loopback_binding(port: u16) -> PortMap {
+    HashMap::from([(
+        ContainerPort::Tcp(port).to_string(),
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(String::new()),
+        }]),
+    )])
+}
+
+/// The host port `port`/tcp is published on at 127.0.0.1, as `docker inspect` reports it.
+fn loopback_port(ports: &PortMap, port: u16) -> Option<u16> {
+    ports
+        .get(&ContainerPort::Tcp(port).to_string())?
+        .as_ref()?
+        .iter()
+        .find(|b| b.host_ip.as_deref() == Some("127.0.0.1"))?
+        .host_port
+        .as_deref()?
+        .parse()
+        .ok()
 }
 
 /// A Docker daemon that stops answering must not hold the run's exit.
@@ -512,7 +792,10 @@ fn split_image(image: &str) -> (String, String) {
 }
 
 fn start_error(image: &str, e: &str) -> String {
-    if e.contains("could not select device driver") || e.contains("nvidia-container-cli") {
+    if e.contains("unknown device") || e.contains("device error") {
+        // nvidia-container-cli found the toolkit and the driver, not the GPUs asked for.
+        format!("the container asked for GPUs this machine does not have: {e}. The NVIDIA Container Toolkit works, but the GPU count or index is wrong: see which GPUs there are with `nvidia-smi -L`, then pass --gpus with a count no larger, --gpus all, or --gpus none")
+    } else if e.contains("could not select device driver") || e.contains("nvidia-container-cli") {
         format!("the container could not get the GPU: {e}. The Docker daemon lacks the NVIDIA runtime: install the NVIDIA Container Toolkit, then `sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`; or run without GPUs (--gpus none)")
     } else if e.contains("No such image")
         || e.contains("pull access denied")
@@ -522,6 +805,141 @@ fn start_error(image: &str, e: &str) -> String {
     } else {
         format!("the container from {image} did not start: {e}")
     }
+}
+
+/// `ollama pull`'s output as it arrives, read for a progress bar. The real CLI draws
+/// on stderr a frame of lines ("pulling manifest", a bar per layer, "verifying sha256
+/// digest", ...) every 100 ms and redraws it in place with CSI sequences (ESC[A up,
+/// ESC[1G to column 1, ESC[K erase, ESC[?2026h/l and ESC[?25l/h around each frame),
+/// with no newline after a frame until the pull ends (ollama progress/progress.go); the
+/// emulator's CLI prints plain lines. Text is cut at every CSI sequence, `\r` and `\n`, and read only once a cut
+/// ends it (a piece may stop inside an escape or a UTF-8 character).
+#[derive(Debug, Default)]
+struct PullProgress {
+    pending: Vec<u8>,
+    /// Each layer's bar as last drawn: its name, its size when read, its percentage.
+    layers: Vec<(String, Option<u64>, u64)>,
+    /// The newest line: a status, or a layer's name; no escapes, at most 50 characters.
+    message: String,
+}
+
+impl PullProgress {
+    fn feed(&mut self, piece: &[u8]) {
+        self.pending.extend_from_slice(piece);
+        let mut lines = Vec::new();
+        let (mut start, mut i) = (0, 0);
+        while i < self.pending.len() {
+            let cut = match self.pending[i] {
+                b'\r' | b'\n' => Some(1),
+                0x1b => match escape_len(&self.pending[i..]) {
+                    Some(n) => Some(n),
+                    // An escape the piece cut short: wait for the rest.
+                    None => break,
+                },
+                _ => None,
+            };
+            match cut {
+                Some(n) => {
+                    lines.push(String::from_utf8_lossy(&self.pending[start..i]).into_owned());
+                    i += n;
+                    start = i;
+                }
+                None => i += 1,
+            }
+        }
+        self.pending.drain(..start);
+        for line in lines {
+            self.line(&line);
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        // The spinner's braille frame goes; control characters never reach the bar.
+        let text: String = line
+            .chars()
+            .filter(|c| !c.is_control() && !('\u{2800}'..='\u{28ff}').contains(c))
+            .collect();
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let layer = text
+            .find('%')
+            .and_then(|p| text[..p].rfind(':').map(|c| (c, p)))
+            .and_then(|(c, p)| Some((c, p, percent(text)?)));
+        let shown = match layer {
+            Some((colon, at, pct)) => {
+                let name = text[..colon].trim().to_string();
+                let size = layer_size(&text[at + 1..]);
+                match self.layers.iter_mut().find(|l| l.0 == name) {
+                    Some(l) => {
+                        l.1 = size.or(l.1);
+                        l.2 = pct;
+                    }
+                    None => self.layers.push((name.clone(), size, pct)),
+                }
+                name
+            }
+            None => text.to_string(),
+        };
+        self.message = shown.chars().take(50).collect();
+    }
+
+    /// The largest layer's percentage (the weights: what takes the time).
+    fn percent(&self) -> Option<u64> {
+        let mut largest: Option<&(String, Option<u64>, u64)> = None;
+        for layer in &self.layers {
+            if largest.is_none_or(|l| layer.1 > l.1) {
+                largest = Some(layer);
+            }
+        }
+        largest.map(|l| l.2)
+    }
+
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The length of the escape sequence `bytes` starts with (ESC[ parameters, final byte;
+/// or ESC and one byte), `None` while incomplete.
+fn escape_len(bytes: &[u8]) -> Option<usize> {
+    match bytes.get(1)? {
+        b'[' => {
+            let mut j = 2;
+            while (0x20..=0x3f).contains(bytes.get(j)?) {
+                j += 1;
+            }
+            // The final byte (0x40..=0x7e); anything else ends a malformed one.
+            Some(if (0x40..=0x7e).contains(&bytes[j]) {
+                j + 1
+            } else {
+                j
+            })
+        }
+        _ => Some(2),
+    }
+}
+
+/// A layer's size from what its bar shows after the percentage: `▏ 1.9 GB/4.7 GB  50
+/// MB/s  1m2s` while it downloads, `▏ 4.7 GB` once done (ollama's format.HumanBytes).
+fn layer_size(after: &str) -> Option<u64> {
+    let sizes = after.rsplit('▏').next().unwrap_or(after);
+    let total = match sizes.split_once('/') {
+        Some((_, total)) => total,
+        None => sizes,
+    };
+    let mut words = total.split_whitespace();
+    let number: f64 = words.next()?.parse().ok()?;
+    let unit = match words.next()? {
+        "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    Some((number * unit) as u64)
 }
 
 fn percent(line: &str) -> Option<u64> {
@@ -714,6 +1132,187 @@ mod tests {
         let e = start_error("x:1", "No such image: x:1");
         assert!(e.contains("--image"), "{e}");
         assert!(start_error("x:1", "boom").contains("did not start: boom"));
+    }
+
+    #[test]
+    fn a_wrong_gpu_count_is_not_a_missing_toolkit() {
+        for said in [
+            "failed to create task for container: nvidia-container-cli: device error: 2: unknown device: unknown",
+            "nvidia-container-cli: device error: GPU-1234: unknown device",
+        ] {
+            let e = start_error("ollama/ollama:latest", said);
+            assert!(
+                e.contains("count or index is wrong") && e.contains("nvidia-smi -L"),
+                "{e}"
+            );
+            assert!(!e.contains("install the NVIDIA Container Toolkit"), "{e}");
+        }
+    }
+
+    #[rstest]
+    #[case(Some("unless-stopped"), false, RestartPolicyNameEnum::NO)]
+    #[case(Some("always"), false, RestartPolicyNameEnum::NO)]
+    #[case(None, false, RestartPolicyNameEnum::NO)]
+    #[case(Some("unless-stopped"), true, RestartPolicyNameEnum::UNLESS_STOPPED)]
+    #[case(Some("always"), true, RestartPolicyNameEnum::ALWAYS)]
+    #[case(Some("on-failure"), true, RestartPolicyNameEnum::ON_FAILURE)]
+    #[case(Some("no"), true, RestartPolicyNameEnum::NO)]
+    #[case(None, true, RestartPolicyNameEnum::NO)]
+    fn only_a_kept_container_restarts_with_the_daemon(
+        #[case] compose: Option<&str>,
+        #[case] keep: bool,
+        #[case] policy: RestartPolicyNameEnum,
+    ) {
+        assert_eq!(container_restart(compose, keep), policy);
+    }
+
+    #[test]
+    fn the_api_is_published_on_loopback_only() {
+        let bindings = loopback_binding(11434);
+        let b = &bindings["11434/tcp"].as_ref().unwrap()[0];
+        assert_eq!(b.host_ip.as_deref(), Some("127.0.0.1"));
+        // Empty: Docker picks a free port.
+        assert_eq!(b.host_port.as_deref(), Some(""));
+        assert_eq!(bindings.len(), 1);
+
+        let binding = |ip: &str, port: &str| PortBinding {
+            host_ip: Some(ip.into()),
+            host_port: Some(port.into()),
+        };
+        // What `docker inspect` reports once it runs.
+        let inspected: PortMap = HashMap::from([
+            (
+                "11434/tcp".to_string(),
+                Some(vec![binding("::", "40001"), binding("127.0.0.1", "40002")]),
+            ),
+            (
+                "80/tcp".to_string(),
+                Some(vec![binding("127.0.0.1", "40003")]),
+            ),
+        ]);
+        assert_eq!(loopback_port(&inspected, 11434), Some(40002));
+        assert_eq!(loopback_port(&inspected, 8080), None);
+        let everywhere: PortMap = HashMap::from([(
+            "11434/tcp".to_string(),
+            Some(vec![binding("0.0.0.0", "40001")]),
+        )]);
+        assert_eq!(loopback_port(&everywhere, 11434), None);
+        let unpublished: PortMap = HashMap::from([("11434/tcp".to_string(), None)]);
+        assert_eq!(loopback_port(&unpublished, 11434), None);
+    }
+
+    /// Frames as the real CLI draws them (ollama progress.go and bar.go): synchronised
+    /// output around each, the cursor moved up and to column 1, each line erased to
+    /// its end, no newline until the end.
+    fn frame(lines: &[&str], up: usize) -> String {
+        let mut f = String::from("\x1b[?2026h\x1b[?25l");
+        f.push_str(&"\x1b[A".repeat(up));
+        f.push_str("\x1b[1G");
+        f.push_str(
+            &lines
+                .iter()
+                .map(|l| format!("{l}\x1b[K"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        f.push_str("\x1b[?25h\x1b[?2026l");
+        f
+    }
+
+    #[test]
+    fn the_pull_progress_reads_the_real_cli_redraws() {
+        const WEIGHTS: &str = "pulling 60e05f210007:";
+        let bar = |pct: u32, done: &str| {
+            format!(
+                "{WEIGHTS} {pct:3}% ▕{:<40}▏ {done}/4.7 GB   53 MB/s   1m17s",
+                "█".repeat(pct as usize * 40 / 100)
+            )
+        };
+        let small = "pulling 66b9ea09bd5b: 100% ▕████████████████████████████████████████▏   68 B                         ";
+        let stream = [
+            frame(&["pulling manifest ⠋"], 0),
+            frame(&["pulling manifest ⠙"], 0),
+            frame(&["pulling manifest ", &bar(3, "141 MB")], 0),
+            frame(&["pulling manifest ", &bar(42, "1.9 GB")], 1),
+            // A small layer done after the weights' bar: the bar stays on the weights.
+            frame(&["pulling manifest ", &bar(57, "2.7 GB"), small], 1),
+            frame(
+                &[
+                    "pulling manifest ",
+                    &format!(
+                        "{WEIGHTS} 100% ▕{}▏ 4.7 GB                         ",
+                        "█".repeat(40)
+                    ),
+                    small,
+                    "verifying sha256 digest ⠹",
+                ],
+                2,
+            ),
+        ]
+        .concat()
+            + "\n";
+        let bytes = stream.as_bytes();
+        // Cut into pieces that stop inside escapes and inside multi-byte characters.
+        let mut progress = PullProgress::default();
+        let mut percents = Vec::new();
+        let mut messages = Vec::new();
+        for piece in bytes.chunks(7) {
+            progress.feed(piece);
+            percents.extend(progress.percent());
+            messages.push(progress.message().to_string());
+        }
+        percents.dedup();
+        assert_eq!(percents, vec![3, 42, 57, 100]);
+        for m in &messages {
+            assert!(
+                !m.contains('\x1b') && !m.contains('['),
+                "an escape reached the bar: {m:?}"
+            );
+            assert!(!m.chars().any(char::is_control), "{m:?}");
+            assert!(m.chars().count() <= 50, "{m:?}");
+        }
+        assert!(
+            messages.contains(&"pulling manifest".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"pulling 60e05f210007".to_string()),
+            "{messages:?}"
+        );
+        assert_eq!(progress.message(), "verifying sha256 digest");
+        assert!(progress.pending.is_empty());
+    }
+
+    #[test]
+    fn the_pull_progress_reads_plain_lines_too() {
+        // The emulator's CLI, and an old CLI that redrew with \r.
+        let mut progress = PullProgress::default();
+        progress.feed(b"pulling manifest\npulling dae161e27b0e:  40% 1.9 GB/4.7 GB\n");
+        assert_eq!(progress.percent(), Some(40));
+        progress
+            .feed(b"pulling dae161e27b0e:  80% 3.8 GB/4.7 GB\rpulling 0123456789ab: 100% 487 B\n");
+        assert_eq!(progress.percent(), Some(80));
+        progress.feed(b"success\n");
+        assert_eq!(progress.message(), "success");
+    }
+
+    #[rstest]
+    #[case(" ▕██▏ 1.9 GB/4.7 GB   53 MB/s   1m17s", Some(4_700_000_000))]
+    #[case(" ▕██▏   68 B          ", Some(68))]
+    #[case(" 141 MB/986 MB", Some(986_000_000))]
+    #[case(" ▕██▏", None)]
+    fn layer_sizes(#[case] after: &str, #[case] size: Option<u64>) {
+        assert_eq!(layer_size(after), size);
+    }
+
+    #[test]
+    fn escapes_are_measured_or_awaited() {
+        assert_eq!(escape_len(b"\x1b[?2026hX"), Some(8));
+        assert_eq!(escape_len(b"\x1b[A"), Some(3));
+        assert_eq!(escape_len(b"\x1b[K"), Some(3));
+        assert_eq!(escape_len(b"\x1b[?20"), None);
+        assert_eq!(escape_len(b"\x1b"), None);
+        assert_eq!(escape_len(b"\x1b7"), Some(2));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod support;
 use assert_cmd::Command;
 use rstest::rstest;
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::{native_args, with_settings, Run, Server};
@@ -302,7 +303,11 @@ fn without_journal_or_proc_tools_log_checks_skip_with_the_reason() {
 #[test]
 fn the_port_owner_is_found_in_proc() {
     if std::fs::read_to_string("/proc/net/tcp").is_err() {
-        eprintln!("SKIPPED: /proc/net/tcp cannot be read here");
+        // Not eprintln!: the test harness would swallow it for a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: /proc/net/tcp cannot be read here"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@
 //!
 //! The emulator's configuration (no models, fast) is named by the unit file itself
 //! (`Environment=OLLAMA_EMULATOR_CONFIG=...`), not by a drop-in: so once setup's
-//! override.conf is removed the unit has no drop-in at all, and `service.override`,
+//! drop-in (50-ollama-verify.conf) is removed the unit has no drop-in at all, and `service.override`,
 //! `service.host` and `service.flash_attention` really have nothing to find.
 #![cfg(feature = "docker")]
 
@@ -24,6 +24,7 @@ use ollama_verify::session::{SessionOptions, Target};
 use ollama_verify_steps::{run, RunOptions};
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,7 +71,7 @@ pull_time_ms = 50
 load_time_ms = 10
 ";
 
-const DROP_IN: &str = "/etc/systemd/system/ollama.service.d/override.conf";
+const DROP_IN: &str = "/etc/systemd/system/ollama.service.d/50-ollama-verify.conf";
 /// A second drop-in, naming environment files (`EnvironmentFile=`).
 const ENV_DROP_IN: &str = "/etc/systemd/system/ollama.service.d/env.conf";
 /// The lines of /etc/ollama/env, as `printf` arguments: settings over the drop-in's, and
@@ -491,14 +492,15 @@ fn setup_native_and_the_service_checks_against_a_real_systemd() {
         .unwrap();
     rt.block_on(async {
         if let Err(e) = ollama_verify::provision::docker::available().await {
-            eprintln!("\n!!! SKIPPED {TEST}: Docker is not usable here: {e}\n");
+            // Not eprintln!: the test harness would swallow it for a passing test.
+            let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED {TEST}: Docker is not usable here: {e}\n");
             return;
         }
         let whole = Instant::now();
         match ensure_base().await {
             Ok(None) => {}
             Ok(Some(reason)) => {
-                eprintln!("\n!!! SKIPPED {TEST}: the systemd base image cannot be built here: {reason}\n");
+                let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED {TEST}: the systemd base image cannot be built here: {reason}\n");
                 return;
             }
             Err(e) => panic!("{e}"),
