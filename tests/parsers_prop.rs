@@ -9,7 +9,8 @@ use ollama_verify::client::types::{ChatRequest, Message};
 use ollama_verify::client::{bind_addr, parse_ollama_host};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::probe::cli::parse_version;
-use ollama_verify::probe::service::{parse_environment, parse_show};
+use ollama_verify::probe::service::{parse_environment, parse_environment_file, parse_show};
+use ollama_verify::report::{cap, markdown_text, printable};
 use ollama_verify::{Client, ModelName, Timeouts};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -19,6 +20,38 @@ use std::time::Duration;
 // ---- no panics on arbitrary input ----
 
 proptest! {
+    #[test]
+    fn parse_environment_file_never_panics(text in "(?s).{0,400}") {
+        for (k, _) in parse_environment_file(&text) {
+            prop_assert!(!k.is_empty());
+        }
+    }
+
+    /// What a server sends reaches a terminal or an XML report without a control
+    /// character but the line feed, and a cut keeps to character boundaries.
+    #[test]
+    fn server_text_is_made_printable_and_cut_safely(text in "(?s).{0,200}", max in 0usize..64) {
+        let shown = printable(&text);
+        prop_assert!(shown.chars().all(|c| c == '\n' || !c.is_control()), "{:?}", shown);
+        prop_assert_eq!(shown.chars().count(), text.chars().count());
+        let cut = cap(&text, max);
+        if text.len() <= max {
+            prop_assert_eq!(&cut, &text);
+        } else {
+            let kept = cut.split("… (").next().unwrap_or_default();
+            prop_assert!(text.starts_with(kept) && kept.len() <= max, "{:?}", cut);
+        }
+        let md = markdown_text(&text);
+        prop_assert!(!md.contains('\n') && !md.contains('<') && !md.contains('>'), "{:?}", md);
+        // Every `|` is escaped, so no cell of a table ends early.
+        let bytes = md.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'|' {
+                prop_assert!(i > 0 && bytes[i - 1] == b'\\', "{:?}", md);
+            }
+        }
+    }
+
     #[test]
     fn modelfile_parse_never_panics(text in "(?s).{0,400}") {
         let _ = Modelfile::parse(&text);

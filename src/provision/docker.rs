@@ -1321,4 +1321,21 @@ mod tests {
         assert_eq!("2".parse(), Ok(GpuRequest::Count(2)));
         assert!("many".parse::<GpuRequest>().unwrap_err().contains("--gpus"));
     }
+
+    proptest::proptest! {
+        /// Whatever bytes `ollama pull` writes, in whatever pieces they arrive, the
+        /// reader neither panics nor passes a control character to the progress bar.
+        #[test]
+        fn the_pull_progress_takes_any_bytes(
+            pieces in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), 0..20),
+        ) {
+            let mut p = PullProgress::default();
+            for piece in &pieces {
+                p.feed(piece);
+                proptest::prop_assert!(p.message().chars().all(|c| !c.is_control()));
+                proptest::prop_assert!(p.message().chars().count() <= 50);
+                let _ = p.percent();
+            }
+        }
+    }
 }
