@@ -596,10 +596,10 @@ async fn chat_with_an_unknown_model_is_404_not_found() {
         .expect_err("an unknown model cannot chat");
     assert_eq!(err.kind(), ErrorKind::Status(404));
     match &err {
-        ClientError::Status { message, .. } => assert!(
-            message.as_deref().is_some_and(|m| m.contains("not found")),
-            "{message:?}"
-        ),
+        // Ollama's ChatHandler words it so (routes.go, os.IsNotExist of GetModel).
+        ClientError::Status { message, .. } => {
+            assert_eq!(message.as_deref(), Some("model 'no-such-model' not found"))
+        }
         other => panic!("expected Status, got {other:?}"),
     }
     assert_actionable(&err);

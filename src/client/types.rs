@@ -26,6 +26,34 @@ pub struct ModelDetails {
     pub quantization_level: String,
 }
 
+/// Where a cloud (remote) model runs: `remote_model` and `remote_host` of `/api/tags`,
+/// `/api/show` and a chat's answer. Ollama leaves both out for a local model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Remote {
+    /// The model's name there (`gpt-oss:20b` for `gpt-oss:20b-cloud`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_model: Option<String>,
+    /// `https://ollama.com:443`, say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_host: Option<String>,
+}
+
+impl Remote {
+    /// For a remote model, where it runs (`gpt-oss:20b on https://ollama.com:443`);
+    /// `None` for a local one.
+    pub fn describe(&self) -> Option<String> {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        match (set(&self.remote_model), set(&self.remote_host)) {
+            (None, None) => None,
+            (Some(m), Some(h)) => Some(format!("{m} on {h}")),
+            (Some(m), None) => Some(format!("{m} on a remote host")),
+            (None, Some(h)) => Some(format!("on {h}")),
+        }
+    }
+}
+
 /// One installed model, as `/api/tags` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
@@ -38,6 +66,9 @@ pub struct ModelInfo {
     pub digest: String,
     #[serde(default)]
     pub details: ModelDetails,
+    /// Set for a cloud model, which has no weights here.
+    #[serde(flatten)]
+    pub remote: Remote,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +188,9 @@ pub struct ShowResponse {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub modified_at: String,
+    /// Set for a cloud model: its `modelfile` names no weights blob.
+    #[serde(flatten)]
+    pub remote: Remote,
 }
 
 impl ShowResponse {
@@ -302,6 +336,9 @@ pub struct ChatChunk {
     pub done_reason: Option<String>,
     #[serde(flatten)]
     pub stats: Stats,
+    /// Set where a cloud model answered.
+    #[serde(flatten)]
+    pub remote: Remote,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -204,6 +204,7 @@ async fn show(State(s): S, body: Bytes) -> Response {
             model_info,
             capabilities,
             modified_at: timestamp(m.modified_at),
+            remote: Default::default(),
         },
     )
 }
@@ -333,10 +334,13 @@ async fn prepare(
     let (model, cold, system) = {
         let mut models = s.models.lock().unwrap();
         models.running(); // drop expired loads
+
+        // As Ollama's chat, generate and embed handlers answer a model it does not
+        // have (GetModel: os.ErrNotExist), naming it as the request did.
         let Some(m) = models.get(name).cloned() else {
             return Err(error(
                 StatusCode::NOT_FOUND,
-                format!("model \"{name}\" not found, try pulling it first"),
+                format!("model '{name}' not found"),
             ));
         };
         if let Some(verb) = completion.filter(|_| m.base.embedding_only) {

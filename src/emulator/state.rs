@@ -57,6 +57,7 @@ impl Installed {
             size: self.size,
             digest: self.digest.clone(),
             details: self.details(),
+            remote: Default::default(),
         }
     }
 

@@ -43,21 +43,47 @@ pub fn chat(
                     .collect();
                 text.trim().to_string()
             };
+            // Ollama leaves `eval_count` out when it is 0 (`omitempty`).
             let tokens = c.stats.eval_count.unwrap_or(0);
             let secs = c.stats.total_duration.unwrap_or(0) as f64 / 1e9;
             let thoughts = c.message.thinking.as_deref().unwrap_or_default();
+            let reason = c.done_reason.as_deref().unwrap_or_default();
+            if c.message.content.trim().is_empty() && thoughts.trim().is_empty() {
+                let why = match reason {
+                    // What Ollama answers a chat without messages (or `keep_alive: 0`).
+                    "load" | "unload" => format!(
+                        "done_reason \"{reason}\": the server only {reason}ed the model, as Ollama does for a chat without messages. Something between here and the server (a proxy) may have dropped the request's messages"
+                    ),
+                    _ => format!(
+                        "done_reason \"{reason}\" after {tokens} token(s): the model ended its answer before any text. Its TEMPLATE or a stop PARAMETER may end every answer at once; compare `ollama show {model} --modelfile` with its Modelfile"
+                    ),
+                };
+                return Outcome::fail(format!(
+                    "expected {model} to answer the chat, got `done: true` with no text; {why}"
+                ))
+                .with_value(format!("{tokens} tokens in {secs:.2} s"));
+            }
+            // A cloud model answers from its remote host, not from this machine.
+            let remote = c
+                .remote
+                .describe()
+                .map(|r| format!(" (a cloud model: it ran as {r})"))
+                .unwrap_or_default();
             // A thinking model reasons first: a capped answer may hold thoughts only.
-            let said = if c.message.content.trim().is_empty() && !thoughts.trim().is_empty() {
-                let why = match c.done_reason.as_deref() {
-                    Some("length") => ", and the cap came first",
+            let said = if c.message.content.trim().is_empty() {
+                let why = match reason {
+                    "length" => ", and the cap came first",
                     _ => "",
                 };
                 format!(
-                    "{model} answered with its thoughts only (a thinking model reasons before it answers{why}): \"{}\"",
+                    "{model}{remote} answered with its thoughts only (a thinking model reasons before it answers{why}): \"{}\"",
                     excerpt(thoughts)
                 )
             } else {
-                format!("{model} answered: \"{}\"", excerpt(&c.message.content))
+                format!(
+                    "{model}{remote} answered: \"{}\"",
+                    excerpt(&c.message.content)
+                )
             };
             Outcome::pass(said).with_value(format!("{tokens} tokens in {secs:.2} s"))
         }
@@ -90,6 +116,58 @@ mod tests {
         assert!(o.detail.contains("Okay, the user wants"), "{}", o.detail);
         let o = chat("qwen3", &answer("stop"), None);
         assert!(!o.detail.contains("cap"), "{}", o.detail);
+    }
+
+    /// `done: true` without a word is no answer: Ollama's chat without messages
+    /// answers so (done_reason "load", routes.go ChatHandler), and so does a model whose
+    /// template or stop parameter ends it at once (done_reason "stop", no eval_count).
+    #[test]
+    fn a_chat_without_text_fails() {
+        let answer = |body: serde_json::Value| -> Result<ChatChunk, ClientError> {
+            Ok(serde_json::from_value(body).unwrap())
+        };
+        let load = answer(serde_json::json!({
+            "model": "my-coder", "created_at": "2025-06-01T10:00:00.123456789Z",
+            "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "load"
+        }));
+        let o = chat("my-coder", &load, None);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("no text") && o.detail.contains("\"load\""),
+            "{}",
+            o.detail
+        );
+        let stop = answer(serde_json::json!({
+            "model": "my-coder", "message": {"role": "assistant", "content": "  \n"},
+            "done": true, "done_reason": "stop", "total_duration": 120_000_000
+        }));
+        let o = chat("my-coder", &stop, None);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("0 token(s)")
+                && o.detail.contains("ollama show my-coder --modelfile"),
+            "{}",
+            o.detail
+        );
+    }
+
+    /// A cloud model's answer names where it ran (`remote_model`, `remote_host`).
+    #[test]
+    fn a_cloud_chat_says_where_it_ran() {
+        let c: ChatChunk = serde_json::from_value(serde_json::json!({
+            "model": "gpt-oss:20b-cloud", "remote_model": "gpt-oss:20b",
+            "remote_host": "https://ollama.com:443", "done": true, "done_reason": "stop",
+            "message": {"role": "assistant", "content": "def add(a, b): return a + b"},
+            "eval_count": 12
+        }))
+        .unwrap();
+        let o = chat("gpt-oss:20b-cloud", &Ok(c), None);
+        assert_eq!(o.status, Status::Pass);
+        assert!(
+            o.detail.contains("cloud model") && o.detail.contains("https://ollama.com:443"),
+            "{}",
+            o.detail
+        );
     }
 
     #[test]

@@ -32,13 +32,23 @@ pub fn visible(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Outcome {
 
 /// `gpu.offload`: the loaded model sits wholly in VRAM by `/api/ps` (the `ollama ps`
 /// rule). Partly on the CPU warns; not on the GPU at all, or not loaded, fails.
-pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str) -> Outcome {
+/// `remote` is where its chat said it ran, for a cloud model (`remote_host`): such a
+/// model is never loaded here, and `/api/ps` never lists it.
+pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str, remote: Option<&str>) -> Outcome {
     let ps = match ps {
         Ok(ps) => ps,
         Err(e) => return Outcome::fail(e.to_string()),
     };
     let name = ModelName::parse(model);
     let Some(m) = ps.find(model) else {
+        let remote = remote.map(|r| format!(" (it ran as {r})"));
+        if remote.is_some() || name.is_cloud() {
+            return Outcome::skip(format!(
+                "{} is a cloud model{}: it answers from its remote host and is never loaded in this server's VRAM, so `/api/ps` does not list it and there is no offload to check",
+                name.display_name(),
+                remote.unwrap_or_default()
+            ));
+        }
         let loaded: Vec<&str> = ps.models.iter().map(|m| m.name.as_str()).collect();
         return Outcome::fail(format!(
             "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",
@@ -101,16 +111,33 @@ mod tests {
         #[case] status: Status,
         #[case] value: &str,
     ) {
-        let o = offload(&ps(size, vram), "my-coder");
+        let o = offload(&ps(size, vram), "my-coder", None);
         assert_eq!(o.status, status);
         assert_eq!(o.value.as_deref(), Some(value));
     }
 
     #[test]
     fn not_loaded_fails() {
-        let o = offload(&ps(1, 1), "other");
+        let o = offload(&ps(1, 1), "other", None);
         assert_eq!(o.status, Status::Fail);
         assert!(o.detail.contains("my-coder:latest"));
+    }
+
+    /// A cloud model runs remotely: Ollama's PsHandler lists the scheduler's loaded
+    /// runners only, and a remote chat never starts one. Known by its tag (Ollama 0.18
+    /// on routes `*-cloud` by name) or by the chat's `remote_host`.
+    #[test]
+    fn a_cloud_model_is_not_expected_in_vram() {
+        let o = offload(&ps(1, 1), "gpt-oss:20b-cloud", None);
+        assert_eq!(o.status, Status::Skip);
+        assert!(o.detail.contains("cloud model"), "{}", o.detail);
+        let o = offload(
+            &ps(1, 1),
+            "other",
+            Some("gpt-oss:20b on https://ollama.com:443"),
+        );
+        assert_eq!(o.status, Status::Skip);
+        assert!(o.detail.contains("https://ollama.com:443"), "{}", o.detail);
     }
 
     #[test]

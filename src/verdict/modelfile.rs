@@ -196,6 +196,16 @@ pub fn weights(
         }
         (Ok(c), Ok(b)) => (c, b),
     };
+    // A cloud model's modelfile names no blob (`FROM` of an empty path): its weights
+    // are on its remote host (`remote_host` of `/api/show`).
+    let cloud = [(custom, "the custom model"), (base, base_name)]
+        .into_iter()
+        .find_map(|(show, who)| show.remote.describe().map(|r| (who, r)));
+    if let Some((who, remote)) = cloud {
+        return Outcome::skip(format!(
+            "{who} is a cloud model (it runs as {remote}): its weights are on the remote host, not in a blob here, so there are no weights to share or compare"
+        ));
+    }
     match (weights_blob(custom), weights_blob(base)) {
         (Some(c), Some(b)) if c == b => {
             Outcome::pass(format!("built on {base_name}'s weights")).with_value(c.chars().take(19).collect::<String>())
@@ -229,6 +239,7 @@ mod tests {
             model_info: Default::default(),
             capabilities: vec![],
             modified_at: String::new(),
+            remote: Default::default(),
         })
     }
 
@@ -430,6 +441,36 @@ mod tests {
         assert_eq!(
             weights_blob(&show("", None, windows).unwrap()).as_deref(),
             Some("sha256-abc")
+        );
+    }
+
+    /// A cloud model's `/api/show` has `FROM ` of an empty path (its `ModelPath`; Model
+    /// String, server/images.go) and `remote_host`: nothing to compare, not a fault.
+    #[test]
+    fn a_cloud_base_has_no_weights_to_share() {
+        let blob = "/root/.ollama/models/blobs/sha256-abc";
+        let mut cloud = show("", None, "").unwrap();
+        cloud.remote.remote_model = Some("gpt-oss:20b".into());
+        cloud.remote.remote_host = Some("https://ollama.com:443".into());
+        let o = weights(
+            &show("", None, blob),
+            "gpt-oss:20b-cloud",
+            &Ok(cloud.clone()),
+            None,
+        );
+        assert_eq!(o.status, Status::Skip);
+        assert!(
+            o.detail.contains("gpt-oss:20b-cloud is a cloud model")
+                && o.detail.contains("https://ollama.com:443"),
+            "{}",
+            o.detail
+        );
+        let o = weights(&Ok(cloud), "gpt-oss:20b-cloud", &show("", None, ""), None);
+        assert_eq!(o.status, Status::Skip);
+        assert!(
+            o.detail.contains("the custom model is a cloud model"),
+            "{}",
+            o.detail
         );
     }
 }

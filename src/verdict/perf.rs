@@ -438,6 +438,7 @@ mod tests {
                 size,
                 digest: "sha256:0".into(),
                 details: Default::default(),
+                remote: Default::default(),
             }],
         })
     }
