@@ -5,7 +5,7 @@
 //! (warnings allowed), 1 a check failed, 2 usage or configuration error, 3 a report
 //! could not be written, 130 / 143 interrupted by SIGINT / SIGTERM.
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::probe::gpu::GpuSource;
 use ollama_verify::report::printable;
@@ -42,7 +42,7 @@ struct VerifyArgs {
     target: Target,
     /// The server's address, as OLLAMA_HOST takes it (default: OLLAMA_HOST, else
     /// http://127.0.0.1:11434).
-    #[arg(long, env = "OLLAMA_VERIFY_HOST")]
+    #[arg(long, env = "OLLAMA_VERIFY_HOST", value_parser = address)]
     host: Option<String>,
     /// Where GPU facts come from: nvml, nvidia-smi (run on the target's host: inside
     /// the container for docker), emulated or none (default: nvml natively, nvidia-smi
@@ -56,23 +56,23 @@ struct VerifyArgs {
     #[arg(long)]
     tags: Option<String>,
     /// A check that cannot run (skipped) fails the run.
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     strict: bool,
     /// Let perf.load_cold unload the model to time a cold load (changes the server's
     /// state: the model is loaded again afterwards with the server's default keep-alive,
     /// or forever if it was loaded forever).
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     allow_unload: bool,
     /// Write a JUnit XML report here: one test case per check, skipped ones as skipped.
     #[arg(long)]
     junit: Option<PathBuf>,
     /// List the checks that --features and --tags select (id, severity, scenario) and
     /// exit, without running them.
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     list: bool,
     /// Print cucumber's step-by-step output instead of a line per check (it shows
     /// skipped and warned checks' steps as passed; the closing table is exact).
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     steps: bool,
     /// Write cucumber's JSON report here.
     #[arg(long)]
@@ -84,47 +84,47 @@ struct VerifyArgs {
     #[arg(long)]
     summary_md: Option<PathBuf>,
     /// Seconds to wait for a connection.
-    #[arg(long, default_value_t = 3.0, value_parser = seconds)]
+    #[arg(long, default_value_t = 3.0, value_parser = seconds, allow_negative_numbers = true)]
     connect_timeout: f64,
     /// Seconds a metadata request (/api/tags, /api/ps, ...) may take.
-    #[arg(long, default_value_t = 15.0, value_parser = seconds)]
+    #[arg(long, default_value_t = 15.0, value_parser = seconds, allow_negative_numbers = true)]
     request_timeout: f64,
     /// Seconds a generation may wait for its answer to begin: a cold load happens then,
     /// and a non-streamed answer begins only once it is complete.
-    #[arg(long, default_value_t = 120.0, value_parser = seconds)]
+    #[arg(long, default_value_t = 120.0, value_parser = seconds, allow_negative_numbers = true)]
     load_timeout: f64,
     /// Seconds a generation may take in all (cold loads of big models are slow).
-    #[arg(long, default_value_t = 600.0, value_parser = seconds)]
+    #[arg(long, default_value_t = 600.0, value_parser = seconds, allow_negative_numbers = true)]
     generation_timeout: f64,
     /// Seconds the whole run may take, starting the target included: past it, the run
     /// stops and every check not yet decided fails ("not finished within the
     /// --deadline"), but perf.load_cold skips without --allow-unload as always; the JUnit and summary reports are still written, cucumber's
     /// --json one is then incomplete.
-    #[arg(long, value_parser = seconds)]
+    #[arg(long, value_parser = seconds, allow_negative_numbers = true)]
     deadline: Option<f64>,
     /// docker target: the image to run (default: setup/docker-compose.yml's).
     #[arg(long)]
     image: Option<String>,
     /// docker target: GPUs to pass in: auto (all when NVML sees one here), none, all, or
     /// a count.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = gpus)]
     gpus: String,
     /// docker target: the named volume for /root/.ollama, kept between runs so models
     /// are pulled once.
     #[arg(long, default_value = "ollama-verify-models")]
     volume: String,
     /// docker target: start from an empty volume of this run's own (removed afterwards).
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     fresh_volume: bool,
     /// docker target: leave the container running afterwards, and say how to reach it.
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     keep: bool,
     /// docker target: another compose file than setup/docker-compose.yml (its `ollama`
     /// service gives image, environment, port, volume, restart policy, healthcheck).
     #[arg(long)]
     compose_file: Option<PathBuf>,
     /// docker target: do not pull or create models in the container.
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     no_provision: bool,
     /// A file of defaults for these flags (keys are the long flags' names); without
     /// it, `ollama-verify.toml` in the working folder if there is one.
@@ -133,6 +133,10 @@ struct VerifyArgs {
     /// The emulator target's configuration (TOML; see the README).
     #[arg(long, env = "OLLAMA_VERIFY_EMULATOR_CONFIG")]
     emulator_config: Option<PathBuf>,
+    /// The long flags given on the command line (`--junit`), for `--list` to name
+    /// those it does not read.
+    #[arg(skip)]
+    given: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -140,7 +144,7 @@ enum Command {
     /// Serve the built-in Ollama emulator until interrupted.
     Emulator {
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:11434")]
+        #[arg(long, default_value = "127.0.0.1:11434", value_parser = listen_address)]
         listen: SocketAddr,
         /// TOML file with the emulator's configuration (speed, models, faults).
         #[arg(long)]
@@ -151,14 +155,43 @@ enum Command {
 /// The longest time a flag accepts: a week, far past any run, well inside what
 /// `Duration` and `Instant` can hold.
 const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+/// The shortest: a millisecond. Less would be rounded to no time at all by the
+/// timers (`1e-12` is a `Duration` of 0), which every request would exceed.
+const MIN_SECONDS: f64 = 0.001;
 
 fn seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= MAX_SECONDS => Ok(v),
+        Ok(v) if (MIN_SECONDS..=MAX_SECONDS).contains(&v) => Ok(v),
         _ => Err(format!(
-            "expected a number of seconds above 0 and at most {MAX_SECONDS} (a week), got `{s}`"
+            "expected a number of seconds from {MIN_SECONDS} (a millisecond) to {MAX_SECONDS} (a week), got `{s}`"
         )),
     }
+}
+
+/// `--host`: what the session parses as `OLLAMA_HOST` (naming the flag), but not
+/// empty: Ollama reads an empty `OLLAMA_HOST` as 127.0.0.1:11434, and a `--host ""`
+/// (an unset variable in a script) would hide the `OLLAMA_HOST` it overrides.
+fn address(s: &str) -> Result<String, String> {
+    match s.trim().is_empty() {
+        true => Err("expected `host`, `host:port` or a URL such as `http://127.0.0.1:11434`, got an empty address; leave --host out to use OLLAMA_HOST".into()),
+        false => Ok(s.to_string()),
+    }
+}
+
+/// `--gpus`: checked as the docker target reads it, whatever the target.
+fn gpus(s: &str) -> Result<String, String> {
+    #[cfg(feature = "docker")]
+    s.parse::<ollama_verify::provision::docker::GpuRequest>()?;
+    Ok(s.to_string())
+}
+
+/// `emulator --listen`: an IP address and a port, as a socket binds them.
+fn listen_address(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| {
+        format!(
+            "expected an IP address and a port such as 127.0.0.1:11434, [::1]:11434 or 0.0.0.0:11434 (every interface; port 0 picks a free one), got `{s}`; a name such as localhost is not looked up"
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -212,69 +245,87 @@ fn leave(runtime: tokio::runtime::Runtime, code: u8) -> ExitCode {
 /// The command line over the defaults of `ollama-verify.toml` (flags and variables win).
 fn parse() -> Result<Cli, String> {
     let args: Vec<String> = std::env::args().collect();
-    let mut command = Cli::command();
+    let command = without_empty_variables(Cli::command(), |v| std::env::var_os(v));
     let located =
         ollama_verify_steps::config_file::locate(&args, std::env::var("OLLAMA_VERIFY_CONFIG").ok());
-    let mut settings = Vec::new();
-    if let Some((path, _)) = &located {
-        settings = ollama_verify_steps::config_file::read(path)?;
-        for (key, value) in settings.clone() {
-            let id = key.replace('-', "_");
-            if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
-                let known: Vec<String> = command
-                    .get_arguments()
-                    .filter_map(|a| a.get_long().map(str::to_string))
-                    .filter(|l| l != "config" && l != "help" && l != "version")
-                    .collect();
-                return Err(format!(
-                    "{}: `{key}` is not a setting; use the long flags' names: {}",
-                    path.display(),
-                    known.join(", ")
-                ));
+    let command = match &located {
+        None => command,
+        Some((path, _)) => {
+            let applied = ollama_verify_steps::config_file::read(path)
+                .and_then(|s| ollama_verify_steps::config_file::apply(command.clone(), path, &s));
+            match applied {
+                Ok(command) => command,
+                // The help and the version are shown whatever the file holds.
+                Err(e) if wants_help(&args) => {
+                    eprintln!(
+                        "ollama-verify: {} (set aside for --help and --version)",
+                        printable(&e)
+                    );
+                    command
+                }
+                Err(e) => return Err(e),
             }
-            // A default, so that a flag or an OLLAMA_VERIFY_* variable still wins.
-            let value: &'static str = Box::leak(value.into_boxed_str());
-            command = command.mut_arg(id.as_str(), |a| a.default_value(value));
         }
-    }
-    let matches = match command.try_get_matches_from(&args) {
-        Ok(m) => m,
-        Err(e) => match (&located, from_settings(&e, &settings)) {
-            // A bad value of the config file's, given to clap as a default.
-            (Some((path, _)), true) => {
-                eprint!("{}", e.render());
-                return Err(format!(
-                    "the value comes from {}, whose settings are the flags' defaults",
-                    path.display()
-                ));
-            }
-            _ => e.exit(),
-        },
     };
-    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+    let matches = command
+        .clone()
+        .try_get_matches_from(&args)
+        .unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    cli.verify.given = given(&command, &matches);
+    Ok(cli)
 }
 
-/// Whether clap's bad-value error is about a value that the config file set (and the
-/// command line or the environment did not give instead).
-fn from_settings(e: &clap::Error, settings: &[(String, String)]) -> bool {
-    use clap::error::{ContextKind, ContextValue};
-    let text = |kind| match e.get(kind) {
-        Some(ContextValue::String(s)) => Some(s.as_str()),
-        _ => None,
-    };
-    let (Some(arg), Some(value)) = (
-        text(ContextKind::InvalidArg),
-        text(ContextKind::InvalidValue),
-    ) else {
-        return false;
-    };
-    // `--strict` or `--connect-timeout <CONNECT_TIMEOUT>`.
-    let flag = arg
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("--");
-    settings.iter().any(|(k, v)| k == flag && v == value)
+/// `command` without the variables that are set but empty, so that one reads as
+/// unset (as an empty `OLLAMA_VERIFY_CONFIG` does): `OLLAMA_VERIFY_HOST=` leaves
+/// `OLLAMA_HOST` in charge instead of meaning 127.0.0.1:11434, and an empty
+/// `OLLAMA_VERIFY_FEATURES` is not clap's "a value is required for '--features'",
+/// which would name a flag nobody gave.
+fn without_empty_variables(
+    mut command: clap::Command,
+    var: impl Fn(&std::ffi::OsStr) -> Option<std::ffi::OsString>,
+) -> clap::Command {
+    let empty: Vec<String> = command
+        .get_arguments()
+        .filter(|a| a.get_env().and_then(&var).is_some_and(|v| v.is_empty()))
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in empty {
+        command = command.mut_arg(id, |a| a.env(None));
+    }
+    command
+}
+
+/// Whether the command line asks for the help or the version.
+fn wants_help(args: &[String]) -> bool {
+    args.get(1).is_some_and(|a| a == "help")
+        || args
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version"))
+}
+
+/// The long flags the command line itself gave (not a variable, not a default).
+fn given(command: &clap::Command, matches: &clap::ArgMatches) -> Vec<String> {
+    command
+        .get_arguments()
+        .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+        .filter(|a| {
+            matches.value_source(a.get_id().as_str())
+                == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect()
+}
+
+/// The flags given with `--list` that it does not read: it runs nothing.
+fn ignored_by_list(given: &[String]) -> Vec<&str> {
+    given
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !matches!(*f, "--list" | "--features" | "--tags" | "--config"))
+        .collect()
 }
 
 fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
@@ -285,6 +336,11 @@ fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
 
 async fn verify(args: VerifyArgs) -> Result<u8, String> {
     if args.list {
+        for flag in ignored_by_list(&args.given) {
+            eprintln!(
+                "ollama-verify: {flag} does not apply to --list, which runs nothing; it is ignored"
+            );
+        }
         ollama_verify_steps::say!(
             "{}",
             ollama_verify_steps::list(args.features.as_deref(), args.tags.as_deref())?
@@ -377,7 +433,11 @@ fn ignored_flags(args: &VerifyArgs) -> Vec<&'static str> {
 }
 
 async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, String> {
-    let emulator = Emulator::bind(emulator_config(config.as_ref())?, listen).await?;
+    let emulator = Emulator::bind(emulator_config(config.as_ref())?, listen)
+        .await
+        .map_err(|e| {
+            format!("{e}. Give --listen a free port on an address of this machine (port 0 picks a free one); `ss -ltnp` shows what listens where")
+        })?;
     eprintln!("ollama emulator listening on http://{}", emulator.addr());
     emulator.wait().await;
     Ok(0)
@@ -409,5 +469,150 @@ mod tests {
         );
         assert_eq!(code, ExitCode::from(1));
         drop(hold);
+    }
+
+    fn parsed(args: &[&str]) -> Result<Cli, clap::Error> {
+        let command = without_empty_variables(Cli::command(), |_| None);
+        let matches = command.try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+
+    fn refused(args: &[&str]) -> String {
+        match parsed(args) {
+            Ok(_) => panic!("{args:?} was taken"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// A negative number is the value's to refuse, not taken for a flag; a value that
+    /// timers would round to no time at all is refused too.
+    #[rstest::rstest]
+    #[case::negative("-1")]
+    #[case::zero("0")]
+    #[case::below_a_millisecond("1e-12")]
+    #[case::not_a_number("nan")]
+    #[case::past_a_week("604801")]
+    fn seconds_outside_the_range_are_refused(#[case] value: &str) {
+        for flag in ["--deadline", "--connect-timeout", "--generation-timeout"] {
+            let e = refused(&["ollama-verify", flag, value]);
+            assert!(
+                e.contains(&format!("invalid value '{value}' for '{flag} <"))
+                    && e.contains("expected a number of seconds from 0.001 (a millisecond) to 604800 (a week)"),
+                "{e}"
+            );
+        }
+        let cli = parsed(&["ollama-verify", "--deadline", "0.001"]).unwrap();
+        assert_eq!(cli.verify.deadline, Some(0.001));
+    }
+
+    /// `--host ""` would mean 127.0.0.1:11434 and hide OLLAMA_HOST.
+    #[test]
+    fn an_empty_host_is_refused() {
+        for host in ["", "  "] {
+            let e = refused(&["ollama-verify", "--host", host]);
+            assert!(
+                e.contains("got an empty address; leave --host out to use OLLAMA_HOST"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn gpus_and_listen_are_checked_when_parsed() {
+        let e = refused(&["ollama-verify", "--gpus", "bogus"]);
+        assert!(
+            e.contains("--gpus takes auto, none, all or a number, not `bogus`"),
+            "{e}"
+        );
+        assert_eq!(
+            parsed(&["ollama-verify", "--gpus", "2"])
+                .unwrap()
+                .verify
+                .gpus,
+            "2"
+        );
+        for listen in ["localhost:11434", "127.0.0.1:99999", "11434"] {
+            let e = refused(&["ollama-verify", "emulator", "--listen", listen]);
+            assert!(
+                e.contains("expected an IP address and a port such as 127.0.0.1:11434"),
+                "{e}"
+            );
+        }
+    }
+
+    /// Every flag takes a value (`--strict=false` too), so that the config file can
+    /// set each and the command line can set each back.
+    #[test]
+    fn every_flag_can_be_set_and_set_back() {
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            assert!(
+                arg.get_action().takes_values(),
+                "--{:?} takes no value",
+                arg.get_long()
+            );
+        }
+        let cli = parsed(&["ollama-verify", "--strict", "--keep=false", "--list=true"]).unwrap();
+        assert!(cli.verify.strict && !cli.verify.keep && cli.verify.list);
+        let e = refused(&["ollama-verify", "--strict=yes"]);
+        assert!(
+            e.contains("invalid value 'yes' for '--strict[=<BOOL>]'"),
+            "{e}"
+        );
+    }
+
+    /// A variable set to nothing is as if unset: OLLAMA_HOST decides the address, no
+    /// "a value is required for '--features'" for a flag nobody gave.
+    #[test]
+    fn empty_variables_read_as_unset() {
+        let empty = |v: &std::ffi::OsStr| {
+            v.to_str()
+                .is_some_and(|v| v.starts_with("OLLAMA_VERIFY_"))
+                .then(std::ffi::OsString::new)
+        };
+        let command = without_empty_variables(Cli::command(), empty);
+        let envs: Vec<_> = command
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+            .collect();
+        assert!(envs.is_empty(), "{envs:?}");
+        let command = without_empty_variables(Cli::command(), |_| Some("x".into()));
+        assert_eq!(
+            command.get_arguments().filter_map(|a| a.get_env()).count(),
+            6
+        );
+    }
+
+    #[test]
+    fn help_and_version_are_asked_for() {
+        let ask = |a: &[&str]| wants_help(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(ask(&["ollama-verify", "--help"]));
+        assert!(ask(&["ollama-verify", "--list", "-h"]));
+        assert!(ask(&["ollama-verify", "-V"]));
+        assert!(ask(&["ollama-verify", "help"]));
+        assert!(!ask(&["ollama-verify", "--list"]));
+        assert!(!ask(&["ollama-verify", "--", "--help"]));
+    }
+
+    /// `--list` names the flags of the command line it does not read.
+    #[test]
+    fn list_names_what_it_ignores() {
+        let args = [
+            "ollama-verify",
+            "--list",
+            "--tags",
+            "@api",
+            "--junit",
+            "j.xml",
+            "--strict",
+        ];
+        let command = Cli::command();
+        let matches = command.clone().try_get_matches_from(args).unwrap();
+        let given = given(&command, &matches);
+        assert_eq!(given, ["--tags", "--strict", "--junit", "--list"]);
+        assert_eq!(ignored_by_list(&given), ["--strict", "--junit"]);
     }
 }

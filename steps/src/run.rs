@@ -344,7 +344,7 @@ fn nothing_selected(features: Option<&Path>, tags: Option<&str>) -> UsageError {
         Some(t) => format!(
             "--tags {t:?} selects no check of {features}. `ollama-verify --list` shows every check; tags are @check.<id>, the areas (@api, @models, @service, @gpu, @perf, @modelfile, @security, @diagnose), @warn, @host and @systemd"
         ),
-        None => format!("{features} hold no scenario with a @check.<id> tag, so there is nothing to verify"),
+        None => format!("no scenario in {features} has a @check.<id> tag, so there is nothing to verify; tag each scenario with the check it decides, e.g. @check.api.root"),
     }
 }
 
@@ -352,7 +352,20 @@ fn nothing_selected(features: Option<&Path>, tags: Option<&str>) -> UsageError {
 fn selection_of(tags: Option<&str>) -> Result<Option<TagOperation>, UsageError> {
     tags.map(|t| {
         t.parse().map_err(|e| {
-            format!("--tags {t:?} is not a tag expression ({e}); example: \"@api and not @perf\"")
+            // The commonest slip: a tag without its `@`.
+            let bare: Vec<String> = t
+                .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+                .filter(|w| w.chars().next().is_some_and(char::is_alphanumeric))
+                .filter(|w| !matches!(*w, "and" | "or" | "not"))
+                .map(|w| format!("`{w}` is no tag: write `@{w}`"))
+                .collect();
+            let hint = match bare.is_empty() {
+                true => String::new(),
+                false => format!("; {}", bare.join(", ")),
+            };
+            format!(
+                "--tags {t:?} is not a tag expression ({e}){hint}; example: \"@api and not @perf\""
+            )
         })
     })
     .transpose()

@@ -432,6 +432,12 @@ fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
 #[case::no_check_selected(&["--target", "emulator", "--tags", "@apis"], "--tags \"@apis\" selects no check")]
 #[case::list_with_a_bad_tag_expression(&["--list", "--tags", "@a and and"], "tag expression")]
 #[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
+#[case::negative_deadline(&["--deadline", "-1"], "invalid value '-1' for '--deadline <DEADLINE>': expected a number of seconds from 0.001")]
+#[case::deadline_that_rounds_to_nothing(&["--list", "--deadline", "1e-12"], "expected a number of seconds from 0.001")]
+#[case::empty_host(&["--host", ""], "got an empty address; leave --host out to use OLLAMA_HOST")]
+#[case::bad_gpus(&["--list", "--gpus", "bogus"], "--gpus takes auto, none, all or a number, not `bogus`")]
+#[case::tag_without_at(&["--list", "--tags", "api and not @perf"], "`api` is no tag: write `@api`")]
+#[case::listen_on_a_name(&["emulator", "--listen", "localhost:11434"], "a name such as localhost is not looked up")]
 fn usage_errors_exit_2(#[case] args: &[&str], #[case] message: &str) {
     Command::cargo_bin("ollama-verify")
         .unwrap()
@@ -1085,17 +1091,18 @@ fn a_config_file_sets_defaults_and_flags_win() {
         .stderr(predicates::str::contains(
             "cannot read the config file missing.toml",
         ));
-    // A bad value in the file is pinned on the file.
-    std::fs::write(dir.path().join("ollama-verify.toml"), "strict = \"yes\"\n").unwrap();
+    // A bad value in the file is pinned on the file and its line.
+    std::fs::write(
+        dir.path().join("ollama-verify.toml"),
+        "tags = \"@check.api.root\"\nstrict = \"yes\"\n",
+    )
+    .unwrap();
     bin()
         .arg("--list")
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "invalid value 'yes' for '--strict'",
-        ))
-        .stderr(predicates::str::contains(
-            "the value comes from ollama-verify.toml",
+            "ollama-verify.toml:2: `strict = \"yes\"`: expected true or false",
         ));
     // A bad value from the environment is not pinned on the file.
     std::fs::write(dir.path().join("ollama-verify.toml"), "strict = true\n").unwrap();
@@ -1108,6 +1115,69 @@ fn a_config_file_sets_defaults_and_flags_win() {
         .stderr(predicates::prelude::PredicateBooleanExt::not(
             predicates::str::contains("ollama-verify.toml"),
         ));
+}
+
+/// The file's mistakes are named with its line, also when a flag gives the setting
+/// anew; `--help` and `--version` are shown whatever the file holds; a boolean the file
+/// turns on, the command line turns off (`--strict=false`).
+#[test]
+fn config_file_mistakes_name_the_line_and_booleans_can_be_set_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ollama-verify.toml");
+    let bin = || {
+        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        cmd.current_dir(dir.path())
+            .env_remove("OLLAMA_VERIFY_TARGET")
+            .env_remove("OLLAMA_VERIFY_CONFIG")
+            .timeout(Duration::from_secs(60));
+        cmd
+    };
+    std::fs::write(&config, "target = \"emulator\"\n\nconnect_timeout = 5\n").unwrap();
+    bin()
+        .arg("--list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+        "ollama-verify.toml:3: `connect_timeout` is not a setting; did you mean `connect-timeout`?",
+    ));
+    std::fs::write(&config, "connect-timeout = 0\n").unwrap();
+    bin()
+        .args(["--list", "--connect-timeout", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "ollama-verify.toml:1: `connect-timeout = 0`: expected a number of seconds from 0.001",
+        ));
+    std::fs::write(&config, "target = \"emulator\"\nstrict = \n").unwrap();
+    bin()
+        .arg("--list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "ollama-verify.toml:2: not valid TOML: ",
+        ));
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Usage: ollama-verify"))
+        .stderr(predicates::str::contains(
+            "ollama-verify.toml:2: not valid TOML",
+        ));
+    bin()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("ollama-verify "));
+
+    // The emulator target has no host: service.active is skipped, which --strict fails.
+    std::fs::write(
+        &config,
+        "target = \"emulator\"\ntags = \"@check.service.active\"\nstrict = true\n",
+    )
+    .unwrap();
+    bin().assert().code(1);
+    bin().arg("--strict=false").assert().success();
 }
 
 /// A flag the target never reads is named as ignored, and the run goes on.
@@ -1157,4 +1227,96 @@ fn a_bad_address_names_its_source() {
     run(&[], Some("ftp://x")).stderr(predicates::str::contains(
         "OLLAMA_HOST=\"ftp://x\" is not a usable address",
     ));
+}
+
+/// An `OLLAMA_VERIFY_*` variable set to nothing is as if unset: an empty
+/// `OLLAMA_VERIFY_HOST` leaves `OLLAMA_HOST` in charge (not 127.0.0.1:11434), and an
+/// empty `OLLAMA_VERIFY_FEATURES` or `OLLAMA_VERIFY_CONFIG` is no "a value is required".
+#[test]
+fn empty_variables_read_as_unset() {
+    let bin = || {
+        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        cmd.args(["--tags", "@check.api.root"])
+            .env_remove("OLLAMA_VERIFY_TARGET")
+            .timeout(Duration::from_secs(30));
+        cmd
+    };
+    bin()
+        .env("OLLAMA_VERIFY_HOST", "")
+        .env("OLLAMA_HOST", "ftp://x")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "OLLAMA_HOST=\"ftp://x\" is not a usable address",
+        ));
+    bin()
+        .arg("--list")
+        .env("OLLAMA_VERIFY_FEATURES", "")
+        .env("OLLAMA_VERIFY_CONFIG", "")
+        .env("OLLAMA_VERIFY_EMULATOR_CONFIG", "")
+        .env("OLLAMA_VERIFY_GPU", "")
+        .env("OLLAMA_VERIFY_TARGET", "")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("1 check(s)"));
+}
+
+/// `--list` runs nothing: the flags of the command line it does not read are named,
+/// and a tag no scenario carries (a typo beside a good one) is named too.
+#[test]
+fn list_names_what_it_does_not_read() {
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--list", "--tags", "@check.api.root or @check.api.rot"])
+        .args(["--junit", "junit.xml", "--strict"])
+        .env_remove("OLLAMA_VERIFY_CONFIG")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("1 check(s)"))
+        .stderr(predicates::str::contains(
+            "--junit does not apply to --list, which runs nothing; it is ignored",
+        ))
+        .stderr(predicates::str::contains(
+            "--strict does not apply to --list",
+        ))
+        .stderr(predicates::str::contains(
+            "--tags names @check.api.rot, which no scenario carries",
+        ));
+}
+
+/// A `--features` folder without a .feature file says what it holds.
+#[test]
+fn a_features_folder_without_feature_files_says_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("api.feature.txt"), "Feature: A\n").unwrap();
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--list", "--features"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "no .feature file in it or its subfolders (it holds api.feature.txt)",
+        ));
+}
+
+/// `emulator --listen` on a port in use fails at once, saying what to try.
+#[test]
+fn the_emulator_on_a_busy_port_says_what_to_try() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap();
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["emulator", "--listen", &addr.to_string()])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "cannot listen on {addr}"
+        )))
+        .stderr(predicates::str::contains(
+            "Give --listen a free port on an address of this machine",
+        ));
 }
