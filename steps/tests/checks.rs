@@ -1033,6 +1033,16 @@ fn secrets_in_the_unit_warn_and_never_show() {
     assert!(exposure.contains("any web page"), "{exposure}");
 }
 
+/// `ollama-verify` run in `dir`, where it looks for `ollama-verify.toml`, with no target
+/// or config file named by the environment.
+fn in_folder(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("OLLAMA_VERIFY_TARGET")
+        .env_remove("OLLAMA_VERIFY_CONFIG")
+        .timeout(Duration::from_secs(60));
+    cmd
+}
 /// `ollama-verify.toml` in the working folder gives the flags' defaults; a flag wins.
 #[test]
 fn a_config_file_sets_defaults_and_flags_win() {
@@ -1042,14 +1052,7 @@ fn a_config_file_sets_defaults_and_flags_win() {
         "target = \"emulator\"\ntags = \"@check.api.root\"\nsummary-json = \"from-file.json\"\n",
     )
     .unwrap();
-    let bin = || {
-        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-        cmd.current_dir(dir.path())
-            .env_remove("OLLAMA_VERIFY_TARGET")
-            .env_remove("OLLAMA_VERIFY_CONFIG")
-            .timeout(Duration::from_secs(60));
-        cmd
-    };
+    let bin = || in_folder(dir.path());
     bin().assert().success();
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("from-file.json")).unwrap())
@@ -1124,14 +1127,7 @@ fn a_config_file_sets_defaults_and_flags_win() {
 fn config_file_mistakes_name_the_line_and_booleans_can_be_set_back() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ollama-verify.toml");
-    let bin = || {
-        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-        cmd.current_dir(dir.path())
-            .env_remove("OLLAMA_VERIFY_TARGET")
-            .env_remove("OLLAMA_VERIFY_CONFIG")
-            .timeout(Duration::from_secs(60));
-        cmd
-    };
+    let bin = || in_folder(dir.path());
     std::fs::write(&config, "target = \"emulator\"\n\nconnect_timeout = 5\n").unwrap();
     bin()
         .arg("--list")
