@@ -86,6 +86,18 @@ fn subject(
     }
 }
 
+/// The subject of a check that reads the unit's configuration: a masked unit is linked
+/// to /dev/null, so it has none to read (its own check, service.active, says so).
+fn configured_subject(facts: &Result<ServiceFacts, String>) -> Result<Subject<'_>, Outcome> {
+    match subject(facts, true)? {
+        Subject::Unit(u) if u.masked() => Err(Outcome::skip(format!(
+            "{}.service is masked, so it has no settings to read (see service.active): unmask it first (`sudo systemctl unmask {}`)",
+            u.unit, u.unit
+        ))),
+        s => Ok(s),
+    }
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
@@ -203,7 +215,7 @@ pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
 /// `service.override`: a drop-in configures the unit (the container has a healthcheck,
 /// the part of its configuration compose adds).
 pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
-    let u = match subject(facts, true) {
+    let u = match configured_subject(facts) {
         Ok(Subject::Unit(u)) => u,
         Ok(Subject::Container(c)) => {
             return match &c.health {
@@ -300,7 +312,7 @@ pub(crate) fn may_be_set_in(
 /// `expected`, any port matches, save one that is no port number: Ollama binds its
 /// default port then, with only a warning, which this check says instead.
 pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
-    let s = match subject(facts, true) {
+    let s = match configured_subject(facts) {
         Ok(s) => s,
         Err(o) => return o,
     };
@@ -371,7 +383,7 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
 /// A variable of the environment has the expected value
 /// (`service.flash_attention`: `OLLAMA_FLASH_ATTENTION=1`).
 pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &str) -> Outcome {
-    let s = match subject(facts, true) {
+    let s = match configured_subject(facts) {
         Ok(s) => s,
         Err(o) => return o,
     };
@@ -567,6 +579,15 @@ mod tests {
             o.detail
         );
         assert!(o.detail.contains("masked"), "{}", o.detail);
+        // Its settings are not read as "not set": a masked unit has none.
+        for o in [
+            host(&facts(text), "0.0.0.0"),
+            env_equals(&facts(text), "OLLAMA_FLASH_ATTENTION", "1"),
+            r#override(&facts(text)),
+        ] {
+            assert_eq!(o.status, Status::Skip, "{}", o.detail);
+            assert!(o.detail.contains("is masked"), "{}", o.detail);
+        }
     }
 
     #[rstest]
