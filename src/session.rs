@@ -703,6 +703,25 @@ impl Session {
     pub fn results(&self) -> Vec<CheckResult> {
         self.results.lock().unwrap().clone()
     }
+
+    /// Fails the result recorded for check `id`, unless it failed already: a step after
+    /// its verdict failed, which fails the run, so the reports must say so and why.
+    pub fn fail_after_verdict(&self, id: &str, why: &str) {
+        let mut results = self.results.lock().unwrap();
+        if let Some(r) = results
+            .iter_mut()
+            .find(|r| r.id == id && r.status != crate::check::Status::Fail)
+        {
+            let detail = format!(
+                "{why} (the verdict before it: {} {})",
+                r.status.label(),
+                r.detail
+            );
+            let mut failed = CheckResult::new(&r.id, &r.name, crate::check::Outcome::fail(detail));
+            failed.elapsed = r.elapsed;
+            *r = failed;
+        }
+    }
 }
 
 /// Whether an `expires_at` is decades after `now`: how the server shows a model kept

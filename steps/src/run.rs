@@ -391,6 +391,12 @@ pub(crate) fn all_tags(
 /// shows what the exit code counts.
 fn record_undecided(world: &mut VerifyWorld, finished: &ScenarioFinished, place: &str, name: &str) {
     if world.decided {
+        // A step after the verdict failed (a failing verdict step fails itself, and
+        // its result already says so).
+        if let (ScenarioFinished::StepFailed(_, _, e), Some(meta)) = (finished, &world.check) {
+            let why = format!("a step after the verdict failed: {e}");
+            world.session.fail_after_verdict(&meta.id, &why);
+        }
         return;
     }
     let Some(meta) = &world.check else {

@@ -424,6 +424,35 @@ fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
     );
 }
 
+/// A step that fails after its scenario's verdict fails the run, and the check's
+/// result says so: the reports never show a pass for a failing run.
+#[test]
+fn a_step_failing_after_the_verdict_fails_the_check() {
+    let features = tempfile::tempdir().unwrap();
+    std::fs::write(
+        features.path().join("x.feature"),
+        "Feature: X\n  @check.api.root\n  Scenario: Root\n    Given the Ollama install under verification\n    When the root URL is requested\n    Then the answer is \"Ollama is running\"\n    And every PARAMETER of the Modelfile has the same value on the server\n",
+    )
+    .unwrap();
+    let run = verify(
+        &[
+            "--target",
+            "emulator",
+            "--features",
+            features.path().to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_eq!(run.status("api.root"), "fail", "{}", run.summary);
+    let detail = run.detail("api.root");
+    assert!(
+        detail.contains("a step after the verdict failed") && detail.contains("PASS"),
+        "{detail}"
+    );
+}
+
 #[rstest]
 #[case::bad_tag_expression(&["--target", "emulator", "--tags", "@a and and"], "tag expression")]
 #[case::unknown_target(&["--target", "cloud"], "unknown target")]
