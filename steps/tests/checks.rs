@@ -390,20 +390,11 @@ fn usage_errors_leave_the_reports_as_they_were(#[case] args: &[&str], #[case] me
     }
 }
 
-/// A scenario without `@check.<id>` decides no check, but when it fails the run fails,
-/// and the reports say so: a failed result named by the scenario's place.
-#[test]
-fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
+/// A run of the emulator target on one feature file, `x.feature`, holding `text`.
+fn on_emulator_with_feature(text: &str) -> Run {
     let features = tempfile::tempdir().unwrap();
-    let root = "    Given the Ollama install under verification\n    When the root URL is requested\n    Then the answer is \"Ollama is running\"\n";
-    std::fs::write(
-        features.path().join("x.feature"),
-        format!(
-            "Feature: X\n  @check.api.root\n  Scenario: Root\n{root}\n  Scenario: Untagged\n{root}"
-        ),
-    )
-    .unwrap();
-    let run = verify(
+    std::fs::write(features.path().join("x.feature"), text).unwrap();
+    verify(
         &[
             "--target",
             "emulator",
@@ -412,7 +403,17 @@ fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
         ],
         &[],
         None,
-    );
+    )
+}
+
+/// A scenario without `@check.<id>` decides no check, but when it fails the run fails,
+/// and the reports say so: a failed result named by the scenario's place.
+#[test]
+fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
+    let root = "    Given the Ollama install under verification\n    When the root URL is requested\n    Then the answer is \"Ollama is running\"\n";
+    let run = on_emulator_with_feature(&format!(
+        "Feature: X\n  @check.api.root\n  Scenario: Root\n{root}\n  Scenario: Untagged\n{root}"
+    ));
     assert_eq!(run.code, 1, "{}", run.context());
     assert_eq!(run.summary["failed"], 1, "{}", run.summary);
     assert_eq!(run.status("api.root"), "pass");
@@ -428,21 +429,8 @@ fn an_untagged_scenario_that_fails_is_reported_by_its_place() {
 /// result says so: the reports never show a pass for a failing run.
 #[test]
 fn a_step_failing_after_the_verdict_fails_the_check() {
-    let features = tempfile::tempdir().unwrap();
-    std::fs::write(
-        features.path().join("x.feature"),
+    let run = on_emulator_with_feature(
         "Feature: X\n  @check.api.root\n  Scenario: Root\n    Given the Ollama install under verification\n    When the root URL is requested\n    Then the answer is \"Ollama is running\"\n    And every PARAMETER of the Modelfile has the same value on the server\n",
-    )
-    .unwrap();
-    let run = verify(
-        &[
-            "--target",
-            "emulator",
-            "--features",
-            features.path().to_str().unwrap(),
-        ],
-        &[],
-        None,
     );
     assert_eq!(run.code, 1, "{}", run.context());
     assert_eq!(run.status("api.root"), "fail", "{}", run.summary);
