@@ -182,12 +182,23 @@ async fn tags_list_the_base_and_the_custom_model() {
         .find(|m| m.name == "my-coder:latest")
         .unwrap_or_else(|| panic!("custom model missing: {tags:?}"));
     assert!(base.size > 0 && !base.digest.is_empty());
+    // Ollama's ListHandler never fills parent_model; /api/show names the parent.
     assert!(base.details.parent_model.is_empty());
-    assert!(
-        !custom.details.parent_model.is_empty(),
-        "a created model names its parent: {custom:?}"
-    );
+    assert!(custom.details.parent_model.is_empty(), "{custom:?}");
     assert_ne!(base.digest, custom.digest);
+    let client = emu.client(relaxed());
+    let shown = client.show(CUSTOM).await.unwrap();
+    assert!(
+        !shown.details.parent_model.is_empty(),
+        "a created model names its parent: {shown:?}"
+    );
+    assert!(client
+        .show(BASE)
+        .await
+        .unwrap()
+        .details
+        .parent_model
+        .is_empty());
 }
 
 /// `/api/show`'s modelfile is written as Ollama writes it (`"..."` for text across
@@ -350,6 +361,31 @@ async fn chat_completes_and_the_model_sits_in_vram() {
     assert_eq!(loaded.size_vram, loaded.size);
     assert_eq!(loaded.placement(), Placement::Gpu);
     assert_eq!(loaded.context_length, Some(16384));
+}
+
+/// Ollama's handlers answer with the model as the request spelled it (`req.Model`),
+/// not the installed name: `my-coder` stays `my-coder`, `MY-CODER:latest` its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_name_the_model_as_requested() {
+    let emu = start(EmulatorConfig::fast()).await;
+    let client = emu.client(relaxed());
+    for name in [CUSTOM, "MY-CODER:latest"] {
+        let chat = client.chat(&chat_request(name)).await.unwrap();
+        assert_eq!(chat.model, name);
+        let streamed = collect_ok(client.chat_stream(&chat_request(name)).await.unwrap()).await;
+        assert!(streamed.iter().all(|c| c.model == name), "{streamed:?}");
+        let generated = client.generate(&generate_request(name)).await.unwrap();
+        assert_eq!(generated.model, name);
+        let embedded = client
+            .embed(&EmbedRequest {
+                model: name.into(),
+                input: json!("hello"),
+                keep_alive: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(embedded.model, name);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -562,7 +598,9 @@ async fn create_builds_a_model_that_show_reflects() {
         .iter()
         .find(|m| m.name == "terse-coder:latest")
         .unwrap_or_else(|| panic!("created model listed: {tags:?}"));
-    assert!(!created.details.parent_model.is_empty());
+    assert!(created.details.parent_model.is_empty(), "{created:?}");
+    let shown = client.show("terse-coder").await.unwrap();
+    assert!(!shown.details.parent_model.is_empty(), "{shown:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

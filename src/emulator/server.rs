@@ -252,6 +252,7 @@ fn modelfile_quote(s: &str) -> String {
 
 /// What a generation needs once the model is loaded and the prompt processed.
 struct Prepared {
+    /// The model as the request named it, which the answer repeats.
     model: String,
     request_start: Instant,
     load: Duration,
@@ -401,7 +402,8 @@ async fn prepare(
         _ => (uncapped, "stop"),
     };
     Ok(Prepared {
-        model: model.name,
+        // Ollama's handlers answer with the name as the request spelled it (req.Model).
+        model: name.to_string(),
         request_start,
         load,
         prompt_tokens,
@@ -615,7 +617,7 @@ fn load_only(s: &Shared, shape: Shape, name: &str, keep_value: Option<&Value>) -
         mark_loaded(s, &m, &config, requested, false);
         "load"
     };
-    let mut v = chunk(shape, &m.name, "", true);
+    let mut v = chunk(shape, name, "", true);
     v["done_reason"] = reason.into();
     Some(json_response(StatusCode::OK, &v))
 }

@@ -56,7 +56,8 @@ impl Installed {
             modified_at: timestamp(self.modified_at),
             size: self.size,
             digest: self.digest.clone(),
-            details: self.details(),
+            // Ollama's ListHandler fills no parent_model; only /api/show does.
+            details: self.base.details(),
             remote: Default::default(),
         }
     }
