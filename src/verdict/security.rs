@@ -19,6 +19,12 @@ fn unit(facts: &Result<ServiceFacts, String>) -> Result<&UnitState, Outcome> {
             "there is no {}.service (see service.active)",
             u.unit
         ))),
+        // Linked to /dev/null: no environment to judge, and whatever answers on the
+        // port was not started by it (diagnose.port_owner says what does).
+        Ok(ServiceFacts::Unit(u)) if u.masked() => Err(Outcome::skip(format!(
+            "{0}.service is masked, so it has no environment to read (see service.active): unmask it first (`sudo systemctl unmask {0}`)",
+            u.unit
+        ))),
         Ok(ServiceFacts::Unit(u)) => Ok(u),
         #[allow(unreachable_patterns)] // other stand-ins for the unit (a container)
         Ok(_) => Err(Outcome::skip(
@@ -334,6 +340,32 @@ mod tests {
             "ollama",
             &format!("LoadState=loaded\nActiveState=active\nEnvironment={env}\n"),
         )))
+    }
+
+    /// A masked unit has no environment: `systemctl show` prints none, which would read
+    /// as the loopback default and no secrets.
+    #[test]
+    fn a_masked_unit_is_not_judged() {
+        let masked = Ok(ServiceFacts::Unit(parse_show(
+            "ollama",
+            "LoadState=masked\nUnitFileState=masked\nActiveState=inactive\nSubState=dead\n",
+        )));
+        for o in [
+            exposure(&masked, "*", &[]),
+            masking(&masked, &["*_TOKEN".to_string()]),
+        ] {
+            assert_eq!(o.status, Status::Skip, "{}", o.detail);
+            assert!(
+                o.detail.contains("ollama.service is masked"),
+                "{}",
+                o.detail
+            );
+            assert!(
+                o.detail.contains("sudo systemctl unmask ollama"),
+                "{}",
+                o.detail
+            );
+        }
     }
 
     fn probe(url: &str, answered: bool) -> AddressProbe {
