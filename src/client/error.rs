@@ -27,6 +27,16 @@ impl std::fmt::Display for Phase {
     }
 }
 
+/// Which deadlines apply to one exchange, and so which flag raises them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// `GET /`, `/api/tags`, `/api/ps`, `/api/show`...: `--request-timeout` in all.
+    Metadata,
+    /// Chat, generate, embed, pull: `--load-timeout` to begin, then
+    /// `--generation-timeout` in all.
+    Generation,
+}
+
 /// The kind of a [`ClientError`], for matching without the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -54,11 +64,12 @@ pub enum ClientError {
     #[error("could not connect to {addr}: {message}. Check the host name and port in OLLAMA_HOST or --host")]
     Connect { addr: String, message: String },
 
-    #[error("{}", timeout_message(endpoint, *phase, *after))]
+    #[error("{}", timeout_message(endpoint, *phase, *after, *budget))]
     Timeout {
         endpoint: String,
         phase: Phase,
         after: Duration,
+        budget: Budget,
     },
 
     #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", message.as_deref().map(|m| format!(" \"{m}\"")).unwrap_or_default(), status_hint(*status, message.as_deref()))]
@@ -149,13 +160,17 @@ impl ClientError {
     }
 }
 
-fn timeout_message(endpoint: &str, phase: Phase, after: Duration) -> String {
+fn timeout_message(endpoint: &str, phase: Phase, after: Duration, budget: Budget) -> String {
     let d = humanize(after);
-    match phase {
-        Phase::Connect => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host"),
-        Phase::FirstByte => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout (--load-timeout)"),
-        Phase::Idle => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; check the server log (`journalctl -u ollama`)"),
-        Phase::Total => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout (--generation-timeout) if the model is large"),
+    match (phase, budget) {
+        (Phase::Connect, _) => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host, or raise the timeout (--connect-timeout)"),
+        // A metadata answer needs no model: silence is a hung server, or something
+        // on the port that takes connections and never answers HTTP.
+        (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP; check the server log (`journalctl -u ollama`) and what owns the port (diagnose.port_owner), or raise the timeout (--request-timeout)"),
+        (Phase::FirstByte, Budget::Generation) => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout (--load-timeout)"),
+        (Phase::Idle, Budget::Metadata) | (Phase::Total, Budget::Metadata) => format!("{endpoint}: the answer began but did not complete within {d}. The server is hung or overloaded; check the server log (`journalctl -u ollama`), or raise the timeout (--request-timeout)"),
+        (Phase::Idle, Budget::Generation) => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; check the server log (`journalctl -u ollama`)"),
+        (Phase::Total, Budget::Generation) => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout (--generation-timeout) if the model is large"),
     }
 }
 
@@ -189,5 +204,44 @@ pub(crate) fn humanize(d: Duration) -> String {
         format!("{:.1} s", d.as_secs_f64())
     } else {
         format!("{} ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Each timeout names the flag that sets the deadline that ran out: a silent `GET /`
+    /// is `--request-timeout`'s (a model load has nothing to do with it).
+    #[rstest]
+    #[case(Phase::Connect, Budget::Metadata, "--connect-timeout")]
+    #[case(Phase::Connect, Budget::Generation, "--connect-timeout")]
+    #[case(Phase::FirstByte, Budget::Metadata, "--request-timeout")]
+    #[case(Phase::FirstByte, Budget::Generation, "--load-timeout")]
+    #[case(Phase::Idle, Budget::Metadata, "--request-timeout")]
+    #[case(Phase::Total, Budget::Metadata, "--request-timeout")]
+    #[case(Phase::Total, Budget::Generation, "--generation-timeout")]
+    fn timeouts_name_their_flag(#[case] phase: Phase, #[case] budget: Budget, #[case] flag: &str) {
+        let e = ClientError::Timeout {
+            endpoint: "GET http://127.0.0.1:11434/".into(),
+            phase,
+            after: Duration::from_secs(15),
+            budget,
+        };
+        let text = e.to_string();
+        assert!(text.contains(&format!("({flag})")), "{text}");
+        let flags = [
+            "--connect-timeout",
+            "--request-timeout",
+            "--load-timeout",
+            "--generation-timeout",
+        ];
+        for other in flags.iter().filter(|f| **f != flag) {
+            assert!(!text.contains(other), "{text}");
+        }
+        if budget == Budget::Metadata {
+            assert!(!text.contains("loading"), "{text}");
+        }
     }
 }

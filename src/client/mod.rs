@@ -14,7 +14,7 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
-pub use error::{ClientError, ErrorKind, Phase};
+pub use error::{Budget, ClientError, ErrorKind, Phase};
 pub use ndjson::ChunkStream;
 
 use bytes::Bytes;
@@ -74,16 +74,10 @@ pub struct Client {
     timeouts: Timeouts,
 }
 
-/// Which deadlines apply to one exchange.
-#[derive(Debug, Clone, Copy)]
-enum Budget {
-    Metadata,
-    Generation,
-}
-
 /// The running deadlines of one exchange.
 pub(crate) struct Deadline {
     pub(crate) endpoint: String,
+    budget: Budget,
     start: Instant,
     total: Duration,
     idle: Duration,
@@ -105,6 +99,7 @@ impl Deadline {
             .await
             .map_err(|_| ClientError::Timeout {
                 endpoint: self.endpoint.clone(),
+                budget: self.budget,
                 phase,
                 after: if phase == Phase::Idle {
                     limit
@@ -362,6 +357,7 @@ impl Client {
         }
         let deadline = Deadline {
             endpoint,
+            budget,
             start: Instant::now(),
             total,
             idle,
@@ -370,11 +366,20 @@ impl Client {
             Err(_) => {
                 return Err(ClientError::Timeout {
                     endpoint: deadline.endpoint,
+                    budget,
                     phase: Phase::FirstByte,
                     after: first_byte.min(total),
                 })
             }
-            Ok(Err(e)) => return Err(send_error(e, &self.base, &deadline.endpoint, t.connect)),
+            Ok(Err(e)) => {
+                return Err(send_error(
+                    e,
+                    &self.base,
+                    &deadline.endpoint,
+                    t.connect,
+                    budget,
+                ))
+            }
             Ok(Ok(resp)) => resp,
         };
         let status = resp.status();
@@ -465,7 +470,13 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     }
 }
 
-fn send_error(e: reqwest::Error, base: &Url, endpoint: &str, connect: Duration) -> ClientError {
+fn send_error(
+    e: reqwest::Error,
+    base: &Url,
+    endpoint: &str,
+    connect: Duration,
+    budget: Budget,
+) -> ClientError {
     let addr = format!(
         "{}:{}",
         base.host_str().unwrap_or("?"),
@@ -475,6 +486,7 @@ fn send_error(e: reqwest::Error, base: &Url, endpoint: &str, connect: Duration) 
         // The only timeout reqwest itself enforces is the connect timeout.
         return ClientError::Timeout {
             endpoint: endpoint.to_string(),
+            budget,
             phase: Phase::Connect,
             after: connect,
         };

@@ -298,6 +298,7 @@ mod tests {
             endpoint: "POST /api/show".into(),
             phase: crate::client::Phase::FirstByte,
             after: std::time::Duration::from_secs(15),
+            budget: crate::client::Budget::Metadata,
         });
         assert_eq!(parameters(&mf, &slow, None).status, Status::Fail);
         let o = parameters(&mf, &slow, Some("the API does not answer (see api.root)"));

@@ -274,6 +274,13 @@ fn a_hung_server_fails_once_without_waiting_for_each_request() {
     assert!(run
         .detail("api.root")
         .contains("no answer began within 2.0 s"));
+    // The deadline GET / ran out of, not the chat's, is the one to raise.
+    assert!(
+        run.detail("api.root").contains("(--request-timeout)")
+            && !run.detail("api.root").contains("--load-timeout"),
+        "{}",
+        run.detail("api.root")
+    );
     skip_saying(
         &run,
         &["api.chat", "api.tags", "models.custom"],
