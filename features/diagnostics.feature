@@ -4,7 +4,8 @@ Feature: Diagnostics
   reports — the server's log (`journalctl -u ollama`, the container log), NVML, systemd
   and /proc — quotes its evidence, and ends with the next step. They only read: nothing
   is restarted, reloaded or changed. Where a fact cannot exist (no journal on the
-  emulator target, no NVML, not Linux) the check is skipped with the reason.
+  emulator target, no NVML, not Linux, a cloud model never loaded here) the check is
+  skipped with the reason.
 
   The summary shows, under each failed verification check, the findings of the
   diagnostics that explain it (perf.generation ← diagnose.offload, service.host ←

@@ -9,6 +9,8 @@ Feature: Performance
   timing of every token, and the scenarios below share them.
   The samples and the cold load have the server alone: no other request of the suite is
   in flight while they measure. Checks that only read the host go on meanwhile.
+  A cloud model (`gpt-oss:20b-cloud`) answers from its remote host, so its figures are
+  not this install's: these checks skip it, and it gets no sample and no cold load.
 
   Background:
     Given the Ollama install under verification

@@ -1,7 +1,8 @@
 //! `gpu.visible`, `gpu.offload`.
 
+use super::cloud::{CloudModel, Reading};
 use crate::check::Outcome;
-use crate::client::types::{Placement, PsResponse};
+use crate::client::types::{Placement, PsResponse, Remote};
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 
@@ -32,27 +33,25 @@ pub fn visible(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Outcome {
 
 /// `gpu.offload`: the loaded model sits wholly in VRAM by `/api/ps` (the `ollama ps`
 /// rule). Partly on the CPU warns; not on the GPU at all, or not loaded, fails.
-/// `remote` is where its chat said it ran, for a cloud model (`remote_host`): such a
+/// `remote` is where its chat said it ran (`remote_model`, `remote_host`): a cloud
 /// model is never loaded here, and `/api/ps` never lists it.
-pub fn offload(ps: &Result<PsResponse, ClientError>, model: &str, remote: Option<&str>) -> Outcome {
+pub fn offload(
+    ps: &Result<PsResponse, ClientError>,
+    model: &str,
+    remote: Option<&Remote>,
+) -> Outcome {
     let ps = match ps {
         Ok(ps) => ps,
         Err(e) => return Outcome::fail(e.to_string()),
     };
-    let name = ModelName::parse(model);
     let Some(m) = ps.find(model) else {
-        let remote = remote.map(|r| format!(" (it ran as {r})"));
-        if remote.is_some() || name.is_cloud() {
-            return Outcome::skip(format!(
-                "{} is a cloud model{}: it answers from its remote host and is never loaded in this server's VRAM, so `/api/ps` does not list it and there is no offload to check",
-                name.display_name(),
-                remote.unwrap_or_default()
-            ));
+        if let Some(cloud) = CloudModel::of(model, remote) {
+            return cloud.skip(Reading::Vram);
         }
         let loaded: Vec<&str> = ps.models.iter().map(|m| m.name.as_str()).collect();
         return Outcome::fail(format!(
             "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",
-            name.display_name(),
+            ModelName::parse(model).display_name(),
             if loaded.is_empty() { "nothing".into() } else { loaded.join(", ") }
         ));
     };
@@ -131,11 +130,11 @@ mod tests {
         let o = offload(&ps(1, 1), "gpt-oss:20b-cloud", None);
         assert_eq!(o.status, Status::Skip);
         assert!(o.detail.contains("cloud model"), "{}", o.detail);
-        let o = offload(
-            &ps(1, 1),
-            "other",
-            Some("gpt-oss:20b on https://ollama.com:443"),
-        );
+        let at = Remote {
+            remote_model: Some("gpt-oss:20b".into()),
+            remote_host: Some("https://ollama.com:443".into()),
+        };
+        let o = offload(&ps(1, 1), "other", Some(&at));
         assert_eq!(o.status, Status::Skip);
         assert!(o.detail.contains("https://ollama.com:443"), "{}", o.detail);
     }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod cloud;
 pub mod diagnose;
 pub mod gpu;
 pub mod modelfile;

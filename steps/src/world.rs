@@ -2,7 +2,7 @@
 //! and the facts its steps gathered.
 
 use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
-use ollama_verify::client::types::{ChatChunk, PsResponse, ShowResponse};
+use ollama_verify::client::types::{ChatChunk, PsResponse, Remote, ShowResponse};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::perf::StreamTiming;
 use ollama_verify::probe::logs::ServerLog;
@@ -10,6 +10,7 @@ use ollama_verify::probe::network::AddressProbe;
 use ollama_verify::probe::procfs::{Platform, PortOwners};
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::session::Session;
+use ollama_verify::verdict::cloud::{CloudModel, Reading};
 use ollama_verify::ClientError;
 use std::sync::{Arc, Mutex};
 
@@ -103,7 +104,12 @@ impl VerifyWorld {
                 "no verification session: run the suite through ollama_verify_steps::run"
             )
         })?;
-        Ok(VerifyWorld {
+        Ok(Self::new_with(session))
+    }
+
+    /// A World with nothing gathered yet, on `session`.
+    fn new_with(session: Arc<Session>) -> Self {
+        VerifyWorld {
             session,
             check: None,
             decided: false,
@@ -123,7 +129,7 @@ impl VerifyWorld {
             watched: None,
             owners: None,
             platform: None,
-        })
+        }
     }
 
     /// Records the scenario's verdict; a failure fails the step, so cucumber's own
@@ -156,6 +162,34 @@ impl VerifyWorld {
             _ => None,
         }
     }
+
+    /// Where the scenario's chat ran, as its answer says (`remote_model`,
+    /// `remote_host`): set for a cloud model.
+    pub fn chat_remote(&self) -> Option<&Remote> {
+        self.chat.as_ref()?.as_ref().ok().map(|c| &c.remote)
+    }
+
+    /// `model` as a cloud model, if it is one: by its name, or by where the scenario's
+    /// chat ran. Such a model is neither measured nor inspected on this install.
+    pub fn cloud_model(&self, model: &str) -> Option<CloudModel> {
+        CloudModel::of(model, self.chat_remote())
+    }
+
+    /// Whether `model` is worth a request that measures it here (samples, a cold load,
+    /// a watched generation): it answered its chat, and it is not a cloud model, whose
+    /// answers would cost the user's cloud quota and time the remote host.
+    pub fn measurable(&self, model: &str) -> bool {
+        self.chat_failed().is_none() && self.cloud_model(model).is_none()
+    }
+
+    /// Why a check reading `reading` off `model` is skipped, if it is: the model could
+    /// not answer its chat (api.chat reports that once), or it is a cloud model.
+    pub fn unmeasured(&self, model: &str, reading: Reading) -> Option<Outcome> {
+        if let Some(reason) = self.chat_failed() {
+            return Some(Outcome::skip(reason));
+        }
+        self.cloud_model(model).map(|c| c.skip(reading))
+    }
 }
 
 #[cfg(test)]
@@ -173,5 +207,67 @@ mod tests {
         assert_eq!(meta.id, "service.enabled");
         assert_eq!(meta.severity, Severity::Warn);
         assert!(CheckMeta::from_tags("x", &["gpu".to_string()]).is_none());
+    }
+
+    /// A World of its own, on a session that never connects (building the native
+    /// target's client sends nothing).
+    async fn world() -> VerifyWorld {
+        let session = Session::start(ollama_verify::session::SessionOptions {
+            host: Some("127.0.0.1:9".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        VerifyWorld::new_with(Arc::new(session))
+    }
+
+    fn chat(extra: serde_json::Value) -> ChatChunk {
+        let mut v = serde_json::json!({
+            "model": "my-coder", "message": {"role": "assistant", "content": "ready"},
+            "done": true,
+        });
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The perf and diagnose steps ask the World whether to measure: a cloud model
+    /// (by its name, or by where its chat ran, whatever its name) is not measured,
+    /// and its checks skip saying where it ran.
+    #[tokio::test]
+    async fn a_model_whose_chat_ran_remotely_is_not_measured() {
+        let mut w = world().await;
+        w.chat = Some(Ok(chat(serde_json::json!({}))));
+        assert!(w.measurable("my-coder"));
+        assert!(w.unmeasured("my-coder", Reading::Speed).is_none());
+        assert!(
+            !w.measurable("gpt-oss:20b-cloud"),
+            "a cloud model by its name"
+        );
+
+        w.chat = Some(Ok(chat(serde_json::json!({
+            "remote_model": "gpt-oss:20b", "remote_host": "https://ollama.com:443",
+        }))));
+        assert!(!w.measurable("my-coder"));
+        let skip = w.unmeasured("my-coder", Reading::Speed).unwrap();
+        assert_eq!(skip.status, Status::Skip);
+        assert!(
+            skip.detail.starts_with(
+                "my-coder:latest is a cloud model (it ran as gpt-oss:20b on https://ollama.com:443): its speed"
+            ),
+            "{}",
+            skip.detail
+        );
+
+        // A failed chat is api.chat's to report, whatever the model.
+        w.chat = Some(Err(ClientError::Status {
+            endpoint: "/api/chat".into(),
+            status: 404,
+            message: Some("model \"gpt-oss:20b-cloud\" not found".into()),
+        }));
+        assert!(!w.measurable("my-coder"));
+        let skip = w.unmeasured("gpt-oss:20b-cloud", Reading::Vram).unwrap();
+        assert!(skip.detail.contains("see api.chat"), "{}", skip.detail);
     }
 }

@@ -1000,6 +1000,94 @@ fn measurements_have_the_server_alone() {
     );
 }
 
+/// A cloud model answers from its remote host, so its speed, its loads and its VRAM are
+/// not this install's: the spec's performance and model diagnostics run on one (known
+/// here by its `-cloud` tag; the emulator serves it locally, so its name alone tells),
+/// and each of their checks skips, naming it and why. Nothing measures it: in the
+/// emulator's request log, its one generating request is the warm-up chat, even with
+/// consent to unload it; no sample, watched generation, unload or reload.
+#[test]
+fn a_cloud_model_is_neither_measured_nor_inspected_here() {
+    const CLOUD: &str = "gpt-oss:20b-cloud";
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &format!("[[custom]]\nname = \"{CLOUD}\"\n"));
+    let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
+    // The repository's own scenarios, pointed at the cloud model.
+    let features = dir.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    for file in ["performance.feature", "diagnostics.feature"] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../features")
+                .join(file),
+        )
+        .unwrap();
+        assert!(text.contains("\"my-coder\""), "{file} names the model");
+        std::fs::write(
+            features.join(file),
+            text.replace("\"my-coder\"", &format!("\"{CLOUD}\"")),
+        )
+        .unwrap();
+    }
+    let mut args = native_args(&server).to_vec();
+    args.extend(["--allow-unload", "--features", features.to_str().unwrap()]);
+    let run = verify(
+        &args,
+        &[("OLLAMA_HOST", Path::new(&server.host))],
+        Some(&path),
+    );
+    let cloud_checks =
+        PERF_CHECKS
+            .iter()
+            .chain(&["perf.generation", "diagnose.offload", "diagnose.context"]);
+    for id in cloud_checks {
+        let detail = run.detail(id);
+        assert_eq!(run.status(id), "skip", "{id}: {detail}\n{}", run.context());
+        assert!(
+            detail.starts_with(&format!("{CLOUD} is a cloud model (by its tag `20b-cloud`"))
+                && detail.contains("point the feature at a local model"),
+            "{id}: {detail}"
+        );
+    }
+    assert!(
+        run.detail("perf.generation")
+            .contains("its speed is the remote host's and the network's, not this GPU's"),
+        "{}",
+        run.detail("perf.generation")
+    );
+    assert!(run
+        .detail("perf.load_cold")
+        .contains("unloading or reloading it means nothing"));
+    assert!(run
+        .detail("diagnose.offload")
+        .contains("never loaded in this server's VRAM"));
+    // The checks that do not depend on the model still ran.
+    assert_eq!(
+        run.status("diagnose.driver_floor"),
+        "pass",
+        "{}",
+        run.summary
+    );
+
+    let url = url::Url::parse(&format!("http://{}", server.host)).unwrap();
+    let log = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(ollama_verify::emulator::remote_requests(&url))
+        .unwrap();
+    let generating: Vec<_> = log
+        .iter()
+        .filter(|r| ["/api/chat", "/api/generate"].contains(&r.path.as_str()))
+        .collect();
+    assert_eq!(generating.len(), 1, "{generating:#?}");
+    assert_eq!(
+        generating[0].num_predict,
+        Some(ollama_verify::session::CHAT_NUM_PREDICT as i64),
+        "the warm-up chat: {generating:#?}"
+    );
+    let mutating: Vec<_> = log.iter().filter(|r| r.mutates()).collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
+}
+
 /// A secret in the unit's environment: security.masking warns naming it, and no report
 /// (summary JSON, the table) shows its value.
 #[test]

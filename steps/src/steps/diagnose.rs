@@ -2,8 +2,8 @@
 
 use crate::world::VerifyWorld;
 use cucumber::{then, when};
-use ollama_verify::check::Outcome;
 use ollama_verify::probe::service::ServiceFacts;
+use ollama_verify::verdict::cloud::Reading;
 use ollama_verify::verdict::{self, diagnose};
 
 /// The unit whose journal holds the server's log.
@@ -64,7 +64,8 @@ async fn driver_floor(
 
 #[when(expr = "the model {string} generates while the GPU is watched")]
 async fn watched(world: &mut VerifyWorld, model: String) {
-    if world.chat_failed().is_none() {
+    // A cloud model generates on its remote host: this GPU has nothing to show.
+    if world.measurable(&model) {
         world.watched = Some(world.session.gpus_during_generation(&model).await);
     }
     world.ps = Some(world.session.ps().await);
@@ -72,6 +73,9 @@ async fn watched(world: &mut VerifyWorld, model: String) {
 
 #[then(expr = "an Ollama process holds the VRAM that \\/api\\/ps claims for {string}")]
 async fn offload_truth(world: &mut VerifyWorld, model: String) -> Result<(), String> {
+    if let Some(skip) = world.unmeasured(&model, Reading::Vram) {
+        return world.conclude(skip);
+    }
     let unreachable = world.session.unreachable().await;
     // The weights it runs on name its load in the log.
     let blob = world
@@ -81,9 +85,8 @@ async fn offload_truth(world: &mut VerifyWorld, model: String) -> Result<(), Str
         .as_ref()
         .ok()
         .and_then(verdict::modelfile::weights_blob);
-    let outcome = match (world.chat_failed(), &world.watched, &world.ps) {
-        (Some(reason), _, _) => Outcome::skip(reason),
-        (None, Some((answered, samples)), Some(ps)) => diagnose::offload(
+    let outcome = match (&world.watched, &world.ps) {
+        (Some((answered, samples)), Some(ps)) => diagnose::offload(
             ps,
             (&model, blob.as_deref()),
             answered,
@@ -143,17 +146,19 @@ async fn port_owner(world: &mut VerifyWorld) -> Result<(), String> {
     expr = "the context of {string} fits in VRAM and the log shows no truncated prompt or out-of-memory"
 )]
 async fn context(world: &mut VerifyWorld, model: String) -> Result<(), String> {
+    if let Some(skip) = world.unmeasured(&model, Reading::Vram) {
+        return world.conclude(skip);
+    }
     let unreachable = world.session.unreachable().await;
-    let outcome = match (world.chat_failed(), &world.ps) {
-        (Some(reason), _) => Outcome::skip(reason),
-        (None, Some(ps)) => diagnose::context(
+    let outcome = match &world.ps {
+        Some(ps) => diagnose::context(
             ps,
             &model,
             world.session.gpus().await,
             log(world)?,
             unreachable.as_deref(),
         ),
-        (None, None) => return Err("add `When the loaded models are listed` first".into()),
+        None => return Err("add `When the loaded models are listed` first".into()),
     };
     world.conclude(outcome)
 }

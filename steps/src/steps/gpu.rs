@@ -25,15 +25,8 @@ async fn loaded_listed(world: &mut VerifyWorld) {
 async fn fully_on_gpu(world: &mut VerifyWorld, model: String) -> Result<(), String> {
     let outcome = match (world.chat_failed(), &world.ps) {
         (Some(reason), _) => Outcome::skip(reason),
-        (None, Some(ps)) => {
-            // Where a cloud model's chat says it ran: it is never loaded here.
-            let remote = world
-                .chat
-                .as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .and_then(|c| c.remote.describe());
-            verdict::gpu::offload(ps, &model, remote.as_deref())
-        }
+        // Where a cloud model's chat says it ran: it is never loaded here.
+        (None, Some(ps)) => verdict::gpu::offload(ps, &model, world.chat_remote()),
         (None, None) => return Err("add `When the loaded models are listed` first".into()),
     };
     world.conclude(outcome)

@@ -5,6 +5,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use ollama_verify::check::Outcome;
 use ollama_verify::verdict;
+use ollama_verify::verdict::cloud::Reading;
 use std::time::Duration;
 
 #[given("the benchmark prompt:")]
@@ -41,7 +42,8 @@ async fn answers(
             "expected at least 1 answer of at least 1 token, the step asks for {count} answer(s) of at most {num_predict} token(s); write e.g. `3 times, at most 128 tokens each`"
         ));
     }
-    if world.chat_failed().is_none() {
+    // A cloud model's samples would time its remote host, on the user's cloud quota.
+    if world.measurable(&model) {
         world.samples = Some(
             world
                 .session
@@ -55,19 +57,35 @@ async fn answers(
 
 #[when(expr = "the model {string} is unloaded and loaded again")]
 async fn reloaded(world: &mut VerifyWorld, model: String) {
-    // Without the user's consent the server is left as it is.
-    if world.session.allow_unload && world.chat_failed().is_none() {
+    // Without the user's consent the server is left as it is; a cloud model is never
+    // loaded here, so there is nothing to unload.
+    if world.session.allow_unload && world.measurable(&model) {
         world.cold = Some(world.session.cold_load(&model).await);
     }
+    world.model = Some(model);
 }
 
-/// Runs `decide` unless the warm-up chat failed, which api.chat reports once.
+/// The model the scenario measures: the one its samples (or cold load) were asked of,
+/// else the Background chat's.
+fn measured_model(world: &VerifyWorld) -> String {
+    world.model.clone().unwrap_or_else(|| chat_model(world))
+}
+
+/// Why the scenario's check is skipped, if it is: the warm-up chat failed (api.chat
+/// reports it once), or the model is a cloud model, whose `reading` is not this
+/// install's.
+fn unmeasured(world: &VerifyWorld, reading: Reading) -> Option<Outcome> {
+    world.unmeasured(&measured_model(world), reading)
+}
+
+/// Runs `decide` unless [`unmeasured`] skips the check.
 async fn conclude(
     world: &mut VerifyWorld,
+    reading: Reading,
     decide: impl FnOnce(&VerifyWorld, Option<&str>) -> Result<Outcome, String>,
 ) -> Result<(), String> {
-    let outcome = match world.chat_failed() {
-        Some(reason) => Outcome::skip(reason),
+    let outcome = match unmeasured(world, reading) {
+        Some(skip) => skip,
         None => {
             let unreachable = world.session.unreachable().await;
             decide(world, unreachable.as_deref())?
@@ -80,7 +98,7 @@ const NO_SAMPLES: &str = "add `When the model \"...\" answers the benchmark prom
 
 #[then(expr = "the median generation speed is at least {float} tokens per second")]
 async fn generation(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
-    conclude(world, |w, unreachable| {
+    conclude(world, Reading::Speed, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         Ok(verdict::perf::generation(samples, target, unreachable))
     })
@@ -89,7 +107,7 @@ async fn generation(world: &mut VerifyWorld, target: f64) -> Result<(), String> 
 
 #[then(expr = "the median prompt processing speed is at least {float} tokens per second")]
 async fn prompt_speed(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
-    conclude(world, |w, unreachable| {
+    conclude(world, Reading::Speed, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         Ok(verdict::perf::prompt(samples, target, unreachable))
     })
@@ -98,7 +116,7 @@ async fn prompt_speed(world: &mut VerifyWorld, target: f64) -> Result<(), String
 
 #[then(expr = "the speed measured on the client is within {float}% of the server's")]
 async fn streaming(world: &mut VerifyWorld, margin: f64) -> Result<(), String> {
-    conclude(world, |w, unreachable| {
+    conclude(world, Reading::Speed, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         Ok(verdict::perf::streaming(samples, margin, unreachable))
     })
@@ -107,7 +125,7 @@ async fn streaming(world: &mut VerifyWorld, margin: f64) -> Result<(), String> {
 
 #[then(expr = "the median load time is under {int} milliseconds")]
 async fn warm_load(world: &mut VerifyWorld, max_ms: u64) -> Result<(), String> {
-    conclude(world, |w, unreachable| {
+    conclude(world, Reading::Load, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         Ok(verdict::perf::load_warm(
             samples,
@@ -121,7 +139,7 @@ async fn warm_load(world: &mut VerifyWorld, max_ms: u64) -> Result<(), String> {
 #[then(expr = "the load takes under {int} seconds")]
 async fn cold_load(world: &mut VerifyWorld, max_s: u64) -> Result<(), String> {
     let allowed = world.session.allow_unload;
-    conclude(world, |w, unreachable| {
+    conclude(world, Reading::Load, |w, unreachable| {
         Ok(verdict::perf::load_cold(
             allowed,
             w.cold.as_ref(),
@@ -134,6 +152,9 @@ async fn cold_load(world: &mut VerifyWorld, max_s: u64) -> Result<(), String> {
 
 #[then(expr = "the median generation speed is at least {float}% of the memory-bandwidth limit")]
 async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), String> {
+    if let Some(skip) = unmeasured(world, Reading::Speed) {
+        return world.conclude(skip);
+    }
     // Read now, with the model loaded: the first look may predate the server's process
     // on the GPU, and the GPU the server holds memory on is the one that decides.
     let gpus = world.session.gpus_now().await;
@@ -147,7 +168,7 @@ async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), Strin
             .and_then(|s| s.experts()),
         None => None,
     };
-    conclude(world, |w, _| {
+    conclude(world, Reading::Speed, |w, _| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         let ps =
             w.ps.as_ref()
@@ -175,9 +196,12 @@ fn chat_model(world: &VerifyWorld) -> String {
 
 #[then(expr = "at least {float} GiB of VRAM is free")]
 async fn headroom(world: &mut VerifyWorld, gib: f64) -> Result<(), String> {
+    if let Some(skip) = unmeasured(world, Reading::Vram) {
+        return world.conclude(skip);
+    }
     let gpus = world.session.gpus_now().await;
     let min_bytes = (gib * (1u64 << 30) as f64) as u64;
-    conclude(world, |w, _| {
+    conclude(world, Reading::Vram, |w, _| {
         let ps =
             w.ps.as_ref()
                 .ok_or("add `When the loaded models are listed` first")?;
