@@ -72,6 +72,9 @@ pub struct VerifyWorld {
     pub decided: bool,
     pub service: Option<Result<ServiceFacts, String>>,
     pub chat: Option<Result<ChatChunk, ClientError>>,
+    /// Why the API cannot be asked (see `Session::unreachable`), read when the chat
+    /// failed: the chat's error may only echo it.
+    pub unreachable: Option<String>,
     pub ps: Option<Result<PsResponse, ClientError>>,
     /// The model the perf samples were taken of.
     pub model: Option<String>,
@@ -115,6 +118,7 @@ impl VerifyWorld {
             decided: false,
             service: None,
             chat: None,
+            unreachable: None,
             ps: None,
             model: None,
             prompt: None,
@@ -153,12 +157,16 @@ impl VerifyWorld {
         }
     }
 
-    /// Why the scenario's model cannot be inspected further, if its chat failed.
+    /// Why the scenario's model cannot be inspected further, if its chat failed: as
+    /// api.chat itself says, the server's own failure where the chat's only echoes it.
     pub fn chat_failed(&self) -> Option<String> {
         match &self.chat {
-            Some(Err(e)) => Some(format!(
-                "the model could not answer a chat (see api.chat): {e}"
-            )),
+            Some(Err(e)) => Some(
+                match ollama_verify::verdict::root_reason(e, self.unreachable.as_deref()) {
+                    Some(reason) => reason.to_string(),
+                    None => format!("the model could not answer a chat (see api.chat): {e}"),
+                },
+            ),
             _ => None,
         }
     }

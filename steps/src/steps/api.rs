@@ -24,7 +24,11 @@ async fn answer_is_model_list(world: &mut VerifyWorld) -> Result<(), String> {
 
 #[given(expr = "the model {string} has answered a chat")]
 async fn has_answered(world: &mut VerifyWorld, model: String) {
-    world.chat = Some(world.session.chat(&model).await);
+    let chat = world.session.chat(&model).await;
+    if chat.is_err() {
+        world.unreachable = world.session.unreachable().await;
+    }
+    world.chat = Some(chat);
 }
 
 #[then("the chat completed with \"done\": true")]
