@@ -1,7 +1,8 @@
 //! The docker target: an Ollama container started with testcontainers from the
 //! settings of setup/docker-compose.yml, on a random port of 127.0.0.1, with the GPUs
 //! passed in, its models provisioned through `docker exec`, and removed afterwards (also
-//! after a failed start, and when the run is stopped while it starts or is provisioned).
+//! after a failed start, and when the run is stopped while it starts or is provisioned;
+//! with `--keep`, left where it is, with the commands to look at it and remove it).
 
 use super::compose::ComposeService;
 use crate::probe::host::{CmdOutput, Host, HostError};
@@ -14,11 +15,11 @@ use testcontainers::bollard::models::{
     DeviceRequest, PortBinding, PortMap, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    ListContainersOptions, LogsOptions, RemoveContainerOptions, RemoveVolumeOptions,
 };
 use testcontainers::core::{ContainerPort, Healthcheck, Mount};
 use testcontainers::runners::AsyncRunner;
-use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+use testcontainers::{GenericImage, ImageExt};
 use url::Url;
 
 /// The label every container and volume this tool creates carries.
@@ -98,12 +99,11 @@ impl DockerOptions {
     }
 }
 
-/// A running Ollama container.
+/// A running Ollama container. testcontainers' handle of it is never dropped (its
+/// removal on drop waits on the daemon without a deadline): [`DockerTarget::finish`]
+/// removes the container, or `cleanup` does when the target is dropped without it (a
+/// run stopped while provisioning).
 pub struct DockerTarget {
-    /// Never dropped: testcontainers' removal on drop waits on the daemon without a
-    /// deadline. [`DockerTarget::finish`] removes the container, or `cleanup` does when
-    /// the target is dropped without it (a run stopped while provisioning).
-    container: ManuallyDrop<ContainerAsync<GenericImage>>,
     docker: testcontainers::bollard::Docker,
     pub base_url: Url,
     pub id: String,
@@ -118,37 +118,143 @@ pub struct DockerTarget {
 
 /// What a run made (its labelled containers, its fresh volume), removed when this is
 /// dropped still armed: a start that failed, or a run stopped (Ctrl-C, SIGTERM,
-/// `--deadline`) while the target started or was provisioned. Drop cannot await, so
-/// the removal runs on a thread of its own with its own runtime, bounded by
+/// `--deadline`) while the target started or was provisioned. With `--keep` nothing is
+/// removed: what is there is listed, with how to reach it and how to remove it. Drop
+/// cannot await, so this runs on a thread of its own with its own runtime, bounded by
 /// [`REMOVE_WAIT`], and is waited for.
+///
+/// The container is created and started on a thread of its own (`starting`) that a stop
+/// does not interrupt: a create request the daemon was already handling would otherwise
+/// make a container after the run's containers were listed, and nobody would remove it.
+/// Whatever ends the run first waits (within [`REMOVE_WAIT`]) for that thread to end,
+/// then lists the run's containers.
 #[derive(Debug)]
 struct Cleanup {
     run_id: String,
     /// The fresh volume, removed after the containers.
     volume: Option<String>,
+    /// `--keep`: leave what the run made, and say where it is.
+    keep: bool,
+    /// The thread creating and starting the container, while it may still run.
+    starting: Option<std::thread::JoinHandle<()>>,
     armed: bool,
 }
 
 impl Cleanup {
-    fn new(run_id: String, volume: Option<String>) -> Self {
+    fn new(run_id: String, volume: Option<String>, keep: bool) -> Self {
         Cleanup {
             run_id,
             volume,
+            keep,
+            starting: None,
             armed: true,
         }
     }
 
-    /// Removes what the run made now; what was left behind, and why.
-    async fn now(&mut self, docker: &testcontainers::bollard::Docker) -> Vec<String> {
+    /// Removes what the run made now, or with `--keep` finds it: a note for the user
+    /// (what was left and how to remove it by hand, or what was kept), if any.
+    async fn now(&mut self, docker: &testcontainers::bollard::Docker) -> Option<String> {
         self.armed = false;
-        remove_run(docker, &self.run_id, self.volume.as_deref())
-            .await
-            .left
+        let (run_id, volume) = (self.run_id.clone(), self.volume.clone());
+        if self.keep {
+            return kept(docker, &run_id, volume.as_deref(), false).await;
+        }
+        let left = remove_run(docker, &run_id, volume.as_deref()).await.left;
+        (!left.is_empty()).then(|| format!("not removed, remove by hand: {}", left.join("; ")))
     }
 
-    /// Leaves everything as it is (`--keep`).
+    /// Leaves everything as it is.
     fn disarm(&mut self) {
         self.armed = false;
+    }
+}
+
+/// Waits for the thread that creates and starts the container to end, at most
+/// [`REMOVE_WAIT`]; whether it did. Says so when the wait is noticeable.
+fn await_start(starting: Option<std::thread::JoinHandle<()>>) -> bool {
+    let Some(starting) = starting else {
+        return true;
+    };
+    let began = Instant::now();
+    let mut said = false;
+    while !starting.is_finished() {
+        if began.elapsed() >= REMOVE_WAIT {
+            return false;
+        }
+        if !said && began.elapsed() >= Duration::from_secs(2) {
+            eprintln!(
+                "docker: waiting (at most {} s) for the Docker daemon to answer the container's create and start, so that what it makes is not left behind",
+                REMOVE_WAIT.as_secs()
+            );
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// The command that removes every container of the run, and its fresh volume.
+fn remove_by_hand(run_id: &str, volume: Option<&str>) -> String {
+    format!(
+        "`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`{}",
+        volume.map_or(String::new(), |v| format!(", then `docker volume rm {v}`"))
+    )
+}
+
+/// What a run kept with `--keep`, found by its label: the containers, how to look at
+/// them and how to remove them with the fresh volume; `late` when the container's
+/// create and start had not ended (what they make yet is kept too). `None` when the
+/// run made nothing.
+async fn kept(
+    docker: &testcontainers::bollard::Docker,
+    run_id: &str,
+    volume: Option<&str>,
+    late: bool,
+) -> Option<String> {
+    let find = format!("`docker ps -a --filter label={RUN_LABEL}={run_id}`");
+    let late = if late {
+        format!(
+            "; its create and start had not ended within {} s, what they make stays too: look again with {find}",
+            REMOVE_WAIT.as_secs()
+        )
+    } else {
+        String::new()
+    };
+    let ids = match tokio::time::timeout(REMOVE_WAIT, list_run(docker, run_id)).await {
+        Ok(Ok(ids)) => ids,
+        Ok(Err(e)) => {
+            return Some(format!(
+                "kept what the run made (--keep), but cannot list it: {e}. Find it with {find}; remove it with {}",
+                remove_by_hand(run_id, volume)
+            ))
+        }
+        Err(_) => {
+            return Some(format!(
+                "kept what the run made (--keep), but the Docker daemon did not answer within {} s to list it. Find it with {find}; remove it with {}",
+                REMOVE_WAIT.as_secs(),
+                remove_by_hand(run_id, volume)
+            ))
+        }
+    };
+    let volume_rm = volume.map_or(String::new(), |v| format!(" && docker volume rm {v}"));
+    match (ids.first(), volume) {
+        (Some(first), _) => {
+            let shorts: Vec<&str> = ids.iter().map(|id| short(id)).collect();
+            Some(format!(
+                "kept container {}{} (--keep): see its log with `docker logs {}` and its state with `docker inspect {}` (the run's containers: {find}); remove {} with `docker rm -f {}{volume_rm}`{late}",
+                shorts.join(", "),
+                volume.map_or(String::new(), |v| format!(" and the volume {v}")),
+                short(first),
+                short(first),
+                if ids.len() > 1 || volume.is_some() { "them" } else { "it" },
+                shorts.join(" "),
+            ))
+        }
+        (None, Some(v)) => Some(format!(
+            "kept the volume {v} (--keep); no container was made ({find} lists none); remove it with `docker volume rm {v}`{late}"
+        )),
+        (None, None) if !late.is_empty() => Some(format!("kept what the run made (--keep), nothing yet{late}")),
+        (None, None) => None,
     }
 }
 
@@ -159,21 +265,40 @@ impl Drop for Cleanup {
         }
         let run_id = self.run_id.clone();
         let volume = self.volume.clone();
+        let keep = self.keep;
+        let starting = self.starting.take();
         let removal = std::thread::spawn(move || {
+            // The daemon may still be creating the container: only once it answered does
+            // the listing below see everything the run made.
+            let started = await_start(starting);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| format!("no runtime to remove them with: {e}"))?;
             runtime.block_on(async {
                 let docker = docker()?;
-                tokio::time::timeout(REMOVE_WAIT, remove_run(&docker, &run_id, volume.as_deref()))
-                    .await
-                    .map_err(|_| {
-                        format!(
-                            "no answer from the Docker daemon within {} s",
-                            REMOVE_WAIT.as_secs()
-                        )
-                    })
+                if keep {
+                    let note = kept(&docker, &run_id, volume.as_deref(), !started).await;
+                    return Ok::<_, String>(Ended::Kept(note));
+                }
+                let mut done = tokio::time::timeout(
+                    REMOVE_WAIT,
+                    remove_run(&docker, &run_id, volume.as_deref()),
+                )
+                .await
+                .map_err(|_| {
+                    format!(
+                        "no answer from the Docker daemon within {} s",
+                        REMOVE_WAIT.as_secs()
+                    )
+                })?;
+                if !started {
+                    done.left.push(format!(
+                        "a container the Docker daemon may still create: it did not answer the create and start within {} s (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`)",
+                        REMOVE_WAIT.as_secs()
+                    ));
+                }
+                Ok(Ended::Removed(done))
             })
         });
         let what = format!(
@@ -184,7 +309,7 @@ impl Drop for Cleanup {
                 .map_or(String::new(), |v| format!(" and the volume {v}"))
         );
         match removal.join() {
-            Ok(Ok(done)) => {
+            Ok(Ok(Ended::Removed(done))) => {
                 if !done.removed.is_empty() {
                     eprintln!(
                         "docker: the run stopped while its container was started or provisioned; removed {}",
@@ -198,14 +323,45 @@ impl Drop for Cleanup {
                     );
                 }
             }
-            Ok(Err(e)) => eprintln!(
-                "docker: could not remove the {what}: {e}. Remove them by hand: `docker ps -aq --filter label={RUN_LABEL}={} | xargs -r docker rm -f`{}",
+            Ok(Ok(Ended::Kept(note))) => eprintln!(
+                "docker: the run stopped while its container was started or provisioned; {}",
+                note.unwrap_or_else(|| "it had made nothing to keep (--keep)".into())
+            ),
+            Ok(Err(e)) if self.keep => eprintln!(
+                "docker: kept the {what} (--keep), but could not list them: {e}. Find them with `docker ps -a --filter label={RUN_LABEL}={}`; remove them with {}",
                 self.run_id,
-                self.volume.as_ref().map_or(String::new(), |v| format!(", then `docker volume rm {v}`"))
+                remove_by_hand(&self.run_id, self.volume.as_deref())
+            ),
+            Ok(Err(e)) => eprintln!(
+                "docker: could not remove the {what}: {e}. Remove them by hand: {}",
+                remove_by_hand(&self.run_id, self.volume.as_deref())
             ),
             Err(_) => eprintln!("docker: removing the {what} panicked; check `docker ps -a --filter label={RUN_LABEL}={}`", self.run_id),
         }
     }
+}
+
+/// How the cleanup of a dropped run ended.
+enum Ended {
+    Removed(Removed),
+    /// `--keep`: what the run made, if anything.
+    Kept(Option<String>),
+}
+
+/// The ids of the run's containers, stopped ones included.
+async fn list_run(
+    docker: &testcontainers::bollard::Docker,
+    run_id: &str,
+) -> Result<Vec<String>, testcontainers::bollard::errors::Error> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")])]);
+    let list = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await?;
+    Ok(list.into_iter().filter_map(|c| c.id).collect())
 }
 
 /// What [`remove_run`] removed and what it left (with why and the command to do it).
@@ -224,14 +380,8 @@ async fn remove_run(
     volume: Option<&str>,
 ) -> Removed {
     let mut done = Removed::default();
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")])]);
-    let listed = docker.list_containers(Some(ListContainersOptions {
-        all: true,
-        filters: Some(filters),
-        ..Default::default()
-    }));
-    let ids: Vec<String> = match tokio::time::timeout(REMOVE_WAIT, listed).await {
-        Ok(Ok(list)) => list.into_iter().filter_map(|c| c.id).collect(),
+    let ids = match tokio::time::timeout(REMOVE_WAIT, list_run(docker, run_id)).await {
+        Ok(Ok(ids)) => ids,
         Ok(Err(e)) => {
             done.left.push(format!(
                 "the run's containers (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`): cannot list them: {e}"
@@ -354,8 +504,13 @@ impl DockerTarget {
             (opts.volume.clone(), false)
         };
         // Armed from here: a failed start, or this future dropped (Ctrl-C, SIGTERM,
-        // --deadline), removes the run's containers and its fresh volume.
-        let mut cleanup = Cleanup::new(run_id.clone(), remove_volume.then(|| volume.clone()));
+        // --deadline), removes the run's containers and its fresh volume (with --keep,
+        // says where they are).
+        let mut cleanup = Cleanup::new(
+            run_id.clone(),
+            remove_volume.then(|| volume.clone()),
+            opts.keep,
+        );
         if remove_volume {
             // Made here, labelled, so that it can always be found and removed.
             let request = VolumeCreateRequest {
@@ -450,45 +605,84 @@ impl DockerTarget {
                 ..Default::default()
             }]);
         }
-        let container = match request.start().await {
-            Ok(c) => ManuallyDrop::new(c),
+        // An image that is only here starts without a pull. A missing one is pulled
+        // now, where a stop may interrupt it (a pull abandoned leaves no container).
+        let here = tokio::time::timeout(REMOVE_WAIT, docker.inspect_image(&image_ref)).await;
+        if let Ok(Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        })) = here
+        {
+            request = match request.pull_image().await {
+                Ok(pulled) => pulled,
+                Err(e) => {
+                    let message = format!("the image {image_ref} is not here and could not be pulled: {e}. Pull or build it first, or name another with --image");
+                    return Err(with_note(message, cleanup.now(&docker).await));
+                }
+            };
+        }
+        // Created and started on a thread of its own that a stop does not interrupt
+        // (see [`Cleanup`]); never dropped (testcontainers' removal on drop waits on the
+        // daemon without a deadline): when nobody waits for it, the cleanup removes it.
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let starting = std::thread::Builder::new()
+            .name("ollama-verify-docker-start".into())
+            .spawn(move || {
+                let started = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime
+                        .block_on(request.start())
+                        .map(ManuallyDrop::new)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("no runtime to start it with: {e}")),
+                };
+                let _ = sender.send(started);
+            });
+        match starting {
+            Ok(starting) => cleanup.starting = Some(starting),
+            Err(e) => {
+                let message = format!("cannot start a thread to start the container on: {e}");
+                return Err(with_note(message, cleanup.now(&docker).await));
+            }
+        }
+        let started = receiver
+            .await
+            .unwrap_or_else(|_| Err("the thread starting it panicked".to_string()));
+        // The thread has answered: it makes nothing more.
+        cleanup.starting = None;
+        let container = match started {
+            Ok(c) => c,
             Err(e) => {
                 // testcontainers leaves a container it created but could not start.
-                let message = start_error(&image_ref, &e.to_string());
-                let left = cleanup.now(&docker).await;
-                return Err(with_leftovers(message, &left));
+                let message = start_error(&image_ref, &e);
+                return Err(with_note(message, cleanup.now(&docker).await));
             }
         };
         let id = container.id().to_string();
         let published = match docker.inspect_container(&id, None).await {
             Ok(info) => info.network_settings.and_then(|n| n.ports),
             Err(e) => {
-                let left = cleanup.now(&docker).await;
-                return Err(with_leftovers(
-                    format!("docker inspect {}: {e}", short(&id)),
-                    &left,
-                ));
+                let message = format!("docker inspect {}: {e}", short(&id));
+                return Err(with_note(message, cleanup.now(&docker).await));
             }
         };
         let Some(host_port) = published
             .as_ref()
             .and_then(|ports| loopback_port(ports, port))
         else {
-            let left = cleanup.now(&docker).await;
-            return Err(with_leftovers(
-                format!(
-                    "expected the container {}'s port {port} published on 127.0.0.1, Docker reports {}: see `docker port {}`",
-                    short(&id),
-                    published.map_or("no ports".to_string(), |p| format!("{p:?}")),
-                    short(&id)
-                ),
-                &left,
-            ));
+            let message = format!(
+                "expected the container {}'s port {port} published on 127.0.0.1, Docker reports {}: see `docker port {}`",
+                short(&id),
+                published.map_or("no ports".to_string(), |p| format!("{p:?}")),
+                short(&id)
+            );
+            return Err(with_note(message, cleanup.now(&docker).await));
         };
         let base_url =
             Url::parse(&format!("http://127.0.0.1:{host_port}")).expect("a loopback URL");
         let target = DockerTarget {
-            container,
             docker,
             base_url,
             id,
@@ -530,15 +724,25 @@ impl DockerTarget {
         }
     }
 
-    /// The last `n` lines the container logged (stdout and stderr).
+    /// The last `n` lines the container logged (stdout and stderr), as far as the
+    /// daemon gives them within 10 s.
     pub async fn log_tail(&self, n: usize) -> String {
-        let out = self.container.stdout_to_vec().await.unwrap_or_default();
-        let err = self.container.stderr_to_vec().await.unwrap_or_default();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&err)
-        );
+        use futures_util::StreamExt;
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: n.to_string(),
+            ..Default::default()
+        };
+        let mut text = Vec::new();
+        let read = async {
+            let mut logs = self.docker.logs(&self.id, Some(options));
+            while let Some(Ok(piece)) = logs.next().await {
+                text.extend_from_slice(&piece.into_bytes());
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
+        let text = String::from_utf8_lossy(&text);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
@@ -686,7 +890,8 @@ impl DockerTarget {
         })
     }
 
-    /// Removes the container (unless kept) and a fresh volume. Says what it left.
+    /// Removes the container and a fresh volume, unless kept. Says what it left, or
+    /// what it kept and how to reach and remove it.
     pub async fn finish(self) -> Option<String> {
         let DockerTarget {
             docker,
@@ -702,28 +907,24 @@ impl DockerTarget {
             // Neither the container nor its volume is removed.
             cleanup.disarm();
             return Some(format!(
-                "kept container {} (--keep): API at {}; `docker exec -it {} sh`; remove it with `docker rm -f {}`{}",
+                "kept container {} (--keep): API at {}; `docker exec -it {} sh`, its log with `docker logs {}`; remove it with `docker rm -f {}`{}",
                 short(&id),
                 base_url,
+                short(&id),
                 short(&id),
                 short(&id),
                 if remove_volume { format!(" && docker volume rm {volume}") } else { String::new() }
             ));
         }
-        let left = cleanup.now(&docker).await;
-        (!left.is_empty()).then(|| format!("not removed, remove by hand: {}", left.join("; ")))
+        cleanup.now(&docker).await
     }
 }
 
-/// A start error with what its cleanup could not remove.
-fn with_leftovers(message: String, left: &[String]) -> String {
-    if left.is_empty() {
-        message
-    } else {
-        format!(
-            "{message}\nnot removed, remove by hand: {}",
-            left.join("; ")
-        )
+/// A start error with its cleanup's note: what it could not remove, or what it kept.
+fn with_note(message: String, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{message}\n{note}"),
+        None => message,
     }
 }
 

@@ -116,7 +116,8 @@ struct VerifyArgs {
     /// docker target: start from an empty volume of this run's own (removed afterwards).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     fresh_volume: bool,
-    /// docker target: leave the container running afterwards, and say how to reach it.
+    /// docker target: remove nothing (container, fresh volume), also after a failed or
+    /// stopped start; say how to reach and remove what is left.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     keep: bool,
     /// docker target: another compose file than setup/docker-compose.yml (its `ollama`

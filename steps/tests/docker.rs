@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::Run;
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptions, ListVolumesOptions, RemoveContainerOptions,
+    ListContainersOptions, ListImagesOptions, ListVolumesOptions, RemoveContainerOptions,
+    RemoveImageOptions,
 };
 use testcontainers::runners::AsyncBuilder;
 use testcontainers::GenericBuildableImage;
@@ -36,6 +37,11 @@ const SLOW_PULL: &str = "installed = []\ncustom = []\ntoken_rate = 70.0\nanswer_
 /// that passes, and a skip must be seen.
 fn loud(line: &str) {
     let _ = writeln!(std::io::stderr(), "\n!!! {line}\n");
+}
+
+/// A line straight to the process's stderr, past libtest's capture.
+fn loud_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Whether Docker can run these tests; says loudly why not.
@@ -69,12 +75,19 @@ fn libraries(binary: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The test image, `name:tag`: built once per process unless one with the same inputs
-/// exists; its tag is a hash of them, so a process that builds it never retags an image
-/// another process (another checkout, another build) is running.
-fn image() -> &'static str {
-    static BUILT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
+/// The test image's inputs and its reference, `name:tag`; the tag is a hash of the
+/// inputs, so a process never retags an image another process (another checkout,
+/// another build) is running.
+struct TestImage {
+    reference: String,
+    tag: String,
+    dockerfile: String,
+    files: Vec<(PathBuf, String)>,
+}
+
+fn test_image() -> &'static TestImage {
+    static INPUTS: std::sync::OnceLock<TestImage> = std::sync::OnceLock::new();
+    INPUTS.get_or_init(|| {
         let binary = Path::new(env!("CARGO_BIN_EXE_ollama-emulator"));
         let mut dockerfile = String::from("FROM scratch\nCOPY ollama /bin/ollama\n");
         let mut files = vec![(binary.to_path_buf(), "ollama".to_string())];
@@ -99,13 +112,34 @@ fn image() -> &'static str {
             std::fs::read(path).unwrap().hash(&mut key);
         }
         let tag = format!("{:016x}", key.finish());
-        let reference = format!("{IMAGE}:{tag}");
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        if rt.block_on(engine().inspect_image(&reference)).is_ok() {
-            return reference;
+        TestImage {
+            reference: format!("{IMAGE}:{tag}"),
+            tag,
+            dockerfile,
+            files,
         }
-        let mut image = GenericBuildableImage::new(IMAGE, &tag);
-        for (path, name) in files {
+    })
+}
+
+/// The test image's reference; [`ensure_image`] makes it exist.
+fn image() -> &'static str {
+    &test_image().reference
+}
+
+/// Builds the test image unless it exists: once per process, and again should another
+/// process have removed it since (one that built other inputs removes this tag when no
+/// container uses it). The first time, older tags of the test image that no container
+/// uses are removed, so that one image stays between runs, not one per build.
+fn ensure_image() {
+    static PRUNED: std::sync::Once = std::sync::Once::new();
+    let wanted = test_image();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    if rt
+        .block_on(engine().inspect_image(&wanted.reference))
+        .is_err()
+    {
+        let mut image = GenericBuildableImage::new(IMAGE, &wanted.tag);
+        for (path, name) in &wanted.files {
             image = image.with_file(path, name);
         }
         let image = image
@@ -113,10 +147,54 @@ fn image() -> &'static str {
             .with_data(SLOW, "slow.toml")
             .with_data(SLOW_PULL, "slow-pull.toml")
             .with_data(SLOW_ANSWER, "slow-answer.toml")
-            .with_dockerfile_string(dockerfile);
-        let _built = rt.block_on(image.build_image()).expect("the test image builds");
-        reference
-    })
+            .with_dockerfile_string(wanted.dockerfile.clone());
+        let _built = rt
+            .block_on(image.build_image())
+            .expect("the test image builds");
+    }
+    PRUNED.call_once(|| {
+        for line in rt.block_on(remove_older_tags(&wanted.reference)) {
+            loud_line(&line);
+        }
+    });
+}
+
+/// Removes the tags of the test image other than `current`, each only if no container
+/// (running or stopped, this process's or another's) uses it: never forced. What it did
+/// and what it could not do, a line each.
+async fn remove_older_tags(current: &str) -> Vec<String> {
+    let docker = engine();
+    let filters =
+        std::collections::HashMap::from([("reference".to_string(), vec![IMAGE.to_string()])]);
+    let images = match docker
+        .list_images(Some(ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+    {
+        Ok(images) => images,
+        Err(e) => {
+            return vec![format!(
+                "docker test: cannot list the older test images: {e}"
+            )]
+        }
+    };
+    let mut said = Vec::new();
+    let older = images
+        .into_iter()
+        .flat_map(|i| i.repo_tags)
+        .filter(|r| r.starts_with(&format!("{IMAGE}:")) && r != current);
+    for reference in older {
+        let removal = docker
+            .remove_image(&reference, None::<RemoveImageOptions>, None)
+            .await;
+        said.push(match removal {
+            Ok(_) => format!("docker test: removed the older test image {reference}"),
+            Err(e) => format!("docker test: kept the older test image {reference}: {e}"),
+        });
+    }
+    said
 }
 
 /// Whether a label set belongs to the `ollama-verify` process `pid` (its run label is
@@ -230,8 +308,14 @@ fn compose_with(dir: &Path, config: &str) -> PathBuf {
 /// An `ollama-verify` run, its stdout and stderr in files of `dir`: the child's pid
 /// names what it makes on the engine.
 fn spawn_verify(args: &[String], dir: &Path) -> std::process::Child {
+    spawn_verify_with(args, dir, &[])
+}
+
+/// [`spawn_verify`] with more environment.
+fn spawn_verify_with(args: &[String], dir: &Path, env: &[(&str, String)]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_ollama-verify"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--summary-json")
         .arg(dir.join("summary.json"))
         .env_remove("OLLAMA_HOST")
@@ -296,7 +380,7 @@ fn prepare(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
         return None;
     }
     let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    image();
+    ensure_image();
     Some(one)
 }
 
@@ -354,6 +438,137 @@ fn sigterm(child: &std::process::Child) {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
+}
+
+/// The engine's API socket: `DOCKER_HOST`'s when it names one, Docker's default
+/// otherwise; `None` for an engine reached over TCP.
+fn engine_socket() -> Option<PathBuf> {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.is_empty() => host.strip_prefix("unix://").map(PathBuf::from),
+        _ => Some(PathBuf::from("/var/run/docker.sock")),
+    }
+}
+
+/// What [`HeldCreate`]'s threads tell each other and the test.
+#[derive(Default)]
+struct Hold {
+    /// A container create arrived and is held.
+    held: std::sync::atomic::AtomicBool,
+    /// The test lets it through.
+    released: std::sync::atomic::AtomicBool,
+    /// The engine answered it.
+    answered: std::sync::atomic::AtomicBool,
+    /// The proxy stops accepting.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// A Docker API socket in front of the engine's that holds the first container create
+/// sent to it until the test releases it, then forwards it whatever became of the
+/// client that sent it: an engine slow to create a container, that finishes the create
+/// after the client stopped waiting for it. Everything else passes straight through.
+struct HeldCreate {
+    socket: PathBuf,
+    hold: std::sync::Arc<Hold>,
+}
+
+impl HeldCreate {
+    fn start(dir: &Path, engine: PathBuf) -> HeldCreate {
+        use std::os::unix::net::{UnixListener, UnixStream};
+        use std::sync::atomic::Ordering::SeqCst;
+        let socket = dir.join("docker.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let hold = std::sync::Arc::new(Hold::default());
+        let shared = hold.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if shared.closed.load(SeqCst) {
+                    return;
+                }
+                let (Ok(client), Ok(upstream)) = (client, UnixStream::connect(&engine)) else {
+                    continue;
+                };
+                let (mut from_client, mut to_client) = (client.try_clone().unwrap(), client);
+                let (mut to_engine, mut from_engine) = (upstream.try_clone().unwrap(), upstream);
+                // Whether this connection carried the held create (HTTP/1.1: its next
+                // answer is the create's).
+                let carried = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let (hold, carried_here) = (shared.clone(), carried.clone());
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut tail: Vec<u8> = Vec::new();
+                    while let Ok(n) = std::io::Read::read(&mut from_client, &mut buf) {
+                        if n == 0 {
+                            // The client is gone. The engine's side of the held create
+                            // stays open until the engine has answered it (the other
+                            // thread holds it); any other ends here.
+                            if !carried_here.load(SeqCst) || hold.answered.load(SeqCst) {
+                                let _ = to_engine.shutdown(std::net::Shutdown::Write);
+                            }
+                            return;
+                        }
+                        tail.extend_from_slice(&buf[..n]);
+                        let create = tail
+                            .windows(b"/containers/create".len())
+                            .any(|w| w == b"/containers/create");
+                        tail = tail[tail.len().saturating_sub(32)..].to_vec();
+                        if create && !hold.held.swap(true, SeqCst) {
+                            let began = Instant::now();
+                            while !hold.released.load(SeqCst)
+                                && began.elapsed() < Duration::from_secs(120)
+                            {
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                            carried_here.store(true, SeqCst);
+                        }
+                        if std::io::Write::write_all(&mut to_engine, &buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let hold = shared.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = std::io::Read::read(&mut from_engine, &mut buf) {
+                        if n == 0 {
+                            return;
+                        }
+                        if carried.load(SeqCst) {
+                            hold.answered.store(true, SeqCst);
+                        }
+                        if std::io::Write::write_all(&mut to_client, &buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        HeldCreate { socket, hold }
+    }
+
+    fn held(&self) -> bool {
+        self.hold.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn release(&self) {
+        self.hold
+            .released
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn answered(&self) -> bool {
+        self.hold.answered.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for HeldCreate {
+    fn drop(&mut self) {
+        // Let a held create through, and the accepting thread end.
+        self.release();
+        self.hold
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::os::unix::net::UnixStream::connect(&self.socket);
+    }
 }
 
 #[test]
@@ -529,6 +744,208 @@ fn a_run_stopped_while_provisioning_removes_its_container_and_volume() {
         "an abandoned start removes its container and fresh volume: {}",
         run.stderr
     );
+}
+
+/// SIGTERM while the engine is still creating the container (the create request sent,
+/// not yet answered, the container made only after the stop): the run waits for the
+/// engine's answer, then removes the container and the fresh volume, and says so.
+#[test]
+fn a_run_stopped_while_its_container_is_created_removes_it() {
+    let Some(_one) = prepare("a_run_stopped_while_its_container_is_created_removes_it") else {
+        return;
+    };
+    let Some(engine) = engine_socket() else {
+        loud("SKIPPED a_run_stopped_while_its_container_is_created_removes_it: DOCKER_HOST is not a unix socket, which the test puts a proxy in front of");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = HeldCreate::start(dir.path(), engine);
+    let docker_host = format!("unix://{}", proxy.socket.display());
+    let mut child = spawn_verify_with(
+        &docker_args("none"),
+        dir.path(),
+        &[("DOCKER_HOST", docker_host)],
+    );
+    let mess = Mess(child.id());
+    wait_until(
+        Duration::from_secs(60),
+        "the run sent its container create",
+        || proxy.held(),
+    );
+    sigterm(&child);
+    // The run's cleanup looks for its containers now, while the engine has made none.
+    let stopped = Instant::now();
+    while stopped.elapsed() < Duration::from_secs(2) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        leftovers(mess.0).0,
+        Vec::<String>::new(),
+        "no container yet while the create is held"
+    );
+    // The engine creates the container after the stop.
+    proxy.release();
+    let run = wait_run(child, dir.path(), Duration::from_secs(90));
+    wait_until(
+        Duration::from_secs(30),
+        "the engine answered the held create",
+        || proxy.answered(),
+    );
+    assert_eq!(
+        leftovers(mess.0),
+        (vec![], vec![]),
+        "the container the engine created after the stop is removed, and the fresh volume: {}",
+        run.stderr
+    );
+    assert_eq!(run.code, 143, "{}", run.stderr);
+    assert!(run.stderr.contains("SIGTERM arrived"), "{}", run.stderr);
+    assert!(run.stderr.contains("removed container"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not removed"), "{}", run.stderr);
+}
+
+/// SIGTERM while provisioning with --keep: the container and the fresh volume stay,
+/// and the run says which they are and how to remove them.
+#[test]
+fn keep_keeps_what_a_run_stopped_while_provisioning_made() {
+    let Some(_one) = prepare("keep_keeps_what_a_run_stopped_while_provisioning_made") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = compose_with(dir.path(), "slow-pull");
+    let mut args = docker_args("none");
+    args.extend([
+        "--keep".into(),
+        "--compose-file".into(),
+        file.display().to_string(),
+    ]);
+    let child = spawn_verify(&args, dir.path());
+    let mess = Mess(child.id());
+    wait_until(Duration::from_secs(90), "the container answered", || {
+        read(dir.path().join("stderr")).contains("answers at")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    sigterm(&child);
+    let run = wait_run(child, dir.path(), Duration::from_secs(60));
+    assert_eq!(run.code, 143, "{}", run.stderr);
+    assert!(run.stderr.contains("SIGTERM arrived"), "{}", run.stderr);
+    let (containers, volumes) = leftovers(mess.0);
+    assert_eq!(containers.len(), 1, "the kept container: {}", run.stderr);
+    assert_eq!(volumes.len(), 1, "the kept fresh volume: {}", run.stderr);
+    let id = &containers[0][..12];
+    for said in [
+        format!("kept container {id} and the volume {}", volumes[0]),
+        format!("docker logs {id}"),
+        format!("docker rm -f {id} && docker volume rm {}", volumes[0]),
+        format!("label={RUN_LABEL}="),
+    ] {
+        assert!(run.stderr.contains(&said), "{said:?} in:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("removed container"), "{}", run.stderr);
+    let info = inspect(mess.0);
+    assert_eq!(
+        info.state.and_then(|s| s.running),
+        Some(true),
+        "still running, to be looked at"
+    );
+    let pid = mess.0;
+    drop(mess);
+    assert_eq!(leftovers(pid), (vec![], vec![]));
+}
+
+/// A start that fails with --keep keeps the container Docker created (its `docker
+/// inspect` says why it did not start) and the fresh volume, and says how to remove them.
+#[test]
+fn keep_keeps_a_container_that_cannot_start() {
+    let Some(_one) = prepare("keep_keeps_a_container_that_cannot_start") else {
+        return;
+    };
+    let (run, mess) = verify_docker("99", &["--keep", "--tags", "@check.api.root"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("GPU"), "{}", run.stderr);
+    let (containers, volumes) = leftovers(mess.0);
+    assert_eq!(containers.len(), 1, "the kept container: {}", run.stderr);
+    assert_eq!(volumes.len(), 1, "the kept fresh volume: {}", run.stderr);
+    let id = &containers[0][..12];
+    for said in [
+        format!("kept container {id} and the volume {}", volumes[0]),
+        format!("docker inspect {id}"),
+        format!("docker rm -f {id} && docker volume rm {}", volumes[0]),
+    ] {
+        assert!(run.stderr.contains(&said), "{said:?} in:\n{}", run.stderr);
+    }
+    let pid = mess.0;
+    drop(mess);
+    assert_eq!(leftovers(pid), (vec![], vec![]));
+}
+
+/// Removes the images named when dropped (also when an assert failed first).
+struct Images(Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        let Ok(rt) = tokio::runtime::Runtime::new() else {
+            return;
+        };
+        for reference in &self.0 {
+            let _ = rt.block_on(engine().remove_image(reference, None::<RemoveImageOptions>, None));
+        }
+    }
+}
+
+/// Older tags of the test image (earlier emulator builds) are removed, but not one a
+/// container uses, nor the current one.
+#[test]
+fn older_test_images_no_container_uses_are_removed() {
+    let Some(_one) = prepare("older_test_images_no_container_uses_are_removed") else {
+        return;
+    };
+    let pid = std::process::id();
+    let (unused, used) = (format!("stale-unused-{pid}"), format!("stale-used-{pid}"));
+    let stale = Images(vec![format!("{IMAGE}:{unused}"), format!("{IMAGE}:{used}")]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for tag in [&unused, &used] {
+        let built = GenericBuildableImage::new(IMAGE, tag)
+            .with_data(format!("{tag} {:?}", Instant::now()), "stale")
+            .with_dockerfile_string("FROM scratch\nCOPY stale /stale\nCMD [\"/stale\"]\n")
+            .build_image();
+        let _built = rt.block_on(built).expect("a stale test image builds");
+    }
+    // A container (created, never started) of this process uses one.
+    let mess = Mess(pid);
+    let created = rt.block_on(engine().create_container(
+        None,
+        testcontainers::bollard::models::ContainerCreateBody {
+            image: Some(stale.0[1].clone()),
+            labels: Some(std::collections::HashMap::from([(
+                RUN_LABEL.to_string(),
+                format!("{pid}-stale"),
+            )])),
+            ..Default::default()
+        },
+    ));
+    created.expect("a container of the stale image");
+    let said = rt.block_on(remove_older_tags(image()));
+    let present = |reference: &str| rt.block_on(engine().inspect_image(reference)).is_ok();
+    assert!(!present(&stale.0[0]), "the unused one goes: {said:?}");
+    assert!(present(&stale.0[1]), "the used one stays: {said:?}");
+    assert!(present(image()), "the current one stays: {said:?}");
+    assert!(
+        said.contains(&format!(
+            "docker test: removed the older test image {}",
+            stale.0[0]
+        )),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|l| l.starts_with(&format!(
+            "docker test: kept the older test image {}: ",
+            stale.0[1]
+        ))),
+        "{said:?}"
+    );
+    drop(mess);
+    drop(stale);
+    assert!(!present(&format!("{IMAGE}:{used}")));
 }
 
 /// SIGTERM in the middle of a run: the container and fresh volume go, the summary is
