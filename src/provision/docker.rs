@@ -12,10 +12,12 @@ use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testcontainers::bollard::models::{
-    DeviceRequest, PortBinding, PortMap, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerInspectResponse, DeviceRequest, PortBinding, PortMap, RestartPolicy,
+    RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptions, LogsOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    InspectContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
+    RemoveVolumeOptions,
 };
 use testcontainers::core::{ContainerPort, Healthcheck, Mount};
 use testcontainers::runners::AsyncRunner;
@@ -73,7 +75,7 @@ pub struct DockerOptions {
     pub ready_timeout: Duration,
     /// Deadline of each `docker exec`, pulls excepted.
     pub exec_timeout: Duration,
-    /// Deadline of pulling the base model.
+    /// Deadline of pulling the image (when it is not here) and of pulling the base model.
     pub pull_timeout: Duration,
     /// Show a progress bar while pulling.
     pub progress: bool,
@@ -107,6 +109,11 @@ pub struct DockerTarget {
     docker: testcontainers::bollard::Docker,
     pub base_url: Url,
     pub id: String,
+    /// The image it runs, as asked for.
+    image: String,
+    /// How long the daemon may take to answer an inspect of the container, or to give
+    /// its log ([`ANSWER_WAIT`]).
+    answer_wait: Duration,
     volume: String,
     remove_volume: bool,
     keep: bool,
@@ -152,14 +159,23 @@ impl Cleanup {
     }
 
     /// Removes what the run made now, or with `--keep` finds it: a note for the user
-    /// (what was left and how to remove it by hand, or what was kept), if any.
-    async fn now(&mut self, docker: &testcontainers::bollard::Docker) -> Option<String> {
+    /// (what was left and how to remove it by hand, or what was kept), if any. `late`:
+    /// the container's create and start had not ended within [`REMOVE_WAIT`], so the
+    /// daemon may still make a container after this.
+    async fn now(
+        &mut self,
+        docker: &testcontainers::bollard::Docker,
+        late: bool,
+    ) -> Option<String> {
         self.armed = false;
         let (run_id, volume) = (self.run_id.clone(), self.volume.clone());
         if self.keep {
-            return kept(docker, &run_id, volume.as_deref(), false).await;
+            return kept(docker, &run_id, volume.as_deref(), late).await;
         }
-        let left = remove_run(docker, &run_id, volume.as_deref()).await.left;
+        let mut left = remove_run(docker, &run_id, volume.as_deref()).await.left;
+        if late {
+            left.push(still_creating(&run_id));
+        }
         (!left.is_empty()).then(|| format!("not removed, remove by hand: {}", left.join("; ")))
     }
 
@@ -191,6 +207,14 @@ fn await_start(starting: Option<std::thread::JoinHandle<()>>) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     true
+}
+
+/// What is left when the container's create and start did not end in time.
+fn still_creating(run_id: &str) -> String {
+    format!(
+        "a container the Docker daemon may still create: it did not answer the create and start within {} s (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`)",
+        REMOVE_WAIT.as_secs()
+    )
 }
 
 /// The command that removes every container of the run, and its fresh volume.
@@ -293,10 +317,7 @@ impl Drop for Cleanup {
                     )
                 })?;
                 if !started {
-                    done.left.push(format!(
-                        "a container the Docker daemon may still create: it did not answer the create and start within {} s (`docker ps -aq --filter label={RUN_LABEL}={run_id} | xargs -r docker rm -f`)",
-                        REMOVE_WAIT.as_secs()
-                    ));
+                    done.left.push(still_creating(&run_id));
                 }
                 Ok(Ended::Removed(done))
             })
@@ -613,11 +634,18 @@ impl DockerTarget {
             ..
         })) = here
         {
-            request = match request.pull_image().await {
-                Ok(pulled) => pulled,
-                Err(e) => {
+            request = match tokio::time::timeout(opts.pull_timeout, request.pull_image()).await {
+                Ok(Ok(pulled)) => pulled,
+                Ok(Err(e)) => {
                     let message = format!("the image {image_ref} is not here and could not be pulled: {e}. Pull or build it first, or name another with --image");
-                    return Err(with_note(message, cleanup.now(&docker).await));
+                    return Err(with_note(message, cleanup.now(&docker, false).await));
+                }
+                Err(_) => {
+                    let message = format!(
+                        "the image {image_ref} is not here, and pulling it did not finish within {:.0} s: pull it first (`docker pull {image_ref}`), or name another with --image",
+                        opts.pull_timeout.as_secs_f64()
+                    );
+                    return Err(with_note(message, cleanup.now(&docker, false).await));
                 }
             };
         }
@@ -644,12 +672,27 @@ impl DockerTarget {
             Ok(starting) => cleanup.starting = Some(starting),
             Err(e) => {
                 let message = format!("cannot start a thread to start the container on: {e}");
-                return Err(with_note(message, cleanup.now(&docker).await));
+                return Err(with_note(message, cleanup.now(&docker, false).await));
             }
         }
-        let started = receiver
-            .await
-            .unwrap_or_else(|_| Err("the thread starting it panicked".to_string()));
+        let started = match tokio::time::timeout(START_WAIT, receiver).await {
+            Ok(answer) => {
+                answer.unwrap_or_else(|_| Err("the thread starting it panicked".to_string()))
+            }
+            Err(_) => {
+                // The daemon may still make the container: wait for the thread as a stop
+                // does, then remove (or with --keep list) what the run made.
+                let message = format!(
+                    "expected the Docker daemon to create and start the container from {image_ref} within {} s, it has not answered: is it overloaded or stuck (`docker info`, `docker ps -a --filter label={RUN_LABEL}={run_id}`)?",
+                    START_WAIT.as_secs()
+                );
+                let starting = cleanup.starting.take();
+                let answered = tokio::task::spawn_blocking(move || await_start(starting))
+                    .await
+                    .unwrap_or(false);
+                return Err(with_note(message, cleanup.now(&docker, !answered).await));
+            }
+        };
         // The thread has answered: it makes nothing more.
         cleanup.starting = None;
         let container = match started {
@@ -657,17 +700,23 @@ impl DockerTarget {
             Err(e) => {
                 // testcontainers leaves a container it created but could not start.
                 let message = start_error(&image_ref, &e);
-                return Err(with_note(message, cleanup.now(&docker).await));
+                return Err(with_note(message, cleanup.now(&docker, false).await));
             }
         };
         let id = container.id().to_string();
-        let published = match docker.inspect_container(&id, None).await {
-            Ok(info) => info.network_settings.and_then(|n| n.ports),
+        let info = match inspect(&docker, &id, ANSWER_WAIT).await {
+            Ok(info) => info,
             Err(e) => {
-                let message = format!("docker inspect {}: {e}", short(&id));
-                return Err(with_note(message, cleanup.now(&docker).await));
+                let message = e.to_string();
+                return Err(with_note(message, cleanup.now(&docker, false).await));
             }
         };
+        if let Some(why) = not_running(&info) {
+            let log = log_tail(&docker, &id, 20, ANSWER_WAIT).await;
+            let message = stopped(&image_ref, &id, &why, &log, opts.keep);
+            return Err(with_note(message, cleanup.now(&docker, false).await));
+        }
+        let published = info.network_settings.and_then(|n| n.ports);
         let Some(host_port) = published
             .as_ref()
             .and_then(|ports| loopback_port(ports, port))
@@ -678,7 +727,7 @@ impl DockerTarget {
                 published.map_or("no ports".to_string(), |p| format!("{p:?}")),
                 short(&id)
             );
-            return Err(with_note(message, cleanup.now(&docker).await));
+            return Err(with_note(message, cleanup.now(&docker, false).await));
         };
         let base_url =
             Url::parse(&format!("http://127.0.0.1:{host_port}")).expect("a loopback URL");
@@ -686,6 +735,8 @@ impl DockerTarget {
             docker,
             base_url,
             id,
+            image: image_ref,
+            answer_wait: ANSWER_WAIT,
             volume,
             remove_volume,
             keep: opts.keep,
@@ -701,6 +752,8 @@ impl DockerTarget {
         Ok(target)
     }
 
+    /// Polls the API until it answers, at most `timeout`; fails at once when the
+    /// container no longer runs (exited, or restarting after an exit) or is gone.
     async fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
         let client = crate::Client::with_timeouts(
             self.base_url.clone(),
@@ -708,43 +761,44 @@ impl DockerTarget {
         );
         let deadline = Instant::now() + timeout;
         loop {
-            match client.root().await {
+            let e = match client.root().await {
                 Ok(_) => return Ok(()),
-                Err(e) if Instant::now() >= deadline => {
-                    return Err(format!(
-                        "the container {} did not answer at {} within {:.0} s (last error: {e}). Its last log lines:\n{}",
-                        short(&self.id),
-                        self.base_url,
-                        timeout.as_secs_f64(),
-                        self.log_tail(20).await
-                    ))
+                Err(e) => e,
+            };
+            // A server that exited never answers: no use waiting out the timeout. An
+            // inspect the daemon does not answer in time is tried again next round.
+            match inspect(&self.docker, &self.id, self.answer_wait).await {
+                Ok(info) => {
+                    if let Some(why) = not_running(&info) {
+                        return Err(stopped(
+                            &self.image,
+                            &self.id,
+                            &why,
+                            &self.log_tail(20).await,
+                            self.keep,
+                        ));
+                    }
                 }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(gone @ Inspected::Gone(_)) => return Err(gone.to_string()),
+                Err(_) => {}
             }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the container {} did not answer at {} within {:.0} s (last error: {e}). Its last log lines:\n{}",
+                    short(&self.id),
+                    self.base_url,
+                    timeout.as_secs_f64(),
+                    self.log_tail(20).await
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
     /// The last `n` lines the container logged (stdout and stderr), as far as the
     /// daemon gives them within 10 s.
     pub async fn log_tail(&self, n: usize) -> String {
-        use futures_util::StreamExt;
-        let options = LogsOptions {
-            stdout: true,
-            stderr: true,
-            tail: n.to_string(),
-            ..Default::default()
-        };
-        let mut text = Vec::new();
-        let read = async {
-            let mut logs = self.docker.logs(&self.id, Some(options));
-            while let Some(Ok(piece)) = logs.next().await {
-                text.extend_from_slice(&piece.into_bytes());
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
-        let text = String::from_utf8_lossy(&text);
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+        log_tail(&self.docker, &self.id, n, self.answer_wait).await
     }
 
     /// Commands in the container, for the host checks.
@@ -854,11 +908,9 @@ impl DockerTarget {
 
     /// What `docker inspect` says now.
     pub async fn state(&self) -> Result<ContainerState, String> {
-        let info = self
-            .docker
-            .inspect_container(&self.id, None)
+        let info = inspect(&self.docker, &self.id, self.answer_wait)
             .await
-            .map_err(|e| format!("docker inspect {}: {e}", short(&self.id)))?;
+            .map_err(|e| e.to_string())?;
         let state = info.state.unwrap_or_default();
         let environment = info
             .config
@@ -916,8 +968,131 @@ impl DockerTarget {
                 if remove_volume { format!(" && docker volume rm {volume}") } else { String::new() }
             ));
         }
-        cleanup.now(&docker).await
+        cleanup.now(&docker, false).await
     }
+}
+
+/// The last `n` lines container `id` logged (stdout and stderr), as far as the daemon
+/// gives them within `wait`.
+async fn log_tail(
+    docker: &testcontainers::bollard::Docker,
+    id: &str,
+    n: usize,
+    wait: Duration,
+) -> String {
+    use futures_util::StreamExt;
+    let options = LogsOptions {
+        stdout: true,
+        stderr: true,
+        tail: n.to_string(),
+        ..Default::default()
+    };
+    let mut text = Vec::new();
+    let read = async {
+        let mut logs = docker.logs(id, Some(options));
+        while let Some(Ok(piece)) = logs.next().await {
+            text.extend_from_slice(&piece.into_bytes());
+        }
+    };
+    let _ = tokio::time::timeout(wait, read).await;
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Why a `docker inspect` of the container gave no state.
+#[derive(Debug)]
+enum Inspected {
+    /// Docker knows no such container (404).
+    Gone(String),
+    /// Any other error, or no answer in time.
+    Failed(String),
+}
+
+impl std::fmt::Display for Inspected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inspected::Gone(m) | Inspected::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+/// `docker inspect` of container `id`, within `wait`.
+async fn inspect(
+    docker: &testcontainers::bollard::Docker,
+    id: &str,
+    wait: Duration,
+) -> Result<ContainerInspectResponse, Inspected> {
+    let asked = docker.inspect_container(id, None::<InspectContainerOptions>);
+    match tokio::time::timeout(wait, asked).await {
+        Ok(Ok(info)) => Ok(info),
+        Ok(Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        })) => Err(Inspected::Gone(format!(
+            "expected the container {} to exist, Docker knows no such container: was it removed by hand? See `docker ps -a --filter label={LABEL}`",
+            short(id)
+        ))),
+        Ok(Err(e)) => Err(Inspected::Failed(format!(
+            "docker inspect {}: {e}. Is the Docker daemon healthy (`docker info`)?",
+            short(id)
+        ))),
+        Err(_) => Err(Inspected::Failed(format!(
+            "docker inspect {}: no answer from the Docker daemon within {:.0} s: is it overloaded or stuck (`docker info`)?",
+            short(id),
+            wait.as_secs_f64()
+        ))),
+    }
+}
+
+/// Why the container no longer runs, from its `docker inspect`: `None` while it runs
+/// (or Docker says nothing of its state).
+fn not_running(info: &ContainerInspectResponse) -> Option<String> {
+    let state = info.state.as_ref()?;
+    let code = state
+        .exit_code
+        .map_or("unknown".to_string(), |c| c.to_string());
+    let mut also = String::new();
+    if state.oom_killed == Some(true) {
+        also.push_str(", killed for lack of memory (OOM)");
+    }
+    if let Some(error) = state.error.as_deref().filter(|e| !e.is_empty()) {
+        also.push_str(&format!(", Docker says: {error}"));
+    }
+    if state.restarting == Some(true) {
+        Some(format!(
+            "it keeps exiting: Docker restarts it by its restart policy (restarted {} times so far), last exit code {code}{also}",
+            info.restart_count.unwrap_or(0)
+        ))
+    } else if state.running == Some(false) {
+        let ended = match state.status.map(|s| s.to_string()).as_deref() {
+            Some("dead") => "died".to_string(),
+            Some("exited" | "") | None => "exited".to_string(),
+            Some(other) => format!("is {other}, not running, last exited"),
+        };
+        Some(format!("it {ended} with code {code}{also}"))
+    } else {
+        None
+    }
+}
+
+/// The error of a container that stopped running before its API answered; `keep`:
+/// it stays to be looked at.
+fn stopped(image: &str, id: &str, why: &str, log: &str, keep: bool) -> String {
+    let log = if log.trim().is_empty() {
+        "(it logged nothing)".to_string()
+    } else {
+        log.to_string()
+    };
+    let id = short(id);
+    let look = if keep {
+        format!("look at the container it kept (`docker logs {id}`, `docker inspect {id}`)")
+    } else {
+        "run with --keep to look at the container (`docker logs`, `docker inspect`)".to_string()
+    };
+    format!(
+        "expected the container {id} from {image} to keep running until its API answers, but {why}. Its last log lines:\n{log}\nFix what the log says (the image, or the compose file's environment and volumes), or {look}"
+    )
 }
 
 /// A start error with its cleanup's note: what it could not remove, or what it kept.
@@ -965,6 +1140,12 @@ fn loopback_port(ports: &PortMap, port: u16) -> Option<u16> {
 
 /// A Docker daemon that stops answering must not hold the run's exit.
 const REMOVE_WAIT: Duration = Duration::from_secs(30);
+
+/// How long the daemon may take to answer an inspect of the container, or to give its log.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
+
+/// How long the container's create and start may take, its image here by then.
+const START_WAIT: Duration = Duration::from_secs(120);
 
 /// Awaits a removal within [`REMOVE_WAIT`]; what was left behind, and why, if anything.
 async fn bounded<E: std::fmt::Display>(
@@ -1514,6 +1695,270 @@ mod tests {
         assert_eq!(escape_len(b"\x1b[?20"), None);
         assert_eq!(escape_len(b"\x1b"), None);
         assert_eq!(escape_len(b"\x1b7"), Some(2));
+    }
+
+    fn inspected(state: &str, restart_count: i64) -> ContainerInspectResponse {
+        serde_json::from_str(&format!(
+            r#"{{"Id": "0123456789abcdef", "RestartCount": {restart_count}, "State": {state}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[rstest]
+    #[case(r#"{"Status": "running", "Running": true, "ExitCode": 0}"#, None)]
+    #[case(r#"{"Status": "paused", "Running": true, "Paused": true}"#, None)]
+    #[case(
+        r#"{"Status": "exited", "Running": false, "ExitCode": 1}"#,
+        Some("it exited with code 1")
+    )]
+    #[case(
+        r#"{"Status": "exited", "Running": false, "ExitCode": 137, "OOMKilled": true}"#,
+        Some("it exited with code 137, killed for lack of memory (OOM)")
+    )]
+    #[case(
+        r#"{"Status": "dead", "Running": false, "Dead": true, "ExitCode": 128, "Error": "no such file"}"#,
+        Some("it died with code 128, Docker says: no such file")
+    )]
+    #[case(
+        r#"{"Status": "restarting", "Running": true, "Restarting": true, "ExitCode": 1}"#,
+        Some("it keeps exiting: Docker restarts it by its restart policy (restarted 4 times so far), last exit code 1")
+    )]
+    fn a_container_that_no_longer_runs_says_how_it_ended(
+        #[case] state: &str,
+        #[case] why: Option<&str>,
+    ) {
+        assert_eq!(not_running(&inspected(state, 4)).as_deref(), why);
+    }
+
+    #[test]
+    fn a_stopped_server_shows_its_log_and_what_to_try() {
+        let e = stopped(
+            "ollama/ollama:0.17.1",
+            "0123456789abcdef",
+            "it exited with code 1",
+            "Error: bad config",
+            false,
+        );
+        for said in [
+            "container 0123456789ab from ollama/ollama:0.17.1",
+            "it exited with code 1",
+            "\nError: bad config\n",
+            "--keep",
+        ] {
+            assert!(e.contains(said), "{said:?} in {e}");
+        }
+        let kept = stopped(
+            "x:1",
+            "0123456789abcdef",
+            "it exited with code 2",
+            " \n",
+            true,
+        );
+        assert!(kept.contains("(it logged nothing)"), "{kept}");
+        assert!(kept.contains("`docker logs 0123456789ab`"), "{kept}");
+        assert!(!kept.contains("--keep"), "{kept}");
+    }
+
+    /// A Docker API on a unix socket of its own: each request's path (the API version
+    /// cut off) goes to `answer`, whose `(status, JSON or text)` goes back; `None` holds
+    /// the request unanswered while the test runs: a daemon that stopped answering.
+    struct FakeDaemon {
+        docker: testcontainers::bollard::Docker,
+        _dir: tempfile::TempDir,
+    }
+
+    impl FakeDaemon {
+        fn start(answer: impl Fn(&str) -> Option<(u16, String)> + Send + Sync + 'static) -> Self {
+            use std::io::{BufRead, Write};
+            let dir = tempfile::tempdir().unwrap();
+            let socket = dir.path().join("docker.sock");
+            let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+            let answer = Arc::new(answer);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { return };
+                    let answer = answer.clone();
+                    std::thread::spawn(move || {
+                        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                        loop {
+                            let mut request = String::new();
+                            loop {
+                                let mut line = String::new();
+                                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == "\r\n" {
+                                    break;
+                                }
+                                request.push_str(&line);
+                            }
+                            let path = request.split_whitespace().nth(1).unwrap_or_default();
+                            let path = match path.strip_prefix("/v") {
+                                Some(rest) => rest.find('/').map_or(path, |i| &rest[i..]),
+                                None => path,
+                            };
+                            let Some((status, body)) = answer(path) else {
+                                std::thread::sleep(Duration::from_secs(3600));
+                                return;
+                            };
+                            let head = format!(
+                                "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                                body.len()
+                            );
+                            if stream
+                                .write_all(format!("{head}{body}").as_bytes())
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+            let docker = testcontainers::bollard::Docker::connect_with_unix(
+                socket.to_str().unwrap(),
+                120,
+                testcontainers::bollard::API_DEFAULT_VERSION,
+            )
+            .unwrap();
+            FakeDaemon { docker, _dir: dir }
+        }
+
+        /// A target on this daemon whose API nothing answers (a port nothing listens on).
+        fn target(&self) -> DockerTarget {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut cleanup = Cleanup::new("unit-test".into(), None, false);
+            cleanup.disarm();
+            DockerTarget {
+                docker: self.docker.clone(),
+                base_url: Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+                id: "0123456789abcdef".into(),
+                image: "ollama/ollama:test".into(),
+                answer_wait: Duration::from_millis(300),
+                volume: "ollama-verify-models".into(),
+                remove_volume: false,
+                keep: false,
+                compose_restart: "no".into(),
+                cleanup,
+            }
+        }
+    }
+
+    /// Well past each call's own bound, well before bollard's two minutes.
+    const HANG: Duration = Duration::from_secs(20);
+
+    #[tokio::test]
+    async fn a_daemon_that_stops_answering_does_not_hold_an_inspect() {
+        let daemon = FakeDaemon::start(|_| None);
+        let target = daemon.target();
+        let began = Instant::now();
+        let e = tokio::time::timeout(HANG, target.state())
+            .await
+            .expect("the inspect gives up on its own")
+            .unwrap_err();
+        assert!(e.contains("no answer from the Docker daemon within"), "{e}");
+        assert!(e.contains("docker info"), "{e}");
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            began.elapsed()
+        );
+        let e = tokio::time::timeout(
+            HANG,
+            inspect(&daemon.docker, "x", Duration::from_millis(200)),
+        )
+        .await
+        .expect("bounded")
+        .unwrap_err();
+        assert!(matches!(e, Inspected::Failed(_)), "{e}");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_api_ends_on_time_when_the_daemon_stops_answering() {
+        let daemon = FakeDaemon::start(|_| None);
+        let target = daemon.target();
+        let began = Instant::now();
+        let e = tokio::time::timeout(HANG, target.wait_ready(Duration::from_secs(1)))
+            .await
+            .expect("the wait ends on its own")
+            .unwrap_err();
+        assert!(e.contains("did not answer at"), "{e}");
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            began.elapsed()
+        );
+    }
+
+    #[rstest]
+    #[case(
+        r#"{"Status": "exited", "Running": false, "ExitCode": 1}"#,
+        "exited with code 1"
+    )]
+    #[case(
+        r#"{"Status": "restarting", "Running": true, "Restarting": true, "ExitCode": 1}"#,
+        "keeps exiting"
+    )]
+    #[tokio::test]
+    async fn waiting_for_the_api_of_a_container_that_exited_fails_at_once(
+        #[case] state: &'static str,
+        #[case] said: &str,
+    ) {
+        let daemon = FakeDaemon::start(move |path| {
+            if path.starts_with("/containers/0123456789abcdef/json") {
+                Some((
+                    200,
+                    format!(r#"{{"Id": "0123456789abcdef", "RestartCount": 2, "State": {state}}}"#),
+                ))
+            } else if path.starts_with("/containers/0123456789abcdef/logs") {
+                Some((
+                    200,
+                    "Error: cannot read emulator config /etc/x.toml\n".into(),
+                ))
+            } else {
+                Some((404, r#"{"message": "page not found"}"#.into()))
+            }
+        });
+        let target = daemon.target();
+        let began = Instant::now();
+        let e = tokio::time::timeout(HANG, target.wait_ready(Duration::from_secs(60)))
+            .await
+            .expect("no waiting out the 60 s")
+            .unwrap_err();
+        for part in [
+            said,
+            "code 1",
+            "Error: cannot read emulator config /etc/x.toml",
+            "--keep",
+        ] {
+            assert!(e.contains(part), "{part:?} in {e}");
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            began.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_api_of_a_removed_container_fails_at_once() {
+        let daemon = FakeDaemon::start(|_| {
+            Some((
+                404,
+                r#"{"message": "No such container: 0123456789abcdef"}"#.into(),
+            ))
+        });
+        let target = daemon.target();
+        let e = tokio::time::timeout(HANG, target.wait_ready(Duration::from_secs(60)))
+            .await
+            .expect("no waiting out the 60 s")
+            .unwrap_err();
+        assert!(e.contains("Docker knows no such container"), "{e}");
+        assert!(e.contains("docker ps -a"), "{e}");
     }
 
     #[test]

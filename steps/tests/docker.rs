@@ -16,13 +16,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::Run;
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptions, ListImagesOptions, ListVolumesOptions, RemoveContainerOptions,
-    RemoveImageOptions,
+    ListContainersOptions, ListVolumesOptions, RemoveContainerOptions, RemoveImageOptions,
 };
 use testcontainers::runners::AsyncBuilder;
 use testcontainers::GenericBuildableImage;
 
 const IMAGE: &str = "ollama-verify-emulator";
+/// An image whose entrypoint exits after a few seconds; built and removed by its test.
+const EXITS: &str = "ollama-verify-exits";
 
 /// The emulator inside the image: nothing installed, so the run must provision.
 const HEALTHY: &str = "installed = []\ncustom = []\ntoken_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20\npull_time_ms = 200\n";
@@ -159,42 +160,10 @@ fn ensure_image() {
     });
 }
 
-/// Removes the tags of the test image other than `current`, each only if no container
-/// (running or stopped, this process's or another's) uses it: never forced. What it did
-/// and what it could not do, a line each.
+/// Removes the tags of the test image other than `current` that no container uses
+/// (never forced): what it did and what it could not do, a line each.
 async fn remove_older_tags(current: &str) -> Vec<String> {
-    let docker = engine();
-    let filters =
-        std::collections::HashMap::from([("reference".to_string(), vec![IMAGE.to_string()])]);
-    let images = match docker
-        .list_images(Some(ListImagesOptions {
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-    {
-        Ok(images) => images,
-        Err(e) => {
-            return vec![format!(
-                "docker test: cannot list the older test images: {e}"
-            )]
-        }
-    };
-    let mut said = Vec::new();
-    let older = images
-        .into_iter()
-        .flat_map(|i| i.repo_tags)
-        .filter(|r| r.starts_with(&format!("{IMAGE}:")) && r != current);
-    for reference in older {
-        let removal = docker
-            .remove_image(&reference, None::<RemoveImageOptions>, None)
-            .await;
-        said.push(match removal {
-            Ok(_) => format!("docker test: removed the older test image {reference}"),
-            Err(e) => format!("docker test: kept the older test image {reference}: {e}"),
-        });
-    }
-    said
+    support::images::remove_older_tags(&engine(), "docker test", IMAGE, current).await
 }
 
 /// Whether a label set belongs to the `ollama-verify` process `pid` (its run label is
@@ -890,6 +859,154 @@ impl Drop for Images {
             let _ = rt.block_on(engine().remove_image(reference, None::<RemoveImageOptions>, None));
         }
     }
+}
+
+/// The emulator pointed at a configuration the image lacks: it exits with code 1 at
+/// once, having logged why. The run fails at once (not after the 60 s the API may take
+/// to answer) with the exit code and the log, and leaves nothing.
+#[test]
+fn a_server_that_exits_at_once_fails_the_start_fast_with_its_log() {
+    let Some(_one) = prepare("a_server_that_exits_at_once_fails_the_start_fast_with_its_log")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = compose_with(dir.path(), "missing");
+    let (run, mess) = verify_docker(
+        "none",
+        &[
+            "--compose-file",
+            file.to_str().unwrap(),
+            "--tags",
+            "@check.api.root",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.context());
+    for said in [
+        "exited with code 1",
+        "cannot read emulator config /etc/ollama-emulator/missing.toml",
+        "--keep",
+    ] {
+        assert!(run.stderr.contains(said), "{said:?} in:\n{}", run.context());
+    }
+    assert!(!run.stderr.contains("answers at"), "{}", run.context());
+    assert!(!run.stderr.contains("not removed"), "{}", run.context());
+    assert!(
+        run.elapsed < Duration::from_secs(30),
+        "failed fast, not after the ready timeout: {}",
+        run.context()
+    );
+    assert_eq!(
+        leftovers(mess.0),
+        (vec![], vec![]),
+        "its container and fresh volume are removed"
+    );
+}
+
+/// The same with --keep: the kept container restarts as the compose file says, and
+/// keeps exiting; the run says so at once, with the log, and keeps it to be looked at.
+#[test]
+fn keep_with_a_server_that_exits_at_once_fails_fast_and_keeps_it() {
+    let Some(_one) = prepare("keep_with_a_server_that_exits_at_once_fails_fast_and_keeps_it")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = compose_with(dir.path(), "missing");
+    let (run, mess) = verify_docker(
+        "none",
+        &[
+            "--keep",
+            "--compose-file",
+            file.to_str().unwrap(),
+            "--tags",
+            "@check.api.root",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.context());
+    for said in [
+        "code 1",
+        "cannot read emulator config /etc/ollama-emulator/missing.toml",
+        "kept container",
+    ] {
+        assert!(run.stderr.contains(said), "{said:?} in:\n{}", run.context());
+    }
+    assert!(
+        run.elapsed < Duration::from_secs(30),
+        "failed fast, not after the ready timeout: {}",
+        run.context()
+    );
+    let (containers, volumes) = leftovers(mess.0);
+    assert_eq!(containers.len(), 1, "the kept container: {}", run.stderr);
+    assert_eq!(volumes.len(), 1, "the kept fresh volume: {}", run.stderr);
+    let pid = mess.0;
+    drop(mess);
+    assert_eq!(leftovers(pid), (vec![], vec![]));
+}
+
+/// A container whose entrypoint (a shell, FROM scratch) runs a few seconds, logs why it
+/// gives up and exits with code 3: while the run waits for its API. The run stops
+/// waiting once it exited, with the exit code and the log, and leaves nothing.
+#[test]
+fn a_server_that_exits_while_awaited_fails_fast_with_its_log() {
+    let Some(_one) = prepare("a_server_that_exits_while_awaited_fails_fast_with_its_log") else {
+        return;
+    };
+    let tag = std::process::id().to_string();
+    let reference = format!("{EXITS}:{tag}");
+    let image = Images(vec![reference.clone()]);
+    let mut built = GenericBuildableImage::new(EXITS, &tag);
+    let mut dockerfile = String::from("FROM scratch\n");
+    for (i, program) in ["/bin/sh", "/bin/sleep"].into_iter().enumerate() {
+        let name = format!("bin{i}");
+        dockerfile.push_str(&format!("COPY {name} {program}\n"));
+        built = built.with_file(Path::new(program).canonicalize().unwrap(), name);
+    }
+    let mut libs = libraries(Path::new("/bin/sh"));
+    libs.extend(libraries(Path::new("/bin/sleep")));
+    libs.sort();
+    libs.dedup();
+    for (i, lib) in libs.into_iter().enumerate() {
+        let name = format!("lib{i}");
+        dockerfile.push_str(&format!("COPY {name} {lib}\n"));
+        built = built.with_file(Path::new(&lib).canonicalize().unwrap(), name);
+    }
+    dockerfile.push_str(
+        "ENTRYPOINT [\"/bin/sh\", \"-c\", \"echo about to listen; sleep 4; echo 'fatal: gave up waiting for the GPU' >&2; exit 3\"]\n",
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _built = rt
+        .block_on(built.with_dockerfile_string(dockerfile).build_image())
+        .expect("the exiting image builds");
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = docker_args("none");
+    let at = args.iter().position(|a| a == "--image").unwrap();
+    args[at + 1] = reference.clone();
+    args.extend(["--tags".into(), "@check.api.root".into()]);
+    let child = spawn_verify(&args, dir.path());
+    let mess = Mess(child.id());
+    let run = wait_run(child, dir.path(), Duration::from_secs(120));
+    assert_eq!(run.code, 2, "{}", run.context());
+    for said in [
+        "exited with code 3",
+        "about to listen",
+        "fatal: gave up waiting for the GPU",
+    ] {
+        assert!(run.stderr.contains(said), "{said:?} in:\n{}", run.context());
+    }
+    assert!(!run.stderr.contains("not removed"), "{}", run.context());
+    assert!(
+        run.elapsed < Duration::from_secs(40),
+        "failed once it exited, not after the ready timeout: {}",
+        run.context()
+    );
+    assert_eq!(
+        leftovers(mess.0),
+        (vec![], vec![]),
+        "its container and fresh volume are removed"
+    );
+    drop(mess);
+    drop(image);
 }
 
 /// Older tags of the test image (earlier emulator builds) are removed, but not one a

@@ -6,7 +6,8 @@
 //! The base image is debootstrapped here from the Debian mirror this machine's apt uses
 //! (steps/tests/systemd/build-rootfs.sh) and imported into Docker: nothing is pulled from
 //! a registry. It is built once and kept; the test image on top of it is tagged with a
-//! hash of its inputs and rebuilt only when one changes. Without Docker, or where the
+//! hash of its inputs and rebuilt only when one changes, and its older tags that no
+//! container uses are removed then. Without Docker, or where the
 //! base image cannot be built (not root, no mirror), the test says so loudly and passes
 //! as skipped.
 //!
@@ -15,6 +16,8 @@
 //! drop-in (50-ollama-verify.conf) is removed the unit has no drop-in at all, and `service.override`,
 //! `service.host` and `service.flash_attention` really have nothing to find.
 #![cfg(feature = "docker")]
+
+mod support;
 
 use ollama_verify::check::Status;
 use ollama_verify::probe::gpu::GpuSource;
@@ -29,7 +32,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testcontainers::bollard::models::SystemInfoCgroupVersionEnum;
-use testcontainers::bollard::query_parameters::ListImagesOptions;
 use testcontainers::bollard::Docker;
 use testcontainers::core::{AccessMode, CgroupnsMode, ContainerPort, Mount};
 use testcontainers::runners::{AsyncBuilder, AsyncRunner};
@@ -217,43 +219,29 @@ async fn ensure_image() -> Result<String, String> {
         "systemd test: test image {reference} built in {}",
         secs(started)
     );
-    prune_old_tags(&tag).await;
     Ok(tag)
 }
 
-/// Removes the test images of earlier inputs built over an hour ago (a younger one may
-/// belong to a run beside this one; an image a container uses stays anyway).
-async fn prune_old_tags(current: &str) {
-    let mut filters = std::collections::HashMap::new();
-    filters.insert("reference".to_string(), vec![IMAGE.to_string()]);
-    let Ok(images) = docker()
-        .list_images(Some(ListImagesOptions {
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-    else {
-        return;
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let current = format!("{IMAGE}:{current}");
-    for image in images.into_iter().filter(|i| now - i.created > 3600) {
-        for reference in image.repo_tags {
-            if reference.starts_with(&format!("{IMAGE}:")) && reference != current {
-                let removed = docker()
-                    .remove_image(
-                        &reference,
-                        None::<testcontainers::bollard::query_parameters::RemoveImageOptions>,
-                        None,
-                    )
-                    .await;
-                if removed.is_ok() {
-                    eprintln!("systemd test: removed the stale test image {reference}");
-                }
-            }
-        }
+/// Removes the test image's other tags (earlier inputs) that no container uses, never
+/// forced, with a line on stderr for each (past libtest's capture): one test image
+/// stays between runs, not one per build. The base image is a cache and stays.
+async fn remove_older_tags(current_tag: &str) -> Vec<String> {
+    let current = format!("{IMAGE}:{current_tag}");
+    let said = support::images::remove_older_tags(&docker(), "systemd test", IMAGE, &current).await;
+    for line in &said {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+    said
+}
+
+/// Removes an image when the test ends, whichever way (a panic included).
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["image", "rm", &self.0])
+            .output();
     }
 }
 
@@ -505,10 +493,35 @@ fn setup_native_and_the_service_checks_against_a_real_systemd() {
             }
             Err(e) => panic!("{e}"),
         }
+        // An older tag no container uses (another build's, minutes old): it goes once
+        // this run's tag exists, and the base image stays.
+        let stale_tag = format!("stale-{}", std::process::id());
+        let stale = format!("{IMAGE}:{stale_tag}");
+        let _stale = RemoveImage(stale.clone());
+        let _built = GenericBuildableImage::new(IMAGE, &stale_tag)
+            .with_data(format!("{stale} {:?}", Instant::now()), "stale")
+            .with_dockerfile_string("FROM scratch\nCOPY stale /stale\n")
+            .build_image()
+            .await
+            .expect("a stale test image builds");
         let tag = ensure_image().await.unwrap_or_else(|e| panic!("{e}"));
+        let said = remove_older_tags(&tag).await;
+        assert!(docker().inspect_image(&stale).await.is_err(), "the older tag goes: {said:?}");
+        assert!(said.contains(&format!("systemd test: removed the older test image {stale}")), "{said:?}");
+        assert!(docker().inspect_image(BASE).await.is_ok(), "the base image stays: {said:?}");
 
         let started = Instant::now();
-        let (container, _remove) = boot(&tag).await.unwrap_or_else(|e| panic!("{e}"));
+        let (container, _remove) = match boot(&tag).await {
+            Ok(booted) => booted,
+            // A run of other inputs (another checkout) removes this tag as an older one
+            // while no container uses it yet: build it again, once.
+            Err(e) if docker().inspect_image(&format!("{IMAGE}:{tag}")).await.is_err() => {
+                eprintln!("systemd test: {IMAGE}:{tag} went away before it booted ({e}): building it again");
+                let tag = ensure_image().await.unwrap_or_else(|e| panic!("{e}"));
+                boot(&tag).await.unwrap_or_else(|e| panic!("{e}"))
+            }
+            Err(e) => panic!("{e}"),
+        };
         let id = container.id().to_string();
         let host: Arc<dyn Host> = container_host(&id).unwrap();
         let state = wait_booted(host.as_ref(), &id)

@@ -1,7 +1,9 @@
 //! What the binary-level tests share: an `ollama-emulator serve` process, a PATH with
 //! stand-ins for `ollama` and `systemctl`, and a finished run of `ollama-verify` with
-//! its summary JSON.
+//! its summary JSON; and (images) the removal of older test image tags.
 #![allow(dead_code)] // each test file uses its own part of this module
+
+pub mod images;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
