@@ -101,11 +101,14 @@ impl Outcome {
     pub fn strict(mut self, strict: bool) -> Self {
         if strict && self.status == Status::Skip {
             self.status = Status::Fail;
-            self.detail = format!("{} (--strict: a skipped check fails)", self.detail);
+            self.detail = format!("{}{STRICT_NOTE}", self.detail);
         }
         self
     }
 }
+
+/// What `--strict` adds to the reason of a skipped check it fails.
+const STRICT_NOTE: &str = " (--strict: a skipped check fails)";
 
 /// One check's result as reports show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,13 +206,15 @@ pub const DIAGNOSES: &[(&str, &[&str])] = &[
 
 /// Adds to each failed (or warned) verification check the findings of the `diagnose.*`
 /// checks [`DIAGNOSES`] links to it that decided and did not pass:
-/// `diagnose.offload: offloaded 20/29 layers ...`.
+/// `diagnose.offload: offloaded 20/29 layers ...`. A diagnostic that could not run,
+/// failed only by `--strict`, found nothing, and explains nothing.
 pub fn attach_diagnoses(results: &mut [CheckResult]) {
     let findings: Vec<(String, String)> = results
         .iter()
         .filter(|r| {
             r.id.starts_with("diagnose.")
                 && !r.unfinished
+                && !r.detail.ends_with(STRICT_NOTE)
                 && matches!(r.status, Status::Fail | Status::Warn)
         })
         .map(|r| (r.id.clone(), format!("{}: {}", r.id, r.detail)))
@@ -275,6 +280,12 @@ mod tests {
             CheckResult::new("diagnose.port_owner", "port", Outcome::fail("python3")),
             CheckResult::new("service.active", "active", Outcome::fail("inactive")),
             CheckResult::unfinished("diagnose.service_health", "health", "stopped".into()),
+            CheckResult::new(
+                "diagnose.platform",
+                "platform",
+                Outcome::skip("the GPU is emulated").strict(true),
+            ),
+            CheckResult::new("gpu.offload", "offload", Outcome::warn("40% on the CPU")),
         ];
         attach_diagnoses(&mut results);
         assert_eq!(
@@ -287,6 +298,11 @@ mod tests {
             results[5].diagnosis,
             ["diagnose.port_owner: python3"],
             "an unfinished diagnosis explains nothing"
+        );
+        assert_eq!(
+            results[8].diagnosis,
+            ["diagnose.offload: offloaded 20/29 layers to GPU"],
+            "a skip that --strict failed explains nothing"
         );
     }
 

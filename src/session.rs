@@ -200,7 +200,11 @@ impl Session {
                 #[cfg(feature = "docker")]
                 Target::Docker => {
                     let target = start_docker(&options.docker).await?;
-                    let client = Client::with_timeouts(target.base_url.clone(), options.timeouts);
+                    let client = Client::with_timeouts(target.base_url.clone(), options.timeouts)
+                        .on(crate::client::ServerKind::Container {
+                            id: target.id.clone(),
+                            kept: options.docker.keep,
+                        });
                     let host = target.host();
                     docker = Some(target);
                     (client, None, Some(host))
@@ -374,12 +378,13 @@ impl Session {
             return Ok(ServerLog {
                 lines: emulator.log_lines(),
                 source: "the emulator's log".into(),
+                server: self.client.server().clone(),
             });
         }
         #[cfg(feature = "docker")]
         if let Some(target) = self.docker.lock().await.as_ref() {
             let text = target.log_tail(logs::TAIL_LINES).await;
-            return Ok(ServerLog::new("the container log", &text));
+            return Ok(ServerLog::new("the container log", &text).of(self.client.server().clone()));
         }
         let host = self.host()?;
         if !crate::client::is_local(self.client.base_url()) {
@@ -410,7 +415,7 @@ impl Session {
         }
         if text.is_empty() || text == "-- No entries --" {
             return Err(format!(
-                "`journalctl -u {unit}` shows no lines: the unit has not logged, or this user may not read the system journal (add it to the systemd-journal group, or run with sudo){}",
+                "`journalctl -u {unit}` shows no lines: the unit has not logged (a server started by hand, `ollama serve`, logs to its terminal, not the journal), or this user may not read the system journal (add it to the systemd-journal group, or run with sudo){}",
                 match out.stderr.trim() {
                     "" => String::new(),
                     e => format!(": \"{}\"", e.lines().next().unwrap_or(e)),
@@ -790,6 +795,34 @@ async fn start_docker(
 #[cfg(test)]
 mod tests {
     use super::stays_forever;
+
+    /// An empty journal has two causes: the server is not the unit (started by hand,
+    /// it logs to its terminal), or the journal is not readable; both are named.
+    #[tokio::test]
+    async fn an_empty_journal_names_a_server_started_by_hand() {
+        use crate::probe::host::Scripted;
+        use crate::probe::CmdOutput;
+        let host = Scripted::always(
+            "this machine",
+            Ok(CmdOutput {
+                code: Some(0),
+                stdout: String::new(),
+                stderr: String::new(),
+            }),
+        );
+        let session = super::Session::start(super::SessionOptions {
+            host: Some("127.0.0.1:11434".into()),
+            host_backend: Some(std::sync::Arc::new(host)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let e = session.server_log("ollama").await.unwrap_err();
+        assert!(
+            e.contains("`ollama serve`") && e.contains("systemd-journal group"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn forever_is_decades_away() {

@@ -37,6 +37,97 @@ pub enum Budget {
     Generation,
 }
 
+/// What kind of server a client talks to, for the next step its errors name: where
+/// the server's log is, and how to see whether it runs. Set once per target
+/// ([`Client::on`](super::Client::on)); a native install's systemd service unless set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ServerKind {
+    /// A native install run by systemd (`--target native`): `journalctl -u ollama`.
+    #[default]
+    Service,
+    /// The docker target's container (`docker logs <id>`); unless `kept` (--keep), the
+    /// run removes it when it ends, and its log with it.
+    Container { id: String, kept: bool },
+    /// The emulator target's in-process emulator: what it answers is what
+    /// --emulator-config tells it, a fault included (its log shows what it emulates,
+    /// not why a fault answered).
+    Emulator,
+}
+
+impl ServerKind {
+    /// Where to read why the server failed, as the rest of a sentence ("…; check the
+    /// server log (`journalctl -u ollama`)").
+    pub fn see_log(&self) -> String {
+        match self {
+            ServerKind::Service => "check the server log (`journalctl -u ollama`)".into(),
+            ServerKind::Container { id, kept: true } => {
+                format!("check the container's log (`docker logs {}`)", short_id(id))
+            }
+            ServerKind::Container { id, kept: false } => format!(
+                "check the container's log (run again with --keep, then `docker logs {}`: without --keep the run removes its container)",
+                short_id(id)
+            ),
+            ServerKind::Emulator => {
+                "check the `[[faults]]` of --emulator-config: the emulator target answers as they say".into()
+            }
+        }
+    }
+
+    /// How to see whether the server runs at all.
+    fn see_running(&self) -> String {
+        match self {
+            ServerKind::Service => "Is the server running? Try `systemctl status ollama` (or `ollama serve`), and set OLLAMA_HOST or --host if it listens elsewhere".into(),
+            ServerKind::Container { .. } => format!(
+                "The container may have stopped (see service.active); {}",
+                self.see_log()
+            ),
+            ServerKind::Emulator => "The in-process emulator stopped listening; run again, and report it if it recurs".into(),
+        }
+    }
+
+    /// Where to find `pattern` in the server's log, as the rest of a sentence ("…;
+    /// read `journalctl -u ollama | grep offloaded`").
+    pub fn grep_log(&self, pattern: &str) -> String {
+        match self {
+            ServerKind::Service => format!("read `journalctl -u ollama | grep {pattern}`"),
+            ServerKind::Container { id, kept } => format!(
+                "read `docker logs {} 2>&1 | grep {pattern}`{}",
+                short_id(id),
+                match kept {
+                    true => "",
+                    false => " (run again with --keep: without it the run removes its container)",
+                }
+            ),
+            ServerKind::Emulator => EMULATED.into(),
+        }
+    }
+
+    /// How a restarted server logs its start again, as the rest of a sentence.
+    pub fn restart_logs(&self) -> &'static str {
+        match self {
+            ServerKind::Service => "`sudo systemctl restart ollama` logs it again",
+            ServerKind::Container { .. } => "a new run starts a fresh container, which logs it",
+            ServerKind::Emulator => "a new run logs it again",
+        }
+    }
+
+    /// The check that names who owns the port, where it can run (native only).
+    fn port_owner(&self) -> &'static str {
+        match self {
+            ServerKind::Service => " and what owns the port (diagnose.port_owner)",
+            _ => "",
+        }
+    }
+}
+
+/// What the emulator target's log shows: what its configuration emulates.
+const EMULATED: &str = "check --emulator-config: the emulator target's log shows what it emulates (`gpu_discovered`, `vram_held`, `log_lines`)";
+
+/// A container id as `docker ps` shows it.
+fn short_id(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
 /// The kind of a [`ClientError`], for matching without the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -58,30 +149,36 @@ pub enum ClientError {
     #[error("{0}")]
     InvalidUrl(#[from] super::base_url::BaseUrlError),
 
-    #[error("connection refused at {addr}: nothing listens there. Is the server running? Try `systemctl status ollama` (or `ollama serve`), and set OLLAMA_HOST or --host if it listens elsewhere")]
-    ConnectionRefused { addr: String },
+    #[error("connection refused at {addr}: nothing listens there. {}", server.see_running())]
+    ConnectionRefused { addr: String, server: ServerKind },
 
     #[error("could not connect to {addr}: {message}. Check the host name and port in OLLAMA_HOST or --host")]
     Connect { addr: String, message: String },
 
-    #[error("{}", timeout_message(endpoint, *phase, *after, *budget))]
+    #[error("{}", timeout_message(endpoint, *phase, *after, *budget, server))]
     Timeout {
         endpoint: String,
         phase: Phase,
         after: Duration,
         budget: Budget,
+        server: ServerKind,
     },
 
-    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", message.as_deref().map(|m| format!(" \"{m}\"")).unwrap_or_default(), status_hint(*status, message.as_deref()))]
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", message.as_deref().map(|m| format!(" \"{m}\"")).unwrap_or_default(), status_hint(*status, message.as_deref(), server))]
     Status {
         endpoint: String,
         status: u16,
         /// Ollama's `{"error": ...}` message, or an excerpt of a non-JSON body.
         message: Option<String>,
+        server: ServerKind,
     },
 
-    #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted; check its log (`journalctl -u ollama`)")]
-    Interrupted { endpoint: String, bytes: usize },
+    #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted; {}", server.see_log())]
+    Interrupted {
+        endpoint: String,
+        bytes: usize,
+        server: ServerKind,
+    },
 
     #[error("{endpoint}: the body passed {limit} bytes, more than any Ollama answer should be; is something other than Ollama serving this port?")]
     TooLarge { endpoint: String, limit: usize },
@@ -102,12 +199,20 @@ pub enum ClientError {
 
     #[error(
         "{endpoint}: the server reported an error in the middle of the stream: \"{message}\". {}",
-        stream_hint(message)
+        stream_hint(message, server)
     )]
-    StreamError { endpoint: String, message: String },
+    StreamError {
+        endpoint: String,
+        message: String,
+        server: ServerKind,
+    },
 
-    #[error("{endpoint}: expected the stream to end with a final chunk (`done: true`), but it ended after {chunks} chunk(s) without one. The server stopped mid-answer; check its log")]
-    StreamIncomplete { endpoint: String, chunks: usize },
+    #[error("{endpoint}: expected the stream to end with a final chunk (`done: true`), but it ended after {chunks} chunk(s) without one. The server stopped mid-answer; {}", server.see_log())]
+    StreamIncomplete {
+        endpoint: String,
+        chunks: usize,
+        server: ServerKind,
+    },
 }
 
 impl ClientError {
@@ -160,42 +265,56 @@ impl ClientError {
     }
 }
 
-fn timeout_message(endpoint: &str, phase: Phase, after: Duration, budget: Budget) -> String {
+fn timeout_message(
+    endpoint: &str,
+    phase: Phase,
+    after: Duration,
+    budget: Budget,
+    server: &ServerKind,
+) -> String {
     let d = humanize(after);
+    let log = server.see_log();
     match (phase, budget) {
         (Phase::Connect, _) => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host, or raise the timeout (--connect-timeout)"),
         // A metadata answer needs no model: silence is a hung server, or something
         // on the port that takes connections and never answers HTTP.
-        (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP; check the server log (`journalctl -u ollama`) and what owns the port (diagnose.port_owner), or raise the timeout (--request-timeout)"),
-        (Phase::FirstByte, Budget::Generation) => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; check `ollama ps` and the server log, or raise the timeout (--load-timeout)"),
-        (Phase::Idle, Budget::Metadata) | (Phase::Total, Budget::Metadata) => format!("{endpoint}: the answer began but did not complete within {d}. The server is hung or overloaded; check the server log (`journalctl -u ollama`), or raise the timeout (--request-timeout)"),
-        (Phase::Idle, Budget::Generation) => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; check the server log (`journalctl -u ollama`)"),
+        (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP; {log}{}, or raise the timeout (--request-timeout)", server.port_owner()),
+        (Phase::FirstByte, Budget::Generation) => {
+            // `ollama ps` shows a load in progress where the CLI is this machine's.
+            let look = match server {
+                ServerKind::Service => "check `ollama ps` and the server log (`journalctl -u ollama`)".into(),
+                _ => log,
+            };
+            format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; {look}, or raise the timeout (--load-timeout)")
+        }
+        (Phase::Idle, Budget::Metadata) | (Phase::Total, Budget::Metadata) => format!("{endpoint}: the answer began but did not complete within {d}. The server is hung or overloaded; {log}, or raise the timeout (--request-timeout)"),
+        (Phase::Idle, Budget::Generation) => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; {log}"),
         (Phase::Total, Budget::Generation) => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout (--generation-timeout) if the model is large"),
     }
 }
 
 /// What an error line means: a pull's missing manifest is a wrong name, not a crash.
-fn stream_hint(message: &str) -> &'static str {
+fn stream_hint(message: &str, server: &ServerKind) -> String {
     if message.contains("file does not exist") {
-        MISSING_MODEL
+        MISSING_MODEL.into()
     } else {
-        "Check the server log (`journalctl -u ollama`) for the runner's failure"
+        format!("The runner failed mid-answer; {}", server.see_log())
     }
 }
 
 const MISSING_MODEL: &str = "The registry has no model or tag of that name: check the spelling against https://ollama.com/library";
 
-fn status_hint(status: u16, message: Option<&str>) -> &'static str {
+fn status_hint(status: u16, message: Option<&str>, server: &ServerKind) -> String {
     // Ollama's own 404 names the model; a plain "404 page not found" is a wrong path.
     let not_found = message.is_some_and(|m| m.contains("model") && m.contains("not found"));
     match status {
-        500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL,
-        503 => "The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, and see its log (`journalctl -u ollama`)",
-        404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`",
-        404 => "The server does not know this endpoint; it may be too old or not Ollama",
-        400 => "The server rejected the request; it may be a version this tool does not know",
-        500..=599 => "The server failed while answering; its log says why (`journalctl -u ollama`)",
-        _ => "Check the server log for the reason",
+        500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL.into(),
+        503 => format!("The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, or {}", server.see_log()),
+        404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`".into(),
+        404 => "The server does not know this endpoint; it may be too old or not Ollama".into(),
+        400 => "The server rejected the request; it may be a version this tool does not know".into(),
+        500..=599 => format!("The server failed while answering; to see why, {}", server.see_log()),
+        _ => format!("To see why, {}", server.see_log()),
     }
 }
 
@@ -228,6 +347,7 @@ mod tests {
             phase,
             after: Duration::from_secs(15),
             budget,
+            server: ServerKind::Service,
         };
         let text = e.to_string();
         assert!(text.contains(&format!("({flag})")), "{text}");
@@ -242,6 +362,97 @@ mod tests {
         }
         if budget == Budget::Metadata {
             assert!(!text.contains("loading"), "{text}");
+        }
+    }
+
+    /// Every error that names where to look says it for the server the client talks
+    /// to: the journal for a native service, the container's log (with --keep, as the
+    /// run removes it otherwise) on the docker target, the fault config on the
+    /// emulator target; never systemd where there is none.
+    #[test]
+    fn the_next_step_is_the_targets() {
+        let all = |server: ServerKind| -> Vec<String> {
+            let endpoint = || "POST http://127.0.0.1:11434/api/chat".to_string();
+            let timeout = |phase, budget| ClientError::Timeout {
+                endpoint: endpoint(),
+                phase,
+                after: Duration::from_secs(2),
+                budget,
+                server: server.clone(),
+            };
+            let status = |status| ClientError::Status {
+                endpoint: endpoint(),
+                status,
+                message: Some("runner died".into()),
+                server: server.clone(),
+            };
+            [
+                ClientError::ConnectionRefused {
+                    addr: "127.0.0.1:11434".into(),
+                    server: server.clone(),
+                },
+                timeout(Phase::FirstByte, Budget::Metadata),
+                timeout(Phase::FirstByte, Budget::Generation),
+                timeout(Phase::Idle, Budget::Metadata),
+                timeout(Phase::Idle, Budget::Generation),
+                status(500),
+                status(503),
+                status(401),
+                ClientError::Interrupted {
+                    endpoint: endpoint(),
+                    bytes: 20,
+                    server: server.clone(),
+                },
+                ClientError::StreamError {
+                    endpoint: endpoint(),
+                    message: "CUDA error: out of memory".into(),
+                    server: server.clone(),
+                },
+                ClientError::StreamIncomplete {
+                    endpoint: endpoint(),
+                    chunks: 3,
+                    server: server.clone(),
+                },
+            ]
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+        };
+        for text in all(ServerKind::Service).iter().skip(1) {
+            assert!(text.contains("`journalctl -u ollama`"), "{text}");
+        }
+        assert!(all(ServerKind::Service)[0].contains("systemctl status ollama"));
+        let id = "0123456789abcdef0123";
+        for (server, says) in [
+            (
+                ServerKind::Container {
+                    id: id.into(),
+                    kept: true,
+                },
+                "`docker logs 0123456789ab`",
+            ),
+            (
+                ServerKind::Container {
+                    id: id.into(),
+                    kept: false,
+                },
+                "run again with --keep, then `docker logs 0123456789ab`",
+            ),
+            (ServerKind::Emulator, "`[[faults]]` of --emulator-config"),
+        ] {
+            let texts = all(server.clone());
+            for text in &texts {
+                for native in ["journalctl", "systemctl", "diagnose.port_owner"] {
+                    assert!(!text.contains(native), "{server:?}: {text}");
+                }
+            }
+            // Each but the refused connection on the emulator (its own bug) says where.
+            for text in texts
+                .iter()
+                .skip(usize::from(server == ServerKind::Emulator))
+            {
+                assert!(text.contains(says), "{server:?}: {text}");
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
-pub use error::{Budget, ClientError, ErrorKind, Phase};
+pub use error::{Budget, ClientError, ErrorKind, Phase, ServerKind};
 pub use ndjson::ChunkStream;
 
 use bytes::Bytes;
@@ -72,11 +72,14 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     timeouts: Timeouts,
+    server: ServerKind,
 }
 
 /// The running deadlines of one exchange.
 pub(crate) struct Deadline {
     pub(crate) endpoint: String,
+    /// Whose errors these are, for the next step they name.
+    pub(crate) server: ServerKind,
     budget: Budget,
     start: Instant,
     total: Duration,
@@ -99,6 +102,7 @@ impl Deadline {
             .await
             .map_err(|_| ClientError::Timeout {
                 endpoint: self.endpoint.clone(),
+                server: self.server.clone(),
                 budget: self.budget,
                 phase,
                 after: if phase == Phase::Idle {
@@ -120,6 +124,7 @@ impl Deadline {
             .map_err(|_| ClientError::Interrupted {
                 endpoint: self.endpoint.clone(),
                 bytes: seen,
+                server: self.server.clone(),
             })
     }
 }
@@ -154,7 +159,15 @@ impl Client {
             http,
             base,
             timeouts,
+            server: ServerKind::default(),
         }
+    }
+
+    /// The same client, its errors naming the next step for this kind of server (the
+    /// docker target's container, the emulator) instead of a native service's.
+    pub fn on(mut self, server: ServerKind) -> Self {
+        self.server = server;
+        self
     }
 
     pub fn base_url(&self) -> &Url {
@@ -163,6 +176,11 @@ impl Client {
 
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// What kind of server this client talks to (see [`Client::on`]).
+    pub fn server(&self) -> &ServerKind {
+        &self.server
     }
 
     /// `GET /`: the server's greeting, "Ollama is running".
@@ -357,6 +375,7 @@ impl Client {
         }
         let deadline = Deadline {
             endpoint,
+            server: self.server.clone(),
             budget,
             start: Instant::now(),
             total,
@@ -366,20 +385,13 @@ impl Client {
             Err(_) => {
                 return Err(ClientError::Timeout {
                     endpoint: deadline.endpoint,
+                    server: deadline.server,
                     budget,
                     phase: Phase::FirstByte,
                     after: first_byte.min(total),
                 })
             }
-            Ok(Err(e)) => {
-                return Err(send_error(
-                    e,
-                    &self.base,
-                    &deadline.endpoint,
-                    t.connect,
-                    budget,
-                ))
-            }
+            Ok(Err(e)) => return Err(send_error(e, &self.base, &deadline, t.connect)),
             Ok(Ok(resp)) => resp,
         };
         let status = resp.status();
@@ -396,6 +408,7 @@ impl Client {
             endpoint: deadline.endpoint,
             status: status.as_u16(),
             message: message.filter(|m| !m.is_empty()),
+            server: deadline.server,
         })
     }
 }
@@ -473,10 +486,10 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
 fn send_error(
     e: reqwest::Error,
     base: &Url,
-    endpoint: &str,
+    deadline: &Deadline,
     connect: Duration,
-    budget: Budget,
 ) -> ClientError {
+    let (endpoint, server) = (&deadline.endpoint, deadline.server.clone());
     let addr = format!(
         "{}:{}",
         base.host_str().unwrap_or("?"),
@@ -486,9 +499,10 @@ fn send_error(
         // The only timeout reqwest itself enforces is the connect timeout.
         return ClientError::Timeout {
             endpoint: endpoint.to_string(),
-            budget,
+            budget: deadline.budget,
             phase: Phase::Connect,
             after: connect,
+            server,
         };
     }
     let refused = error_chain(&e).any(|s| {
@@ -496,7 +510,7 @@ fn send_error(
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
     });
     if refused {
-        return ClientError::ConnectionRefused { addr };
+        return ClientError::ConnectionRefused { addr, server };
     }
     if e.is_connect() {
         let message = error_chain(&e)
@@ -509,6 +523,7 @@ fn send_error(
     ClientError::Interrupted {
         endpoint: endpoint.to_string(),
         bytes: 0,
+        server,
     }
 }
 

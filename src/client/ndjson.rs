@@ -43,7 +43,7 @@ where
             let mut line_start = 0;
             while let Some(offset) = buf[next..].iter().position(|&b| b == b'\n') {
                 let end = next + offset + 1;
-                let decoded = decode_line::<T>(&buf[line_start..end], &deadline.endpoint);
+                let decoded = decode_line::<T>(&buf[line_start..end], &deadline.endpoint, &deadline.server);
                 (line_start, next) = (end, end);
                 match decoded {
                     None => continue,
@@ -58,7 +58,7 @@ where
             }
             buf.drain(..line_start);
         }
-        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks });
+        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks, server: deadline.server.clone() });
     })
 }
 
@@ -66,6 +66,7 @@ where
 pub(crate) fn decode_line<T: DeserializeOwned>(
     line: &[u8],
     endpoint: &str,
+    server: &super::ServerKind,
 ) -> Option<Result<T, ClientError>> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return None;
@@ -84,6 +85,7 @@ pub(crate) fn decode_line<T: DeserializeOwned>(
         return Some(Err(ClientError::StreamError {
             endpoint: endpoint.to_string(),
             message: message.to_string(),
+            server: server.clone(),
         }));
     }
     Some(from_value(value, endpoint))

@@ -16,7 +16,7 @@ mod state;
 pub use config::{Answer, CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
 pub use state::RequestRecord;
 
-use crate::client::{Client, Timeouts};
+use crate::client::{Client, ServerKind, Timeouts};
 use state::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -76,7 +76,7 @@ impl Emulator {
 
     /// A client for this emulator with the given deadlines.
     pub fn client(&self, timeouts: Timeouts) -> Client {
-        Client::with_timeouts(self.base_url(), timeouts)
+        Client::with_timeouts(self.base_url(), timeouts).on(ServerKind::Emulator)
     }
 
     /// Every API request served so far, in order.

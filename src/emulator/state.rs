@@ -263,6 +263,14 @@ pub fn seed(config: &EmulatorConfig) -> Result<Models, String> {
             (None, None) => super::config::SETUP_MODELFILE.as_bytes().to_vec(),
         };
         let mf = Modelfile::from_bytes(&bytes).map_err(|e| format!("{}: {e}", custom.name))?;
+        // At start nothing can be pulled: the base is one of `installed`, or a
+        // `[[custom]]` model above this one.
+        if models.get(&mf.from).is_none() {
+            return Err(format!(
+                "[[custom]] {}: its base model \"{}\" is not installed at start; add it to `installed` (or define it in a [[custom]] before this one)",
+                custom.name, mf.from
+            ));
+        }
         models.create(
             &custom.name,
             &mf.from,
@@ -334,6 +342,22 @@ fn keep_of(secs: f64) -> Keep {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A `[[custom]]` model on a base not installed cannot start: the message says to
+    /// install it in the config, not to pull (nothing can be pulled before the start).
+    #[test]
+    fn a_custom_model_without_its_base_names_the_setting() {
+        let config = EmulatorConfig {
+            installed: vec![],
+            ..EmulatorConfig::default()
+        };
+        let e = seed(&config).unwrap_err();
+        assert!(
+            e.contains("[[custom]] my-coder") && e.contains("add it to `installed`"),
+            "{e}"
+        );
+        assert!(!e.contains("pulling"), "{e}");
+    }
 
     #[test]
     fn a_request_keep_alive_as_ollama_reads_it() {

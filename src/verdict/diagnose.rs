@@ -4,6 +4,7 @@
 
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, RunningModel};
+use crate::client::ServerKind;
 use crate::probe::gpu::{pci_key, GpuError, GpuInfo};
 use crate::probe::logs::{same_setting, ComputeDevice, ServerLog};
 use crate::probe::procfs::{Platform, PortOwners, WSL_LIB_DIR};
@@ -66,7 +67,7 @@ pub fn gpu_discovered(
         .map(|g| format!("{} ({})", g.name, g.uuid))
         .collect::<Vec<_>>()
         .join(", ");
-    let next = "Next: check that the service's user can open /dev/nvidia* and load the CUDA libraries (`journalctl -u ollama | grep -i -e cuda -e nvidia`); on WSL2, that /usr/lib/wsl/lib is in `ldconfig -p`; then `sudo systemctl restart ollama` and look for `inference compute ... library=cuda`";
+    let next = discovery_next(&log.server);
     if let Some(old) = log.driver_too_old_line() {
         return Outcome::fail(format!(
             "NVML sees {seen}, but the server refused the driver: {}. Next: install a newer NVIDIA driver (see diagnose.driver_floor), then restart the server",
@@ -119,8 +120,9 @@ pub fn gpu_discovered(
             ))
             .with_value("no CUDA device"),
             None => Outcome::skip(format!(
-                "{} since the server's last start holds no `inference compute` line (the log may have rotated past it); `sudo systemctl restart ollama` logs it again",
-                log.source
+                "{} since the server's last start holds no `inference compute` line (the log may have rotated past it); {}",
+                log.source,
+                log.server.restart_logs()
             )),
         };
     }
@@ -152,6 +154,18 @@ pub fn gpu_discovered(
         log.source
     ))
     .with_value(format!("{}/{} GPU(s)", gpus.len(), gpus.len()))
+}
+
+/// What to do when the server does not drive the GPU NVML sees, where it runs.
+fn discovery_next(server: &ServerKind) -> String {
+    match server {
+        ServerKind::Service => "Next: check that the service's user can open /dev/nvidia* and load the CUDA libraries (`journalctl -u ollama | grep -i -e cuda -e nvidia`); on WSL2, that /usr/lib/wsl/lib is in `ldconfig -p`; then `sudo systemctl restart ollama` and look for `inference compute ... library=cuda`".into(),
+        ServerKind::Container { .. } => format!(
+            "Next: check that the container gets the GPU: the NVIDIA Container Toolkit on the Docker host (`sudo nvidia-ctk runtime configure --runtime=docker`, then restart Docker) and --gpus; {}",
+            server.grep_log("-i -e cuda -e nvidia")
+        ),
+        ServerKind::Emulator => format!("Next: {}", server.grep_log("")),
+    }
 }
 
 /// `5.0` → (5, 0).
@@ -303,8 +317,41 @@ pub fn offload(
     // The log's layer count is the server's own account of the load.
     if let Some((o, line)) = layers {
         if o.on_gpu == 0 {
+            // A server that found a GPU and still placed nothing on it did not fail
+            // discovery: it had no room, or was told not to (num_gpu 0).
+            let found = log
+                .as_ref()
+                .ok()
+                .and_then(|l| l.compute_devices().into_iter().find(|d| d.is_cuda()));
+            let next = match found {
+                Some(d) => {
+                    let told = format!(
+                        "look for `num_gpu 0` in the model's parameters (`ollama show {model} --parameters`) or the requests' options"
+                    );
+                    let gpu = samples.last().and_then(|gpus| gpus.first());
+                    let free = gpu.map(|g| (g.memory_total.saturating_sub(g.memory_used), g.memory_total));
+                    let why = match free {
+                        // Room for the whole model: VRAM was not what kept it off.
+                        Some((free, total)) if free >= m.size => format!(
+                            "and {} of {} was free during the generation, room for the whole model, so it was likely told to use none. Next: {told}",
+                            gib(free),
+                            gib(total)
+                        ),
+                        Some((free, total)) => format!(
+                            "so it had too little free VRAM for a layer ({} of {} free during the generation) or was told to use none. Next: free VRAM (other processes in `nvidia-smi`), and {told}",
+                            gib(free),
+                            gib(total)
+                        ),
+                        None => format!(
+                            "so it had too little free VRAM for a layer or was told to use none. Next: free VRAM (other processes in `nvidia-smi`), and {told}"
+                        ),
+                    };
+                    format!("; the server found the GPU ({}), {why}", quote(&d.line))
+                }
+                None => ". Next: see diagnose.gpu_discovered and diagnose.driver_floor for why the GPU is not used".into(),
+            };
             return Outcome::fail(format!(
-                "{}: the model runs on the CPU; {api}. Next: see diagnose.gpu_discovered and diagnose.driver_floor for why the GPU is not used",
+                "{}: the model runs on the CPU; {api}{next}",
                 quote(line)
             ))
             .with_value(format!("offloaded 0/{} layers", o.total));
@@ -345,7 +392,10 @@ pub fn offload(
         return match layers_text {
             Some(t) => Outcome::pass(format!("{t}; {api}; {why}"))
                 .with_value(t.replace("the log says ", "")),
-            None => Outcome::skip(format!("{why}, and the log has no offload line")),
+            None => Outcome::skip(match log {
+                Ok(_) => format!("{why}, and the log has no offload line"),
+                Err(e) => format!("{why}, and the server's log cannot be read: {e}"),
+            }),
         };
     };
     // The most VRAM an Ollama process held in any sample, and who held it.
@@ -391,13 +441,20 @@ pub fn offload(
             .with_value(format!("{} in use", gib(in_use)));
         }
         return Outcome::fail(format!(
-            "{api}, but NVML shows no VRAM held by an Ollama process during a generation ({}{} in use on the GPU): the API's placement is wrong and the model likely runs on the CPU (Ollama issues #7323, #8623, #12323){layers_part}. Next: watch `nvidia-smi` while a prompt runs, read `journalctl -u ollama | grep -e 'inference compute' -e offloaded`, and restart the server",
+            "{api}, but NVML shows no VRAM held by an Ollama process during a generation ({}{} in use on the GPU): the API's placement is wrong and the model likely runs on the CPU (Ollama issues #7323, #8623, #12323){layers_part}. Next: {}",
             if others.is_empty() {
                 "no Ollama process listed, ".to_string()
             } else {
                 format!("listed: {}; ", others.join(", "))
             },
-            gib(in_use)
+            gib(in_use),
+            match log.as_ref().map_or(&ServerKind::Service, |l| &l.server) {
+                server @ ServerKind::Emulator => server.grep_log(""),
+                server => format!(
+                    "watch `nvidia-smi` while a prompt runs, {}, and restart the server",
+                    server.grep_log("-e 'inference compute' -e offloaded")
+                ),
+            }
         ))
         .with_value("no VRAM held");
     }
@@ -523,12 +580,21 @@ pub fn service_health(
         }
         Ok(ServiceFacts::Unavailable(reason)) => return Outcome::skip(reason.clone()),
         Ok(ServiceFacts::Container(c)) if c.status == "restarting" => {
+            // Its log, as this run can show it (it removes the container without --keep).
+            let kept = !matches!(
+                log.as_ref().map(|l| &l.server),
+                Ok(ServerKind::Container { kept: false, .. })
+            );
+            let container = ServerKind::Container {
+                id: c.id.clone(),
+                kept,
+            };
             return Outcome::fail(format!(
-                "the container {} is restarting: it keeps exiting. Next: `docker logs {}`",
+                "the container {} is restarting: it keeps exiting. Next: {}",
                 &c.id[..c.id.len().min(12)],
-                &c.id[..c.id.len().min(12)]
+                container.see_log()
             ))
-            .with_value("restarting")
+            .with_value("restarting");
         }
         Ok(ServiceFacts::Container(c)) => {
             return Outcome::pass(format!("the container is {}", c.status))
@@ -935,6 +1001,57 @@ mod tests {
         format!("time=2026-01-01T00:00:00Z level=INFO source=types.go:42 msg=\"inference compute\" id={id} library={library} compute=8.6 driver=12.6 name=\"NVIDIA GeForce RTX 3060\" total=\"12.0 GiB\" available=\"11.1 GiB\"")
     }
 
+    /// The next step of a diagnosis is the target's: the container's GPU access and
+    /// log on the docker target, the config on the emulator target, never systemd or
+    /// the journal where there are none.
+    #[test]
+    fn diagnoses_name_the_next_step_of_the_target() {
+        let gpus = Ok(vec![emulated()]);
+        let cpu_only = compute("cpu", "cpu");
+        let of = |server: ServerKind| Ok(ServerLog::new("the container log", &cpu_only).of(server));
+        let container = ServerKind::Container {
+            id: "0123456789abcdef".into(),
+            kept: false,
+        };
+        for (server, says) in [
+            (ServerKind::Service, "sudo systemctl restart ollama"),
+            (container.clone(), "nvidia-ctk runtime configure"),
+            (ServerKind::Emulator, "--emulator-config"),
+        ] {
+            let o = gpu_discovered(&of(server.clone()), &gpus);
+            assert_eq!(o.status, Status::Fail, "{}", o.detail);
+            assert!(o.detail.contains(says), "{server:?}: {}", o.detail);
+            if server != ServerKind::Service {
+                for native in ["journalctl", "systemctl restart ollama"] {
+                    assert!(!o.detail.contains(native), "{server:?}: {}", o.detail);
+                }
+            }
+        }
+        // The API's placement with no VRAM held: where to read the load's lines.
+        let misreport = |server: ServerKind| {
+            offload(
+                &ps(5 << 30),
+                ("my-coder", None),
+                &Ok(()),
+                &sample(Some(vec![]), 0),
+                &Ok(log(&[]).unwrap().of(server)),
+                None,
+            )
+        };
+        let o = misreport(container);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("`docker logs 0123456789ab 2>&1 | grep")
+                && o.detail.contains("--keep")
+                && !o.detail.contains("journalctl"),
+            "{}",
+            o.detail
+        );
+        assert!(misreport(ServerKind::Service)
+            .detail
+            .contains("`journalctl -u ollama | grep"));
+    }
+
     #[test]
     fn discovery_matches_uuids_and_quotes_the_cpu_fallback() {
         let gpus = Ok(vec![emulated()]);
@@ -1188,15 +1305,65 @@ mod tests {
             None,
         );
         assert_eq!(cpu.status, Status::Fail);
+        assert!(
+            cpu.detail.contains("see diagnose.gpu_discovered"),
+            "{}",
+            cpu.detail
+        );
+        // The server found the GPU: discovery is not why nothing is on it.
+        let found = compute(UUID, "CUDA");
+        let cpu = offload(
+            &ps(0),
+            ("my-coder", None),
+            &Ok(()),
+            &sample(Some(vec![]), 11 << 30),
+            &log(&[&found, "offloaded 0/29 layers to GPU"]),
+            None,
+        );
+        assert_eq!(cpu.status, Status::Fail);
+        assert!(
+            cpu.detail.contains("the server found the GPU")
+                && cpu
+                    .detail
+                    .contains("too little free VRAM for a layer (1.0 GiB of 12.0 GiB free")
+                && cpu.detail.contains("num_gpu 0")
+                && !cpu.detail.contains("diagnose.gpu_discovered"),
+            "{}",
+            cpu.detail
+        );
+        // With room for the whole model, VRAM is not blamed.
+        let roomy = offload(
+            &ps(0),
+            ("my-coder", None),
+            &Ok(()),
+            &sample(Some(vec![]), 1 << 30),
+            &log(&[&found, "offloaded 0/29 layers to GPU"]),
+            None,
+        );
+        assert!(
+            roomy.detail.contains("room for the whole model")
+                && !roomy.detail.contains("too little free VRAM"),
+            "{}",
+            roomy.detail
+        );
         let unknown = offload(
             &ps(5 << 30),
             ("my-coder", None),
             &Ok(()),
             &sample(None, 0),
-            &Err("no log".into()),
+            &Err("no journalctl on this machine".into()),
             None,
         );
         assert_eq!(unknown.status, Status::Skip);
+        // A log that cannot be read is not one without the line.
+        assert!(
+            unknown
+                .detail
+                .contains("the server's log cannot be read: no journalctl")
+                && !unknown.detail.contains("has no offload line"),
+            "{}",
+            unknown.detail
+        );
     }
 
     fn unit(text: &str) -> Result<ServiceFacts, String> {
@@ -1315,6 +1482,43 @@ mod tests {
         if status != Status::Pass {
             assert!(o.detail.contains("llama runner terminated"), "{}", o.detail);
         }
+    }
+
+    /// A restarting container's log is gone once the run removes it: the next step
+    /// says to keep it, unless it is kept.
+    #[test]
+    fn a_restarting_container_says_how_to_read_its_log() {
+        use crate::probe::service::ContainerState;
+        let facts = Ok(ServiceFacts::Container(ContainerState {
+            id: "0123456789abcdef".into(),
+            running: true,
+            status: "restarting".into(),
+            health: None,
+            restart_policy: "unless-stopped".into(),
+            environment: vec![],
+        }));
+        let of = |kept| {
+            Ok(
+                ServerLog::new("the container log", "").of(ServerKind::Container {
+                    id: "0123456789abcdef".into(),
+                    kept,
+                }),
+            )
+        };
+        let o = service_health(&facts, &of(false), 3);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail
+                .contains("run again with --keep, then `docker logs 0123456789ab`"),
+            "{}",
+            o.detail
+        );
+        let o = service_health(&facts, &of(true), 3);
+        assert!(
+            o.detail.contains("(`docker logs 0123456789ab`)") && !o.detail.contains("--keep"),
+            "{}",
+            o.detail
+        );
     }
 
     fn owners(cmds: &[&str], servers: &[&str]) -> Result<PortOwners, String> {

@@ -70,7 +70,7 @@ pub fn offload(
         ))
         .with_value(placement.to_string()),
         Placement::Cpu => Outcome::fail(format!(
-            "{detail}: the model runs entirely on the CPU. Ollama found no usable GPU; check the server log for `inference compute` and `nvidia-smi`"
+            "{detail}: the model runs entirely on the CPU. Ollama placed none of it on a GPU: it found no GPU it could use, had too little free VRAM for a layer (other processes in `nvidia-smi`), or was told to use none (`num_gpu 0`); the server log's `inference compute` line says whether it found the GPU (see diagnose.gpu_discovered, diagnose.offload)"
         ))
         .with_value(placement.to_string()),
     }
@@ -113,6 +113,26 @@ mod tests {
         let o = offload(&ps(size, vram), "my-coder", None);
         assert_eq!(o.status, status);
         assert_eq!(o.value.as_deref(), Some(value));
+    }
+
+    /// `100% CPU` has more than one cause: the verdict names them, and asserts none
+    /// that a diagnostic may contradict (the server may well have found the GPU).
+    #[test]
+    fn all_on_the_cpu_names_every_cause() {
+        let o = offload(&ps(100, 0), "my-coder", None);
+        assert_eq!(o.status, Status::Fail);
+        for cause in [
+            "found no GPU it could use",
+            "too little free VRAM",
+            "num_gpu 0",
+        ] {
+            assert!(o.detail.contains(cause), "{cause}: {}", o.detail);
+        }
+        assert!(
+            !o.detail.contains("Ollama found no usable GPU"),
+            "{}",
+            o.detail
+        );
     }
 
     #[test]

@@ -299,6 +299,7 @@ mod tests {
             phase: crate::client::Phase::FirstByte,
             after: std::time::Duration::from_secs(15),
             budget: crate::client::Budget::Metadata,
+            server: Default::default(),
         });
         assert_eq!(parameters(&mf, &slow, None).status, Status::Fail);
         let o = parameters(&mf, &slow, Some("the API does not answer (see api.root)"));
@@ -357,6 +358,7 @@ mod tests {
             endpoint: "POST /api/show".into(),
             status: 500,
             message: None,
+            server: Default::default(),
         });
         let o = system(&mf, &show("", Some("Base prompt."), "x"), Some(&gone), None);
         assert_eq!(o.status, Status::Skip, "{}", o.detail);

@@ -237,16 +237,36 @@ pub fn roofline(
     let Some(bandwidth) = gpu.bandwidth_bytes_per_s() else {
         return Outcome::skip("NVML does not report this GPU's memory bus width or clock");
     };
-    let weights = tags
-        .as_ref()
-        .ok()
-        .and_then(|t| t.find(model))
-        .map(|m| m.size);
-    let loaded = ps.as_ref().ok().and_then(|p| p.find(model));
-    let (Some(weights), Some(loaded)) = (weights, loaded) else {
-        return Outcome::skip(format!(
-            "{model} is not installed and loaded, so its size in VRAM is unknown"
-        ));
+    // Its size needs both lists; each that cannot tell says why, and whose it is.
+    let weights = match tags {
+        Err(e) => {
+            return Outcome::skip(format!(
+                "the model list could not be read (see api.tags), so the size of {model}'s weights is unknown: {e}"
+            ))
+        }
+        Ok(t) => match t.find(model) {
+            Some(m) => m.size,
+            None => {
+                return Outcome::skip(format!(
+                    "`/api/tags` does not list {model}, so the size of its weights is unknown"
+                ))
+            }
+        },
+    };
+    let loaded = match ps {
+        Err(e) => {
+            return Outcome::skip(format!(
+            "`/api/ps` failed (see gpu.offload), so how much of {model} is in VRAM is unknown: {e}"
+        ))
+        }
+        Ok(p) => match p.find(model) {
+            Some(m) => m,
+            None => {
+                return Outcome::skip(format!(
+                "{model} is not loaded (see gpu.offload), so how much of it is in VRAM is unknown"
+            ))
+            }
+        },
     };
     // Decoding reads the weights once per token; the KV cache's whole allocation is not.
     let in_vram = (weights as f64 * loaded.size_vram as f64 / loaded.size.max(1) as f64) as u64;
@@ -626,6 +646,7 @@ mod tests {
             &Ok(vec![gpu]),
             &Err(ClientError::ConnectionRefused {
                 addr: "127.0.0.1:11434".into(),
+                server: Default::default(),
             }),
             "m",
             gib,
@@ -688,6 +709,58 @@ mod tests {
         }]);
         let o = roofline(&zero, &tags, &ps, ("m", None), &at(65), 25.0);
         assert_eq!(o.status, Status::Skip, "{}", o.detail);
+    }
+
+    /// Without the model's size the roofline skips, naming the list that failed or
+    /// lacks the model: a model list that could not be read is no missing model.
+    #[test]
+    fn roofline_says_which_list_lacks_the_model() {
+        let gb = 1_000_000_000u64;
+        let gpus = Ok(vec![crate::probe::gpu::emulated()]);
+        let tags = tags_with("m", 4 * gb);
+        let ps = ps_with("m", 6 * gb, 6 * gb);
+        let samples = Ok(vec![chunk(65, 1000, 0); 3]);
+        let broken = || -> Result<TagsResponse, ClientError> {
+            Err(ClientError::Interrupted {
+                endpoint: "GET /api/tags".into(),
+                bytes: 20,
+                server: Default::default(),
+            })
+        };
+        let broken_ps = || -> Result<PsResponse, ClientError> {
+            Err(ClientError::Interrupted {
+                endpoint: "GET /api/ps".into(),
+                bytes: 20,
+                server: Default::default(),
+            })
+        };
+        for (tags, ps, says) in [
+            (broken(), ps.clone(), "could not be read (see api.tags)"),
+            (
+                tags_with("other", gb),
+                ps.clone(),
+                "`/api/tags` does not list m",
+            ),
+            (
+                tags.clone(),
+                broken_ps(),
+                "`/api/ps` failed (see gpu.offload)",
+            ),
+            (
+                tags.clone(),
+                ps_with("other", gb, gb),
+                "m is not loaded (see gpu.offload)",
+            ),
+        ] {
+            let o = roofline(&gpus, &tags, &ps, ("m", None), &samples, 25.0);
+            assert_eq!(o.status, Status::Skip, "{}", o.detail);
+            assert!(o.detail.contains(says), "{says}: {}", o.detail);
+            assert!(
+                !o.detail.contains("not installed and loaded"),
+                "{}",
+                o.detail
+            );
+        }
     }
 
     /// Without process lists, the roofline takes the GPU the model fills, not GPU 0.

@@ -34,7 +34,7 @@ pub fn unfinished(
             }
             let detail = match why {
                 Stopped::Deadline(limit) => format!(
-                    "not finished within the --deadline of {}: the run was stopped before this check decided. Run it alone (--tags \"@check.{}\") to see where it waits, shorten --request-timeout / --generation-timeout, or raise --deadline",
+                    "not finished within the --deadline of {}: the run was stopped before this check decided. Run it alone (--tags \"@check.{}\") to see where it waits, shorten the deadlines it waits out (--request-timeout; for a chat, --load-timeout until the answer begins and --generation-timeout in all), or raise --deadline",
                     seconds(*limit),
                     m.id
                 ),
@@ -134,6 +134,19 @@ mod tests {
         assert!(added[0]
             .detail
             .starts_with("not finished within the --deadline of 2.5 s"));
+        // Each deadline a check can wait out is named: a chat that never begins waits
+        // out --load-timeout, not --generation-timeout.
+        for flag in [
+            "--request-timeout",
+            "--load-timeout",
+            "--generation-timeout",
+        ] {
+            assert!(
+                added[0].detail.contains(flag),
+                "{flag}: {}",
+                added[0].detail
+            );
+        }
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
         let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"), false);
         assert!(interrupted[0].detail.contains("interrupted (SIGTERM)"));

@@ -228,6 +228,33 @@ fn failures_say_what_was_expected_and_seen() {
         .detail("api.chat")
         .contains("llama runner process has terminated"));
     assert!(run.detail("gpu.offload").contains("see api.chat"));
+    // The emulator target has no journal nor systemd: the next step is its config.
+    for id in ["api.chat", "gpu.offload"] {
+        let detail = run.detail(id);
+        assert!(
+            detail.contains("`[[faults]]` of --emulator-config")
+                && !detail.contains("journalctl")
+                && !detail.contains("systemctl"),
+            "{id}: {detail}"
+        );
+    }
+
+    // A model list that cannot be read is not a missing model.
+    let run = emulated(
+        "[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n",
+        &["--tags", "@perf"],
+    );
+    let detail = run.detail("perf.roofline");
+    assert!(
+        detail.contains("the model list could not be read (see api.tags)")
+            && !detail.contains("not installed"),
+        "{detail}"
+    );
+    // --tags left api.tags out: the pointer says how to see it.
+    assert!(
+        detail.contains("add `or @check.api.tags` to see it"),
+        "{detail}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@ use crate::world::VerifyWorld;
 use cucumber::{then, when};
 use ollama_verify::check::Outcome;
 use ollama_verify::probe::service::ServiceFacts;
+use ollama_verify::probe::HostError;
 use ollama_verify::verdict;
 
 #[when(expr = "the systemd unit {string} is inspected")]
@@ -59,7 +60,21 @@ async fn cli_version(world: &mut VerifyWorld) -> Result<(), String> {
         Err(no_host) => Outcome::skip(no_host),
         Ok(run) => {
             let server = world.session.server_version().await.as_ref().ok();
-            verdict::cli::available(run, server.map(String::as_str))
+            // Asked only for a CLI stopped by its deadline: was the server silent?
+            let stopped = matches!(run, Err(HostError::TimedOut { .. }));
+            let silent = match stopped {
+                true if world
+                    .session
+                    .root()
+                    .await
+                    .as_ref()
+                    .is_err_and(|e| e.is_unresponsive()) =>
+                {
+                    world.session.unreachable().await
+                }
+                _ => None,
+            };
+            verdict::cli::available(run, server.map(String::as_str), silent.as_deref())
         }
     };
     world.conclude(outcome)
