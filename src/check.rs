@@ -107,6 +107,63 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// An outcome that points at checks `--tags` left out (`unselected`, with their
+    /// severities): their verdicts are in no report, so it says how to see them. A skip
+    /// that rests on one ("the model could not answer a chat (see api.chat)") stands
+    /// in its place: it fails (or warns, for a `@warn` one), so that a selection cannot
+    /// turn a broken install green.
+    pub fn past_selection(mut self, unselected: &[(String, Severity)]) -> Self {
+        if self.status == Status::Pass {
+            return self;
+        }
+        let absent: Vec<&(String, Severity)> = unselected
+            .iter()
+            .filter(|(id, _)| mentions(&self.detail, id))
+            .collect();
+        if absent.is_empty() {
+            return self;
+        }
+        let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
+        let tags: Vec<String> = ids.iter().map(|id| format!("or @check.{id}")).collect();
+        let (them, it) = if ids.len() == 1 {
+            ("it", "its")
+        } else {
+            ("them", "their")
+        };
+        let instead = if self.status == Status::Skip {
+            let fails = absent.iter().any(|(_, s)| *s == Severity::Fail);
+            self.status = if fails { Status::Fail } else { Status::Warn };
+            format!(
+                "; this check {} in {it} place",
+                if fails { "fails" } else { "warns" }
+            )
+        } else {
+            String::new()
+        };
+        self.detail = format!(
+            "{} ({} not selected by --tags{instead}: add `{}` to see {them})",
+            self.detail,
+            ids.join(", "),
+            tags.join(" "),
+        );
+        self
+    }
+}
+
+/// Whether `text` names the check `id` as a word (`api.chat`, not `api.chatter`).
+fn mentions(text: &str, id: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(id).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let rest = &text[at + id.len()..];
+        // A full stop may end the sentence; `.x` goes on with a longer name.
+        let goes_on =
+            rest.starts_with(word) || rest.strip_prefix('.').is_some_and(|r| r.starts_with(word));
+        !before.is_some_and(|c| word(c) || c == '.') && !goes_on
+    })
+}
+
 /// What `--strict` adds to the reason of a skipped check it fails.
 const STRICT_NOTE: &str = " (--strict: a skipped check fails)";
 
@@ -256,6 +313,42 @@ mod tests {
             Outcome::skip("x").under(Severity::Warn).status,
             Status::Skip
         );
+    }
+
+    /// A pointer to a check --tags left out says how to see it; a skip resting on one
+    /// fails in its place (warns, for a @warn one); a pass, or a longer id, is left be.
+    #[test]
+    fn pointers_past_the_selection_say_how_to_follow_them() {
+        let unselected = [
+            ("api.chat".to_string(), Severity::Fail),
+            ("service.override".to_string(), Severity::Warn),
+        ];
+        let o = Outcome::skip("the model could not answer a chat (see api.chat): HTTP 404")
+            .past_selection(&unselected);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "the model could not answer a chat (see api.chat): HTTP 404 (api.chat not selected by --tags; this check fails in its place: add `or @check.api.chat` to see it)"
+        );
+        let o = Outcome::skip("no drop-in (see service.override).").past_selection(&unselected);
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
+        let o = Outcome::fail("slow. Is it on the GPU (see api.chat)?").past_selection(&unselected);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail
+                .ends_with("(api.chat not selected by --tags: add `or @check.api.chat` to see it)"),
+            "{}",
+            o.detail
+        );
+        for untouched in [
+            Outcome::skip("see api.chatter"),
+            Outcome::skip("see xapi.chat"),
+            Outcome::skip("see perf.generation"),
+            Outcome::pass("see api.chat"),
+        ] {
+            assert_eq!(untouched.clone().past_selection(&unselected), untouched);
+        }
+        assert!(mentions("(see api.chat).", "api.chat"));
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub struct SessionOptions {
     /// `None`: NVML natively, an emulated GPU on the emulator target.
     pub gpu: Option<GpuSource>,
     pub strict: bool,
+    /// The checks of the spec that `--tags` left out, with their severities: a check
+    /// that points at one says so ([`Outcome::past_selection`](crate::check::Outcome::past_selection)).
+    pub unselected: Vec<(String, crate::check::Severity)>,
     /// Checks may unload a model to time a cold load (changes the server's state).
     pub allow_unload: bool,
     pub timeouts: Timeouts,
@@ -123,6 +126,7 @@ impl Default for SessionOptions {
             host: None,
             gpu: None,
             strict: false,
+            unselected: Vec::new(),
             allow_unload: false,
             timeouts: Timeouts::default(),
             command_timeout: Duration::from_secs(10),
@@ -143,6 +147,8 @@ pub struct Session {
     pub client: Client,
     pub gpu_source: GpuSource,
     pub strict: bool,
+    /// See [`SessionOptions::unselected`].
+    pub unselected: Vec<(String, crate::check::Severity)>,
     pub allow_unload: bool,
     pub command_timeout: Duration,
     spec_root: Option<std::path::PathBuf>,
@@ -242,6 +248,7 @@ impl Session {
             client,
             gpu_source,
             strict: options.strict,
+            unselected: options.unselected.clone(),
             allow_unload: options.allow_unload,
             command_timeout: options.command_timeout,
             spec_root: options.spec_root,

@@ -107,17 +107,17 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
             opts.tags.as_deref(),
         ));
     }
+    let mut session_options = opts.session.clone();
     // What --tags leaves out, for the checks that point at one of those.
-    let left_out: Vec<String> = match filter {
+    session_options.unselected = match filter {
         None => Vec::new(),
         Some(_) => crate::spec::selected_checks(&features, None)
             .unwrap_or_default()
             .into_iter()
-            .map(|m| m.id)
-            .filter(|id| !selected.iter().any(|s| &s.id == id))
+            .filter(|m| !selected.iter().any(|s| s.id == m.id))
+            .map(|m| (m.id, m.severity))
             .collect(),
     };
-    let mut session_options = opts.session.clone();
     session_options.spec_root = features
         .canonicalize()
         .ok()
@@ -206,8 +206,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     };
 
     crate::world::clear_session();
-    let mut results = session.results();
-    note_left_out(&mut results, &left_out);
+    let results = session.results();
     let concluded = || {
         let finished = match finished {
             Ok(finished) => finished,
@@ -263,44 +262,6 @@ async fn reports_then_cleanup<R>(
         eprintln!("{}", printable(&note));
     }
     outcome
-}
-
-/// A check that points at another ("see api.chat") which --tags left out would send
-/// the reader to a verdict no report holds: it says how to see that one too.
-fn note_left_out(results: &mut [CheckResult], left_out: &[String]) {
-    for r in results
-        .iter_mut()
-        .filter(|r| r.status != ollama_verify::check::Status::Pass)
-    {
-        let absent: Vec<&str> = left_out
-            .iter()
-            .map(String::as_str)
-            .filter(|id| mentions(&r.detail, id))
-            .collect();
-        if !absent.is_empty() {
-            let tags: Vec<String> = absent.iter().map(|id| format!("or @check.{id}")).collect();
-            r.detail = format!(
-                "{} ({} not selected by --tags: add `{}` to see {})",
-                r.detail,
-                absent.join(", "),
-                tags.join(" "),
-                if absent.len() == 1 { "it" } else { "them" }
-            );
-        }
-    }
-}
-
-/// Whether `text` names the check `id` as a word (`api.chat`, not `api.chatter`).
-fn mentions(text: &str, id: &str) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    text.match_indices(id).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let rest = &text[at + id.len()..];
-        // A full stop may end the sentence; `.x` goes on with a longer name.
-        let goes_on =
-            rest.starts_with(word) || rest.strip_prefix('.').is_some_and(|r| r.starts_with(word));
-        !before.is_some_and(|c| word(c) || c == '.') && !goes_on
-    })
 }
 
 /// The report of a run stopped early: what finished, and every other selected check
@@ -717,36 +678,6 @@ mod tests {
     use ollama_verify::check::Outcome;
     use rstest::rstest;
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-
-    /// A skip pointing at a check --tags left out says how to see that one; one
-    /// pointing at a selected check, or naming a longer id, is left as it is.
-    #[test]
-    fn pointers_past_the_selection_say_how_to_follow_them() {
-        let mut results = vec![
-            CheckResult::new(
-                "perf.generation",
-                "speed",
-                Outcome::skip("the model could not answer a chat (see api.chat): HTTP 404"),
-            ),
-            CheckResult::new(
-                "perf.roofline",
-                "roofline",
-                Outcome::skip("see perf.generation."),
-            ),
-            CheckResult::new("models.custom", "custom", Outcome::skip("see api.chatter")),
-            CheckResult::new("api.root", "root", Outcome::pass("see api.chat")),
-        ];
-        note_left_out(&mut results, &["api.chat".into(), "gpu.offload".into()]);
-        assert_eq!(
-            results[0].detail,
-            "the model could not answer a chat (see api.chat): HTTP 404 (api.chat not selected by --tags: add `or @check.api.chat` to see it)"
-        );
-        assert_eq!(results[1].detail, "see perf.generation.");
-        assert_eq!(results[2].detail, "see api.chatter");
-        assert_eq!(results[3].detail, "see api.chat", "a pass points nowhere");
-        assert!(mentions("(see api.chat).", "api.chat"));
-        assert!(!mentions("see xapi.chat", "api.chat"));
-    }
 
     fn summary() -> Summary {
         Summary::new(vec![CheckResult::new(

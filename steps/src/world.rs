@@ -143,7 +143,10 @@ impl VerifyWorld {
             .check
             .clone()
             .ok_or("this step decides a check, but its scenario has no @check.<id> tag")?;
-        let outcome = outcome.under(meta.severity).strict(self.session.strict);
+        let outcome = outcome
+            .under(meta.severity)
+            .strict(self.session.strict)
+            .past_selection(&self.session.unselected);
         self.session.record(meta.result(outcome.clone()));
         self.decided = true;
         match outcome.status {

@@ -250,11 +250,37 @@ fn failures_say_what_was_expected_and_seen() {
             && !detail.contains("not installed"),
         "{detail}"
     );
-    // --tags left api.tags out: the pointer says how to see it.
+    // --tags left api.tags out: the pointer says how to see it, and the skip that
+    // rests on its failure fails in its place.
     assert!(
-        detail.contains("add `or @check.api.tags` to see it"),
+        detail.contains("this check fails in its place: add `or @check.api.tags` to see it"),
         "{detail}"
     );
+    assert_eq!(run.status("perf.roofline"), "fail");
+    assert_eq!(run.code, 1);
+}
+
+/// A selection cannot turn a broken install green: with the custom model missing,
+/// `--tags @perf` leaves out models.custom and api.chat, which would fail; the perf
+/// checks that rest on the chat fail in their place, and the run exits 1.
+#[test]
+fn a_selection_does_not_hide_the_failure_its_checks_rest_on() {
+    let run = emulated("custom = []\n", &["--tags", "@perf"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for id in ["perf.generation", "perf.prompt", "perf.vram_headroom"] {
+        assert_eq!(run.status(id), "fail", "{id}: {}", run.detail(id));
+        let detail = run.detail(id);
+        assert!(
+            detail.contains("(see api.chat)")
+                && detail
+                    .contains("api.chat not selected by --tags; this check fails in its place")
+                && detail.contains("`or @check.api.chat`"),
+            "{id}: {detail}"
+        );
+    }
+    // The same selection on a healthy install passes.
+    let run = emulated("", &["--tags", "@perf"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
 }
 
 #[test]
