@@ -73,6 +73,20 @@ impl ServerKind {
         }
     }
 
+    /// What to check when the address itself does not connect, as the rest of a
+    /// sentence: the user's OLLAMA_HOST or --host natively; on the other targets the
+    /// address is the run's own.
+    fn see_address(&self) -> String {
+        match self {
+            ServerKind::Service => "check the host name and port in OLLAMA_HOST or --host".into(),
+            ServerKind::Container { id, .. } => format!(
+                "the address is the port Docker published for the container on 127.0.0.1 (`docker port {}`): check that the container still runs (see service.active)",
+                short_id(id)
+            ),
+            ServerKind::Emulator => "the address is the in-process emulator's own: run again, and report it if it recurs".into(),
+        }
+    }
+
     /// How to see whether the server runs at all.
     fn see_running(&self) -> String {
         match self {
@@ -123,6 +137,14 @@ impl ServerKind {
 /// What the emulator target's log shows: what its configuration emulates.
 const EMULATED: &str = "check --emulator-config: the emulator target's log shows what it emulates (`gpu_discovered`, `vram_held`, `log_lines`)";
 
+/// `text` with its first letter in capitals, to begin a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// A container id as `docker ps` shows it.
 fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
@@ -152,8 +174,12 @@ pub enum ClientError {
     #[error("connection refused at {addr}: nothing listens there. {}", server.see_running())]
     ConnectionRefused { addr: String, server: ServerKind },
 
-    #[error("could not connect to {addr}: {message}. Check the host name and port in OLLAMA_HOST or --host")]
-    Connect { addr: String, message: String },
+    #[error("could not connect to {addr}: {message}. {}", capitalized(&server.see_address()))]
+    Connect {
+        addr: String,
+        message: String,
+        server: ServerKind,
+    },
 
     #[error("{}", timeout_message(endpoint, *phase, *after, *budget, server))]
     Timeout {
@@ -275,7 +301,10 @@ fn timeout_message(
     let d = humanize(after);
     let log = server.see_log();
     match (phase, budget) {
-        (Phase::Connect, _) => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; check the address in OLLAMA_HOST or --host, or raise the timeout (--connect-timeout)"),
+        (Phase::Connect, _) => match server {
+            ServerKind::Service => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; {}, or raise the timeout (--connect-timeout)", server.see_address()),
+            _ => format!("{endpoint}: no connection within {d}; {}, or raise the timeout (--connect-timeout)", server.see_address()),
+        },
         // A metadata answer needs no model: silence is a hung server, or something
         // on the port that takes connections and never answers HTTP.
         (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP; {log}{}, or raise the timeout (--request-timeout)", server.port_owner()),
@@ -452,6 +481,49 @@ mod tests {
                 .skip(usize::from(server == ServerKind::Emulator))
             {
                 assert!(text.contains(says), "{server:?}: {text}");
+            }
+        }
+    }
+
+    /// An address that does not connect is the user's OLLAMA_HOST or --host natively;
+    /// on the docker and emulator targets the run chose it, and neither is read.
+    #[test]
+    fn a_connect_failure_names_where_the_address_came_from() {
+        let texts = |server: ServerKind| {
+            [
+                ClientError::Connect {
+                    addr: "127.0.0.1:32768".into(),
+                    message: "network unreachable".into(),
+                    server: server.clone(),
+                }
+                .to_string(),
+                ClientError::Timeout {
+                    endpoint: "GET http://127.0.0.1:32768/".into(),
+                    phase: Phase::Connect,
+                    after: Duration::from_secs(3),
+                    budget: Budget::Metadata,
+                    server,
+                }
+                .to_string(),
+            ]
+        };
+        for text in texts(ServerKind::Service) {
+            assert!(text.contains("OLLAMA_HOST or --host"), "{text}");
+        }
+        let container = ServerKind::Container {
+            id: "0123456789abcdef".into(),
+            kept: false,
+        };
+        for (server, says) in [
+            (container, "`docker port 0123456789ab`"),
+            (ServerKind::Emulator, "the in-process emulator's own"),
+        ] {
+            for text in texts(server) {
+                assert!(text.contains(says) && !text.contains("--host"), "{text}");
+                assert!(
+                    text.contains("(--connect-timeout)") || text.contains(". The address"),
+                    "{text}"
+                );
             }
         }
     }

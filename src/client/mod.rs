@@ -517,7 +517,11 @@ fn send_error(
             .last()
             .map(|s| s.to_string())
             .unwrap_or_else(|| e.to_string());
-        return ClientError::Connect { addr, message };
+        return ClientError::Connect {
+            addr,
+            message,
+            server,
+        };
     }
     // Connected, then the server hung up before a status line.
     ClientError::Interrupted {

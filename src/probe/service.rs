@@ -136,6 +136,8 @@ pub struct ContainerState {
     pub health: Option<String>,
     pub restart_policy: String,
     pub environment: Vec<(String, String)>,
+    /// `--keep`: the run leaves the container, so its log can be read afterwards.
+    pub kept: bool,
 }
 
 impl ContainerState {

@@ -744,7 +744,7 @@ impl DockerTarget {
             cleanup,
         };
         if let Err(e) = target.wait_ready(opts.ready_timeout).await {
-            return Err(match target.finish().await {
+            return Err(match target.give_up().await {
                 Some(note) => format!("{e}\n{note}"),
                 None => e,
             });
@@ -939,7 +939,20 @@ impl DockerTarget {
             health: state.health.and_then(|h| h.status).map(|s| s.to_string()),
             restart_policy,
             environment,
+            kept: self.keep,
         })
+    }
+
+    /// A container that never became ready: removed with its fresh volume, or with
+    /// --keep kept and said how to look at it (its log, its state) and remove it; no
+    /// API is offered, as none answered.
+    async fn give_up(self) -> Option<String> {
+        let DockerTarget {
+            docker,
+            mut cleanup,
+            ..
+        } = self;
+        cleanup.now(&docker, false).await
     }
 
     /// Removes the container and a fresh volume, unless kept. Says what it left, or

@@ -1496,6 +1496,7 @@ mod tests {
             health: None,
             restart_policy: "unless-stopped".into(),
             environment: vec![],
+            kept: false,
         }));
         let of = |kept| {
             Ok(

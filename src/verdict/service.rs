@@ -139,11 +139,15 @@ fn container_active(c: &ContainerState) -> Outcome {
         None => c.status.clone(),
     };
     if !c.running {
+        let log = crate::client::ServerKind::Container {
+            id: c.id.clone(),
+            kept: c.kept,
+        }
+        .see_log();
         return Outcome::fail(format!(
-            "expected the container {} running, it is {}. See why with `docker logs {}`",
+            "expected the container {} running, it is {}. To see why, {log}",
             short(&c.id),
             c.status,
-            short(&c.id)
         ))
         .with_value(value);
     }
@@ -755,6 +759,7 @@ mod tests {
             health: health.map(str::to_string),
             restart_policy: restart.into(),
             environment: vec![("OLLAMA_HOST".into(), "0.0.0.0:11434".into())],
+            kept: false,
         }))
     }
 
@@ -776,5 +781,29 @@ mod tests {
         assert_eq!(host(&f, "0.0.0.0").status, Status::Pass);
         let o = env_equals(&f, "OLLAMA_FLASH_ATTENTION", "1");
         assert!(o.detail.contains("docker-compose.yml"), "{}", o.detail);
+    }
+
+    /// A stopped container's log is gone once the run removes it: unless kept, the
+    /// next step says to run again with --keep.
+    #[test]
+    fn a_stopped_container_says_how_to_read_its_log() {
+        let Ok(ServiceFacts::Container(mut c)) = container(false, None, "no") else {
+            unreachable!()
+        };
+        let o = active(&Ok(ServiceFacts::Container(c.clone())));
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail
+                .contains("run again with --keep, then `docker logs 0123456789ab`"),
+            "{}",
+            o.detail
+        );
+        c.kept = true;
+        let o = active(&Ok(ServiceFacts::Container(c)));
+        assert!(
+            o.detail.contains("(`docker logs 0123456789ab`)") && !o.detail.contains("--keep"),
+            "{}",
+            o.detail
+        );
     }
 }

@@ -928,8 +928,18 @@ fn keep_with_a_server_that_exits_at_once_fails_fast_and_keeps_it() {
         "code 1",
         "cannot read emulator config /etc/ollama-emulator/missing.toml",
         "kept container",
+        "docker logs",
+        "docker rm -f",
     ] {
         assert!(run.stderr.contains(said), "{said:?} in:\n{}", run.context());
+    }
+    // No API answered: none is offered to reach, nor a shell in a container that exited.
+    for unsaid in ["API at", "docker exec"] {
+        assert!(
+            !run.stderr.contains(unsaid),
+            "{unsaid:?} in:\n{}",
+            run.context()
+        );
     }
     assert!(
         run.elapsed < Duration::from_secs(30),
