@@ -244,6 +244,17 @@ if [[ "$DOCKER_OK" == 1 && -n "$COMPOSE" ]]; then
     fi
     until [[ "$health" == healthy ]] ||
       { [[ "$health" == none ]] && docker exec "$CONTAINER" ollama list >/dev/null 2>&1; }; do
+      # A server that exited never becomes healthy: no use waiting out the timeout.
+      state="$(container_state)"
+      if [[ "$state" != running ]]; then
+        why="its server exited"
+        if [[ "$state" == restarting ]]; then
+          why="its server keeps exiting (Docker restarts it by the compose file's restart policy)"
+        fi
+        fail "$CONTAINER is $state, not running: $why, so it cannot become healthy.
+  Look at why: docker logs --tail 50 $CONTAINER; fix what it says (the image, the GPU, the
+  compose file's environment or volumes), then run this script again"
+      fi
       if ((SECONDS >= deadline)); then
         fail "$CONTAINER is not healthy after ${TIMEOUT}s (health: $health).
   Look at: docker logs --tail 50 $CONTAINER"

@@ -45,8 +45,8 @@ case "$1" in
     case "$3" in
       *compose.project*) cat "$STUB_STATE/project" 2>/dev/null || echo ;;
       *Mounts*) cat "$STUB_STATE/mounts" 2>/dev/null || echo ;;
-      *Health*) echo healthy ;;
-      *Status*) echo running ;;
+      *Health*) cat "$STUB_STATE/health" 2>/dev/null || echo healthy ;;
+      *Status*) cat "$STUB_STATE/status" 2>/dev/null || echo running ;;
       *Id*) cat "$STUB_STATE/container" ;;
     esac
     ;;
@@ -142,6 +142,21 @@ expect "--recreate pulls nothing" not_called 'ollama pull'
 
 run_init usage --nope
 expect "an unknown flag exits 2" test "$RC" -eq 2
+
+# A server that keeps exiting (restart: unless-stopped): the wait ends at once and says
+# why, rather than waiting out --timeout and calling it slow to become healthy.
+export STUB_STATE="$WORK/state.crashing"
+mkdir -p "$STUB_STATE"
+echo "dead1" >"$STUB_STATE/container"
+echo setup >"$STUB_STATE/project"
+echo restarting >"$STUB_STATE/status"
+echo starting >"$STUB_STATE/health"
+run_init crashing --timeout 30
+expect "a crashing container: exit 1" test "$RC" -eq 1
+expect "a crashing container: says it is not running" says 'ollama is restarting, not running'
+expect "a crashing container: points at its log" says 'docker logs --tail 50 ollama'
+expect "a crashing container: does not call it slow" not_says 'not healthy after'
+expect "a crashing container: pulls nothing" not_called 'ollama (pull|create)'
 
 # A container named ollama from Ollama's own docs (`docker run --name ollama -v
 # ollama:/root/.ollama ollama/ollama`): no compose project; `up` would clash on the name.

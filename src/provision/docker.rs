@@ -111,6 +111,8 @@ pub struct DockerTarget {
     pub id: String,
     /// The image it runs, as asked for.
     image: String,
+    /// The API's port inside the container (the compose file's `ports:`).
+    port: u16,
     /// How long the daemon may take to answer an inspect of the container, or to give
     /// its log ([`ANSWER_WAIT`]).
     answer_wait: Duration,
@@ -637,7 +639,7 @@ impl DockerTarget {
             request = match tokio::time::timeout(opts.pull_timeout, request.pull_image()).await {
                 Ok(Ok(pulled)) => pulled,
                 Ok(Err(e)) => {
-                    let message = format!("the image {image_ref} is not here and could not be pulled: {e}. Pull or build it first, or name another with --image");
+                    let message = not_here(&image_ref, &e.to_string());
                     return Err(with_note(message, cleanup.now(&docker, false).await));
                 }
                 Err(_) => {
@@ -699,7 +701,11 @@ impl DockerTarget {
             Ok(c) => c,
             Err(e) => {
                 // testcontainers leaves a container it created but could not start.
-                let message = start_error(&image_ref, &e);
+                let source = match opts.image {
+                    Some(_) => "--image",
+                    None => "the compose file's `image:`",
+                };
+                let message = start_error(&image_ref, source, &e);
                 return Err(with_note(message, cleanup.now(&docker, false).await));
             }
         };
@@ -736,6 +742,7 @@ impl DockerTarget {
             base_url,
             id,
             image: image_ref,
+            port,
             answer_wait: ANSWER_WAIT,
             volume,
             remove_volume,
@@ -755,10 +762,15 @@ impl DockerTarget {
     /// Polls the API until it answers, at most `timeout`; fails at once when the
     /// container no longer runs (exited, or restarting after an exit) or is gone.
     async fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
+        // Its errors' advice is the container's (`docker logs`), not a systemd unit's.
         let client = crate::Client::with_timeouts(
             self.base_url.clone(),
             crate::Timeouts::default().capped(Duration::from_secs(2)),
-        );
+        )
+        .on(crate::client::ServerKind::Container {
+            id: self.id.clone(),
+            kept: self.keep,
+        });
         let deadline = Instant::now() + timeout;
         loop {
             let e = match client.root().await {
@@ -783,12 +795,23 @@ impl DockerTarget {
                 Err(_) => {}
             }
             if Instant::now() >= deadline {
+                let look = match self.keep {
+                    true => format!(
+                        "look at the container it kept (`docker logs {}`)",
+                        short(&self.id)
+                    ),
+                    false => "run with --keep to look at the container".to_string(),
+                };
                 return Err(format!(
-                    "the container {} did not answer at {} within {:.0} s (last error: {e}). Its last log lines:\n{}",
+                    "the container {} did not answer at {} within {:.0} s (last error: {e}). Its last log lines:\n{}\nExpected the server to listen on port {} inside the container (the compose file's `ports:`): if the log says it listens on another, give OLLAMA_HOST in the compose file's environment and its `ports:` the same port; otherwise fix what the log says, or {look}",
                     short(&self.id),
                     self.base_url,
                     timeout.as_secs_f64(),
-                    self.log_tail(20).await
+                    match self.log_tail(20).await {
+                        log if log.trim().is_empty() => "(it logged nothing)".to_string(),
+                        log => log,
+                    },
+                    self.port,
                 ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -835,10 +858,12 @@ impl DockerTarget {
         if installed(&opts.custom_model) {
             done.push(format!("{}: already in the volume", opts.custom_model));
         } else {
-            let path =
-                opts.compose.modelfile_path.clone().ok_or(
-                    "the compose file mounts no Modelfile to create the custom model from",
-                )?;
+            let path = opts.compose.modelfile_path.clone().ok_or_else(|| {
+                format!(
+                    "expected the compose file to mount a Modelfile (a volume whose source ends in Modelfile) to create {} from, it mounts none. Add setup/docker-compose.yml's `- ./coding-assistant.Modelfile:/modelfiles/coding-assistant.Modelfile:ro` to the service's volumes, or run with --no-provision and a --volume that already holds {}",
+                    opts.custom_model, opts.custom_model
+                )
+            })?;
             let out = host
                 .run(
                     "ollama",
@@ -848,10 +873,15 @@ impl DockerTarget {
                 .await
                 .map_err(|e| e.to_string())?;
             if !out.success() {
+                let said = if out.stderr.trim().is_empty() {
+                    &out.stdout
+                } else {
+                    &out.stderr
+                };
                 return Err(format!(
-                    "`ollama create {} -f {path}` in the container failed: {}",
+                    "`ollama create {} -f {path}` in the container failed: {}. Check the Modelfile the compose file mounts there (its FROM, PARAMETER and TEMPLATE lines)",
                     opts.custom_model,
-                    out.stderr.trim()
+                    last_words(said.as_bytes())
                 ));
             }
             done.push(format!("{}: created from {path}", opts.custom_model));
@@ -887,10 +917,10 @@ impl DockerTarget {
             let (stdout, stderr, code) = exec(&self.docker, &self.id, command, on_output).await?;
             match code {
                 Some(0) => Ok(()),
-                _ => Err(format!(
-                    "`ollama pull {model}` in the container failed (exit {code:?}): {}",
-                    String::from_utf8_lossy(if stderr.is_empty() { &stdout } else { &stderr })
-                        .trim()
+                _ => Err(pull_failed(
+                    model,
+                    code,
+                    if stderr.is_empty() { &stdout } else { &stderr },
                 )),
             }
         };
@@ -898,7 +928,7 @@ impl DockerTarget {
             .await
             .unwrap_or_else(|_| {
                 Err(format!(
-                    "`ollama pull {model}` did not finish within {:.0} s",
+                    "`ollama pull {model}` did not finish within {:.0} s: is the network slow, or does the container not reach the registry (a proxy)? Or run with --no-provision and a --volume that already holds it",
                     opts.pull_timeout.as_secs_f64()
                 ))
             });
@@ -971,18 +1001,63 @@ impl DockerTarget {
         if keep {
             // Neither the container nor its volume is removed.
             cleanup.disarm();
+            let id = short(&id);
+            let (and_volume, them, volume_rm) = match remove_volume {
+                true => (
+                    format!(" and the volume {volume}"),
+                    "them",
+                    format!(" && docker volume rm {volume}"),
+                ),
+                false => (String::new(), "it", String::new()),
+            };
             return Some(format!(
-                "kept container {} (--keep): API at {}; `docker exec -it {} sh`, its log with `docker logs {}`; remove it with `docker rm -f {}`{}",
-                short(&id),
-                base_url,
-                short(&id),
-                short(&id),
-                short(&id),
-                if remove_volume { format!(" && docker volume rm {volume}") } else { String::new() }
+                "kept container {id}{and_volume} (--keep): API at {base_url}; `docker exec -it {id} sh`, its log with `docker logs {id}`; remove {them} with `docker rm -f {id}{volume_rm}`"
             ));
         }
         cleanup.now(&docker, false).await
     }
+}
+
+/// Why `ollama pull` failed in the container: its exit code and its own last words
+/// (the line that says `Error:`, without the progress frames drawn before it).
+fn pull_failed(model: &str, code: Option<i64>, said: &[u8]) -> String {
+    let code = code.map_or("unknown".to_string(), |c| c.to_string());
+    format!(
+        "`ollama pull {model}` in the container failed (exit code {code}): {}. Check the model's name, and that the container reaches the registry (network, proxy); or run with --no-provision and a --volume that already holds it",
+        last_words(said)
+    )
+}
+
+/// What the `ollama` CLI said last: its `Error:` line, else its last line, without the
+/// progress frames (escape sequences, `\r` redraws) drawn before it.
+fn last_words(said: &[u8]) -> String {
+    let mut plain = Vec::new();
+    let mut i = 0;
+    while i < said.len() {
+        match said[i] {
+            0x1b => i += escape_len(&said[i..]).unwrap_or(said.len() - i),
+            b'\r' => {
+                plain.push(b'\n');
+                i += 1;
+            }
+            b => {
+                plain.push(b);
+                i += 1;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&plain);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines
+        .iter()
+        .rev()
+        .find(|l| l.contains("Error"))
+        .or(lines.last())
+        .map_or("(it printed nothing)".to_string(), |l| l.to_string())
 }
 
 /// The last `n` lines container `id` logged (stdout and stderr), as far as the daemon
@@ -1108,6 +1183,19 @@ fn stopped(image: &str, id: &str, why: &str, log: &str, keep: bool) -> String {
     )
 }
 
+/// An image that is neither here nor pulled: what to do, and where to look for the
+/// tags that are here (a name without a tag means `:latest`).
+fn not_here(image: &str, e: &str) -> String {
+    let (name, tag) = split_image(image);
+    let latest = match image.ends_with(&format!(":{tag}")) {
+        true => String::new(),
+        false => " (a name without a tag means :latest)".to_string(),
+    };
+    format!(
+        "the image {image} is not here{latest} and could not be pulled: {e}. Pull or build it first (`docker images {name}` lists the tags here), or name another with --image"
+    )
+}
+
 /// A start error with its cleanup's note: what it could not remove, or what it kept.
 fn with_note(message: String, note: Option<String>) -> String {
     match note {
@@ -1186,7 +1274,9 @@ fn split_image(image: &str) -> (String, String) {
     }
 }
 
-fn start_error(image: &str, e: &str) -> String {
+/// Why the container did not start, and what to do about it; `source` is where the
+/// image's name came from (`--image`, or the compose file's `image:`).
+fn start_error(image: &str, source: &str, e: &str) -> String {
     if e.contains("unknown device") || e.contains("device error") {
         // nvidia-container-cli found the toolkit and the driver, not the GPUs asked for.
         format!("the container asked for GPUs this machine does not have: {e}. The NVIDIA Container Toolkit works, but the GPU count or index is wrong: see which GPUs there are with `nvidia-smi -L`, then pass --gpus with a count no larger, --gpus all, or --gpus none")
@@ -1196,9 +1286,11 @@ fn start_error(image: &str, e: &str) -> String {
         || e.contains("pull access denied")
         || e.contains("manifest unknown")
     {
-        format!("the image {image} is not here and could not be pulled: {e}. Pull or build it first, or name another with --image")
+        not_here(image, e)
+    } else if e.contains("invalid reference format") {
+        format!("expected an image name Docker takes from {source}, got `{image}`: {e}. Write it as [registry/]name[:tag] in lowercase, without spaces (e.g. ollama/ollama:0.17.1); `docker images` lists the images here")
     } else {
-        format!("the container from {image} did not start: {e}")
+        format!("the container from {image} did not start: {e}. Docker's answer says why; run with --keep to keep the container it created, for `docker inspect`")
     }
 }
 
@@ -1518,15 +1610,16 @@ mod tests {
     fn start_errors_name_the_fix() {
         let e = start_error(
             "ollama/ollama:latest",
+            "--image",
             "could not select device driver \"nvidia\" with capabilities: [[gpu]]",
         );
         assert!(
             e.contains("NVIDIA Container Toolkit") && e.contains("--gpus none"),
             "{e}"
         );
-        let e = start_error("x:1", "No such image: x:1");
+        let e = start_error("x:1", "--image", "No such image: x:1");
         assert!(e.contains("--image"), "{e}");
-        assert!(start_error("x:1", "boom").contains("did not start: boom"));
+        assert!(start_error("x:1", "--image", "boom").contains("did not start: boom"));
     }
 
     #[test]
@@ -1535,7 +1628,7 @@ mod tests {
             "failed to create task for container: nvidia-container-cli: device error: 2: unknown device: unknown",
             "nvidia-container-cli: device error: GPU-1234: unknown device",
         ] {
-            let e = start_error("ollama/ollama:latest", said);
+            let e = start_error("ollama/ollama:latest", "--image", said);
             assert!(
                 e.contains("count or index is wrong") && e.contains("nvidia-smi -L"),
                 "{e}"
@@ -1851,6 +1944,7 @@ mod tests {
                 base_url: Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
                 id: "0123456789abcdef".into(),
                 image: "ollama/ollama:test".into(),
+                port: 11434,
                 answer_wait: Duration::from_millis(300),
                 volume: "ollama-verify-models".into(),
                 remove_volume: false,
@@ -1900,6 +1994,14 @@ mod tests {
             .expect("the wait ends on its own")
             .unwrap_err();
         assert!(e.contains("did not answer at"), "{e}");
+        // The advice is the container's: no systemd unit runs it.
+        for wrong in ["systemctl", "journalctl"] {
+            assert!(!e.contains(wrong), "{wrong} in {e}");
+        }
+        assert!(
+            e.contains("listen on port 11434 inside the container") && e.contains("--keep"),
+            "{e}"
+        );
         assert!(
             began.elapsed() < Duration::from_secs(5),
             "{:?}",
@@ -1972,6 +2074,54 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("Docker knows no such container"), "{e}");
         assert!(e.contains("docker ps -a"), "{e}");
+    }
+
+    /// A name Docker refuses is named with where it came from and how it is written;
+    /// any other refusal still says what to try.
+    #[test]
+    fn a_start_error_says_what_to_try() {
+        let e = start_error(
+            "Bad_Image",
+            "--image",
+            "failed to create a container: Docker responded with status code 400: invalid reference format: repository name must be lowercase",
+        );
+        assert!(
+            e.starts_with("expected an image name Docker takes from --image, got `Bad_Image`")
+                && e.contains("in lowercase"),
+            "{e}"
+        );
+        let e = start_error("x:1", "--image", "failed to start a container: boom");
+        assert!(e.contains("boom") && e.contains("--keep"), "{e}");
+    }
+
+    /// A failed pull says its exit code as a number and the CLI's error line, not its
+    /// progress frames.
+    #[test]
+    fn a_failed_pull_says_why_in_a_line() {
+        let said = b"\x1b[?25lpulling manifest \xe2\xa0\x8b \x1b[K\x1b[?25h\x1b[?2026l\rError: pull model manifest: file does not exist\n";
+        let e = pull_failed("qwen2.5-coder:7b", Some(1), said);
+        assert!(
+            e.starts_with("`ollama pull qwen2.5-coder:7b` in the container failed (exit code 1): Error: pull model manifest: file does not exist. "),
+            "{e}"
+        );
+        assert!(!e.contains('\x1b') && !e.contains("Some("), "{e:?}");
+        assert!(e.contains("--no-provision"), "{e}");
+        assert!(pull_failed("m", None, b"").contains("(exit code unknown): (it printed nothing)"));
+    }
+
+    #[test]
+    fn an_image_not_here_says_where_its_tags_are() {
+        let e = not_here("ollama-verify-emulator", "no such host");
+        assert!(
+            e.starts_with("the image ollama-verify-emulator is not here (a name without a tag means :latest) and could not be pulled: no such host.")
+                && e.contains("`docker images ollama-verify-emulator`"),
+            "{e}"
+        );
+        let e = not_here("localhost:5000/o/x:1", "denied");
+        assert!(
+            !e.contains(":latest") && e.contains("`docker images localhost:5000/o/x`"),
+            "{e}"
+        );
     }
 
     #[test]

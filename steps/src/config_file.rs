@@ -80,6 +80,18 @@ pub fn read(path: &Path) -> Result<Vec<Setting>, String> {
                 .span()
                 .map(|s| format!(":{}", line_of(&text, s.start)))
                 .unwrap_or_default();
+            // Valid TOML that is no flat table: a dotted key (`docker.image = "x"`)
+            // makes a table, which the parser of spans refuses in words of its own.
+            if let Some(key) = text
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|t| t.iter().find(|(_, v)| v.is_table()).map(|(k, _)| k.clone()))
+            {
+                return format!(
+                    "{}{at}: `{key}.…` is a dotted key, which makes `{key}` a table, and the settings are not grouped: write each as `key = value` at the top of the file, keys being the long flags' names",
+                    path.display()
+                );
+            }
             let why = e.message().lines().collect::<Vec<_>>().join("; ");
             format!(
                 "{}{at}: not valid TOML: {why}. Each setting is `key = value` on a line of its own, a string in quotes (`target = \"docker\"`)",
@@ -325,6 +337,12 @@ mod tests {
         let (_dir, path) = file("target = \"docker\"\n\n[docker]\nimage = \"x\"\n");
         let e = read(&path).unwrap_err();
         assert!(e.contains("c.toml:3: `[docker]` is a table"), "{e}");
+        let (_dir, path) = file("target = \"docker\"\ndocker.image = \"x\"\n");
+        let e = read(&path).unwrap_err();
+        assert!(
+            e.contains("c.toml:2: `docker.…` is a dotted key, which makes `docker` a table"),
+            "{e}"
+        );
     }
 
     fn command() -> clap::Command {

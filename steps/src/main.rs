@@ -50,10 +50,10 @@ struct VerifyArgs {
     #[arg(long, env = "OLLAMA_VERIFY_GPU")]
     gpu: Option<GpuSource>,
     /// A folder of .feature files to run instead of the built-in ones.
-    #[arg(long, env = "OLLAMA_VERIFY_FEATURES")]
+    #[arg(long, env = "OLLAMA_VERIFY_FEATURES", value_parser = features_folder)]
     features: Option<PathBuf>,
     /// Only scenarios matching this tag expression, e.g. "@api and not @perf".
-    #[arg(long)]
+    #[arg(long, value_parser = tag_expression)]
     tags: Option<String>,
     /// A check that cannot run (skipped) fails the run.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
@@ -103,15 +103,15 @@ struct VerifyArgs {
     #[arg(long, value_parser = seconds, allow_negative_numbers = true)]
     deadline: Option<f64>,
     /// docker target: the image to run (default: setup/docker-compose.yml's).
-    #[arg(long)]
+    #[arg(long, value_parser = image)]
     image: Option<String>,
     /// docker target: GPUs to pass in: auto (all when NVML sees one here), none, all, or
     /// a count.
-    #[arg(long, default_value = "auto", value_parser = gpus)]
+    #[arg(long, default_value = "auto", value_parser = gpus, allow_negative_numbers = true)]
     gpus: String,
     /// docker target: the named volume for /root/.ollama, kept between runs so models
     /// are pulled once.
-    #[arg(long, default_value = "ollama-verify-models")]
+    #[arg(long, default_value = "ollama-verify-models", value_parser = volume)]
     volume: String,
     /// docker target: start from an empty volume of this run's own (removed afterwards).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
@@ -184,6 +184,42 @@ fn gpus(s: &str) -> Result<String, String> {
     #[cfg(feature = "docker")]
     s.parse::<ollama_verify::provision::docker::GpuRequest>()?;
     Ok(s.to_string())
+}
+
+/// `--tags`: a tag expression, refused here (and in the config file, with its line)
+/// as the run would refuse it.
+fn tag_expression(s: &str) -> Result<String, String> {
+    ollama_verify_steps::run::tag_expression(s).map(|_| s.to_string())
+}
+
+/// `--features`: a folder that exists (its feature files are read when the run starts).
+fn features_folder(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    ollama_verify_steps::run::features_folder(&path)?;
+    Ok(path)
+}
+
+/// `--image`: a name, not nothing (`--image ""` from an unset variable in a script).
+/// Docker itself judges the rest of it.
+fn image(s: &str) -> Result<String, String> {
+    match s.trim().is_empty() || s.chars().any(char::is_whitespace) {
+        true => Err(format!("expected an image such as ollama/ollama:0.17.1, got `{s}`; leave --image out to use the compose file's")),
+        false => Ok(s.to_string()),
+    }
+}
+
+/// `--volume`: a name Docker takes for a local volume. An empty one would be an
+/// anonymous volume, removed with the container: the models pulled into it would go.
+fn volume(s: &str) -> Result<String, String> {
+    let mut chars = s.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    match first && rest && s.len() >= 2 {
+        true => Ok(s.to_string()),
+        false => Err(format!(
+            "expected a Docker volume name (two or more letters, digits, `_`, `.` or `-`, beginning with a letter or digit), got `{s}`; the docker target keeps models in a named volume (default ollama-verify-models), not in a folder of this machine"
+        )),
+    }
 }
 
 /// `emulator --listen`: an IP address and a port, as a socket binds them.
@@ -329,9 +365,12 @@ fn ignored_by_list(given: &[String]) -> Vec<&str> {
         .collect()
 }
 
-fn emulator_config(path: Option<&PathBuf>) -> Result<EmulatorConfig, String> {
+/// The emulator's configuration from the file `flag` names, or the default one.
+fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig, String> {
     path.map_or(Ok(EmulatorConfig::default()), |p| {
-        EmulatorConfig::from_file(p)
+        EmulatorConfig::from_file(p).map_err(|e| {
+            format!("{e}\nGive {flag} an emulator configuration (TOML, see the README's \"The emulator\"), or leave it out for the default emulator")
+        })
     })
 }
 
@@ -354,6 +393,9 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
             args.target
         );
     }
+    if let Some(note) = volume_ignored(&args) {
+        eprintln!("ollama-verify: {note}");
+    }
     let defaults = Timeouts::default();
     let generation = Duration::from_secs_f64(args.generation_timeout);
     let session = SessionOptions {
@@ -369,7 +411,13 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
             idle: defaults.idle.min(generation),
             generation,
         },
-        emulator: emulator_config(args.emulator_config.as_ref())?,
+        // Read only where it is used: elsewhere it is named as ignored above.
+        emulator: match args.target {
+            Target::Emulator => {
+                emulator_config(args.emulator_config.as_ref(), "--emulator-config")?
+            }
+            _ => EmulatorConfig::default(),
+        },
         docker: DockerSettings {
             image: args.image,
             gpus: args.gpus,
@@ -405,6 +453,15 @@ async fn verify(args: VerifyArgs) -> Result<u8, String> {
     Ok(report.exit_code)
 }
 
+/// `--volume` beside `--fresh-volume`, which uses a volume of the run's own instead.
+fn volume_ignored(args: &VerifyArgs) -> Option<String> {
+    (args.target == Target::Docker && args.fresh_volume && args.volume != "ollama-verify-models")
+        .then(|| format!(
+            "--volume {} does not apply with --fresh-volume, which starts from an empty volume of the run's own; it is ignored (leave out --fresh-volume to use the models in {})",
+            args.volume, args.volume
+        ))
+}
+
 /// Flags set away from their defaults that the chosen target never reads.
 fn ignored_flags(args: &VerifyArgs) -> Vec<&'static str> {
     let docker = [
@@ -434,7 +491,7 @@ fn ignored_flags(args: &VerifyArgs) -> Vec<&'static str> {
 }
 
 async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, String> {
-    let emulator = Emulator::bind(emulator_config(config.as_ref())?, listen)
+    let emulator = Emulator::bind(emulator_config(config.as_ref(), "--config")?, listen)
         .await
         .map_err(|e| {
             format!("{e}. Give --listen a free port on an address of this machine (port 0 picks a free one); `ss -ltnp` shows what listens where")
@@ -532,6 +589,12 @@ mod tests {
                 .gpus,
             "2"
         );
+        // A negative count is the value's to refuse, not taken for a flag.
+        let e = refused(&["ollama-verify", "--gpus", "-1"]);
+        assert!(
+            e.contains("--gpus takes auto, none, all or a number, not `-1`"),
+            "{e}"
+        );
         for listen in ["localhost:11434", "127.0.0.1:99999", "11434"] {
             let e = refused(&["ollama-verify", "emulator", "--listen", listen]);
             assert!(
@@ -539,6 +602,68 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    /// An empty image or volume (an unset variable in a script) is refused, and so is
+    /// a volume name Docker refuses: not an anonymous volume, nor a failed start.
+    #[test]
+    fn image_and_volume_are_checked_when_parsed() {
+        for image in ["", " ", "ollama/ollama :1"] {
+            let e = refused(&["ollama-verify", "--image", image]);
+            assert!(
+                e.contains("expected an image such as ollama/ollama:0.17.1"),
+                "{e}"
+            );
+        }
+        for volume in ["", "5", "a/b", "/data/models", "_x", "a b"] {
+            let e = refused(&["ollama-verify", "--volume", volume]);
+            assert!(e.contains("expected a Docker volume name"), "{e}");
+        }
+        let cli = parsed(&[
+            "ollama-verify",
+            "--volume",
+            "my_models.v2",
+            "--image",
+            "x:1",
+        ])
+        .unwrap();
+        assert_eq!(cli.verify.volume, "my_models.v2");
+    }
+
+    /// A tag expression and the features folder are checked when parsed, so that the
+    /// config file's line is named when the value comes from it.
+    #[test]
+    fn tags_and_features_are_checked_when_parsed() {
+        let e = refused(&["ollama-verify", "--tags", "@api("]);
+        assert!(
+            e.contains(
+                "invalid value '@api(' for '--tags <TAGS>': \"@api(\" is not a tag expression"
+            ),
+            "{e}"
+        );
+        let e = refused(&["ollama-verify", "--features", "/nonexistent"]);
+        assert!(e.contains("no such folder"), "{e}");
+    }
+
+    /// `--volume` beside `--fresh-volume` is named as ignored.
+    #[test]
+    fn a_volume_beside_a_fresh_one_is_ignored() {
+        let cli = parsed(&[
+            "ollama-verify",
+            "--target",
+            "docker",
+            "--fresh-volume",
+            "--volume",
+            "mine",
+        ])
+        .unwrap();
+        let note = volume_ignored(&cli.verify).unwrap();
+        assert!(
+            note.starts_with("--volume mine does not apply with --fresh-volume"),
+            "{note}"
+        );
+        let cli = parsed(&["ollama-verify", "--target", "docker", "--fresh-volume"]).unwrap();
+        assert_eq!(volume_ignored(&cli.verify), None);
     }
 
     /// Every flag takes a value (`--strict=false` too), so that the config file can

@@ -123,15 +123,24 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         .ok()
         .and_then(|f| f.parent().map(Path::to_path_buf));
     distinct_reports(&opts)?;
+    // The compose file's mistakes are the user's to fix: named with the file, before
+    // Docker is asked anything.
+    #[cfg(feature = "docker")]
+    if opts.session.target == ollama_verify::session::Target::Docker {
+        ollama_verify::provision::compose::load(
+            opts.session.docker.compose_file.as_deref(),
+            "ollama",
+        )?;
+    }
     // A path that cannot be written stops the run before it starts. None is opened for
     // writing yet: a usage error, or a target that cannot start, leaves each as it was.
-    for report in [
-        &opts.junit,
-        &opts.json,
-        &opts.summary_json,
-        &opts.summary_md,
+    for (flag, report) in [
+        ("--junit", &opts.junit),
+        ("--json", &opts.json),
+        ("--summary-json", &opts.summary_json),
+        ("--summary-md", &opts.summary_md),
     ] {
-        writable(report.as_deref())?;
+        writable(flag, report.as_deref())?;
     }
     let starts = Starts::default();
     let mut unwritten = Vec::new();
@@ -275,8 +284,11 @@ fn stopped(
     started: tokio::time::Instant,
     mut unwritten: Vec<String>,
 ) -> RunReport {
-    let mut missing = crate::stop::unfinished(selected, &results, &why, opts.session.allow_unload);
     let starts = starts.lock().unwrap_or_else(|e| e.into_inner());
+    // No scenario began: the time went to starting the target (a container, its models).
+    let begun = !results.is_empty() || !starts.is_empty();
+    let mut missing =
+        crate::stop::unfinished(selected, &results, &why, opts.session.allow_unload, begun);
     for r in missing.iter_mut().filter(|r| r.unfinished) {
         r.elapsed = Some(starts.get(&r.id).map_or(Duration::ZERO, |t| t.elapsed()));
     }
@@ -300,21 +312,27 @@ fn stopped(
 /// temporary folder that lives as long as the handle returned with it.
 fn features_dir(dir: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBuf), UsageError> {
     match dir {
-        Some(dir) if dir.is_dir() => Ok((None, dir.to_path_buf())),
-        Some(file) if file.is_file() => Err(format!(
-            "--features {}: that is a file; give the folder of .feature files that holds it (`--features {}`), and choose scenarios with --tags",
-            file.display(),
-            file.parent().map_or(".".into(), |p| if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() })
-        )),
-        Some(dir) => Err(format!(
-            "--features {}: no such folder of .feature files",
-            dir.display()
-        )),
+        Some(dir) => match features_folder(dir) {
+            Ok(()) => Ok((None, dir.to_path_buf())),
+            Err(why) => Err(format!("--features {}: {why}", dir.display())),
+        },
         None => {
             let builtin = crate::features::materialize()?;
             let path = builtin.path().join("features");
             Ok((Some(builtin), path))
         }
+    }
+}
+
+/// Why `dir` is no folder of feature files to give `--features`, if it is not one.
+pub fn features_folder(dir: &Path) -> Result<(), UsageError> {
+    match dir {
+        dir if dir.is_dir() => Ok(()),
+        file if file.is_file() => Err(format!(
+            "that is a file; give the folder of .feature files that holds it (`--features {}`), and choose scenarios with --tags",
+            file.parent().map_or(".".into(), |p| if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() })
+        )),
+        _ => Err("no such folder of .feature files; give --features the folder that holds yours, or leave it out to run the built-in ones".into()),
     }
 }
 
@@ -360,25 +378,27 @@ fn nothing_selected(features: Option<&Path>, tags: Option<&str>) -> UsageError {
 
 /// The `--tags` expression, parsed.
 fn selection_of(tags: Option<&str>) -> Result<Option<TagOperation>, UsageError> {
-    tags.map(|t| {
-        t.parse().map_err(|e| {
-            // The commonest slip: a tag without its `@`.
-            let bare: Vec<String> = t
-                .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-                .filter(|w| w.chars().next().is_some_and(char::is_alphanumeric))
-                .filter(|w| !matches!(*w, "and" | "or" | "not"))
-                .map(|w| format!("`{w}` is no tag: write `@{w}`"))
-                .collect();
-            let hint = match bare.is_empty() {
-                true => String::new(),
-                false => format!("; {}", bare.join(", ")),
-            };
-            format!(
-                "--tags {t:?} is not a tag expression ({e}){hint}; example: \"@api and not @perf\""
-            )
-        })
+    tags.map(|t| tag_expression(t).map_err(|why| format!("--tags {why}")))
+        .transpose()
+}
+
+/// A tag expression, parsed; why not, as the rest of a sentence naming it
+/// (`"@api(" is not a tag expression (...); example: ...`).
+pub fn tag_expression(t: &str) -> Result<TagOperation, UsageError> {
+    t.parse().map_err(|e| {
+        // The commonest slip: a tag without its `@`.
+        let bare: Vec<String> = t
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .filter(|w| w.chars().next().is_some_and(char::is_alphanumeric))
+            .filter(|w| !matches!(*w, "and" | "or" | "not"))
+            .map(|w| format!("`{w}` is no tag: write `@{w}`"))
+            .collect();
+        let hint = match bare.is_empty() {
+            true => String::new(),
+            false => format!("; {}", bare.join(", ")),
+        };
+        format!("{t:?} is not a tag expression ({e}){hint}; example: \"@api and not @perf\"")
     })
-    .transpose()
 }
 
 pub(crate) fn all_tags(
@@ -651,8 +671,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Whether `path` can be written, leaving no file behind where there was none (a run
 /// that stops with a usage error leaves no empty report for a CI step to choke on) and
 /// an existing one as it was. Through a link, the file opened is the link's target:
-/// one that the check created is removed, the link stays.
-fn writable(path: Option<&Path>) -> Result<(), UsageError> {
+/// one that the check created is removed, the link stays. Why not names `flag`, and
+/// what to do.
+fn writable(flag: &str, path: Option<&Path>) -> Result<(), UsageError> {
     let Some(p) = path else { return Ok(()) };
     // Whether the file the path leads to exists (a link to nothing: no).
     let existed = std::fs::metadata(p).is_ok();
@@ -661,7 +682,7 @@ fn writable(path: Option<&Path>) -> Result<(), UsageError> {
         .create(true)
         .truncate(false)
         .open(p)
-        .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        .map_err(|e| unwritable(flag, p, &e))?;
     if !existed {
         // What the open created: the path itself, or the file at the end of its links.
         if let Ok(created) = std::fs::canonicalize(p) {
@@ -669,6 +690,45 @@ fn writable(path: Option<&Path>) -> Result<(), UsageError> {
         }
     }
     Ok(())
+}
+
+/// Why the report `flag` asks for cannot be written at `path`, found before the run,
+/// with what to do about it.
+fn unwritable(flag: &str, path: &Path, e: &std::io::Error) -> UsageError {
+    use std::io::ErrorKind;
+    let folder = match path.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => Path::new("."),
+    };
+    let next = match e.kind() {
+        ErrorKind::NotFound | ErrorKind::NotADirectory if !folder.is_dir() => format!(
+            "its folder {} does not exist: create it (`mkdir -p {}`), or give {flag} another path",
+            folder.display(),
+            folder.display()
+        ),
+        ErrorKind::IsADirectory => format!(
+            "that is a folder: give {flag} a file's path, such as {}",
+            path.join(default_name(flag)).display()
+        ),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            format!("this user may not write there: grant access, or give {flag} another path")
+        }
+        _ => format!("give {flag} another path"),
+    };
+    format!(
+        "cannot write the {flag} report to {}: {e}; {next}. Nothing was run",
+        path.display()
+    )
+}
+
+/// The file name a report is usually given, for a hint.
+fn default_name(flag: &str) -> &'static str {
+    match flag {
+        "--junit" => "junit.xml",
+        "--json" => "cucumber.json",
+        "--summary-md" => "summary.md",
+        _ => "summary.json",
+    }
 }
 
 #[cfg(test)]
@@ -711,12 +771,36 @@ mod tests {
             }
             false => target.clone(),
         };
-        writable(Some(&path)).unwrap();
+        writable("--junit", Some(&path)).unwrap();
         assert_eq!(std::fs::read_to_string(&target).ok().as_deref(), content);
         if link {
             let meta = std::fs::symlink_metadata(&path).expect("the link stays");
             assert!(meta.file_type().is_symlink());
         }
+    }
+
+    /// A path that cannot be written is named with its flag and what to do, as fits.
+    #[test]
+    fn an_unwritable_path_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone/junit.xml");
+        let e = writable("--junit", Some(&missing)).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "cannot write the --junit report to {}: ",
+                missing.display()
+            )) && e.contains(&format!("`mkdir -p {}`", dir.path().join("gone").display()))
+                && e.contains("or give --junit another path"),
+            "{e}"
+        );
+        let e = writable("--summary-md", Some(dir.path())).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "that is a folder: give --summary-md a file's path, such as {}",
+                dir.path().join("summary.md").display()
+            )),
+            "{e}"
+        );
     }
 
     /// A report replaces its file by a rename (a reader sees the old file or the new

@@ -135,8 +135,22 @@ pub fn selected_checks(
                         .map_or(0, |t| t.rows.len().saturating_sub(1));
                     (e.tags.clone(), n)
                 }));
+            let here = format!("{name}:{}", scenario.position.line);
             for (extra, n) in blocks {
                 let all: Vec<String> = tags.iter().chain(&extra).cloned().collect();
+                // A scenario decides one check: a second id would be dropped unsaid.
+                let mut own: Vec<&str> = Vec::new();
+                for id in all.iter().filter_map(|t| t.strip_prefix("check.")) {
+                    if !own.contains(&id) {
+                        own.push(id);
+                    }
+                }
+                if own.len() > 1 {
+                    problems.push(format!(
+                        "{here}: the scenario carries {}, but a scenario decides one check: keep one id (an outline may give each Examples block its own)",
+                        own.iter().map(|id| format!("@check.{id}")).collect::<Vec<_>>().join(" and ")
+                    ));
+                }
                 if let Some(meta) = CheckMeta::from_tags(&scenario.name, &all) {
                     if !ids.contains(&meta.id) {
                         ids.push(meta.id.clone());
@@ -147,7 +161,6 @@ pub fn selected_checks(
                     }
                 }
             }
-            let here = format!("{name}:{}", scenario.position.line);
             for (id, n) in rows.iter().filter(|(_, n)| *n > 1) {
                 problems.push(format!(
                     "{here}: the Scenario Outline's @check.{id} covers {n} example rows, but a check has one result. Give each row an Examples block of its own tagged with its own @check.<id>, or write a Scenario per case"
@@ -216,8 +229,13 @@ pub fn selected_checks(
     if problems.is_empty() {
         return Ok(checks);
     }
+    // Where the known sentences are is news only for a sentence that matched none.
+    let sentences = match problems.iter().any(|p| p.contains(" step definition")) {
+        true => "\nThe sentences this suite knows are the ones in the built-in feature files (the repository's features/ folder)",
+        false => "",
+    };
     Err(format!(
-        "the feature files in {} cannot be run as they are:\n  {}\nThe sentences this suite knows are the ones in the built-in feature files (the repository's features/ folder)",
+        "the feature files in {} cannot be run as they are:\n  {}{sentences}",
         features.display(),
         problems.join("\n  ")
     ))
@@ -495,9 +513,31 @@ mod tests {
             "a.feature:5: `Then the moon is made of cheese` matches no step definition",
             "b.feature:3: @check.a.one is already the id of the scenario at a.feature:3",
             "c.feature:4: not Gherkin: `Scenaro: typo` is not a step (Given/When/Then/And/But)",
+            "\nThe sentences this suite knows are the ones in the built-in feature files",
         ] {
             assert!(e.contains(part), "{part}\n{e}");
         }
+    }
+
+    /// Two ids on one scenario are refused (the last would win unsaid), and a mistake
+    /// that is no unknown sentence is not told where the known sentences are.
+    #[test]
+    fn a_scenario_with_two_ids_is_a_problem() {
+        let text =
+            format!("Feature: A\n  @check.a.one @check.a.two\n  Scenario: One\n    {STEP}\n");
+        let dir = folder(&[("a.feature", &text)]);
+        let e = selected_checks(dir.path(), None).unwrap_err();
+        assert!(
+            e.contains("a.feature:3: the scenario carries @check.a.one and @check.a.two, but a scenario decides one check"),
+            "{e}"
+        );
+        assert!(!e.contains("The sentences this suite knows"), "{e}");
+        // A feature's id and its scenario's are two ids too.
+        let text =
+            format!("@check.a.one\nFeature: A\n  @check.a.two\n  Scenario: One\n    {STEP}\n");
+        let dir = folder(&[("a.feature", &text)]);
+        let e = selected_checks(dir.path(), None).unwrap_err();
+        assert!(e.contains("carries @check.a.one and @check.a.two"), "{e}");
     }
 
     #[test]

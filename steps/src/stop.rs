@@ -17,11 +17,14 @@ pub fn seconds(limit: Duration) -> String {
 /// The results to add for checks of `selected` that have no result in `results`: failed
 /// as unfinished, but for a check the run's options skip whatever the server does (the
 /// cold load without `allow_unload`), which is reported skipped as a full run would.
+/// `begun`: whether any check had begun; if none had, the run stopped while its target
+/// started, and the checks' own timeouts are not what to shorten.
 pub fn unfinished(
     selected: &[CheckMeta],
     results: &[CheckResult],
     why: &Stopped,
     allow_unload: bool,
+    begun: bool,
 ) -> Vec<CheckResult> {
     let decided: HashSet<&str> = results.iter().map(|r| r.id.as_str()).collect();
     selected
@@ -33,6 +36,13 @@ pub fn unfinished(
                 return CheckResult::new(&m.id, &m.name, skip);
             }
             let detail = match why {
+                Stopped::Deadline(limit) if !begun => format!(
+                    "not finished within the --deadline of {}: it expired before any check began, while the run started its target (on --target docker: the container, and the models' pull and create). Raise --deadline: a first docker run pulls the models into its --volume, which later runs find them in (not with --fresh-volume)",
+                    seconds(*limit)
+                ),
+                Stopped::Signal(name) if !begun => format!(
+                    "not finished: the run was interrupted ({name}) before any check began, while it started its target"
+                ),
                 Stopped::Deadline(limit) => format!(
                     "not finished within the --deadline of {}: the run was stopped before this check decided. Run it alone (--tags \"@check.{}\") to see where it waits, shorten the deadlines it waits out (--request-timeout; for a chat, --load-timeout until the answer begins and --generation-timeout in all), or raise --deadline",
                     seconds(*limit),
@@ -128,6 +138,7 @@ mod tests {
             &done,
             &Stopped::Deadline(Duration::from_millis(2500)),
             false,
+            true,
         );
         assert_eq!(added.len(), 1);
         assert_eq!(added[0].id, "a.two");
@@ -148,8 +159,31 @@ mod tests {
             );
         }
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
-        let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"), false);
+        let interrupted = unfinished(&selected, &done, &Stopped::Signal("SIGTERM"), false, true);
         assert!(interrupted[0].detail.contains("interrupted (SIGTERM)"));
+        // Stopped before any check began: the time went to starting the target, and
+        // the checks' timeouts are not what to shorten.
+        let starting = unfinished(
+            &selected,
+            &[],
+            &Stopped::Deadline(Duration::from_secs(2)),
+            false,
+            false,
+        );
+        assert!(
+            starting[0].detail.starts_with("not finished within the --deadline of 2 s: it expired before any check began, while the run started its target"),
+            "{}",
+            starting[0].detail
+        );
+        assert!(
+            !starting[0].detail.contains("--request-timeout"),
+            "{}",
+            starting[0].detail
+        );
+        let starting = unfinished(&selected, &[], &Stopped::Signal("SIGINT"), false, false);
+        assert!(starting[0]
+            .detail
+            .contains("interrupted (SIGINT) before any check began"));
         assert_eq!(Stopped::Signal("SIGTERM").exit_code(), 143);
         assert_eq!(Stopped::Signal("SIGINT").exit_code(), 130);
     }
@@ -161,7 +195,7 @@ mod tests {
         let selected =
             vec![CheckMeta::from_tags("Cold", &["check.perf.load_cold".to_string()]).unwrap()];
         let why = Stopped::Deadline(Duration::from_secs(5));
-        let skipped = &unfinished(&selected, &[], &why, false)[0];
+        let skipped = &unfinished(&selected, &[], &why, false, true)[0];
         assert_eq!(skipped.status, ollama_verify::check::Status::Skip);
         assert!(!skipped.unfinished);
         assert!(
@@ -169,7 +203,7 @@ mod tests {
             "{}",
             skipped.detail
         );
-        let allowed = &unfinished(&selected, &[], &why, true)[0];
+        let allowed = &unfinished(&selected, &[], &why, true, true)[0];
         assert_eq!(allowed.status, ollama_verify::check::Status::Fail);
         assert!(allowed.unfinished);
     }

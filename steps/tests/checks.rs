@@ -411,7 +411,8 @@ fn a_report_that_cannot_be_written_is_exit_3_and_the_others_are_written() {
 /// A usage error, or a target that cannot start, leaves every report as it was,
 /// cucumber's `--json` one included.
 #[rstest]
-#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
+#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write the --junit report to /nonexistent/junit.xml")]
+#[case::a_compose_file_that_cannot_be_read(&["--target", "docker", "--compose-file", "/nonexistent/compose.yml"], "cannot read the compose file /nonexistent/compose.yml (--compose-file)")]
 #[case::target_cannot_start(&["--target", "native", "--host", "ftp://x"], "is not a usable address")]
 fn usage_errors_leave_the_reports_as_they_were(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -501,7 +502,11 @@ fn a_step_failing_after_the_verdict_fails_the_check() {
 #[case::bad_gpu_source(&["--gpu", "cuda"], "unknown GPU source")]
 #[case::no_check_selected(&["--target", "emulator", "--tags", "@apis"], "--tags \"@apis\" selects no check")]
 #[case::list_with_a_bad_tag_expression(&["--list", "--tags", "@a and and"], "tag expression")]
-#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write /nonexistent/junit.xml")]
+#[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write the --junit report to /nonexistent/junit.xml: No such file or directory (os error 2); its folder /nonexistent does not exist: create it (`mkdir -p /nonexistent`), or give --junit another path")]
+#[case::empty_image(&["--target", "docker", "--image", ""], "expected an image such as ollama/ollama:0.17.1, got ``; leave --image out")]
+#[case::a_folder_for_a_volume(&["--target", "docker", "--volume", "/data/models"], "expected a Docker volume name")]
+#[case::negative_gpus(&["--list", "--gpus", "-1"], "--gpus takes auto, none, all or a number, not `-1`")]
+#[case::not_a_compose_file(&["--target", "docker", "--compose-file", "../setup/coding-assistant.Modelfile"], "the compose file ../setup/coding-assistant.Modelfile (--compose-file)")]
 #[case::negative_deadline(&["--deadline", "-1"], "invalid value '-1' for '--deadline <DEADLINE>': expected a number of seconds from 0.001")]
 #[case::deadline_that_rounds_to_nothing(&["--list", "--deadline", "1e-12"], "expected a number of seconds from 0.001")]
 #[case::empty_host(&["--host", ""], "got an empty address; leave --host out to use OLLAMA_HOST")]
@@ -1265,6 +1270,27 @@ fn a_config_file_sets_defaults_and_flags_win() {
         .stderr(predicates::str::contains(
             "ollama-verify.toml:2: `strict = \"yes\"`: expected true or false",
         ));
+    // A tag expression, and a features folder, the run would refuse are the file's too.
+    std::fs::write(
+        dir.path().join("ollama-verify.toml"),
+        "target = \"emulator\"\ntags = \"@api and\"\n",
+    )
+    .unwrap();
+    bin().assert().code(2).stderr(predicates::str::contains(
+        "ollama-verify.toml:2: `tags = \"@api and\"`: \"@api and\" is not a tag expression",
+    ));
+    std::fs::write(
+        dir.path().join("ollama-verify.toml"),
+        "features = \"specs\"\n",
+    )
+    .unwrap();
+    bin()
+        .arg("--list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "ollama-verify.toml:1: `features = \"specs\"`: no such folder of .feature files",
+        ));
     // A bad value from the environment is not pinned on the file.
     std::fs::write(dir.path().join("ollama-verify.toml"), "strict = true\n").unwrap();
     bin()
@@ -1356,6 +1382,45 @@ fn flags_the_target_ignores_are_named() {
             "--image does not apply to --target emulator; it is ignored",
         ))
         .stderr(predicates::str::contains("--keep does not apply"));
+}
+
+/// `--emulator-config` on another target is named as ignored, and is not read: a file
+/// that is not there does not stop a run that never uses it.
+#[test]
+fn an_ignored_emulator_config_is_not_read() {
+    let port = free_port();
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args(["--target", "native", "--tags", "@check.api.root"])
+        .args(["--host", &format!("127.0.0.1:{port}")])
+        .args(["--emulator-config", "/nonexistent/emulator.toml"])
+        .env_remove("OLLAMA_VERIFY_CONFIG")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        // api.root fails (nothing listens there): the run ran.
+        .code(1)
+        .stderr(predicates::str::contains(
+            "--emulator-config does not apply to --target native; it is ignored",
+        ))
+        .stderr(predicates::prelude::PredicateBooleanExt::not(
+            predicates::str::contains("cannot read emulator config"),
+        ));
+    // On the emulator target it is read, and its mistake says what to do.
+    Command::cargo_bin("ollama-verify")
+        .unwrap()
+        .args([
+            "--target",
+            "emulator",
+            "--emulator-config",
+            "/nonexistent/emulator.toml",
+        ])
+        .env_remove("OLLAMA_VERIFY_CONFIG")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "Give --emulator-config an emulator configuration",
+        ));
 }
 
 /// A bad address is named by where it came from: `--host`, or `OLLAMA_HOST`.

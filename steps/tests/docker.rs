@@ -645,6 +645,17 @@ fn keep_leaves_the_container_and_says_how_to_reach_it() {
         "exactly the kept container: {containers:?}"
     );
     assert_eq!(volumes.len(), 1, "and its fresh volume: {volumes:?}");
+    // The kept volume is named, and one command (one code span) removes both.
+    let id = &containers[0][..12];
+    for said in [
+        format!("kept container {id} and the volume {} (--keep)", volumes[0]),
+        format!(
+            "remove them with `docker rm -f {id} && docker volume rm {}`",
+            volumes[0]
+        ),
+    ] {
+        assert!(run.stderr.contains(&said), "{said:?} in:\n{}", run.stderr);
+    }
     let info = inspect(mess.0);
     // Kept: it comes back with the daemon, as the compose file says.
     assert_eq!(restart_policy(&info), "unless-stopped");
@@ -657,6 +668,34 @@ fn keep_leaves_the_container_and_says_how_to_reach_it() {
     let pid = mess.0;
     drop(mess);
     assert_eq!(leftovers(pid), (vec![], vec![]));
+}
+
+/// With --no-provision on an empty volume the models are missing, and the advice is the
+/// flag that left them out, not an `ollama pull` on this machine.
+#[test]
+fn no_provision_names_itself_for_missing_models() {
+    let Some(_one) = prepare("no_provision_names_itself_for_missing_models") else {
+        return;
+    };
+    let (run, mess) = verify_docker(
+        "none",
+        &[
+            "--no-provision",
+            "--tags",
+            "@check.models.base or @check.models.custom",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(!run.stderr.contains(": pulled"), "{}", run.stderr);
+    for id in ["models.base", "models.custom"] {
+        assert_eq!(status(&run, id), "fail", "{}", run.summary);
+        let detail = run.detail(id);
+        assert!(
+            detail.contains("run without --no-provision") && !detail.contains("Try `ollama"),
+            "{id}: {detail}"
+        );
+    }
+    assert_eq!(leftovers(mess.0), (vec![], vec![]));
 }
 
 /// SIGTERM while the container is provisioned (a two-minute pull): the start is
