@@ -283,6 +283,20 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// The name of `known` a mistyped `key` most likely meant: the nearest within two
+/// edits, `-` and `_` counting alike (`fresh_volume` for `fresh-volume`).
+pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let plain = |s: &str| s.replace('_', "-");
+    let key = plain(key);
+    known
+        .iter()
+        .copied()
+        .map(|k| (strsim::levenshtein(&plain(k), &key), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
 /// A borderless table, columns padded, as CLIs like `ollama list` print.
 pub fn plain_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut table = Table::new();
@@ -435,6 +449,17 @@ mod mask_tests {
     use super::*;
     use crate::check::Outcome;
     use rstest::rstest;
+
+    #[rstest]
+    #[case("fresh_volume", Some("fresh-volume"))]
+    #[case("fresh-volum", Some("fresh-volume"))]
+    #[case("imagee", Some("image"))]
+    #[case("enviroment", Some("environment"))]
+    #[case("no_such_thing", None)]
+    fn nearest_names_the_key_meant(#[case] key: &str, #[case] meant: Option<&str>) {
+        let known = ["fresh-volume", "image", "environment", "volume"];
+        assert_eq!(nearest(key, &known), meant);
+    }
 
     #[rstest]
     #[case("HF_TOKEN", true)]

@@ -396,33 +396,13 @@ fn unknown(
         if known.contains(&key.as_str()) || key.starts_with("x-") {
             continue;
         }
-        let near = known
-            .iter()
-            .copied()
-            .filter(|k| distance(k, &key) <= 2 || *k == key.replace('-', "_"))
-            .min_by_key(|k| distance(k, &key));
+        let near = crate::report::nearest(&key, known);
         let hint = near.map_or(String::new(), |k| format!("; did you mean `{k}`?"));
         return Err(format!(
             "{at}: `{key}` is not {what} of the Compose Specification{hint} (compose would refuse it too; extensions are named x-...)"
         ));
     }
     Ok(())
-}
-
-/// The edit distance of two names (insertions, deletions, substitutions).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substituted = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// The container's side of a `ports:` entry: `"[[IP:]HOST:]CONTAINER[/PROTOCOL]"`, a

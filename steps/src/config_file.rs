@@ -177,39 +177,15 @@ fn unknown_key(command: &clap::Command, at: &str, key: &str) -> String {
     let why = match key {
         "config" => "`config` is not a setting (a file cannot name another).".to_string(),
         "help" | "version" => format!("`{key}` is not a setting."),
-        _ => {
-            let dashed = key.replace('_', "-");
-            let near = known
-                .iter()
-                .copied()
-                .filter(|k| *k == dashed || distance(k, key) <= 2)
-                .min_by_key(|k| distance(k, &dashed));
-            match near {
-                Some(k) => format!("`{key}` is not a setting; did you mean `{k}`?"),
-                None => format!("`{key}` is not a setting."),
-            }
-        }
+        _ => match ollama_verify::report::nearest(key, &known) {
+            Some(k) => format!("`{key}` is not a setting; did you mean `{k}`?"),
+            None => format!("`{key}` is not a setting."),
+        },
     };
     format!(
         "{at}: {why} The keys are the long flags' names, with `-`: {}",
         known.join(", ")
     )
-}
-
-/// The edit distance of two names (insertions, deletions, substitutions).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substituted = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// Whether `arg` takes `value`, by parsing `--LONG=VALUE` with it alone (no variable,
