@@ -87,6 +87,18 @@ impl ServerKind {
         }
     }
 
+    /// How a missing model gets onto this server, as a sentence.
+    fn install_model(&self) -> String {
+        match self {
+            ServerKind::Service => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`".into(),
+            ServerKind::Container { id, .. } => format!(
+                "The model is not in the container's model volume: the docker target pulls and creates the models unless --no-provision is given (run without it), or add it by hand with --keep and `docker exec {} ollama pull <model>`",
+                short_id(id)
+            ),
+            ServerKind::Emulator => "The model is not in the emulator's configuration: add it to `installed` (or as a `[[custom]]` model) of --emulator-config".into(),
+        }
+    }
+
     /// How to see whether the server runs at all.
     fn see_running(&self) -> String {
         match self {
@@ -339,7 +351,7 @@ fn status_hint(status: u16, message: Option<&str>, server: &ServerKind) -> Strin
     match status {
         500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL.into(),
         503 => format!("The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, or {}", server.see_log()),
-        404 if not_found => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`".into(),
+        404 if not_found => server.install_model(),
         404 => "The server does not know this endpoint; it may be too old or not Ollama".into(),
         400 => "The server rejected the request; it may be a version this tool does not know".into(),
         500..=599 => format!("The server failed while answering; to see why, {}", server.see_log()),
@@ -483,6 +495,37 @@ mod tests {
                 assert!(text.contains(says), "{server:?}: {text}");
             }
         }
+    }
+
+    /// A missing model is pulled natively, provisioned on the docker target, and
+    /// configured on the emulator.
+    #[test]
+    fn a_missing_model_says_how_this_target_gets_it() {
+        let missing = |server| {
+            ClientError::Status {
+                endpoint: "POST http://127.0.0.1:11434/api/chat".into(),
+                status: 404,
+                message: Some("model 'my-coder' not found".into()),
+                server,
+            }
+            .to_string()
+        };
+        assert!(missing(ServerKind::Service).contains("`ollama pull <model>`"));
+        let docker = missing(ServerKind::Container {
+            id: "0123456789abcdef".into(),
+            kept: false,
+        });
+        assert!(
+            docker.contains("--no-provision")
+                && docker.contains("docker exec 0123456789ab ollama pull"),
+            "{docker}"
+        );
+        assert!(!docker.contains("`ollama list`"), "{docker}");
+        let emulated = missing(ServerKind::Emulator);
+        assert!(
+            emulated.contains("`installed`") && !emulated.contains("ollama pull"),
+            "{emulated}"
+        );
     }
 
     /// An address that does not connect is the user's OLLAMA_HOST or --host natively;
