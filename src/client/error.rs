@@ -157,9 +157,9 @@ fn capitalized(text: &str) -> String {
         .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }
 
-/// A container id as `docker ps` shows it.
-fn short_id(id: &str) -> &str {
-    &id[..id.len().min(12)]
+/// A container id as `docker ps` shows it: its first 12 characters.
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 /// The kind of a [`ClientError`], for matching without the details.

@@ -14,7 +14,7 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
-pub use error::{Budget, ClientError, ErrorKind, Phase, ServerKind};
+pub use error::{short_id, Budget, ClientError, ErrorKind, Phase, ServerKind};
 pub use ndjson::ChunkStream;
 
 use bytes::Bytes;

@@ -39,13 +39,19 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// For a remote model, where it runs (`gpt-oss:20b on https://ollama.com:443`);
-    /// `None` for a local one.
-    pub fn describe(&self) -> Option<String> {
+    /// The model's name there and its host, each where set (blank counts as unset, as a
+    /// local model's answer has them).
+    pub fn parts(&self) -> (Option<&str>, Option<&str>) {
         fn set(v: &Option<String>) -> Option<&str> {
             v.as_deref().map(str::trim).filter(|v| !v.is_empty())
         }
-        match (set(&self.remote_model), set(&self.remote_host)) {
+        (set(&self.remote_model), set(&self.remote_host))
+    }
+
+    /// For a remote model, where it runs (`gpt-oss:20b on https://ollama.com:443`);
+    /// `None` for a local one.
+    pub fn describe(&self) -> Option<String> {
+        match self.parts() {
             (None, None) => None,
             (Some(m), Some(h)) => Some(format!("{m} on {h}")),
             (Some(m), None) => Some(format!("{m} on a remote host")),

@@ -5,6 +5,7 @@
 //! with `--keep`, left where it is, with the commands to look at it and remove it).
 
 use super::compose::ComposeService;
+use crate::client::short_id as short;
 use crate::probe::host::{CmdOutput, Host, HostError};
 use crate::probe::service::ContainerState;
 use std::collections::HashMap;
@@ -1444,10 +1445,6 @@ fn percent(line: &str) -> Option<u64> {
         .parse()
         .ok()
         .filter(|p| *p <= 100)
-}
-
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
 }
 
 /// A host backend for any running container (`docker exec`), for checks of a machine

@@ -56,15 +56,7 @@ impl CloudModel {
     /// where its chat said it ran (`remote_model`, `remote_host`).
     pub fn of(model: &str, remote: Option<&Remote>) -> Option<CloudModel> {
         let name = ModelName::parse(model);
-        let set = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let (there, host) = remote.map_or((None, None), |r| {
-            (set(&r.remote_model), set(&r.remote_host))
-        });
+        let (there, host) = remote.map_or((None, None), Remote::parts);
         let ran = match (there, host) {
             (Some(m), Some(h)) => format!("it ran as {m} on {h}"),
             (Some(m), None) => format!("it ran as {m} on a remote host"),

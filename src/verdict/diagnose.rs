@@ -591,7 +591,7 @@ pub fn service_health(
             };
             return Outcome::fail(format!(
                 "the container {} is restarting: it keeps exiting. Next: {}",
-                &c.id[..c.id.len().min(12)],
+                crate::client::short_id(&c.id),
                 container.see_log()
             ))
             .with_value("restarting");

@@ -4,6 +4,7 @@
 //! environment).
 
 use crate::check::Outcome;
+use crate::client::short_id as short;
 use crate::probe::logs::ollama_bool;
 use crate::probe::service::{ContainerState, EnvironmentFile, ServiceFacts, UnitState};
 
@@ -96,10 +97,6 @@ fn configured_subject(facts: &Result<ServiceFacts, String>) -> Result<Subject<'_
         ))),
         s => Ok(s),
     }
-}
-
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
 }
 
 /// `service.active`: the unit runs (the container runs and is not unhealthy).
