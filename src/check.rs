@@ -1,31 +1,10 @@
 //! What a check yields: a status, a detail that explains it, and the measured value.
 //! Every check produces the same record, whatever it inspects.
 
+use crate::catalog::CheckId;
 use serde::{Deserialize, Serialize};
 
-/// The 14 checks of the seed's script, in its order: the order of every report.
-pub const CHECK_IDS: [&str; 14] = [
-    "gpu.visible",
-    "service.active",
-    "service.enabled",
-    "service.override",
-    "service.host",
-    "service.flash_attention",
-    "cli.available",
-    "models.base",
-    "models.custom",
-    "api.root",
-    "api.tags",
-    "api.chat",
-    "gpu.offload",
-    "perf.generation",
-];
-
-/// Position of a check in reports: the seed's order first, then any others by id.
-pub fn order(id: &str) -> (usize, String) {
-    let pos = CHECK_IDS.iter().position(|c| *c == id);
-    (pos.unwrap_or(CHECK_IDS.len()), id.to_string())
-}
+pub use crate::catalog::order;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -216,53 +195,8 @@ impl CheckResult {
     }
 }
 
-/// Which `diagnose.*` checks can explain a failure of which verification check.
-pub const DIAGNOSES: &[(&str, &[&str])] = &[
-    (
-        "gpu.visible",
-        &["diagnose.driver_floor", "diagnose.platform"],
-    ),
-    (
-        "gpu.offload",
-        &[
-            "diagnose.offload",
-            "diagnose.gpu_discovered",
-            "diagnose.driver_floor",
-            "diagnose.context",
-            "diagnose.platform",
-        ],
-    ),
-    (
-        "perf.generation",
-        &[
-            "diagnose.offload",
-            "diagnose.gpu_discovered",
-            "diagnose.driver_floor",
-            "diagnose.context",
-        ],
-    ),
-    (
-        "perf.roofline",
-        &["diagnose.offload", "diagnose.gpu_discovered"],
-    ),
-    ("perf.prompt", &["diagnose.offload", "diagnose.context"]),
-    (
-        "service.active",
-        &["diagnose.service_health", "diagnose.port_owner"],
-    ),
-    ("service.host", &["diagnose.settings"]),
-    ("service.flash_attention", &["diagnose.settings"]),
-    (
-        "api.root",
-        &["diagnose.port_owner", "diagnose.service_health"],
-    ),
-    ("api.chat", &["diagnose.context", "diagnose.service_health"]),
-    ("cli.available", &["diagnose.port_owner"]),
-    ("security.exposure", &["diagnose.vulnerable"]),
-];
-
 /// Adds to each failed (or warned) verification check the findings of the `diagnose.*`
-/// checks [`DIAGNOSES`] links to it that decided and did not pass:
+/// checks the catalogue says explain it (`explained_by`) that decided and did not pass:
 /// `diagnose.offload: offloaded 20/29 layers ...`. A diagnostic that could not run,
 /// failed only by `--strict`, found nothing, and explains nothing.
 pub fn attach_diagnoses(results: &mut [CheckResult]) {
@@ -280,12 +214,14 @@ pub fn attach_diagnoses(results: &mut [CheckResult]) {
         if !matches!(r.status, Status::Fail | Status::Warn) {
             continue;
         }
-        let Some((_, linked)) = DIAGNOSES.iter().find(|(id, _)| *id == r.id) else {
+        let Some(check) = CheckId::parse(&r.id) else {
             continue;
         };
-        r.diagnosis = linked
+        r.diagnosis = check
+            .entry()
+            .explained_by
             .iter()
-            .filter_map(|d| findings.iter().find(|(id, _)| id == d))
+            .filter_map(|d| findings.iter().find(|(id, _)| id == d.as_str()))
             .map(|(_, line)| line.clone())
             .collect();
     }
@@ -396,16 +332,6 @@ mod tests {
             results[8].diagnosis,
             ["diagnose.offload: offloaded 20/29 layers to GPU"],
             "a skip that --strict failed explains nothing"
-        );
-    }
-
-    #[test]
-    fn reports_follow_the_seed_order() {
-        let mut ids = vec!["perf.generation", "api.root", "gpu.visible", "zzz.extra"];
-        ids.sort_by_key(|id| order(id));
-        assert_eq!(
-            ids,
-            ["gpu.visible", "api.root", "perf.generation", "zzz.extra"]
         );
     }
 }

@@ -43,7 +43,7 @@ async fn main() {
             );
             assert!(!c.detail.is_empty(), "{} gives no detail", c.id);
         }
-        for id in ollama_verify::check::CHECK_IDS {
+        for id in ollama_verify::catalog::classic().map(|id| id.as_str()) {
             assert!(
                 report.summary.checks.iter().any(|c| c.id == id),
                 "{id} reports"

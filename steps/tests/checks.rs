@@ -10,6 +10,7 @@
 mod support;
 
 use assert_cmd::Command;
+use ollama_verify::catalog::{Area, CheckId, Need, CATALOGUE};
 use rstest::rstest;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -19,54 +20,15 @@ use support::{free_port, native_args, path_dir, Run, Server};
 
 /// Short answers, at a speed the emulated GPU's memory bandwidth allows (~77 tok/s).
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
-/// The checks of performance.feature beyond the seed's perf.generation.
-const PERF_CHECKS: [&str; 6] = [
-    "perf.prompt",
-    "perf.streaming",
-    "perf.load_warm",
-    "perf.load_cold",
-    "perf.roofline",
-    "perf.vram_headroom",
-];
-/// The checks of modelfile.feature, beside the seed's 14.
-const MODELFILE_CHECKS: [&str; 3] = [
-    "modelfile.parameters",
-    "modelfile.system",
-    "modelfile.weights",
-];
-/// The checks of security.feature: host facts, so skipped on the emulator target.
-const SECURITY_CHECKS: [&str; 3] = [
-    "security.exposure",
-    "security.remote_reachable",
-    "security.masking",
-];
-/// The checks of diagnostics.feature.
-const DIAGNOSE_CHECKS: [&str; 9] = [
-    "diagnose.gpu_discovered",
-    "diagnose.driver_floor",
-    "diagnose.offload",
-    "diagnose.settings",
-    "diagnose.service_health",
-    "diagnose.port_owner",
-    "diagnose.context",
-    "diagnose.platform",
-    "diagnose.vulnerable",
-];
-/// Diagnostics that need this machine (the unit, /proc): skipped on the emulator target.
-const DIAGNOSE_HOST_CHECKS: [&str; 4] = [
-    "diagnose.settings",
-    "diagnose.service_health",
-    "diagnose.port_owner",
-    "diagnose.platform",
-];
-const HOST_CHECKS: [&str; 6] = [
-    "service.active",
-    "service.enabled",
-    "service.override",
-    "service.host",
-    "service.flash_attention",
-    "cli.available",
-];
+/// Every built-in check's id.
+fn all_ids() -> impl Iterator<Item = CheckId> {
+    CATALOGUE.iter().map(|c| c.id)
+}
+
+/// The ids of the built-in checks in `area`.
+fn area_ids(area: Area) -> Vec<CheckId> {
+    all_ids().filter(|id| id.area() == area).collect()
+}
 
 fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
     let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
@@ -106,19 +68,11 @@ fn emulated(config: &str, extra: &[&str]) -> Run {
 
 /// What a healthy emulator reports: host checks skipped (no host), the rest passed.
 fn baseline() -> BTreeMap<String, String> {
-    ollama_verify::check::CHECK_IDS
-        .iter()
-        .chain(&MODELFILE_CHECKS)
-        .chain(&PERF_CHECKS)
-        .chain(&SECURITY_CHECKS)
-        .chain(&DIAGNOSE_CHECKS)
+    all_ids()
         .map(|id| {
-            // No host on the emulator target; no consent to unload by default.
-            let status = if HOST_CHECKS.contains(id)
-                || SECURITY_CHECKS.contains(id)
-                || DIAGNOSE_HOST_CHECKS.contains(id)
-                || *id == "perf.load_cold"
-            {
+            // No host on the emulator target (the catalogue's `host` need); no consent
+            // to unload by default.
+            let status = if id.entry().needs.contains(&Need::Host) || id == CheckId::PerfLoadCold {
                 "skip"
             } else {
                 "pass"
@@ -654,14 +608,9 @@ fn native(server: &Server, path: &Path) -> Run {
 /// `OLLAMA_HOST=0.0.0.0` with `OLLAMA_ORIGINS=*` warns in security.exposure, and with
 /// no `ip` on PATH security.remote_reachable cannot list this host's addresses.
 fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut expected: BTreeMap<String, String> = ollama_verify::check::CHECK_IDS
-        .iter()
-        .chain(&MODELFILE_CHECKS)
-        .chain(&PERF_CHECKS)
-        .chain(&SECURITY_CHECKS)
-        .chain(&DIAGNOSE_CHECKS)
+    let mut expected: BTreeMap<String, String> = all_ids()
         .map(|id| {
-            let status = match *id {
+            let status = match id.as_str() {
                 "perf.load_cold" | "security.remote_reachable" => "skip",
                 // No journalctl, cat or find on the stand-in PATH; the emulated GPU
                 // cannot say which process of another target holds VRAM.
@@ -723,7 +672,7 @@ fn no_systemd_skips_service_checks_with_the_reason() {
     let wsl = "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n";
     let path = path_dir(dir.path(), Some(("", wsl, 1)), true);
     let run = native(&server, &path);
-    for id in &HOST_CHECKS[..5] {
+    for id in area_ids(Area::Service).iter().map(|id| id.as_str()) {
         assert_eq!(run.check(id)["status"], "skip", "{id}");
         assert!(run.detail(id).contains("wsl.conf"), "{}", run.detail(id));
     }
@@ -1094,11 +1043,10 @@ fn a_cloud_model_is_neither_measured_nor_inspected_here() {
         &[("OLLAMA_HOST", Path::new(&server.host))],
         Some(&path),
     );
-    let cloud_checks =
-        PERF_CHECKS
-            .iter()
-            .chain(&["perf.generation", "diagnose.offload", "diagnose.context"]);
-    for id in cloud_checks {
+    let cloud_checks = area_ids(Area::Perf)
+        .into_iter()
+        .chain([CheckId::DiagnoseOffload, CheckId::DiagnoseContext]);
+    for id in cloud_checks.map(CheckId::as_str) {
         let detail = run.detail(id);
         assert_eq!(run.status(id), "skip", "{id}: {detail}\n{}", run.context());
         assert!(
