@@ -13,7 +13,9 @@ pub mod perf;
 pub mod probe;
 pub mod provision;
 pub mod report;
+pub mod secrets;
 pub mod session;
+pub mod text;
 pub mod verdict;
 
 pub use client::{Client, ClientError, ErrorKind, Timeouts};

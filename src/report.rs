@@ -203,55 +203,13 @@ impl Summary {
     }
 }
 
-/// `text` with nothing a terminal would obey or an XML 1.0 document cannot hold: a tab
-/// or carriage return becomes a space, any other control character (C0 but the line
-/// feed, DEL, C1: escape sequences start with them) and the non-characters U+FFFE and
-/// U+FFFF become U+FFFD `�`, so that a reader sees something was there.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' => '\n',
-            '\t' | '\r' => ' ',
-            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
-            c if c.is_control() => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
-}
-
-/// `text` cut at `max` bytes (on a character boundary) with `…` and how much was left
-/// out, where it is longer.
-pub fn cap(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
-}
-
-/// `text` as Markdown that shows it literally, on one line of a table: the characters
-/// Markdown and GFM give a meaning to are escaped (`<`, `>`, `&` as HTML entities, so
-/// no tag reaches GitHub's sanitiser), a line break or a carriage return is a space.
-pub fn markdown_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+// The text helpers and the masking live in lower modules (`text`, `secrets`) that the
+// client and the verdicts import; these re-exports keep the old `report::` paths.
+pub use crate::secrets::{
+    looks_secret, mask_secrets, mask_url_credentials, mask_value, name_matches, MASK,
+    SECRET_PATTERNS,
+};
+pub use crate::text::{cap, markdown_text, nearest, printable, shorten};
 
 /// A check's id as a Markdown code span; one a code span cannot hold (a backtick in
 /// it) as escaped text. A `|` is escaped in either, as GFM tables want.
@@ -273,30 +231,6 @@ fn with_diagnosis(c: &CheckResult, sep: &str) -> String {
     text
 }
 
-/// `text` on one line (runs of whitespace as one space), cut at `max` characters with
-/// `…` where it is longer.
-pub fn shorten(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
-}
-
-/// The name of `known` a mistyped `key` most likely meant: the nearest within two
-/// edits, `-` and `_` counting alike (`fresh_volume` for `fresh-volume`).
-pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
-    let plain = |s: &str| s.replace('_', "-");
-    let key = plain(key);
-    known
-        .iter()
-        .copied()
-        .map(|k| (strsim::levenshtein(&plain(k), &key), k))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
 /// A borderless table, columns padded, as CLIs like `ollama list` print.
 pub fn plain_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut table = Table::new();
@@ -311,189 +245,10 @@ pub fn plain_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
         .join("\n")
 }
 
-/// Names of variables that hold secrets, as `*` patterns matched case-insensitively:
-/// what reports mask and what `security.masking` looks for by default.
-pub const SECRET_PATTERNS: [&str; 4] = ["*_KEY", "*_TOKEN", "*_SECRET", "*PASSWORD*"];
-
-/// What a masked value shows.
-pub const MASK: &str = "****";
-
-/// Whether `name` matches the `*` pattern `pattern`, ignoring case.
-pub fn name_matches(name: &str, pattern: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    let pattern = pattern.to_ascii_uppercase();
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = name.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty(); // no `*`: the whole name
-    };
-    for part in middle {
-        match rest.find(part) {
-            Some(i) => rest = &rest[i + part.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
-}
-
-/// Whether a variable's name looks like it holds a secret ([`SECRET_PATTERNS`]).
-pub fn looks_secret(name: &str) -> bool {
-    SECRET_PATTERNS.iter().any(|p| name_matches(name, p))
-}
-
-/// `value` as a report may show it: masked when `name` looks like a secret's.
-pub fn mask_value<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
-    if looks_secret(name) && !value.is_empty() {
-        MASK.into()
-    } else {
-        value.into()
-    }
-}
-
-/// Masks the value of every `NAME=value` in `text` whose name looks like a secret's:
-/// `HF_TOKEN=hf_abc` → `HF_TOKEN=****`. A value runs to the next space, quote or
-/// separator; quoted ones (`NAME="a b"`, `"NAME=a b"`) to their closing quote.
-pub fn mask_secrets(text: &str) -> String {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0; // bytes of `text` already in `out`
-    let mut i = 0;
-    while let Some(eq) = text[i..].find('=').map(|e| e + i) {
-        let start = text[..eq]
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| ident(*c))
-            .last()
-            .map_or(eq, |(s, _)| s);
-        i = eq + 1;
-        if start == eq || !looks_secret(&text[start..eq]) {
-            continue;
-        }
-        let after = &text[eq + 1..];
-        let quote_before = text[..start].ends_with('"').then_some('"');
-        let (skip, end) = match (quote_before, after.chars().next()) {
-            (Some(q), _) => (0, closing(after, q)),
-            (None, Some(q @ ('"' | '\''))) => (1, 1 + closing(&after[1..], q)),
-            _ => (
-                0,
-                after
-                    .find(|c: char| c.is_whitespace() || "\"'`,;)]}".contains(c))
-                    .unwrap_or(after.len()),
-            ),
-        };
-        let (from, to) = (eq + 1 + skip, eq + 1 + end);
-        if to > from {
-            out.push_str(&text[copied..from]);
-            out.push_str(MASK);
-            copied = to;
-        }
-        i = to.max(i);
-    }
-    out.push_str(&text[copied..]);
-    // And a password in a URL, whatever the name it is set under.
-    mask_url_credentials(&out).unwrap_or(out)
-}
-
-/// `value` with the credentials of every URL in it masked (`http://user:pass@proxy`
-/// is `http://****@proxy`), or `None` when no URL in it holds a password.
-pub fn mask_url_credentials(value: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = value;
-    let mut found = false;
-    while let Some(at) = rest.find("://") {
-        let (before, after) = rest.split_at(at + 3);
-        out.push_str(before);
-        let end = after
-            .find(|c: char| matches!(c, '/' | '?' | '#' | ',' | ';') || c.is_whitespace())
-            .unwrap_or(after.len());
-        let authority = &after[..end];
-        match authority.rsplit_once('@') {
-            Some((userinfo, host))
-                if userinfo
-                    .split_once(':')
-                    .is_some_and(|(_, pass)| !pass.is_empty()) =>
-            {
-                found = true;
-                out.push_str(MASK);
-                out.push('@');
-                out.push_str(host);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    found.then_some(out)
-}
-
-/// Where the quoted text starting at `s` ends: the first `q` not escaped by `\`.
-fn closing(s: &str, q: char) -> usize {
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            c if c == q => return i,
-            _ => {}
-        }
-    }
-    s.len()
-}
-
 #[cfg(test)]
 mod mask_tests {
     use super::*;
     use crate::check::Outcome;
-    use rstest::rstest;
-
-    #[rstest]
-    #[case("fresh_volume", Some("fresh-volume"))]
-    #[case("fresh-volum", Some("fresh-volume"))]
-    #[case("imagee", Some("image"))]
-    #[case("enviroment", Some("environment"))]
-    #[case("no_such_thing", None)]
-    fn nearest_names_the_key_meant(#[case] key: &str, #[case] meant: Option<&str>) {
-        let known = ["fresh-volume", "image", "environment", "volume"];
-        assert_eq!(nearest(key, &known), meant);
-    }
-
-    #[rstest]
-    #[case("HF_TOKEN", true)]
-    #[case("openai_api_key", true)]
-    #[case("AWS_SECRET", true)]
-    #[case("DB_PASSWORD_FILE", true)]
-    #[case("PASSWORD", true)]
-    #[case("OLLAMA_KEEP_ALIVE", false)]
-    #[case("KEY", false)]
-    #[case("TOKENIZER", false)]
-    #[case("OLLAMA_HOST", false)]
-    fn secret_names(#[case] name: &str, #[case] secret: bool) {
-        assert_eq!(looks_secret(name), secret, "{name}");
-    }
-
-    #[rstest]
-    #[case("HF_TOKEN=hf_abc123", "HF_TOKEN=****")]
-    #[case(
-        "HF_TOKEN=hf_abc OLLAMA_HOST=0.0.0.0",
-        "HF_TOKEN=**** OLLAMA_HOST=0.0.0.0"
-    )]
-    #[case(
-        "expected API_KEY=x, saw API_KEY=y.",
-        "expected API_KEY=****, saw API_KEY=****"
-    )]
-    #[case("\"MY_SECRET=a b c\" X=1", "\"MY_SECRET=****\" X=1")]
-    #[case("MY_SECRET='a b' X=1", "MY_SECRET='****' X=1")]
-    #[case("DB_PASSWORD=\"p\\\"q\" X=1", "DB_PASSWORD=\"****\" X=1")]
-    #[case("HF_TOKEN= empty", "HF_TOKEN= empty")]
-    #[case("OLLAMA_ORIGINS=* a=b == =", "OLLAMA_ORIGINS=* a=b == =")]
-    #[case("ünï HF_TOKEN=ß", "ünï HF_TOKEN=****")]
-    fn masks_values_of_secret_names(#[case] text: &str, #[case] masked: &str) {
-        assert_eq!(mask_secrets(text), masked);
-    }
 
     #[test]
     fn summaries_never_carry_a_secret() {
@@ -659,21 +414,6 @@ mod tests {
     fn xml_char(c: char) -> bool {
         matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
     }
-
-    #[rstest::rstest]
-    #[case::nonchars("a\u{FFFE}b\u{FFFF}c", "a�b�c")]
-    #[case::tab_and_return("a\tb\r\nc", "a b \nc")]
-    #[case::escape_eats_nothing("\u{1b}[31mred\u{1b}[0m", "�[31mred�[0m")]
-    #[case::c0_and_del("bell\u{7}nul\u{0}del\u{7f}", "bell�nul�del�")]
-    #[case::c1("next\u{85}csi\u{9b}", "next�csi�")]
-    #[case::kept("ünï 🦙 \u{E000} \u{10FFFF}", "ünï 🦙 \u{E000} \u{10FFFF}")]
-    fn printable_text_keeps_what_it_can_and_marks_the_rest(
-        #[case] text: &str,
-        #[case] shown: &str,
-    ) {
-        assert_eq!(printable(text), shown);
-    }
-
     /// A server's error verbatim in every text of the report: the XML holds only
     /// characters XML 1.0 allows, and what quick-junit would drop silently (a tab, a
     /// C1 control, what follows an ESC) shows instead.
@@ -749,12 +489,6 @@ mod tests {
                 text.len()
             );
         }
-        assert_eq!(
-            cap("ünï", 4),
-            "ün… (2 more bytes)",
-            "cut on a character boundary"
-        );
-        assert_eq!(cap("short", 5), "short");
     }
 
     #[rstest::rstest]

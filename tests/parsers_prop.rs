@@ -10,7 +10,7 @@ use ollama_verify::client::{bind_addr, parse_ollama_host};
 use ollama_verify::modelfile::Modelfile;
 use ollama_verify::probe::cli::parse_version;
 use ollama_verify::probe::service::{parse_environment, parse_environment_file, parse_show};
-use ollama_verify::report::{cap, markdown_text, printable};
+use ollama_verify::text::{cap, markdown_text, printable};
 use ollama_verify::{Client, ModelName, Timeouts};
 use proptest::prelude::*;
 use serde_json::Value;

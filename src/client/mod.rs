@@ -477,7 +477,7 @@ pub(crate) fn from_value<T: DeserializeOwned>(
 /// The first 120 characters of a body, on one line.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(480)]);
-    match crate::report::shorten(&text, 120) {
+    match crate::text::shorten(&text, 120) {
         flat if flat.is_empty() => "(empty body)".into(),
         flat => flat,
     }

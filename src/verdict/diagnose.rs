@@ -534,7 +534,7 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
             unreadable.join(", ")
         )
     };
-    let shown = |k: &str, v: &str| crate::report::mask_value(k, v).into_owned();
+    let shown = |k: &str, v: &str| crate::secrets::mask_value(k, v).into_owned();
     let mut differ = Vec::new();
     let mut compared = 0;
     for (k, v) in &set {

@@ -154,7 +154,7 @@ pub fn system(
 }
 
 fn first_words(s: &str) -> String {
-    crate::report::shorten(s, 60)
+    crate::text::shorten(s, 60)
 }
 
 /// The weights blob a model's `modelfile` names in its `FROM` line.

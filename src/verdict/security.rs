@@ -4,7 +4,7 @@
 use crate::check::Outcome;
 use crate::probe::network::AddressProbe;
 use crate::probe::service::{ServiceFacts, UnitState};
-use crate::report::name_matches;
+use crate::secrets::name_matches;
 
 const RESTART: &str = "then `sudo systemctl daemon-reload && sudo systemctl restart ollama`";
 
@@ -248,11 +248,11 @@ fn secrets(environment: &[(String, String)], patterns: &[String]) -> Vec<String>
                 let v = if v.is_empty() {
                     ""
                 } else {
-                    crate::report::MASK
+                    crate::secrets::MASK
                 };
                 return Some(format!("{k}={v}"));
             }
-            crate::report::mask_url_credentials(v).map(|masked| format!("{k}={masked}"))
+            crate::secrets::mask_url_credentials(v).map(|masked| format!("{k}={masked}"))
         })
         .collect()
 }
@@ -563,7 +563,7 @@ mod tests {
 
     #[test]
     fn masking_names_secrets_and_never_shows_them() {
-        let patterns: Vec<String> = crate::report::SECRET_PATTERNS
+        let patterns: Vec<String> = crate::secrets::SECRET_PATTERNS
             .iter()
             .map(|p| p.to_string())
             .collect();

@@ -287,7 +287,7 @@ pub(crate) fn may_be_set_in(
     whose: &str,
 ) -> Outcome {
     let seen = match seen {
-        Some(v) => format!("sets {key}={}", crate::report::mask_value(key, v)),
+        Some(v) => format!("sets {key}={}", crate::secrets::mask_value(key, v)),
         None => "does not set it".to_string(),
     };
     let files: Vec<String> = unknown
@@ -389,7 +389,7 @@ pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &st
         Err(o) => return o,
     };
     // A secret's value is compared, never shown.
-    let shown = |v: &str| crate::report::mask_value(key, v).into_owned();
+    let shown = |v: &str| crate::secrets::mask_value(key, v).into_owned();
     // A boolean setting means what Ollama reads it as: `true` is `1`.
     let boolean = crate::probe::logs::BOOL_SETTINGS.contains(&key);
     let same = |v: &str| v == expected || boolean && ollama_bool(v) == ollama_bool(expected);

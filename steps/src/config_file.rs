@@ -177,7 +177,7 @@ fn unknown_key(command: &clap::Command, at: &str, key: &str) -> String {
     let why = match key {
         "config" => "`config` is not a setting (a file cannot name another).".to_string(),
         "help" | "version" => format!("`{key}` is not a setting."),
-        _ => match ollama_verify::report::nearest(key, &known) {
+        _ => match ollama_verify::text::nearest(key, &known) {
             Some(k) => format!("`{key}` is not a setting; did you mean `{k}`?"),
             None => format!("`{key}` is not a setting."),
         },

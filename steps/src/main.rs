@@ -8,8 +8,8 @@
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ollama_verify::emulator::{Emulator, EmulatorConfig};
 use ollama_verify::probe::gpu::GpuSource;
-use ollama_verify::report::printable;
 use ollama_verify::session::{DockerSettings, SessionOptions, Target};
+use ollama_verify::text::printable;
 use ollama_verify::Timeouts;
 use ollama_verify_steps::run::exit;
 use ollama_verify_steps::{run, RunOptions};

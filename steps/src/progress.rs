@@ -6,8 +6,9 @@ use crate::run::all_tags;
 use crate::world::{CheckMeta, VerifyWorld};
 use cucumber::{event, gherkin, parser, Event, Writer};
 use ollama_verify::check::{CheckResult, Status};
-use ollama_verify::report::{mask_secrets, printable, shorten};
+use ollama_verify::secrets::mask_secrets;
 use ollama_verify::session::Session;
+use ollama_verify::text::{printable, shorten};
 use std::sync::Arc;
 
 /// Writes the check lines, and what keeps a scenario from deciding its check (a

@@ -153,7 +153,9 @@ impl VerifyWorld {
             // Cucumber's output (`--steps`, on a terminal) and reports carry it: masked
             // and cut as the summary is, and printable.
             Status::Fail => {
-                use ollama_verify::report::{cap, mask_secrets, printable, TEXT_LIMIT};
+                use ollama_verify::report::TEXT_LIMIT;
+                use ollama_verify::secrets::mask_secrets;
+                use ollama_verify::text::{cap, printable};
                 Err(printable(&cap(&mask_secrets(&outcome.detail), TEXT_LIMIT)))
             }
             _ => Ok(()),
