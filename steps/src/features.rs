@@ -1,6 +1,9 @@
 //! The spec compiled into the binary, so an installed `ollama-verify` works anywhere;
 //! `--features DIR` replaces it.
 
+use crate::usage::UsageError;
+use std::path::{Path, PathBuf};
+
 /// Feature file name and text.
 type File = (&'static str, &'static str);
 
@@ -56,4 +59,34 @@ pub fn materialize() -> Result<tempfile::TempDir, String> {
         }
     }
     Ok(dir)
+}
+
+/// The folder of feature files: `--features DIR`, or the built-in ones laid out in a
+/// temporary folder that lives as long as the handle returned with it.
+pub fn features_dir(
+    dir: Option<&Path>,
+) -> Result<(Option<tempfile::TempDir>, PathBuf), UsageError> {
+    match dir {
+        Some(dir) => match features_folder(dir) {
+            Ok(()) => Ok((None, dir.to_path_buf())),
+            Err(why) => Err(format!("--features {}: {why}", dir.display())),
+        },
+        None => {
+            let builtin = materialize()?;
+            let path = builtin.path().join("features");
+            Ok((Some(builtin), path))
+        }
+    }
+}
+
+/// Why `dir` is no folder of feature files to give `--features`, if it is not one.
+pub fn features_folder(dir: &Path) -> Result<(), UsageError> {
+    match dir {
+        dir if dir.is_dir() => Ok(()),
+        file if file.is_file() => Err(format!(
+            "that is a file; give the folder of .feature files that holds it (`--features {}`), and choose scenarios with --tags",
+            file.parent().map_or(".".into(), |p| if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() })
+        )),
+        _ => Err("no such folder of .feature files; give --features the folder that holds yours, or leave it out to run the built-in ones".into()),
+    }
 }

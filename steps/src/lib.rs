@@ -1,6 +1,27 @@
 //! The ollama-verify acceptance suite: the cucumber World, the step definitions (one
 //! module per feature file), and [`run`], shared by the `ollama-verify` binary and the
 //! `acceptance` test.
+//!
+//! Each module uses only modules below it here (no cycle):
+//!
+//! ```text
+//! run          one run, start to exit code     -> progress, reports, options, spec,
+//!                                                 features, tags, usage, exit, stop, world
+//! list         --list                          -> spec, features, tags, usage
+//! progress     the console's line per check    -> tags, world
+//! reports      report files: checked, written  -> options, staged, usage
+//! options      RunOptions
+//! staged       a file written whole or not at all
+//! config_file  ollama-verify.toml              -> usage
+//! spec         the feature files, checked      -> tags, usage, world
+//! features     built-in ones, --features       -> usage
+//! tags         --tags, a scenario's tags       -> usage
+//! usage        UsageError (exit code 2)
+//! exit         exit codes, the exit policy     -> stop
+//! stop         --deadline, signals             -> world
+//! steps        the step definitions            -> world
+//! world        the cucumber World, CheckMeta
+//! ```
 
 /// `println!` for a stdout that may close early (`| head`): a write that fails is
 /// dropped instead of panicking, so the run goes on and writes its reports.
@@ -13,12 +34,22 @@ macro_rules! say {
 }
 
 pub mod config_file;
+pub mod exit;
 pub mod features;
+pub mod list;
+pub mod options;
 mod progress;
+mod reports;
 pub mod run;
 pub mod spec;
+mod staged;
 mod steps;
 pub mod stop;
+pub mod tags;
+pub mod usage;
 pub mod world;
 
-pub use run::{list, run, RunOptions, RunReport};
+pub use list::list;
+pub use options::RunOptions;
+pub use run::{run, RunReport};
+pub use usage::UsageError;

@@ -1,7 +1,7 @@
 //! `ollama-verify`: verifies an Ollama install (the 14 checks of features/), or serves
 //! the built-in Ollama emulator (`ollama-verify emulator`).
 //!
-//! Exit codes (all listed in `ollama_verify_steps::run::exit`): 0 no check failed
+//! Exit codes (all listed in `ollama_verify_steps::exit`): 0 no check failed
 //! (warnings allowed), 1 a check failed, 2 usage or configuration error, 3 a report
 //! could not be written, 130 / 143 interrupted by SIGINT / SIGTERM.
 
@@ -11,7 +11,7 @@ use ollama_verify::probe::gpu::GpuSource;
 use ollama_verify::session::{DockerSettings, SessionOptions, Target};
 use ollama_verify::text::printable;
 use ollama_verify::Timeouts;
-use ollama_verify_steps::run::exit;
+use ollama_verify_steps::exit;
 use ollama_verify_steps::{run, RunOptions};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -189,13 +189,13 @@ fn gpus(s: &str) -> Result<String, String> {
 /// `--tags`: a tag expression, refused here (and in the config file, with its line)
 /// as the run would refuse it.
 fn tag_expression(s: &str) -> Result<String, String> {
-    ollama_verify_steps::run::tag_expression(s).map(|_| s.to_string())
+    ollama_verify_steps::tags::tag_expression(s).map(|_| s.to_string())
 }
 
 /// `--features`: a folder that exists (its feature files are read when the run starts).
 fn features_folder(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
-    ollama_verify_steps::run::features_folder(&path)?;
+    ollama_verify_steps::features::features_folder(&path)?;
     Ok(path)
 }
 

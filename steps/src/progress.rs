@@ -2,7 +2,7 @@
 //! the summary gives it. Cucumber's own step-by-step output (`--steps`) knows only
 //! passed and failed steps, so a skipped or warned check shows there as passed.
 
-use crate::run::all_tags;
+use crate::tags::all_tags;
 use crate::world::{CheckMeta, VerifyWorld};
 use cucumber::{event, gherkin, parser, Event, Writer};
 use ollama_verify::check::{CheckResult, Status};

@@ -3,7 +3,8 @@
 //! step of a selected scenario matches exactly one step definition. A mistake there is a usage error (exit 2) that names
 //! the file and line, found before a server is asked anything or a report is touched.
 
-use crate::run::UsageError;
+use crate::tags::all_tags;
+use crate::usage::UsageError;
 use crate::world::{CheckMeta, VerifyWorld};
 use cucumber::feature::Ext as _;
 use cucumber::gherkin::tagexpr::TagOperation;
@@ -115,7 +116,7 @@ pub fn selected_checks(
         // An outline's examples share their scenario's id; two scenarios may not. The
         // ids a scenario claims: its own tags', and each Examples block's with them.
         for (rule, scenario) in scenarios(&feature) {
-            let tags = crate::run::all_tags(&feature, rule, scenario);
+            let tags = all_tags(&feature, rule, scenario);
             known.extend(tags.iter().cloned());
             known.extend(
                 scenario
@@ -182,7 +183,7 @@ pub fn selected_checks(
             }
         };
         for (rule, scenario) in scenarios(&feature) {
-            let tags = crate::run::all_tags(&feature, rule, scenario);
+            let tags = all_tags(&feature, rule, scenario);
             if filter.is_some_and(|f| !f.eval(tags.iter())) {
                 continue;
             }

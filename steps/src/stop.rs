@@ -57,7 +57,8 @@ pub fn unfinished(
         .collect()
 }
 
-/// Why a run stopped before cucumber finished.
+/// Why a run stopped before cucumber finished (the exit code it leads to is the exit
+/// module's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
     Deadline(Duration),
@@ -65,17 +66,6 @@ pub enum Stopped {
 }
 
 impl Stopped {
-    /// 1 for an expired deadline (checks failed); 128 + the signal's number otherwise,
-    /// as shells report a process a signal ended.
-    pub fn exit_code(self) -> u8 {
-        use crate::run::exit;
-        match self {
-            Stopped::Deadline(_) => exit::FAILED,
-            Stopped::Signal("SIGINT") => exit::SIGINT,
-            Stopped::Signal(_) => exit::SIGTERM,
-        }
-    }
-
     pub fn describe(self) -> String {
         match self {
             Stopped::Deadline(limit) => format!("the --deadline of {} expired", seconds(limit)),
@@ -184,8 +174,6 @@ mod tests {
         assert!(starting[0]
             .detail
             .contains("interrupted (SIGINT) before any check began"));
-        assert_eq!(Stopped::Signal("SIGTERM").exit_code(), 143);
-        assert_eq!(Stopped::Signal("SIGINT").exit_code(), 130);
     }
 
     /// Without --allow-unload the cold load skips whatever the server does, so a run
