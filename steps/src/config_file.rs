@@ -5,6 +5,7 @@
 //! flag would refuse) stops the run with the file and line named, also when a flag
 //! gives the setting anew.
 
+use crate::usage::UsageError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -67,12 +68,12 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// The file's settings, in the file's order, values as a flag would take them.
-pub fn read(path: &Path) -> Result<Vec<Setting>, String> {
+pub fn read(path: &Path) -> Result<Vec<Setting>, UsageError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
+        UsageError::new(format!(
             "cannot read the config file {}: {e}. Fix it, name another with --config FILE, or use --config /dev/null to run without one",
             path.display()
-        )
+        ))
     })?;
     let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> = toml::from_str(&text)
         .map_err(|e| {
@@ -87,16 +88,16 @@ pub fn read(path: &Path) -> Result<Vec<Setting>, String> {
                 .ok()
                 .and_then(|t| t.iter().find(|(_, v)| v.is_table()).map(|(k, _)| k.clone()))
             {
-                return format!(
+                return UsageError::new(format!(
                     "{}{at}: `{key}.…` is a dotted key, which makes `{key}` a table, and the settings are not grouped: write each as `key = value` at the top of the file, keys being the long flags' names",
                     path.display()
-                );
+                ));
             }
             let why = e.message().lines().collect::<Vec<_>>().join("; ");
-            format!(
+            UsageError::new(format!(
                 "{}{at}: not valid TOML: {why}. Each setting is `key = value` on a line of its own, a string in quotes (`target = \"docker\"`)",
                 path.display()
-            )
+            ))
         })?;
     let mut settings = table
         .into_iter()
@@ -111,17 +112,17 @@ pub fn read(path: &Path) -> Result<Vec<Setting>, String> {
                 toml::Value::Float(f) => f.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
                 toml::Value::Table(_) => {
-                    return Err(format!(
+                    return Err(UsageError::new(format!(
                         "{}:{line}: `[{key}]` is a table, and the settings are not grouped: write each as `key = value` at the top of the file, keys being the long flags' names",
                         path.display()
-                    ))
+                    )))
                 }
                 other => {
-                    return Err(format!(
+                    return Err(UsageError::new(format!(
                         "{}:{line}: `{key}` must be a string, number or boolean, not {}",
                         path.display(),
                         other.type_str()
-                    ))
+                    )))
                 }
             };
             Ok(Setting {
@@ -143,7 +144,7 @@ pub fn apply(
     mut command: clap::Command,
     path: &Path,
     settings: &[Setting],
-) -> Result<clap::Command, String> {
+) -> Result<clap::Command, UsageError> {
     for setting in settings {
         let at = format!("{}:{}", path.display(), setting.line);
         let key = setting.key.as_str();
@@ -155,10 +156,10 @@ pub fn apply(
             return Err(unknown_key(&command, &at, key));
         };
         check_value(&arg, &setting.value).map_err(|why| {
-            format!(
+            UsageError::new(format!(
                 "{at}: `{key} = {}`: {why}. The file's settings take what the flags take (`--{key}`)",
                 setting.written
-            )
+            ))
         })?;
         // clap keeps defaults for the program's life.
         let value: &'static str = Box::leak(setting.value.clone().into_boxed_str());
@@ -168,7 +169,7 @@ pub fn apply(
 }
 
 /// Why `key` is no setting, with the name meant if one is near it.
-fn unknown_key(command: &clap::Command, at: &str, key: &str) -> String {
+fn unknown_key(command: &clap::Command, at: &str, key: &str) -> UsageError {
     let known: Vec<&str> = command
         .get_arguments()
         .filter_map(|a| a.get_long())
@@ -182,10 +183,10 @@ fn unknown_key(command: &clap::Command, at: &str, key: &str) -> String {
             None => format!("`{key}` is not a setting."),
         },
     };
-    format!(
+    UsageError::new(format!(
         "{at}: {why} The keys are the long flags' names, with `-`: {}",
         known.join(", ")
-    )
+    ))
 }
 
 /// Whether `arg` takes `value`, by parsing `--LONG=VALUE` with it alone (no variable,
@@ -291,12 +292,12 @@ mod tests {
             ]
         );
         std::fs::write(&path, "target = \"emulator\"\ntags = [\"a\"]\n").unwrap();
-        let e = read(&path).unwrap_err();
+        let e = read(&path).unwrap_err().to_string();
         assert!(
             e.ends_with("c.toml:2: `tags` must be a string, number or boolean, not array"),
             "{e}"
         );
-        let e = read(&dir.path().join("none.toml")).unwrap_err();
+        let e = read(&dir.path().join("none.toml")).unwrap_err().to_string();
         assert!(
             e.contains("cannot read") && e.contains("--config /dev/null"),
             "{e}"
@@ -307,14 +308,14 @@ mod tests {
     #[test]
     fn toml_mistakes_name_the_line() {
         let (_dir, path) = file("target = \"emulator\"\nstrict = \n");
-        let e = read(&path).unwrap_err();
+        let e = read(&path).unwrap_err().to_string();
         assert!(e.contains("c.toml:2: not valid TOML: "), "{e}");
         assert!(!e.contains('\n'), "one line: {e}");
         let (_dir, path) = file("target = \"docker\"\n\n[docker]\nimage = \"x\"\n");
-        let e = read(&path).unwrap_err();
+        let e = read(&path).unwrap_err().to_string();
         assert!(e.contains("c.toml:3: `[docker]` is a table"), "{e}");
         let (_dir, path) = file("target = \"docker\"\ndocker.image = \"x\"\n");
-        let e = read(&path).unwrap_err();
+        let e = read(&path).unwrap_err().to_string();
         assert!(
             e.contains("c.toml:2: `docker.…` is a dotted key, which makes `docker` a table"),
             "{e}"
@@ -351,6 +352,7 @@ mod tests {
     fn applied(settings: &[Setting]) -> Result<clap::ArgMatches, String> {
         apply(command(), Path::new("c.toml"), settings)
             .map(|c| c.try_get_matches_from(["ollama-verify"]).unwrap())
+            .map_err(|e| e.to_string())
     }
 
     #[test]

@@ -69,10 +69,13 @@ pub fn features_dir(
     match dir {
         Some(dir) => match features_folder(dir) {
             Ok(()) => Ok((None, dir.to_path_buf())),
-            Err(why) => Err(format!("--features {}: {why}", dir.display())),
+            Err(why) => Err(UsageError::new(format!(
+                "--features {}: {why}",
+                dir.display()
+            ))),
         },
         None => {
-            let builtin = materialize()?;
+            let builtin = materialize().map_err(UsageError::new)?;
             let path = builtin.path().join("features");
             Ok((Some(builtin), path))
         }
@@ -83,10 +86,10 @@ pub fn features_dir(
 pub fn features_folder(dir: &Path) -> Result<(), UsageError> {
     match dir {
         dir if dir.is_dir() => Ok(()),
-        file if file.is_file() => Err(format!(
+        file if file.is_file() => Err(UsageError::new(format!(
             "that is a file; give the folder of .feature files that holds it (`--features {}`), and choose scenarios with --tags",
             file.parent().map_or(".".into(), |p| if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() })
-        )),
-        _ => Err("no such folder of .feature files; give --features the folder that holds yours, or leave it out to run the built-in ones".into()),
+        ))),
+        _ => Err(UsageError::new("no such folder of .feature files; give --features the folder that holds yours, or leave it out to run the built-in ones")),
     }
 }

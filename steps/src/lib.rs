@@ -16,7 +16,7 @@
 //! spec         the feature files, checked      -> tags, usage, world
 //! features     built-in ones, --features       -> usage
 //! tags         --tags, a scenario's tags       -> usage
-//! usage        UsageError (exit code 2)
+//! usage        UsageError (exit code 2)        -> exit
 //! exit         exit codes, the exit policy     -> stop
 //! stop         --deadline, signals             -> world
 //! steps        the step definitions            -> world

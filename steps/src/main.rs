@@ -12,7 +12,7 @@ use ollama_verify::session::{DockerSettings, SessionOptions, Target};
 use ollama_verify::text::printable;
 use ollama_verify::Timeouts;
 use ollama_verify_steps::exit;
-use ollama_verify_steps::{run, RunOptions};
+use ollama_verify_steps::{run, RunOptions, UsageError};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -188,12 +188,12 @@ fn gpus(s: &str) -> Result<String, String> {
 
 /// `--tags`: a tag expression, refused here (and in the config file, with its line)
 /// as the run would refuse it.
-fn tag_expression(s: &str) -> Result<String, String> {
+fn tag_expression(s: &str) -> Result<String, UsageError> {
     ollama_verify_steps::tags::tag_expression(s).map(|_| s.to_string())
 }
 
 /// `--features`: a folder that exists (its feature files are read when the run starts).
-fn features_folder(s: &str) -> Result<PathBuf, String> {
+fn features_folder(s: &str) -> Result<PathBuf, UsageError> {
     let path = PathBuf::from(s);
     ollama_verify_steps::features::features_folder(&path)?;
     Ok(path)
@@ -249,9 +249,9 @@ fn main() -> ExitCode {
 async fn cli() -> u8 {
     let cli = match parse() {
         Ok(cli) => cli,
-        Err(message) => {
-            eprintln!("ollama-verify: {}", printable(&message));
-            return exit::USAGE;
+        Err(e) => {
+            eprintln!("ollama-verify: {}", printable(e.message()));
+            return e.exit_code();
         }
     };
     let result = match cli.command {
@@ -260,9 +260,9 @@ async fn cli() -> u8 {
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("ollama-verify: {}", printable(&message));
-            exit::USAGE
+        Err(e) => {
+            eprintln!("ollama-verify: {}", printable(e.message()));
+            e.exit_code()
         }
     }
 }
@@ -280,7 +280,7 @@ fn leave(runtime: tokio::runtime::Runtime, code: u8) -> ExitCode {
 }
 
 /// The command line over the defaults of `ollama-verify.toml` (flags and variables win).
-fn parse() -> Result<Cli, String> {
+fn parse() -> Result<Cli, UsageError> {
     let args: Vec<String> = std::env::args().collect();
     let command = without_empty_variables(Cli::command(), |v| std::env::var_os(v));
     let located =
@@ -296,7 +296,7 @@ fn parse() -> Result<Cli, String> {
                 Err(e) if wants_help(&args) => {
                     eprintln!(
                         "ollama-verify: {} (set aside for --help and --version)",
-                        printable(&e)
+                        printable(e.message())
                     );
                     command
                 }
@@ -308,7 +308,7 @@ fn parse() -> Result<Cli, String> {
         .clone()
         .try_get_matches_from(&args)
         .unwrap_or_else(|e| e.exit());
-    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| UsageError::new(e.to_string()))?;
     cli.verify.given = given(&command, &matches);
     Ok(cli)
 }
@@ -366,15 +366,15 @@ fn ignored_by_list(given: &[String]) -> Vec<&str> {
 }
 
 /// The emulator's configuration from the file `flag` names, or the default one.
-fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig, String> {
+fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig, UsageError> {
     path.map_or(Ok(EmulatorConfig::default()), |p| {
         EmulatorConfig::from_file(p).map_err(|e| {
-            format!("{e}\nGive {flag} an emulator configuration (TOML, see the README's \"The emulator\"), or leave it out for the default emulator")
+            UsageError::new(format!("{e}\nGive {flag} an emulator configuration (TOML, see the README's \"The emulator\"), or leave it out for the default emulator"))
         })
     })
 }
 
-async fn verify(args: VerifyArgs) -> Result<u8, String> {
+async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
     if args.list {
         for flag in ignored_by_list(&args.given) {
             eprintln!(
@@ -490,11 +490,11 @@ fn ignored_flags(args: &VerifyArgs) -> Vec<&'static str> {
     ignored
 }
 
-async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, String> {
+async fn emulator(listen: SocketAddr, config: Option<PathBuf>) -> Result<u8, UsageError> {
     let emulator = Emulator::bind(emulator_config(config.as_ref(), "--config")?, listen)
         .await
         .map_err(|e| {
-            format!("{e}. Give --listen a free port on an address of this machine (port 0 picks a free one); `ss -ltnp` shows what listens where")
+            UsageError::new(format!("{e}. Give --listen a free port on an address of this machine (port 0 picks a free one); `ss -ltnp` shows what listens where"))
         })?;
     eprintln!("ollama emulator listening on http://{}", emulator.addr());
     emulator.wait().await;

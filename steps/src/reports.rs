@@ -91,10 +91,10 @@ pub(crate) fn distinct_reports(opts: &RunOptions) -> Result<(), UsageError> {
             .iter()
             .find(|(_, p)| p.is_some_and(|p| same_file(p, path)))
         {
-            return Err(format!(
+            return Err(UsageError::new(format!(
                 "{flag} and {other} both name {}: each report needs a file of its own",
                 path.display()
-            ));
+            )));
         }
     }
     Ok(())
@@ -169,10 +169,10 @@ fn unwritable(flag: &str, path: &Path, e: &std::io::Error) -> UsageError {
         }
         _ => format!("give {flag} another path"),
     };
-    format!(
+    UsageError::new(format!(
         "cannot write the {flag} report to {}: {e}; {next}. Nothing was run",
         path.display()
-    )
+    ))
 }
 
 /// The file name a report is usually given, for a hint.
@@ -236,7 +236,7 @@ mod tests {
     fn an_unwritable_path_says_what_to_do() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("gone/junit.xml");
-        let e = writable("--junit", Some(&missing)).unwrap_err();
+        let e = writable("--junit", Some(&missing)).unwrap_err().to_string();
         assert!(
             e.starts_with(&format!(
                 "cannot write the --junit report to {}: ",
@@ -245,7 +245,9 @@ mod tests {
                 && e.contains("or give --junit another path"),
             "{e}"
         );
-        let e = writable("--summary-md", Some(dir.path())).unwrap_err();
+        let e = writable("--summary-md", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains(&format!(
                 "that is a folder: give --summary-md a file's path, such as {}",
@@ -317,7 +319,7 @@ mod tests {
             json: Some(b),
             ..Default::default()
         };
-        let e = distinct_reports(&opts).unwrap_err();
+        let e = distinct_reports(&opts).unwrap_err().to_string();
         assert!(e.contains("--junit and --json both name"), "{e}");
     }
 }

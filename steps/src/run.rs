@@ -81,7 +81,8 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         ollama_verify::provision::compose::load(
             opts.session.docker.compose_file.as_deref(),
             "ollama",
-        )?;
+        )
+        .map_err(UsageError::new)?;
     }
     // A path that cannot be written stops the run before it starts.
     all_writable(&opts)?;
@@ -91,7 +92,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // A signal while the target starts abandons the start; a container already made is
     // removed as its handle drops.
     let session = tokio::select! {
-        started = Session::start(session_options) => Arc::new(started?),
+        started = Session::start(session_options) => Arc::new(started.map_err(UsageError::new)?),
         why = &mut stop => {
             // Cucumber's report (empty: nothing ran) goes with the others.
             if let Some(json) = stage_json(opts.json.as_deref(), &mut unwritten) {
@@ -172,17 +173,17 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
             }
         };
         if finished.parsing_errors() > 0 {
-            return Err(format!(
+            return Err(UsageError::new(format!(
                 "{} feature file(s) in {} could not be parsed; see the errors above",
                 finished.parsing_errors(),
                 features.display()
-            ));
+            )));
         }
         if finished.skipped_steps() > 0 {
-            return Err(format!(
+            return Err(UsageError::new(format!(
                 "{} step(s) match no step definition: a sentence in the feature files is not one this suite knows (see above)",
                 finished.skipped_steps()
-            ));
+            )));
         }
         if let Some(json) = json {
             commit_json(json, &mut unwritten);

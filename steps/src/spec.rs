@@ -235,11 +235,11 @@ pub fn selected_checks(
         true => "\nThe sentences this suite knows are the ones in the built-in feature files (the repository's features/ folder)",
         false => "",
     };
-    Err(format!(
+    Err(UsageError::new(format!(
         "the feature files in {} cannot be run as they are:\n  {}{sentences}",
         features.display(),
         problems.join("\n  ")
-    ))
+    )))
 }
 
 /// Why a `--features` folder without a single `.feature` file cannot run, with what it
@@ -259,10 +259,10 @@ fn no_feature_files(features: &Path) -> UsageError {
         n if n <= 5 => format!("it holds {}", names.join(", ")),
         n => format!("it holds {}, ... ({n} entries)", names[..5].join(", ")),
     };
-    format!(
+    UsageError::new(format!(
         "--features {}: no .feature file in it or its subfolders ({holds}); feature files are named *.feature, and the built-in ones are in the repository's features/ folder",
         features.display()
-    )
+    ))
 }
 
 /// The tags of `filter` that no scenario carries, in the expression's order.
@@ -509,7 +509,7 @@ mod tests {
                 "Feature: C\n  Scenario: One\n    Given a\n  Scenaro: typo\n",
             ),
         ]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         for part in [
             "a.feature:5: `Then the moon is made of cheese` matches no step definition",
             "b.feature:3: @check.a.one is already the id of the scenario at a.feature:3",
@@ -527,7 +527,7 @@ mod tests {
         let text =
             format!("Feature: A\n  @check.a.one @check.a.two\n  Scenario: One\n    {STEP}\n");
         let dir = folder(&[("a.feature", &text)]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert!(
             e.contains("a.feature:3: the scenario carries @check.a.one and @check.a.two, but a scenario decides one check"),
             "{e}"
@@ -537,7 +537,7 @@ mod tests {
         let text =
             format!("@check.a.one\nFeature: A\n  @check.a.two\n  Scenario: One\n    {STEP}\n");
         let dir = folder(&[("a.feature", &text)]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert!(e.contains("carries @check.a.one and @check.a.two"), "{e}");
     }
 
@@ -545,7 +545,7 @@ mod tests {
     fn an_id_on_examples_counts_and_a_background_problem_shows_once() {
         let text = format!("Feature: A\n  Background:\n    Given no such sentence\n\n  @check.a.one\n  Scenario: One\n    {STEP}\n\n  @check.a.two\n  Scenario: Two\n    {STEP}\n\n  Scenario Outline: Three <n>\n    {STEP}\n\n    @check.a.one\n    Examples:\n      | n |\n      | 1 |\n");
         let dir = folder(&[("a.feature", &text)]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert_eq!(
             e.matches("`Given no such sentence` matches no step definition")
                 .count(),
@@ -583,7 +583,7 @@ mod tests {
         let text = format!("Feature: A\n{}", scenarios.replace("{STEP}", STEP));
         let dir = folder(&[("a.feature", &text)]);
         match (selected_checks(dir.path(), None), problem) {
-            (Err(e), Some(p)) => assert!(e.contains(p), "{p}\n{e}"),
+            (Err(e), Some(p)) => assert!(e.to_string().contains(p), "{p}\n{e}"),
             (Ok(_), None) => {}
             (other, _) => panic!("{other:?} for\n{text}"),
         }
@@ -642,7 +642,7 @@ mod tests {
     )]
     fn a_mistake_is_named_by_its_line(#[case] text: &str, #[case] problem: &str) {
         let dir = folder(&[("a.feature", &text.replace("{STEP}", STEP))]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert!(e.contains(problem), "{problem}\n{e}");
     }
 
@@ -661,7 +661,7 @@ mod tests {
     fn a_row_longer_than_its_table_is_a_problem() {
         let text = format!("Feature: A\n  Scenario Outline: O <n>\n    {STEP}\n\n    @check.a.one\n    Examples:\n      | n |\n      | 1 | 2 |\n");
         let dir = folder(&[("a.feature", &text)]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert!(
             e.contains("a.feature:8: this table row has 2 cell(s) and the table's first row (line 7) has 1"),
             "{e}"
@@ -671,13 +671,13 @@ mod tests {
     #[test]
     fn a_folder_without_feature_files_says_what_it_holds() {
         let dir = folder(&[("notes.txt", "Feature: A\n"), ("sub/b.md", "")]);
-        let e = selected_checks(dir.path(), None).unwrap_err();
+        let e = selected_checks(dir.path(), None).unwrap_err().to_string();
         assert!(
             e.contains("no .feature file in it or its subfolders (it holds notes.txt, sub)"),
             "{e}"
         );
         let empty = tempfile::tempdir().unwrap();
-        let e = selected_checks(empty.path(), None).unwrap_err();
+        let e = selected_checks(empty.path(), None).unwrap_err().to_string();
         assert!(e.contains("(it is empty)"), "{e}");
     }
 

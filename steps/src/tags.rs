@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The `--tags` expression, parsed.
 pub fn selection_of(tags: Option<&str>) -> Result<Option<TagOperation>, UsageError> {
-    tags.map(|t| tag_expression(t).map_err(|why| format!("--tags {why}")))
+    tags.map(|t| tag_expression(t).map_err(|why| UsageError::new(format!("--tags {why}"))))
         .transpose()
 }
 
@@ -27,7 +27,9 @@ pub fn tag_expression(t: &str) -> Result<TagOperation, UsageError> {
             true => String::new(),
             false => format!("; {}", bare.join(", ")),
         };
-        format!("{t:?} is not a tag expression ({e}){hint}; example: \"@api and not @perf\"")
+        UsageError::new(format!(
+            "{t:?} is not a tag expression ({e}){hint}; example: \"@api and not @perf\""
+        ))
     })
 }
 
@@ -47,10 +49,10 @@ pub fn nothing_selected(features: Option<&Path>, tags: Option<&str>) -> UsageErr
     let features = features.map_or("the built-in feature files".to_string(), |d| {
         d.display().to_string()
     });
-    match tags {
+    UsageError::new(match tags {
         Some(t) => format!(
             "--tags {t:?} selects no check of {features}. `ollama-verify --list` shows every check; tags are @check.<id>, the areas (@api, @models, @service, @gpu, @perf, @modelfile, @security, @diagnose), @warn, @host and @systemd"
         ),
         None => format!("no scenario in {features} has a @check.<id> tag, so there is nothing to verify; tag each scenario with the check it decides, e.g. @check.api.root"),
-    }
+    })
 }
