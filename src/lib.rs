@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod session;
 pub mod text;
 pub mod verdict;
+pub mod version;
 
 pub use client::{Client, ClientError, ErrorKind, Timeouts};
 pub use model_name::ModelName;

@@ -189,7 +189,7 @@ impl EmulatorConfig {
     /// Whether the server picks its default context by VRAM (0.15.5 and later), and so
     /// logs that choice and shows OLLAMA_CONTEXT_LENGTH as 0 unless it is set.
     pub fn vram_based_context(&self) -> bool {
-        let key = crate::verdict::diagnose::version_key;
+        let key = crate::version::version_key;
         match (key(&self.version), key("0.15.5")) {
             (Some(v), Some(since)) => v >= since,
             _ => true,
