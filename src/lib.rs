@@ -14,6 +14,7 @@ pub mod probe;
 pub mod provision;
 pub mod report;
 pub mod secrets;
+pub mod server_log;
 pub mod session;
 pub mod text;
 pub mod verdict;

@@ -6,7 +6,7 @@
 
 use super::config::EmulatorConfig;
 use super::state::Installed;
-use crate::probe::logs::{normalise_setting, TAIL_LINES};
+use crate::server_log::{normalise_setting, TAIL_LINES};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
