@@ -1,48 +1,13 @@
 //! The emulated server's log: real-shaped lines (the 0.13+ `key=value` form) at start
 //! (`server config`, `Listening on`, `inference compute` or the CPU fallback) and on
 //! each model load (`offloaded N/M layers to GPU`, buffer sizes), plus configured
-//! extra lines. Bounded, in memory; `ollama-emulator serve` also prints it to stderr so
-//! a journal or a container log holds it.
+//! extra lines. The `LogBuffer` of `log_buffer.rs` keeps them.
 
 use super::config::EmulatorConfig;
 use super::state::Installed;
-use crate::server_log::{normalise_setting, TAIL_LINES};
-use std::collections::{BTreeMap, VecDeque};
+use crate::server_log::normalise_setting;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
-#[derive(Debug, Default)]
-pub struct LogBuffer {
-    lines: Mutex<VecDeque<String>>,
-    echo: AtomicBool,
-}
-
-impl LogBuffer {
-    pub fn push(&self, line: String) {
-        if self.echo.load(Ordering::Relaxed) {
-            eprintln!("{line}");
-        }
-        let mut lines = self.lines.lock().unwrap();
-        if lines.len() >= TAIL_LINES {
-            lines.pop_front();
-        }
-        lines.push_back(line);
-    }
-
-    pub fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().iter().cloned().collect()
-    }
-
-    /// Prints what is logged so far to stderr, and every later line as it comes.
-    pub fn echo_to_stderr(&self) {
-        let lines = self.lines.lock().unwrap();
-        for l in lines.iter() {
-            eprintln!("{l}");
-        }
-        self.echo.store(true, Ordering::Relaxed);
-    }
-}
 
 /// `time=... level=INFO source=file msg="..."` and the fields after it.
 fn line(level: &str, source: &str, msg: &str, fields: &str) -> String {
@@ -308,16 +273,5 @@ mod tests {
                 expected.0 > 0
             );
         }
-    }
-
-    #[test]
-    fn the_log_is_bounded() {
-        let log = LogBuffer::default();
-        for i in 0..TAIL_LINES + 10 {
-            log.push(format!("line {i}"));
-        }
-        let lines = log.lines();
-        assert_eq!(lines.len(), TAIL_LINES);
-        assert_eq!(lines[0], "line 10");
     }
 }

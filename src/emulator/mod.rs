@@ -10,6 +10,7 @@ mod config;
 mod faults;
 pub mod generate;
 mod log;
+mod log_buffer;
 mod server;
 mod state;
 
@@ -42,7 +43,7 @@ impl Emulator {
             models: Mutex::new(models),
             log: Mutex::new(Vec::new()),
             config: Mutex::new(config.clone()),
-            server_log: log::LogBuffer::default(),
+            server_log: log_buffer::LogBuffer::default(),
             started: std::time::Instant::now(),
         });
         let listener = tokio::net::TcpListener::bind(addr)

@@ -287,7 +287,7 @@ pub struct Shared {
     pub log: Mutex<Vec<RequestRecord>>,
     pub config: Mutex<EmulatorConfig>,
     /// What the server logs (its journal), bounded.
-    pub server_log: super::log::LogBuffer,
+    pub server_log: super::log_buffer::LogBuffer,
     /// When the emulator started: the request log's clock.
     pub started: std::time::Instant,
 }
