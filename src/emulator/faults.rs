@@ -2,7 +2,7 @@
 //! route; NDJSON handlers send one body piece per line, so counting pieces counts lines.
 
 use super::config::FaultKind;
-use super::server::{error, JSON};
+use super::respond::{error, JSON};
 use super::state::{RequestRecord, Shared};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};

@@ -9,8 +9,12 @@ pub mod catalog;
 mod config;
 mod faults;
 pub mod generate;
+mod inference;
 mod log;
 mod log_buffer;
+mod models;
+mod respond;
+mod scheduler;
 mod server;
 mod state;
 
