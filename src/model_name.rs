@@ -55,7 +55,9 @@ impl ModelName {
                 path = &path[..slash + i];
             }
         }
-        let mut parts: Vec<&str> = path.split('/').collect();
+        // Parts are trimmed: no name holds whitespace, and a part that kept its space
+        // would print a canonical form that parses (trimmed) to another name.
+        let mut parts: Vec<&str> = path.split('/').map(str::trim).collect();
         let model = parts.pop().unwrap_or_default().to_string();
         let namespace = parts.pop().map(str::to_string);
         // What is left is the host, less any scheme (`https://host/ns/model`), as
@@ -63,7 +65,7 @@ impl ModelName {
         let host = (!parts.is_empty()).then(|| {
             let host = parts.join("/");
             match host.rsplit_once("://") {
-                Some((_, host)) => host.to_string(),
+                Some((_, host)) => host.trim().to_string(),
                 None => host,
             }
         });
@@ -71,7 +73,7 @@ impl ModelName {
             host,
             namespace,
             model,
-            tag: tag.filter(|t| !t.is_empty()),
+            tag: tag.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
             digest: digest.filter(|d| !d.is_empty()).map(str::to_string),
         }
     }
@@ -224,6 +226,18 @@ mod tests {
     #[case("https://example.com/ns/x", "example.com/ns/x:latest", true)]
     fn compares(#[case] a: &str, #[case] b: &str, #[case] same: bool) {
         assert_eq!(ModelName::parse(a).matches(b), same, "{a} vs {b}");
+    }
+
+    /// Regressions of the property test: a canonical form must parse to itself.
+    #[rstest]
+    #[case(":// //")]
+    #[case("://  //")]
+    #[case(":\t@")]
+    #[case(" a / b : c ")]
+    #[case("https:// host /ns/x")]
+    fn canonical_forms_parse_to_themselves(#[case] raw: &str) {
+        let canonical = ModelName::parse(raw).canonical();
+        assert_eq!(ModelName::parse(&canonical).canonical(), canonical, "{raw:?}");
     }
 
     #[test]
