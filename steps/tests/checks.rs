@@ -31,12 +31,8 @@ fn area_ids(area: Area) -> Vec<CheckId> {
 }
 
 fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
-    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-    cmd.args(args)
-        .env_remove("OLLAMA_HOST")
-        .env_remove("OLLAMA_VERIFY_TARGET")
-        .env_remove("OLLAMA_VERIFY_GPU")
-        .timeout(Duration::from_secs(60));
+    let mut cmd = support::verify_cmd();
+    cmd.args(args).timeout(Duration::from_secs(60));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -374,16 +370,13 @@ fn usage_errors_leave_the_reports_as_they_were(#[case] args: &[&str], #[case] me
     let summary = dir.path().join("summary.json");
     std::fs::write(&json, "the last run's").unwrap();
     std::fs::write(&summary, "the last run's").unwrap();
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--tags", "@check.api.root"])
         .args(args)
         .arg("--json")
         .arg(&json)
         .arg("--summary-json")
         .arg(&summary)
-        .env_remove("OLLAMA_VERIFY_TARGET")
-        .env_remove("OLLAMA_VERIFY_HOST")
         .timeout(Duration::from_secs(30))
         .assert()
         .code(2)
@@ -468,8 +461,7 @@ fn a_step_failing_after_the_verdict_fails_the_check() {
 #[case::tag_without_at(&["--list", "--tags", "api and not @perf"], "`api` is no tag: write `@api`")]
 #[case::listen_on_a_name(&["emulator", "--listen", "localhost:11434"], "a name such as localhost is not looked up")]
 fn usage_errors_exit_2(#[case] args: &[&str], #[case] message: &str) {
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(args)
         .timeout(Duration::from_secs(30))
         .assert()
@@ -488,8 +480,7 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
     let reports = tempfile::tempdir().unwrap();
     let junit = reports.path().join("junit.xml");
     let summary = reports.path().join("summary.json");
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--target", "emulator", "--features"])
         .arg(dir.path())
         .arg("--junit")
@@ -506,8 +497,7 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
     // No empty report is left for a CI step to read.
     assert!(!junit.exists() && !summary.exists());
     // Found before the run: nothing started, and --list says the same.
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--list", "--features"])
         .arg(dir.path())
         .timeout(Duration::from_secs(30))
@@ -519,8 +509,7 @@ fn an_unknown_sentence_in_a_feature_file_is_a_usage_error() {
 /// `--list` names the checks a selection runs, in report order, without a server.
 #[test]
 fn list_names_the_selected_checks() {
-    let out = Command::cargo_bin("ollama-verify")
-        .unwrap()
+    let out = support::verify_cmd()
         .args([
             "--list",
             "--tags",
@@ -712,7 +701,7 @@ fn cli_missing_fails_and_version_mismatch_warns() {
 fn a_removed_base_model_fails_models_base_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path(), "");
-    Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+    support::emulator_cmd()
         .args(["rm", "qwen2.5-coder:7b"])
         .env("OLLAMA_HOST", &server.host)
         .timeout(Duration::from_secs(10))
@@ -1147,11 +1136,8 @@ fn secrets_in_the_unit_warn_and_never_show() {
 /// `ollama-verify` run in `dir`, where it looks for `ollama-verify.toml`, with no target
 /// or config file named by the environment.
 fn in_folder(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-    cmd.current_dir(dir)
-        .env_remove("OLLAMA_VERIFY_TARGET")
-        .env_remove("OLLAMA_VERIFY_CONFIG")
-        .timeout(Duration::from_secs(60));
+    let mut cmd = support::verify_cmd();
+    cmd.current_dir(dir).timeout(Duration::from_secs(60));
     cmd
 }
 /// `ollama-verify.toml` in the working folder gives the flags' defaults; a flag wins.
@@ -1311,8 +1297,7 @@ fn config_file_mistakes_name_the_line_and_booleans_can_be_set_back() {
 /// A flag the target never reads is named as ignored, and the run goes on.
 #[test]
 fn flags_the_target_ignores_are_named() {
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args([
             "--target",
             "emulator",
@@ -1322,7 +1307,6 @@ fn flags_the_target_ignores_are_named() {
         ])
         .arg("--image")
         .arg("ollama/ollama:0.17.1")
-        .env_remove("OLLAMA_VERIFY_CONFIG")
         .timeout(Duration::from_secs(60))
         .assert()
         .success()
@@ -1337,12 +1321,10 @@ fn flags_the_target_ignores_are_named() {
 #[test]
 fn an_ignored_emulator_config_is_not_read() {
     let port = free_port();
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--target", "native", "--tags", "@check.api.root"])
         .args(["--host", &format!("127.0.0.1:{port}")])
         .args(["--emulator-config", "/nonexistent/emulator.toml"])
-        .env_remove("OLLAMA_VERIFY_CONFIG")
         .timeout(Duration::from_secs(60))
         .assert()
         // api.root fails (nothing listens there): the run ran.
@@ -1354,15 +1336,13 @@ fn an_ignored_emulator_config_is_not_read() {
             predicates::str::contains("cannot read emulator config"),
         ));
     // On the emulator target it is read, and its mistake says what to do.
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args([
             "--target",
             "emulator",
             "--emulator-config",
             "/nonexistent/emulator.toml",
         ])
-        .env_remove("OLLAMA_VERIFY_CONFIG")
         .timeout(Duration::from_secs(30))
         .assert()
         .code(2)
@@ -1375,17 +1355,13 @@ fn an_ignored_emulator_config_is_not_read() {
 #[test]
 fn a_bad_address_names_its_source() {
     let run = |args: &[&str], env: Option<&str>| {
-        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        let mut cmd = support::verify_cmd();
         cmd.args(["--tags", "@check.api.root"])
             .args(args)
-            .env_remove("OLLAMA_VERIFY_HOST")
-            .env_remove("OLLAMA_VERIFY_TARGET")
-            .env_remove("OLLAMA_VERIFY_CONFIG")
             .timeout(Duration::from_secs(30));
-        match env {
-            Some(v) => cmd.env("OLLAMA_HOST", v),
-            None => cmd.env_remove("OLLAMA_HOST"),
-        };
+        if let Some(v) = env {
+            cmd.env("OLLAMA_HOST", v);
+        }
         cmd.assert().code(2)
     };
     run(&["--host", "ftp://x"], None).stderr(predicates::str::contains(
@@ -1402,9 +1378,8 @@ fn a_bad_address_names_its_source() {
 #[test]
 fn empty_variables_read_as_unset() {
     let bin = || {
-        let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+        let mut cmd = support::verify_cmd();
         cmd.args(["--tags", "@check.api.root"])
-            .env_remove("OLLAMA_VERIFY_TARGET")
             .timeout(Duration::from_secs(30));
         cmd
     };
@@ -1432,11 +1407,9 @@ fn empty_variables_read_as_unset() {
 /// and a tag no scenario carries (a typo beside a good one) is named too.
 #[test]
 fn list_names_what_it_does_not_read() {
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--list", "--tags", "@check.api.root or @check.api.rot"])
         .args(["--junit", "junit.xml", "--strict"])
-        .env_remove("OLLAMA_VERIFY_CONFIG")
         .timeout(Duration::from_secs(30))
         .assert()
         .success()
@@ -1457,8 +1430,7 @@ fn list_names_what_it_does_not_read() {
 fn a_features_folder_without_feature_files_says_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("api.feature.txt"), "Feature: A\n").unwrap();
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--list", "--features"])
         .arg(dir.path())
         .timeout(Duration::from_secs(30))
@@ -1474,8 +1446,7 @@ fn a_features_folder_without_feature_files_says_what_it_holds() {
 fn the_emulator_on_a_busy_port_says_what_to_try() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap();
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["emulator", "--listen", &addr.to_string()])
         .timeout(Duration::from_secs(30))
         .assert()

@@ -9,7 +9,6 @@
 
 mod support;
 
-use assert_cmd::Command;
 use rstest::rstest;
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -20,12 +19,8 @@ use support::{native_args, with_settings, Run, Server};
 const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
 
 fn verify(args: &[&str], path: Option<&Path>) -> Run {
-    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
-    cmd.args(args)
-        .env_remove("OLLAMA_HOST")
-        .env_remove("OLLAMA_VERIFY_TARGET")
-        .env_remove("OLLAMA_VERIFY_GPU")
-        .timeout(Duration::from_secs(60));
+    let mut cmd = support::verify_cmd();
+    cmd.args(args).timeout(Duration::from_secs(60));
     if let Some(path) = path {
         cmd.env("PATH", path);
     }

@@ -6,7 +6,6 @@
 
 mod support;
 
-use assert_cmd::Command;
 use ollama_verify::provision::docker::{LABEL, RUN_LABEL};
 use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
@@ -282,12 +281,11 @@ fn spawn_verify(args: &[String], dir: &Path) -> std::process::Child {
 
 /// [`spawn_verify`] with more environment.
 fn spawn_verify_with(args: &[String], dir: &Path, env: &[(&str, String)]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_ollama-verify"))
+    support::verify_process()
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--summary-json")
         .arg(dir.join("summary.json"))
-        .env_remove("OLLAMA_HOST")
         .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
         .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
         .spawn()
@@ -1153,8 +1151,7 @@ fn a_terminated_run_cleans_up_and_reports() {
 fn without_a_docker_daemon_the_run_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("no-docker.sock");
-    Command::cargo_bin("ollama-verify")
-        .unwrap()
+    support::verify_cmd()
         .args(["--target", "docker", "--gpus", "none"])
         .env("DOCKER_HOST", format!("unix://{}", socket.display()))
         .timeout(Duration::from_secs(60))

@@ -15,7 +15,6 @@
 
 mod support;
 
-use assert_cmd::Command;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,7 +38,7 @@ fn secs(s: f64) -> Duration {
 /// `ollama-verify` natively against `host`, with `path` as the whole PATH, and the
 /// timeouts above unless `extra` sets them.
 fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
-    let mut cmd = Command::cargo_bin("ollama-verify").unwrap();
+    let mut cmd = support::verify_cmd();
     cmd.args(["--target", "native", "--host", host, "--gpu", "emulated"]);
     for (flag, value) in [
         ("--connect-timeout", CONNECT),
@@ -51,9 +50,6 @@ fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
         }
     }
     cmd.args(extra)
-        .env_remove("OLLAMA_VERIFY_TARGET")
-        .env_remove("OLLAMA_VERIFY_GPU")
-        .env_remove("OLLAMA_VERIFY_FEATURES")
         // The CLI check's `ollama --version` asks the same server.
         .env("OLLAMA_HOST", host)
         .env("PATH", path)

@@ -13,7 +13,7 @@ fn serve(config: &str) -> Server {
 }
 
 fn ollama(server: &Server) -> Command {
-    let mut cmd = Command::cargo_bin("ollama-emulator").unwrap();
+    let mut cmd = support::emulator_cmd();
     cmd.env("OLLAMA_HOST", &server.host)
         .timeout(Duration::from_secs(20));
     cmd
@@ -139,8 +139,7 @@ fn errors_are_reported_not_panicked() {
 
 #[test]
 fn version_without_a_server_warns() {
-    Command::cargo_bin("ollama-emulator")
-        .unwrap()
+    support::emulator_cmd()
         .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
         .timeout(Duration::from_secs(20))
         .arg("--version")
@@ -152,8 +151,7 @@ fn version_without_a_server_warns() {
 /// With no server, a command fails as the real Linux CLI does, naming `ollama serve`.
 #[test]
 fn list_without_a_server_says_to_start_it() {
-    Command::cargo_bin("ollama-emulator")
-        .unwrap()
+    support::emulator_cmd()
         .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
         .timeout(Duration::from_secs(20))
         .arg("list")
@@ -167,8 +165,7 @@ fn a_bad_config_stops_serve_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "token_rate = -1.0\n").unwrap();
-    Command::cargo_bin("ollama-emulator")
-        .unwrap()
+    support::emulator_cmd()
         .arg("serve")
         .env("OLLAMA_HOST", format!("127.0.0.1:{}", free_port()))
         .env("OLLAMA_EMULATOR_CONFIG", &path)

@@ -12,6 +12,47 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long a test lets one run of a binary take: a hang fails the test, not the run.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The names of the developer's `OLLAMA_*` variables (`OLLAMA_HOST`, every
+/// `OLLAMA_VERIFY_*`, the emulator's), which a test must not inherit.
+fn inherited_ollama_vars() -> impl Iterator<Item = std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("OLLAMA_"))
+}
+
+/// `ollama-verify`, seeing only the `OLLAMA_*` settings the test gives it, and timed out
+/// after [`RUN_TIMEOUT`] unless the test sets its own.
+pub fn verify_cmd() -> assert_cmd::Command {
+    binary_cmd(env!("CARGO_BIN_EXE_ollama-verify"))
+}
+
+/// The emulator's binary (`serve`, or its `ollama`-like CLI), cleared the same way.
+pub fn emulator_cmd() -> assert_cmd::Command {
+    binary_cmd(env!("CARGO_BIN_EXE_ollama-emulator"))
+}
+
+fn binary_cmd(path: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(path);
+    for key in inherited_ollama_vars() {
+        cmd.env_remove(key);
+    }
+    cmd.timeout(RUN_TIMEOUT);
+    cmd
+}
+
+/// A `std::process::Command` of `ollama-verify`, for tests that spawn it (to signal it),
+/// cleared like [`verify_cmd`]; the test waits for it with its own deadline.
+pub fn verify_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-verify"));
+    for key in inherited_ollama_vars() {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -44,7 +85,11 @@ impl Server {
             Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
             None => Stdio::null(),
         };
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"))
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ollama-emulator"));
+        for key in inherited_ollama_vars() {
+            cmd.env_remove(key);
+        }
+        let child = cmd
             .arg("serve")
             .env("OLLAMA_HOST", &host)
             .env("OLLAMA_EMULATOR_CONFIG", &file)
