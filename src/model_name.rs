@@ -237,7 +237,11 @@ mod tests {
     #[case("https:// host /ns/x")]
     fn canonical_forms_parse_to_themselves(#[case] raw: &str) {
         let canonical = ModelName::parse(raw).canonical();
-        assert_eq!(ModelName::parse(&canonical).canonical(), canonical, "{raw:?}");
+        assert_eq!(
+            ModelName::parse(&canonical).canonical(),
+            canonical,
+            "{raw:?}"
+        );
     }
 
     #[test]

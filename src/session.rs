@@ -3,6 +3,7 @@
 //! answer, the model list, the chat with the custom model) are fetched once and shared,
 //! so the chat check doubles as the warm-up and one failure shows once.
 
+use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
 use crate::client::{Client, ClientError, Timeouts};
@@ -321,20 +322,24 @@ impl Session {
     pub async fn unreachable(&self) -> Option<String> {
         match self.root().await {
             Err(e) if e.is_unreachable() => Some(format!(
-                "the API at {} is unreachable (see api.root)",
-                self.client.base_url()
+                "the API at {} is unreachable (see {see})",
+                self.client.base_url(),
+                see = CheckId::ApiRoot
             )),
             Err(e) if e.is_unresponsive() => Some(format!(
-                "the API at {} does not answer (see api.root)",
-                self.client.base_url()
+                "the API at {} does not answer (see {see})",
+                self.client.base_url(),
+                see = CheckId::ApiRoot
             )),
             Err(_) => Some(format!(
-                "the server at {} fails `GET /`, so it is not a working Ollama (see api.root)",
-                self.client.base_url()
+                "the server at {} fails `GET /`, so it is not a working Ollama (see {see})",
+                self.client.base_url(),
+                see = CheckId::ApiRoot
             )),
             Ok(text) if text.trim() != crate::client::GREETING => Some(format!(
-                "the server at {} does not greet as Ollama (see api.root)",
-                self.client.base_url()
+                "the server at {} does not greet as Ollama (see {see})",
+                self.client.base_url(),
+                see = CheckId::ApiRoot
             )),
             Ok(_) => None,
         }

@@ -1,6 +1,7 @@
 //! `gpu.visible`, `gpu.offload`.
 
 use super::cloud::{CloudModel, Reading};
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{Placement, PsResponse, Remote};
 use crate::probe::gpu::{GpuError, GpuInfo};
@@ -66,11 +67,13 @@ pub fn offload(
         ))
         .with_value(placement.to_string()),
         Placement::Unknown => Outcome::warn(format!(
-            "{detail}: more in VRAM than the whole model, which `ollama ps` shows as Unknown; the server's figures do not add up, so where the model runs is not proven. See diagnose.offload for what the GPU shows"
+            "{detail}: more in VRAM than the whole model, which `ollama ps` shows as Unknown; the server's figures do not add up, so where the model runs is not proven. See {see} for what the GPU shows", see = CheckId::DiagnoseOffload
         ))
         .with_value(placement.to_string()),
         Placement::Cpu => Outcome::fail(format!(
-            "{detail}: the model runs entirely on the CPU. Ollama placed none of it on a GPU: it found no GPU it could use, had too little free VRAM for a layer (other processes in `nvidia-smi`), or was told to use none (`num_gpu 0`); the server log's `inference compute` line says whether it found the GPU (see diagnose.gpu_discovered, diagnose.offload)"
+            "{detail}: the model runs entirely on the CPU. Ollama placed none of it on a GPU: it found no GPU it could use, had too little free VRAM for a layer (other processes in `nvidia-smi`), or was told to use none (`num_gpu 0`); the server log's `inference compute` line says whether it found the GPU (see {see}, {and})",
+            see = CheckId::DiagnoseGpuDiscovered,
+            and = CheckId::DiagnoseOffload
         ))
         .with_value(placement.to_string()),
     }

@@ -1,6 +1,7 @@
 //! `modelfile.parameters`, `modelfile.system`, `modelfile.weights`: the custom model on
 //! the server against the Modelfile it should have been created from.
 
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::ShowResponse;
 use crate::modelfile::{kind, parse_bool, Kind, Modelfile};
@@ -73,7 +74,8 @@ fn not_shown(e: &ClientError, unreachable: Option<&str>) -> Outcome {
     }
     match e.kind() {
         crate::ErrorKind::Status(404) => Outcome::skip(format!(
-            "the model is not installed (see models.custom): {e}"
+            "the model is not installed (see {see}): {e}",
+            see = CheckId::ModelsCustom
         )),
         _ => Outcome::fail(e.to_string()),
     }
@@ -186,7 +188,7 @@ pub fn weights(
         (Err(e), _) => return not_shown(e, unreachable),
         (_, Err(e)) if e.kind() == crate::ErrorKind::Status(404) => {
             return Outcome::skip(format!(
-                "the base model {base_name} is not installed (see models.base)"
+                "the base model {base_name} is not installed (see {see})", see = CheckId::ModelsBase
             ))
         }
         (_, Err(e)) => {

@@ -1,6 +1,7 @@
 //! The `perf.*` checks: speeds from the server's own statistics, put in context.
 
 use super::api_error;
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
 use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
@@ -51,8 +52,8 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
         Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
     } else {
         Outcome::fail(format!(
-            "expected at least {target} tok/s, measured {:.1} ({how}). Is the model wholly on the GPU (see gpu.offload)? Is something else using the GPU (`nvidia-smi`)?",
-            s.median
+            "expected at least {target} tok/s, measured {:.1} ({how}). Is the model wholly on the GPU (see {see})? Is something else using the GPU (`nvidia-smi`)?",
+            s.median, see = CheckId::GpuOffload
         ))
         .with_value(value)
     }
@@ -230,9 +231,19 @@ pub fn roofline(
     let (gpu, count) = match gpus {
         Ok(list) => match main_server_gpu(list) {
             Some(gpu) => (gpu, list.len()),
-            None => return Outcome::skip("no GPU to compare against (see gpu.visible)"),
+            None => {
+                return Outcome::skip(format!(
+                    "no GPU to compare against (see {see})",
+                    see = CheckId::GpuVisible
+                ))
+            }
         },
-        Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
+        Err(e) => {
+            return Outcome::skip(format!(
+                "no GPU data (see {see}): {e}",
+                see = CheckId::GpuVisible
+            ))
+        }
     };
     let Some(bandwidth) = gpu.bandwidth_bytes_per_s() else {
         return Outcome::skip("NVML does not report this GPU's memory bus width or clock");
@@ -241,7 +252,7 @@ pub fn roofline(
     let weights = match tags {
         Err(e) => {
             return Outcome::skip(format!(
-                "the model list could not be read (see api.tags), so the size of {model}'s weights is unknown: {e}"
+                "the model list could not be read (see {see}), so the size of {model}'s weights is unknown: {e}", see = CheckId::ApiTags
             ))
         }
         Ok(t) => match t.find(model) {
@@ -256,15 +267,17 @@ pub fn roofline(
     let loaded = match ps {
         Err(e) => {
             return Outcome::skip(format!(
-            "`/api/ps` failed (see gpu.offload), so how much of {model} is in VRAM is unknown: {e}"
-        ))
+                "`/api/ps` failed (see {see}), so how much of {model} is in VRAM is unknown: {e}",
+                see = CheckId::GpuOffload
+            ))
         }
         Ok(p) => match p.find(model) {
             Some(m) => m,
             None => {
                 return Outcome::skip(format!(
-                "{model} is not loaded (see gpu.offload), so how much of it is in VRAM is unknown"
-            ))
+                    "{model} is not loaded (see {see}), so how much of it is in VRAM is unknown",
+                    see = CheckId::GpuOffload
+                ))
             }
         },
     };
@@ -272,7 +285,8 @@ pub fn roofline(
     let in_vram = (weights as f64 * loaded.size_vram as f64 / loaded.size.max(1) as f64) as u64;
     if in_vram == 0 {
         return Outcome::skip(format!(
-            "{model} holds no VRAM, so the GPU's bandwidth does not bound it (see gpu.offload)"
+            "{model} holds no VRAM, so the GPU's bandwidth does not bound it (see {see})",
+            see = CheckId::GpuOffload
         ));
     }
     let measured = match samples {
@@ -280,7 +294,10 @@ pub fn roofline(
         Err(_) => None,
     };
     let (Some(limit), Some(measured)) = (decode_limit(bandwidth, in_vram), measured) else {
-        return Outcome::skip("no generation speed was measured (see perf.generation)");
+        return Outcome::skip(format!(
+            "no generation speed was measured (see {see})",
+            see = CheckId::PerfGeneration
+        ));
     };
     // Several GPUs: say which one's bandwidth this is.
     let on = if count > 1 {
@@ -367,15 +384,20 @@ pub fn headroom(
         )),
         Ok(ps) if ps.find(model).is_none_or(|m| m.size_vram == 0) => {
             return Outcome::skip(format!(
-                "{model} is not loaded on the GPU (/api/ps), so the free VRAM would not be what is left beside it (see gpu.offload; a short keep-alive may have unloaded it)"
+                "{model} is not loaded on the GPU (/api/ps), so the free VRAM would not be what is left beside it (see {see}; a short keep-alive may have unloaded it)", see = CheckId::GpuOffload
             ))
         }
         Ok(_) => {}
     }
     let list = match gpus {
         Ok(list) if !list.is_empty() => list,
-        Ok(_) => return Outcome::skip("no GPU (see gpu.visible)"),
-        Err(e) => return Outcome::skip(format!("no GPU data (see gpu.visible): {e}")),
+        Ok(_) => return Outcome::skip(format!("no GPU (see {see})", see = CheckId::GpuVisible)),
+        Err(e) => {
+            return Outcome::skip(format!(
+                "no GPU data (see {see}): {e}",
+                see = CheckId::GpuVisible
+            ))
+        }
     };
     let free_of = |g: &GpuInfo| g.memory_total.saturating_sub(g.memory_used);
     // Of the GPUs the server uses, the one with the least room decides.

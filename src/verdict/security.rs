@@ -1,6 +1,7 @@
 //! `security.exposure`, `security.remote_reachable`, `security.masking`: the API has no
 //! authentication, so who can reach it is the whole of its security.
 
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::probe::network::AddressProbe;
 use crate::probe::service::{ServiceFacts, UnitState};
@@ -12,18 +13,18 @@ const RESTART: &str = "then `sudo systemctl daemon-reload && sudo systemctl rest
 fn unit(facts: &Result<ServiceFacts, String>) -> Result<&UnitState, Outcome> {
     match facts {
         Err(e) => Err(Outcome::skip(format!(
-            "the unit could not be read (see service.active): {e}"
+            "the unit could not be read (see {see}): {e}", see = CheckId::ServiceActive
         ))),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),
         Ok(ServiceFacts::Unit(u)) if !u.exists() => Err(Outcome::skip(format!(
-            "there is no {}.service (see service.active)",
-            u.unit
+            "there is no {}.service (see {see})",
+            u.unit, see = CheckId::ServiceActive
         ))),
         // Linked to /dev/null: no environment to judge, and whatever answers on the
         // port was not started by it (diagnose.port_owner says what does).
         Ok(ServiceFacts::Unit(u)) if u.masked() => Err(Outcome::skip(format!(
-            "{0}.service is masked, so it has no environment to read (see service.active): unmask it first (`sudo systemctl unmask {0}`)",
-            u.unit
+            "{0}.service is masked, so it has no environment to read (see {see}): unmask it first (`sudo systemctl unmask {0}`)",
+            u.unit, see = CheckId::ServiceActive
         ))),
         Ok(ServiceFacts::Unit(u)) => Ok(u),
         #[allow(unreachable_patterns)] // other stand-ins for the unit (a container)

@@ -3,6 +3,7 @@
 //! target, the container that stands in its place (running, restart policy, health,
 //! environment).
 
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::short_id as short;
 use crate::probe::logs::ollama_bool;
@@ -36,8 +37,8 @@ impl Subject<'_> {
     fn stale_note(&self) -> String {
         match self {
             Subject::Unit(u) if u.need_daemon_reload => format!(
-                " (systemd has not loaded the unit's latest files, NeedDaemonReload=yes: `sudo systemctl daemon-reload && sudo systemctl restart {}` applies them; see service.override)",
-                u.unit
+                " (systemd has not loaded the unit's latest files, NeedDaemonReload=yes: `sudo systemctl daemon-reload && sudo systemctl restart {}` applies them; see {see})",
+                u.unit, see = CheckId::ServiceOverride
             ),
             _ => String::new(),
         }
@@ -79,8 +80,9 @@ fn subject(
         Err(e) => Err(Outcome::fail(e.clone())),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),
         Ok(ServiceFacts::Unit(u)) if needs_existing && !u.exists() => Err(Outcome::skip(format!(
-            "there is no {}.service (see service.active)",
-            u.unit
+            "there is no {}.service (see {see})",
+            u.unit,
+            see = CheckId::ServiceActive
         ))),
         Ok(ServiceFacts::Unit(u)) => Ok(Subject::Unit(u)),
         Ok(ServiceFacts::Container(c)) => Ok(Subject::Container(c)),
@@ -92,8 +94,8 @@ fn subject(
 fn configured_subject(facts: &Result<ServiceFacts, String>) -> Result<Subject<'_>, Outcome> {
     match subject(facts, true)? {
         Subject::Unit(u) if u.masked() => Err(Outcome::skip(format!(
-            "{}.service is masked, so it has no settings to read (see service.active): unmask it first (`sudo systemctl unmask {}`)",
-            u.unit, u.unit
+            "{}.service is masked, so it has no settings to read (see {see}): unmask it first (`sudo systemctl unmask {}`)",
+            u.unit, u.unit, see = CheckId::ServiceActive
         ))),
         s => Ok(s),
     }

@@ -5,6 +5,7 @@
 //! scenarios never started are reported too, not only those that started and hung.
 
 use crate::world::CheckMeta;
+use ollama_verify::catalog::CheckId;
 use ollama_verify::check::CheckResult;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub fn unfinished(
         .iter()
         .filter(|m| !decided.contains(m.id.as_str()))
         .map(|m| {
-            if m.id == "perf.load_cold" && !allow_unload {
+            if m.id == CheckId::PerfLoadCold.as_str() && !allow_unload {
                 let skip = ollama_verify::verdict::perf::load_cold(false, None, Duration::ZERO, None);
                 return CheckResult::new(&m.id, &m.name, skip);
             }

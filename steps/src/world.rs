@@ -1,6 +1,7 @@
 //! The cucumber World: the run's shared [`Session`], which check the scenario decides,
 //! and the facts its steps gathered.
 
+use ollama_verify::catalog::CheckId;
 use ollama_verify::check::{CheckResult, Outcome, Severity, Status};
 use ollama_verify::client::types::{ChatChunk, PsResponse, Remote, ShowResponse};
 use ollama_verify::modelfile::Modelfile;
@@ -169,7 +170,10 @@ impl VerifyWorld {
             Some(Err(e)) => Some(
                 match ollama_verify::verdict::root_reason(e, self.unreachable.as_deref()) {
                     Some(reason) => reason.to_string(),
-                    None => format!("the model could not answer a chat (see api.chat): {e}"),
+                    None => format!(
+                        "the model could not answer a chat (see {see}): {e}",
+                        see = CheckId::ApiChat
+                    ),
                 },
             ),
             _ => None,
