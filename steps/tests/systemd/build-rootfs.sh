@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the base image of steps/tests/systemd.rs: a minimal Debian with systemd as
+# Builds the base image of steps/tests/it/systemd.rs: a minimal Debian with systemd as
 # /sbin/init, debootstrapped from the Debian mirror this machine's apt already uses, and
 # imported into the local Docker engine (no registry is asked for anything).
 #

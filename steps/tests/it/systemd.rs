@@ -17,7 +17,7 @@
 //! `service.host` and `service.flash_attention` really have nothing to find.
 #![cfg(feature = "docker")]
 
-mod support;
+use crate::support;
 
 use ollama_verify::check::Status;
 use ollama_verify::probe::gpu::GpuSource;

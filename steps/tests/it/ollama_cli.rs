@@ -1,7 +1,7 @@
 //! The emulator's `ollama`-like CLI, driven as a user would: `serve` in one process,
 //! the other commands talking to it over HTTP through OLLAMA_HOST.
 
-mod support;
+use crate::support;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

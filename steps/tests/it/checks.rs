@@ -7,7 +7,7 @@
 //! `ollama` and a stand-in `systemctl` (printing real-shaped `systemctl show` output) on
 //! a PATH that holds nothing else.
 
-mod support;
+use crate::support;
 
 use assert_cmd::Command;
 use ollama_verify::catalog::{Area, CheckId, Need, CATALOGUE};
@@ -1165,7 +1165,7 @@ fn a_config_file_sets_defaults_and_flags_win() {
     assert_eq!(summary["checks"][0]["id"], "api.tags");
 
     // The README's example holds only known settings (the flags win: no container here).
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../README.md");
     let at = readme.find("live in `ollama-verify.toml`").unwrap();
     let start = at + readme[at..].find("```toml\n").unwrap() + 8;
     let end = start + readme[start..].find("```").unwrap();

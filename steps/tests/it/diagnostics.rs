@@ -7,7 +7,7 @@
 //! `ollama-emulator serve` with its log (stderr) in a file that a stand-in
 //! `journalctl` prints, beside a stand-in `systemctl`.
 
-mod support;
+use crate::support;
 
 use rstest::rstest;
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //! and removed. Without a Docker engine these tests say so loudly and pass as skipped.
 #![cfg(feature = "docker")]
 
-mod support;
+use crate::support;
 
 use ollama_verify::provision::docker::{LABEL, RUN_LABEL};
 use predicates::prelude::PredicateBooleanExt;

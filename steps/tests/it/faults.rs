@@ -13,7 +13,7 @@
 //! skip) and no `ip` (security.remote_reachable skips, so no test sends traffic to
 //! anything but loopback).
 
-mod support;
+use crate::support;
 
 use rstest::rstest;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,13 @@
+//! The binary-level tests, one module per area, in one test binary (one link, one
+//! harness). Each runs `ollama-verify` or the emulator through [`support`], which clears
+//! the developer's `OLLAMA_*` settings. `acceptance.rs` stays apart: it is the entry a
+//! user runs against a real install.
+
+mod support;
+
+mod checks;
+mod diagnostics;
+mod docker;
+mod faults;
+mod ollama_cli;
+mod systemd;
