@@ -7,7 +7,6 @@
 //! tag binds it to an entry here, and its `@warn` tag sets the severity of that run
 //! (a test keeps the built-in feature files and this table in agreement).
 
-use crate::check::Severity;
 use serde::Serialize;
 use std::fmt;
 
@@ -129,6 +128,13 @@ impl Changes {
             }
         }
     }
+}
+
+/// How much a check's failure matters: `@warn` scenarios report, they do not fail a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Fail,
+    Warn,
 }
 
 /// One entry of the catalogue.

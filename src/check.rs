@@ -4,7 +4,7 @@
 use crate::catalog::CheckId;
 use serde::{Deserialize, Serialize};
 
-pub use crate::catalog::order;
+pub use crate::catalog::{order, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,13 +24,6 @@ impl Status {
             Status::Skip => "SKIP",
         }
     }
-}
-
-/// How much a check's failure matters: `@warn` scenarios report, they do not fail a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Fail,
-    Warn,
 }
 
 /// A check's verdict before it is tied to a check id.
