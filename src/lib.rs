@@ -7,6 +7,7 @@ pub mod check;
 pub mod client;
 pub mod emulator;
 pub mod go;
+pub mod gpu;
 pub mod model_name;
 pub mod modelfile;
 pub mod perf;

@@ -63,7 +63,7 @@ pub fn server_config_map(config: &EmulatorConfig, addr: SocketAddr) -> String {
 
 /// What the server logs as it starts.
 pub fn startup(config: &EmulatorConfig, addr: SocketAddr) -> Vec<String> {
-    let gpu = crate::probe::gpu::emulated();
+    let gpu = crate::gpu::emulated();
     let gib = |b: u64| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64);
     let mut out = vec![
         line(
@@ -192,7 +192,7 @@ mod tests {
         let log = ServerLog::new("emulator", &startup(&config, addr()).join("\n"));
         let devices = log.compute_devices();
         assert_eq!(devices.len(), 1);
-        assert_eq!(devices[0].id, crate::probe::gpu::emulated().uuid);
+        assert_eq!(devices[0].id, crate::gpu::emulated().uuid);
         assert!(devices[0].is_cuda());
         assert_eq!(devices[0].compute.as_deref(), Some("8.6"));
         assert_eq!(devices[0].name.as_deref(), Some("NVIDIA GeForce RTX 3060"));

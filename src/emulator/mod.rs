@@ -103,7 +103,7 @@ impl Emulator {
     /// What the emulated GPU's driver would list as processes holding VRAM: this
     /// process (the emulator) with what its loaded models hold on the GPU, when any
     /// is loaded. With `vram_held = false`, none: the `/api/ps` misreport.
-    pub fn gpu_processes(&self) -> Vec<crate::probe::gpu::GpuProcess> {
+    pub fn gpu_processes(&self) -> Vec<crate::gpu::GpuProcess> {
         if !self.shared.config.lock().unwrap().vram_held {
             return Vec::new();
         }
@@ -119,7 +119,7 @@ impl Emulator {
         if held == 0 {
             return Vec::new();
         }
-        vec![crate::probe::gpu::GpuProcess {
+        vec![crate::gpu::GpuProcess {
             pid: std::process::id(),
             name: "ollama-emulator (emulated GPU)".into(),
             used_bytes: Some(held),
