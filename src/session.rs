@@ -7,56 +7,21 @@ use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
 use crate::client::{Client, ClientError, Timeouts};
-use crate::emulator::{Emulator, EmulatorConfig};
+use crate::emulator::EmulatorConfig;
 use crate::probe::cli::CliVersion;
 use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
-use crate::probe::logs::{self, ServerLog};
+use crate::probe::logs::ServerLog;
 use crate::probe::procfs;
-use crate::probe::service::{self, ServiceFacts};
-use crate::probe::{cli, Host, HostError, LocalHost};
+use crate::probe::service::ServiceFacts;
+use crate::probe::{cli, Host, HostError};
+#[cfg(feature = "docker")]
+use crate::target::DockerBackend;
+use crate::target::{Backend, EmulatorBackend, NativeBackend};
+pub use crate::target::{DockerSettings, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
-
-/// What is verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// The server at `OLLAMA_HOST` (or `--host`), host checks on this machine.
-    Native,
-    /// The built-in emulator, in-process; no host to inspect.
-    Emulator,
-    /// An Ollama container this run starts (testcontainers), provisions and removes;
-    /// host checks run inside it.
-    Docker,
-}
-
-impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "native" => Ok(Target::Native),
-            "emulator" => Ok(Target::Emulator),
-            "docker" if cfg!(feature = "docker") => Ok(Target::Docker),
-            "docker" => {
-                Err("this build has no docker target (built without the `docker` feature)".into())
-            }
-            other => Err(format!(
-                "unknown target `{other}`: use native, docker or emulator"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Target::Native => "native",
-            Target::Emulator => "emulator",
-            Target::Docker => "docker",
-        })
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -84,40 +49,6 @@ pub struct SessionOptions {
     /// Where the native target's host checks run instead of this machine (a container
     /// backend, in tests of a real systemd).
     pub host_backend: Option<Arc<dyn Host>>,
-}
-
-/// The docker target's settings (flags); the rest comes from setup/docker-compose.yml.
-#[derive(Debug, Clone)]
-pub struct DockerSettings {
-    /// `name:tag`; the compose file's image (`ollama/ollama:latest`) when `None`.
-    pub image: Option<String>,
-    /// `auto`, `none`, `all` or a count.
-    pub gpus: String,
-    /// The named volume for models, kept between runs.
-    pub volume: String,
-    pub fresh_volume: bool,
-    pub keep: bool,
-    /// Another compose file than setup/'s.
-    pub compose_file: Option<std::path::PathBuf>,
-    /// Pull the base model and create the custom one in the container when missing.
-    pub provision: bool,
-    /// Show a progress bar while pulling.
-    pub progress: bool,
-}
-
-impl Default for DockerSettings {
-    fn default() -> Self {
-        DockerSettings {
-            image: None,
-            gpus: "auto".into(),
-            volume: "ollama-verify-models".into(),
-            fresh_volume: false,
-            keep: false,
-            compose_file: None,
-            provision: true,
-            progress: true,
-        }
-    }
 }
 
 impl Default for SessionOptions {
@@ -153,16 +84,13 @@ pub struct Session {
     pub allow_unload: bool,
     pub command_timeout: Duration,
     spec_root: Option<std::path::PathBuf>,
+    backend: Box<dyn Backend>,
     host: Option<Arc<dyn Host>>,
-    _emulator: Option<Emulator>,
-    #[cfg(feature = "docker")]
-    docker: tokio::sync::Mutex<Option<crate::provision::docker::DockerTarget>>,
     root: OnceCell<Result<String, ClientError>>,
     tags: OnceCell<Result<TagsResponse, ClientError>>,
     version: OnceCell<Result<String, ClientError>>,
     gpus: OnceCell<Result<Vec<GpuInfo>, GpuError>>,
     cli: OnceCell<Result<(CliVersion, String), HostError>>,
-    services: Memo<Result<ServiceFacts, String>>,
     chats: Memo<Result<ChatChunk, ClientError>>,
     samples: Memo<Result<Vec<crate::perf::StreamTiming>, ClientError>>,
     shows: Memo<Result<crate::client::types::ShowResponse, ClientError>>,
@@ -200,69 +128,39 @@ impl Session {
     /// Prepares a run; for the emulator target this starts the emulator, for the docker
     /// target the container (provisioned, ready).
     pub async fn start(options: SessionOptions) -> Result<Session, String> {
-        #[cfg(feature = "docker")]
-        let mut docker = None;
-        let (client, emulator, host): (Client, Option<Emulator>, Option<Arc<dyn Host>>) =
-            match options.target {
-                #[cfg(feature = "docker")]
-                Target::Docker => {
-                    let target = start_docker(&options.docker).await?;
-                    let client = Client::with_timeouts(target.base_url.clone(), options.timeouts)
-                        .on(crate::client::ServerKind::Container {
-                            id: target.id.clone(),
-                            kept: options.docker.keep,
-                        });
-                    let host = target.host();
-                    docker = Some(target);
-                    (client, None, Some(host))
-                }
-                #[cfg(not(feature = "docker"))]
-                Target::Docker => return Err("this build has no docker target".into()),
-                Target::Emulator => {
-                    let emulator = Emulator::start(options.emulator.clone()).await?;
-                    (emulator.client(options.timeouts), Some(emulator), None)
-                }
-                Target::Native => {
-                    let base = match &options.host {
-                        // Named as the user gave it: the flag (or its variable).
-                        Some(h) => crate::client::parse_ollama_host(h).map_err(|e| {
-                            e.from_setting("--host (OLLAMA_VERIFY_HOST) ").to_string()
-                        }),
-                        None => crate::client::base_url_from_env().map_err(|e| e.to_string()),
-                    }?;
-                    let client = Client::with_timeouts(base, options.timeouts);
-                    let host = options
-                        .host_backend
-                        .clone()
-                        .unwrap_or_else(|| Arc::new(LocalHost));
-                    (client, None, Some(host))
-                }
-            };
-        let gpu_source = options.gpu.unwrap_or(match options.target {
-            Target::Native => GpuSource::Nvml,
-            Target::Emulator => GpuSource::Emulated,
-            // The GPU must be visible inside the container, not only on this machine.
-            Target::Docker => GpuSource::NvidiaSmi,
-        });
+        let backend: Box<dyn Backend> = match options.target {
+            #[cfg(feature = "docker")]
+            Target::Docker => {
+                Box::new(DockerBackend::start(&options.docker, options.timeouts).await?)
+            }
+            #[cfg(not(feature = "docker"))]
+            Target::Docker => return Err("this build has no docker target".into()),
+            Target::Emulator => {
+                Box::new(EmulatorBackend::start(options.emulator.clone(), options.timeouts).await?)
+            }
+            Target::Native => Box::new(NativeBackend::new(
+                options.host.as_deref(),
+                options.timeouts,
+                options.host_backend.clone(),
+            )?),
+        };
+        let gpu_source = options.gpu.unwrap_or(options.target.default_gpu_source());
         Ok(Session {
             target: options.target,
-            client,
             gpu_source,
             strict: options.strict,
             unselected: options.unselected.clone(),
             allow_unload: options.allow_unload,
             command_timeout: options.command_timeout,
             spec_root: options.spec_root,
-            host,
-            _emulator: emulator,
-            #[cfg(feature = "docker")]
-            docker: tokio::sync::Mutex::new(docker),
+            client: backend.client().clone(),
+            host: backend.host(),
+            backend,
             root: OnceCell::new(),
             tags: OnceCell::new(),
             version: OnceCell::new(),
             gpus: OnceCell::new(),
             cli: OnceCell::new(),
-            services: Mutex::new(HashMap::new()),
             chats: Mutex::new(HashMap::new()),
             samples: Mutex::new(HashMap::new()),
             shows: Mutex::new(HashMap::new()),
@@ -273,12 +171,9 @@ impl Session {
 
     /// The host to run commands on, or why there is none.
     pub fn host(&self) -> Result<&dyn Host, String> {
-        self.host.as_deref().ok_or_else(|| {
-            format!(
-                "the {} target has no host to inspect; verify a real install with --target native",
-                self.target
-            )
-        })
+        self.host
+            .as_deref()
+            .ok_or_else(|| crate::target::no_host(self.target))
     }
 
     /// A file the spec names: as given if it exists (absolute, or from the working
@@ -374,9 +269,11 @@ impl Session {
             (source, _) => gpu::probe(source, self.command_timeout).await,
         }?;
         // The in-process emulator is the one process that can hold the emulated VRAM.
-        if let (GpuSource::Emulated, Some(emulator)) = (self.gpu_source, &self._emulator) {
-            for g in &mut gpus {
-                g.processes = Some(emulator.gpu_processes());
+        if self.gpu_source == GpuSource::Emulated {
+            if let Some(processes) = self.backend.emulated_gpu_processes() {
+                for g in &mut gpus {
+                    g.processes = Some(processes.clone());
+                }
             }
         }
         Ok(gpus)
@@ -386,55 +283,7 @@ impl Session {
     /// natively, the container's log on the docker target, the emulator's own log on
     /// the emulator target. Read-only; `Err` says why it cannot be read here.
     pub async fn server_log(&self, unit: &str) -> Result<ServerLog, String> {
-        if let Some(emulator) = &self._emulator {
-            return Ok(ServerLog {
-                lines: emulator.log_lines(),
-                source: "the emulator's log".into(),
-                server: self.client.server().clone(),
-            });
-        }
-        #[cfg(feature = "docker")]
-        if let Some(target) = self.docker.lock().await.as_ref() {
-            let text = target.log_tail(logs::TAIL_LINES).await;
-            return Ok(ServerLog::new("the container log", &text).of(self.client.server().clone()));
-        }
-        let host = self.host()?;
-        if !crate::client::is_local(self.client.base_url()) {
-            return Err(format!(
-                "the server at {} is not on {}, so its journal is not here; run ollama-verify on the server's machine",
-                self.client.base_url(),
-                host.describe()
-            ));
-        }
-        let n = logs::TAIL_LINES.to_string();
-        let args = ["-u", unit, "-n", &n, "--no-pager", "-o", "cat"];
-        let out = match host.run("journalctl", &args, self.command_timeout).await {
-            Ok(out) => out,
-            Err(HostError::NotFound { host, .. }) => {
-                return Err(format!(
-                    "the server's log cannot be read: no journalctl on {host} (Ollama logs to the systemd journal when it runs as a service)"
-                ))
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        let text = out.stdout.trim();
-        if !out.success() {
-            return Err(format!(
-                "`journalctl -u {unit}` failed with exit code {:?}: {}",
-                out.code,
-                out.stderr.trim()
-            ));
-        }
-        if text.is_empty() || text == "-- No entries --" {
-            return Err(format!(
-                "`journalctl -u {unit}` shows no lines: the unit has not logged (a server started by hand, `ollama serve`, logs to its terminal, not the journal), or this user may not read the system journal (add it to the systemd-journal group, or run with sudo){}",
-                match out.stderr.trim() {
-                    "" => String::new(),
-                    e => format!(": \"{}\"", e.lines().next().unwrap_or(e)),
-                }
-            ));
-        }
-        Ok(ServerLog::new(format!("journalctl -u {unit}"), text))
+        self.backend.server_log(unit, self.command_timeout).await
     }
 
     /// The GPUs sampled while `model` generates a short answer: what NVML shows
@@ -508,11 +357,7 @@ impl Session {
     /// Ends the run: removes the docker target's container and fresh volume (unless
     /// kept). Returns a note for the user, if there is one.
     pub async fn finish(&self) -> Option<String> {
-        #[cfg(feature = "docker")]
-        if let Some(target) = self.docker.lock().await.take() {
-            return target.finish().await;
-        }
-        None
+        self.backend.finish().await
     }
 
     pub async fn cli_version(&self) -> Result<&Result<(CliVersion, String), HostError>, String> {
@@ -530,19 +375,7 @@ impl Session {
     /// The systemd unit's state (the container's, on the docker target), or why it
     /// cannot be read here.
     pub async fn service(&self, unit: &str) -> Result<ServiceFacts, String> {
-        #[cfg(feature = "docker")]
-        if let Some(target) = self.docker.lock().await.as_ref() {
-            return target.state().await.map(ServiceFacts::Container);
-        }
-        let Ok(host) = self.host() else {
-            return Ok(ServiceFacts::Unavailable(
-                self.host().err().unwrap_or_default(),
-            ));
-        };
-        let cell = shared(&self.services, unit);
-        cell.get_or_init(|| service::probe(host, unit, self.command_timeout))
-            .await
-            .clone()
+        self.backend.service(unit, self.command_timeout).await
     }
 
     /// One non-streaming chat with `model`, made once per run and shared by every check
@@ -668,12 +501,8 @@ impl Session {
                 let mut loaded: u64 = ps.models.iter().map(|m| m.size_vram).sum();
                 // In-process, the emulated driver knows who holds what (and, with
                 // `vram_held = false`, that nobody does).
-                if let Some(emulator) = &self._emulator {
-                    loaded = emulator
-                        .gpu_processes()
-                        .iter()
-                        .filter_map(|p| p.used_bytes)
-                        .sum();
+                if let Some(processes) = self.backend.emulated_gpu_processes() {
+                    loaded = processes.iter().filter_map(|p| p.used_bytes).sum();
                 }
                 for g in &mut gpus {
                     g.memory_used = (gpu::EMULATED_DRIVER_BYTES + loaded).min(g.memory_total);
@@ -756,85 +585,9 @@ fn shared<T>(map: &Memo<T>, key: &str) -> Shared<T> {
         .clone()
 }
 
-/// Starts and provisions the docker target from setup/'s compose file and Modelfile.
-#[cfg(feature = "docker")]
-async fn start_docker(
-    settings: &DockerSettings,
-) -> Result<crate::provision::docker::DockerTarget, String> {
-    use crate::provision::{compose, docker};
-    let compose_text = match &settings.compose_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the compose file {}: {e}", path.display()))?,
-        None => compose::SETUP_COMPOSE.to_string(),
-    };
-    let service = compose::parse(&compose_text, "ollama")?;
-    let mut opts =
-        docker::DockerOptions::new(service, crate::emulator::SETUP_MODELFILE.to_string());
-    opts.image = settings.image.clone();
-    opts.gpus = settings.gpus.parse()?;
-    opts.volume = settings.volume.clone();
-    opts.fresh_volume = settings.fresh_volume;
-    opts.keep = settings.keep;
-    opts.progress = settings.progress;
-    if let Some(note) = docker::native_on_default_port().await {
-        eprintln!("note: {note}");
-    }
-    let target = docker::DockerTarget::start(&opts).await?;
-    eprintln!(
-        "docker: container {} from {} answers at {}",
-        &target.id[..12.min(target.id.len())],
-        opts.image.as_deref().unwrap_or(&opts.compose.image),
-        target.base_url
-    );
-    if settings.provision {
-        match target.provision(&opts).await {
-            Ok(steps) => steps.iter().for_each(|s| eprintln!("docker: {s}")),
-            Err(e) => {
-                let logs = target.log_tail(10).await;
-                let note = target
-                    .finish()
-                    .await
-                    .map_or(String::new(), |n| format!("\n{n}"));
-                return Err(format!(
-                    "provisioning the container failed: {e}\nlast log lines:\n{logs}{note}"
-                ));
-            }
-        }
-    }
-    Ok(target)
-}
-
 #[cfg(test)]
 mod tests {
     use super::stays_forever;
-
-    /// An empty journal has two causes: the server is not the unit (started by hand,
-    /// it logs to its terminal), or the journal is not readable; both are named.
-    #[tokio::test]
-    async fn an_empty_journal_names_a_server_started_by_hand() {
-        use crate::probe::host::Scripted;
-        use crate::probe::CmdOutput;
-        let host = Scripted::always(
-            "this machine",
-            Ok(CmdOutput {
-                code: Some(0),
-                stdout: String::new(),
-                stderr: String::new(),
-            }),
-        );
-        let session = super::Session::start(super::SessionOptions {
-            host: Some("127.0.0.1:11434".into()),
-            host_backend: Some(std::sync::Arc::new(host)),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        let e = session.server_log("ollama").await.unwrap_err();
-        assert!(
-            e.contains("`ollama serve`") && e.contains("systemd-journal group"),
-            "{e}"
-        );
-    }
 
     #[test]
     fn forever_is_decades_away() {

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod gpu;
 pub mod host;
+pub mod journal;
 pub mod logs;
 pub mod network;
 pub mod procfs;

@@ -1,0 +1,128 @@
+//! The docker target: an Ollama container this run starts (testcontainers), provisions
+//! and removes; host checks run inside it.
+
+use super::{Backend, DockerSettings, Target};
+use crate::client::{Client, ServerKind, Timeouts};
+use crate::probe::logs::ServerLog;
+use crate::probe::service::ServiceFacts;
+use crate::probe::Host;
+use crate::provision::docker::DockerTarget;
+use crate::server_log::TAIL_LINES;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct DockerBackend {
+    /// Taken by [`finish`](Backend::finish), which removes the container.
+    container: tokio::sync::Mutex<Option<DockerTarget>>,
+    client: Client,
+    host: Arc<dyn Host>,
+}
+
+impl std::fmt::Debug for DockerBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerBackend")
+            .field("base_url", &self.client.base_url().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DockerBackend {
+    /// Starts the container as `settings` say, provisioned and ready.
+    pub async fn start(settings: &DockerSettings, timeouts: Timeouts) -> Result<Self, String> {
+        let container = start(settings).await?;
+        let client =
+            Client::with_timeouts(container.base_url.clone(), timeouts).on(ServerKind::Container {
+                id: container.id.clone(),
+                kept: settings.keep,
+            });
+        let host = container.host();
+        Ok(DockerBackend {
+            container: tokio::sync::Mutex::new(Some(container)),
+            client,
+            host,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for DockerBackend {
+    fn target(&self) -> Target {
+        Target::Docker
+    }
+
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn host(&self) -> Option<Arc<dyn Host>> {
+        Some(self.host.clone())
+    }
+
+    async fn server_log(&self, _unit: &str, _timeout: Duration) -> Result<ServerLog, String> {
+        match self.container.lock().await.as_ref() {
+            Some(container) => {
+                let text = container.log_tail(TAIL_LINES).await;
+                Ok(ServerLog::new("the container log", &text).of(self.client.server().clone()))
+            }
+            None => Err("the run has removed its container".into()),
+        }
+    }
+
+    /// The container's state, read at each call: a container can stop during a run.
+    async fn service(&self, _unit: &str, _timeout: Duration) -> Result<ServiceFacts, String> {
+        match self.container.lock().await.as_ref() {
+            Some(container) => container.state().await.map(ServiceFacts::Container),
+            None => Err("the run has removed its container".into()),
+        }
+    }
+
+    async fn finish(&self) -> Option<String> {
+        let container = self.container.lock().await.take()?;
+        container.finish().await
+    }
+}
+
+/// Starts and provisions the docker target from setup/'s compose file and Modelfile.
+async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
+    use crate::provision::{compose, docker};
+    let compose_text = match &settings.compose_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the compose file {}: {e}", path.display()))?,
+        None => compose::SETUP_COMPOSE.to_string(),
+    };
+    let service = compose::parse(&compose_text, "ollama")?;
+    let mut opts =
+        docker::DockerOptions::new(service, crate::emulator::SETUP_MODELFILE.to_string());
+    opts.image = settings.image.clone();
+    opts.gpus = settings.gpus.parse()?;
+    opts.volume = settings.volume.clone();
+    opts.fresh_volume = settings.fresh_volume;
+    opts.keep = settings.keep;
+    opts.progress = settings.progress;
+    if let Some(note) = docker::native_on_default_port().await {
+        eprintln!("note: {note}");
+    }
+    let target = docker::DockerTarget::start(&opts).await?;
+    eprintln!(
+        "docker: container {} from {} answers at {}",
+        &target.id[..12.min(target.id.len())],
+        opts.image.as_deref().unwrap_or(&opts.compose.image),
+        target.base_url
+    );
+    if settings.provision {
+        match target.provision(&opts).await {
+            Ok(steps) => steps.iter().for_each(|s| eprintln!("docker: {s}")),
+            Err(e) => {
+                let logs = target.log_tail(10).await;
+                let note = target
+                    .finish()
+                    .await
+                    .map_or(String::new(), |n| format!("\n{n}"));
+                return Err(format!(
+                    "provisioning the container failed: {e}\nlast log lines:\n{logs}{note}"
+                ));
+            }
+        }
+    }
+    Ok(target)
+}
