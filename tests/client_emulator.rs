@@ -617,10 +617,11 @@ async fn openai_chat_completion_answers() {
         .unwrap();
     assert!(!completion.choices.is_empty());
     assert!(!completion.choices[0].message.content.is_empty());
-    assert!(completion.usage.completion_tokens > 0);
+    let usage = completion.usage.expect("Ollama always sends usage");
+    assert!(usage.completion_tokens > 0);
     assert_eq!(
-        completion.usage.total_tokens,
-        completion.usage.prompt_tokens + completion.usage.completion_tokens
+        usage.total_tokens,
+        usage.prompt_tokens + usage.completion_tokens
     );
 }
 

@@ -162,6 +162,11 @@ pub fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
+/// What ends a whole NDJSON stream.
+pub const FINAL_CHUNK: &str = "a final chunk (`done: true`)";
+/// What ends a whole server-sent event stream of the OpenAI-compatible endpoints.
+pub const DONE_EVENT: &str = "the event `data: [DONE]`";
+
 /// The kind of a [`ClientError`], for matching without the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -170,6 +175,10 @@ pub enum ErrorKind {
     Connect,
     Timeout(Phase),
     Status(u16),
+    /// 401 or 403: something in front of the server, or not Ollama.
+    AuthRequired(u16),
+    /// 404 on a route the server does not have (not a missing model).
+    EndpointMissing,
     Interrupted,
     TooLarge,
     NotJson,
@@ -202,13 +211,32 @@ pub enum ClientError {
         server: ServerKind,
     },
 
-    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", message.as_deref().map(|m| format!(" \"{m}\"")).unwrap_or_default(), status_hint(*status, message.as_deref(), server))]
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", quoted(message), status_hint(*status, message.as_deref(), server))]
     Status {
         endpoint: String,
         status: u16,
         /// Ollama's `{"error": ...}` message, or an excerpt of a non-JSON body.
         message: Option<String>,
         server: ServerKind,
+    },
+
+    /// 401/403, which Ollama never sends: an authenticating proxy or gateway in front
+    /// of it (ollama.com without an API key), or another server. Not the server's fault,
+    /// so the words name no server log.
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. Ollama has no authentication and never answers {status} itself: a proxy or gateway in front of it wants credentials (as ollama.com does without an API key), or this is not an Ollama server. This tool sends no credentials: point OLLAMA_HOST or --host at the Ollama server itself, or let this machine through the proxy", quoted(message))]
+    AuthRequired {
+        endpoint: String,
+        status: u16,
+        message: Option<String>,
+    },
+
+    /// 404 on a route, not a missing model: a release before the endpoint's, or not
+    /// Ollama. `added` is the release that added it, where known.
+    #[error("{endpoint}: got HTTP 404{}: the server does not serve this endpoint. {}", quoted(message), missing_endpoint(*added))]
+    EndpointMissing {
+        endpoint: String,
+        message: Option<String>,
+        added: Added,
     },
 
     #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted; {}", server.see_log())]
@@ -245,10 +273,12 @@ pub enum ClientError {
         server: ServerKind,
     },
 
-    #[error("{endpoint}: expected the stream to end with a final chunk (`done: true`), but it ended after {chunks} chunk(s) without one. The server stopped mid-answer; {}", server.see_log())]
+    #[error("{endpoint}: expected the stream to end with {end}, but it ended after {chunks} chunk(s) without it. The server stopped mid-answer; {}", server.see_log())]
     StreamIncomplete {
         endpoint: String,
         chunks: usize,
+        /// What ends a whole stream: [`FINAL_CHUNK`] or [`DONE_EVENT`].
+        end: &'static str,
         server: ServerKind,
     },
 }
@@ -261,6 +291,8 @@ impl ClientError {
             ClientError::Connect { .. } => ErrorKind::Connect,
             ClientError::Timeout { phase, .. } => ErrorKind::Timeout(*phase),
             ClientError::Status { status, .. } => ErrorKind::Status(*status),
+            ClientError::AuthRequired { status, .. } => ErrorKind::AuthRequired(*status),
+            ClientError::EndpointMissing { .. } => ErrorKind::EndpointMissing,
             ClientError::Interrupted { .. } => ErrorKind::Interrupted,
             ClientError::TooLarge { .. } => ErrorKind::TooLarge,
             ClientError::NotJson { .. } => ErrorKind::NotJson,
@@ -285,12 +317,14 @@ impl ClientError {
         match self {
             ClientError::NotJson { .. }
             | ClientError::Shape { .. }
-            | ClientError::TooLarge { .. } => true,
+            | ClientError::TooLarge { .. }
+            | ClientError::AuthRequired { .. }
+            | ClientError::EndpointMissing { .. } => true,
             ClientError::Status {
                 status: 404,
                 message,
                 ..
-            } => !message.as_deref().is_some_and(|m| m.contains("model")),
+            } => !message.as_deref().is_some_and(names_missing_model),
             ClientError::Status { status, .. } => (500..600).contains(status),
             _ => false,
         }
@@ -345,9 +379,41 @@ fn stream_hint(message: &str, server: &ServerKind) -> String {
 
 const MISSING_MODEL: &str = "The registry has no model or tag of that name: check the spelling against https://ollama.com/library";
 
+/// Whether an error message is Ollama's missing model (`model 'x' not found`, `model
+/// "x" not found, try pulling it first`); a plain "404 page not found" is a wrong path.
+pub(crate) fn names_missing_model(message: &str) -> bool {
+    message.contains("model") && message.contains("not found")
+}
+
+/// Which release added an endpoint, as far as known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The first release whose routes have it (`0.1.38` for `/api/ps`).
+    In(&'static str),
+    /// Every Ollama release this tool can meet serves it (added in 0.0.x).
+    Always,
+    /// Not an endpoint this tool knows the history of.
+    Unknown,
+}
+
+fn missing_endpoint(added: Added) -> String {
+    match added {
+        Added::In(release) => format!("Ollama added it in {release}: the server is an older Ollama (`ollama --version` says which; upgrade to {release} or later), or it is not Ollama"),
+        Added::Always => "Every Ollama release serves it: what answers here is not Ollama, or a proxy in front of it routes this path elsewhere; check what listens on the port".into(),
+        Added::Unknown => "The server may be an Ollama too old for it, or not Ollama".into(),
+    }
+}
+
+/// ` "message"` where the body said something.
+fn quoted(message: &Option<String>) -> String {
+    message
+        .as_deref()
+        .map(|m| format!(" \"{m}\""))
+        .unwrap_or_default()
+}
+
 fn status_hint(status: u16, message: Option<&str>, server: &ServerKind) -> String {
-    // Ollama's own 404 names the model; a plain "404 page not found" is a wrong path.
-    let not_found = message.is_some_and(|m| m.contains("model") && m.contains("not found"));
+    let not_found = message.is_some_and(names_missing_model);
     match status {
         500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL.into(),
         503 => format!("The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, or {}", server.see_log()),
@@ -368,206 +434,4 @@ pub(crate) fn humanize(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rstest::rstest;
-
-    /// Each timeout names the flag that sets the deadline that ran out: a silent `GET /`
-    /// is `--request-timeout`'s (a model load has nothing to do with it).
-    #[rstest]
-    #[case(Phase::Connect, Budget::Metadata, "--connect-timeout")]
-    #[case(Phase::Connect, Budget::Generation, "--connect-timeout")]
-    #[case(Phase::FirstByte, Budget::Metadata, "--request-timeout")]
-    #[case(Phase::FirstByte, Budget::Generation, "--load-timeout")]
-    #[case(Phase::Idle, Budget::Metadata, "--request-timeout")]
-    #[case(Phase::Total, Budget::Metadata, "--request-timeout")]
-    #[case(Phase::Total, Budget::Generation, "--generation-timeout")]
-    fn timeouts_name_their_flag(#[case] phase: Phase, #[case] budget: Budget, #[case] flag: &str) {
-        let e = ClientError::Timeout {
-            endpoint: "GET http://127.0.0.1:11434/".into(),
-            phase,
-            after: Duration::from_secs(15),
-            budget,
-            server: ServerKind::Service,
-        };
-        let text = e.to_string();
-        assert!(text.contains(&format!("({flag})")), "{text}");
-        let flags = [
-            "--connect-timeout",
-            "--request-timeout",
-            "--load-timeout",
-            "--generation-timeout",
-        ];
-        for other in flags.iter().filter(|f| **f != flag) {
-            assert!(!text.contains(other), "{text}");
-        }
-        if budget == Budget::Metadata {
-            assert!(!text.contains("loading"), "{text}");
-        }
-    }
-
-    /// Every error that names where to look says it for the server the client talks
-    /// to: the journal for a native service, the container's log (with --keep, as the
-    /// run removes it otherwise) on the docker target, the fault config on the
-    /// emulator target; never systemd where there is none.
-    #[test]
-    fn the_next_step_is_the_targets() {
-        let all = |server: ServerKind| -> Vec<String> {
-            let endpoint = || "POST http://127.0.0.1:11434/api/chat".to_string();
-            let timeout = |phase, budget| ClientError::Timeout {
-                endpoint: endpoint(),
-                phase,
-                after: Duration::from_secs(2),
-                budget,
-                server: server.clone(),
-            };
-            let status = |status| ClientError::Status {
-                endpoint: endpoint(),
-                status,
-                message: Some("runner died".into()),
-                server: server.clone(),
-            };
-            [
-                ClientError::ConnectionRefused {
-                    addr: "127.0.0.1:11434".into(),
-                    server: server.clone(),
-                },
-                timeout(Phase::FirstByte, Budget::Metadata),
-                timeout(Phase::FirstByte, Budget::Generation),
-                timeout(Phase::Idle, Budget::Metadata),
-                timeout(Phase::Idle, Budget::Generation),
-                status(500),
-                status(503),
-                status(401),
-                ClientError::Interrupted {
-                    endpoint: endpoint(),
-                    bytes: 20,
-                    server: server.clone(),
-                },
-                ClientError::StreamError {
-                    endpoint: endpoint(),
-                    message: "CUDA error: out of memory".into(),
-                    server: server.clone(),
-                },
-                ClientError::StreamIncomplete {
-                    endpoint: endpoint(),
-                    chunks: 3,
-                    server: server.clone(),
-                },
-            ]
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-        };
-        for text in all(ServerKind::Service).iter().skip(1) {
-            assert!(text.contains("`journalctl -u ollama`"), "{text}");
-        }
-        assert!(all(ServerKind::Service)[0].contains("systemctl status ollama"));
-        let id = "0123456789abcdef0123";
-        for (server, says) in [
-            (
-                ServerKind::Container {
-                    id: id.into(),
-                    kept: true,
-                },
-                "`docker logs 0123456789ab`",
-            ),
-            (
-                ServerKind::Container {
-                    id: id.into(),
-                    kept: false,
-                },
-                "run again with --keep, then `docker logs 0123456789ab`",
-            ),
-            (ServerKind::Emulator, "`[[faults]]` of --emulator-config"),
-        ] {
-            let texts = all(server.clone());
-            for text in &texts {
-                for native in ["journalctl", "systemctl", "diagnose.port_owner"] {
-                    assert!(!text.contains(native), "{server:?}: {text}");
-                }
-            }
-            // Each but the refused connection on the emulator (its own bug) says where.
-            for text in texts
-                .iter()
-                .skip(usize::from(server == ServerKind::Emulator))
-            {
-                assert!(text.contains(says), "{server:?}: {text}");
-            }
-        }
-    }
-
-    /// A missing model is pulled natively, provisioned on the docker target, and
-    /// configured on the emulator.
-    #[test]
-    fn a_missing_model_says_how_this_target_gets_it() {
-        let missing = |server| {
-            ClientError::Status {
-                endpoint: "POST http://127.0.0.1:11434/api/chat".into(),
-                status: 404,
-                message: Some("model 'my-coder' not found".into()),
-                server,
-            }
-            .to_string()
-        };
-        assert!(missing(ServerKind::Service).contains("`ollama pull <model>`"));
-        let docker = missing(ServerKind::Container {
-            id: "0123456789abcdef".into(),
-            kept: false,
-        });
-        assert!(
-            docker.contains("--no-provision")
-                && docker.contains("docker exec 0123456789ab ollama pull"),
-            "{docker}"
-        );
-        assert!(!docker.contains("`ollama list`"), "{docker}");
-        let emulated = missing(ServerKind::Emulator);
-        assert!(
-            emulated.contains("`installed`") && !emulated.contains("ollama pull"),
-            "{emulated}"
-        );
-    }
-
-    /// An address that does not connect is the user's OLLAMA_HOST or --host natively;
-    /// on the docker and emulator targets the run chose it, and neither is read.
-    #[test]
-    fn a_connect_failure_names_where_the_address_came_from() {
-        let texts = |server: ServerKind| {
-            [
-                ClientError::Connect {
-                    addr: "127.0.0.1:32768".into(),
-                    message: "network unreachable".into(),
-                    server: server.clone(),
-                }
-                .to_string(),
-                ClientError::Timeout {
-                    endpoint: "GET http://127.0.0.1:32768/".into(),
-                    phase: Phase::Connect,
-                    after: Duration::from_secs(3),
-                    budget: Budget::Metadata,
-                    server,
-                }
-                .to_string(),
-            ]
-        };
-        for text in texts(ServerKind::Service) {
-            assert!(text.contains("OLLAMA_HOST or --host"), "{text}");
-        }
-        let container = ServerKind::Container {
-            id: "0123456789abcdef".into(),
-            kept: false,
-        };
-        for (server, says) in [
-            (container, "`docker port 0123456789ab`"),
-            (ServerKind::Emulator, "the in-process emulator's own"),
-        ] {
-            for text in texts(server) {
-                assert!(text.contains(says) && !text.contains("--host"), "{text}");
-                assert!(
-                    text.contains("(--connect-timeout)") || text.contains(". The address"),
-                    "{text}"
-                );
-            }
-        }
-    }
-}
+mod tests;

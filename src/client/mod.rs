@@ -4,6 +4,9 @@
 mod base_url;
 mod error;
 mod ndjson;
+mod openai;
+mod refusal;
+mod sse;
 pub mod types;
 
 pub use base_url::{
@@ -14,8 +17,9 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
-pub use error::{short_id, Budget, ClientError, ErrorKind, Phase, ServerKind};
+pub use error::{short_id, Added, Budget, ClientError, ErrorKind, Phase, ServerKind};
 pub use ndjson::ChunkStream;
+pub use refusal::added;
 
 use bytes::Bytes;
 use reqwest::{Method, Response};
@@ -317,18 +321,50 @@ impl Client {
         read_body(resp, &deadline).await.map(|_| ())
     }
 
-    /// `POST /v1/chat/completions`, the OpenAI-compatible endpoint.
+    /// `GET /v1/models`: the installed models in OpenAI's shape (Ollama 0.2.0 on).
+    pub async fn openai_models(&self) -> Result<ModelList, ClientError> {
+        self.json(Method::GET, "v1/models", None, Budget::Metadata)
+            .await
+    }
+
+    /// `POST /v1/chat/completions`, the OpenAI-compatible endpoint, in one object.
     pub async fn chat_completion(
         &self,
         req: &ChatCompletionRequest,
     ) -> Result<ChatCompletion, ClientError> {
+        let req = ChatCompletionRequest {
+            stream: false,
+            stream_options: None,
+            ..req.clone()
+        };
         self.json(
             Method::POST,
             "v1/chat/completions",
-            Some(to_value(req)),
+            Some(to_value(&req)),
             Budget::Generation,
         )
         .await
+    }
+
+    /// `POST /v1/chat/completions` with `"stream": true`: server-sent events up to
+    /// `data: [DONE]`, one typed chunk each.
+    pub async fn chat_completion_stream(
+        &self,
+        req: &ChatCompletionRequest,
+    ) -> Result<ChunkStream<ChatCompletionChunk>, ClientError> {
+        let req = ChatCompletionRequest {
+            stream: true,
+            ..req.clone()
+        };
+        let (resp, deadline) = self
+            .send(
+                Method::POST,
+                "v1/chat/completions",
+                Some(to_value(&req)),
+                Budget::Generation,
+            )
+            .await?;
+        Ok(sse::decode(resp, deadline))
     }
 
     async fn json<T: DeserializeOwned>(
@@ -399,17 +435,14 @@ impl Client {
             return Ok((resp, deadline));
         }
         // The body of an error says why; if it cannot be read, the status alone must do.
-        let message = read_body(resp, &deadline).await.ok().map(|b| {
-            serde_json::from_slice::<ErrorBody>(&b)
-                .map(|e| e.error)
-                .unwrap_or_else(|_| excerpt(&b))
-        });
-        Err(ClientError::Status {
-            endpoint: deadline.endpoint,
-            status: status.as_u16(),
-            message: message.filter(|m| !m.is_empty()),
-            server: deadline.server,
-        })
+        let body = read_body(resp, &deadline).await.ok();
+        Err(refusal::refusal(
+            deadline.endpoint,
+            path,
+            status.as_u16(),
+            body.as_deref(),
+            deadline.server,
+        ))
     }
 }
 

@@ -2,8 +2,9 @@
 //! line ends the stream with `StreamError`; an end without a final chunk is
 //! `StreamIncomplete`.
 
+use super::error::FINAL_CHUNK;
 use super::types::Final;
-use super::{from_value, ClientError, Deadline, MAX_BODY};
+use super::{from_value, ClientError, Deadline, ServerKind, MAX_BODY};
 use futures_util::Stream;
 use reqwest::Response;
 use serde::de::DeserializeOwned;
@@ -12,9 +13,46 @@ use std::pin::Pin;
 
 pub type ChunkStream<T> = Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send>>;
 
-pub(crate) fn decode<T>(mut resp: Response, deadline: Deadline) -> ChunkStream<T>
+pub(crate) fn decode<T>(resp: Response, deadline: Deadline) -> ChunkStream<T>
 where
     T: DeserializeOwned + Final + Send + 'static,
+{
+    lines(
+        resp,
+        deadline,
+        FINAL_CHUNK,
+        |line, endpoint, server| match decode_line::<T>(line, endpoint, server) {
+            None => Step::Skip,
+            Some(Err(e)) => Step::Fail(e),
+            Some(Ok(item)) if item.is_final() => Step::Last(item),
+            Some(Ok(item)) => Step::Item(item),
+        },
+    )
+}
+
+/// What one line of a stream is.
+pub(crate) enum Step<T> {
+    /// Nothing to yield (a blank line, an SSE comment).
+    Skip,
+    Item(T),
+    /// The last item: the stream is whole.
+    Last(T),
+    /// The stream is whole, with nothing more to yield (SSE's `data: [DONE]`).
+    End,
+    Fail(ClientError),
+}
+
+/// A stream of the lines of a body, each decoded by `step`; a body that ends before a
+/// `Last` or `End` is `StreamIncomplete`, which names `end`, what should have ended it.
+pub(crate) fn lines<T, F>(
+    mut resp: Response,
+    deadline: Deadline,
+    end: &'static str,
+    step: F,
+) -> ChunkStream<T>
+where
+    T: Send + 'static,
+    F: Fn(&[u8], &str, &ServerKind) -> Step<T> + Send + 'static,
 {
     Box::pin(async_stream::stream! {
         let mut buf: Vec<u8> = Vec::new();
@@ -42,23 +80,20 @@ where
             }
             let mut line_start = 0;
             while let Some(offset) = buf[next..].iter().position(|&b| b == b'\n') {
-                let end = next + offset + 1;
-                let decoded = decode_line::<T>(&buf[line_start..end], &deadline.endpoint, &deadline.server);
-                (line_start, next) = (end, end);
+                let stop = next + offset + 1;
+                let decoded = step(&buf[line_start..stop], &deadline.endpoint, &deadline.server);
+                (line_start, next) = (stop, stop);
                 match decoded {
-                    None => continue,
-                    Some(Err(e)) => { yield Err(e); return; }
-                    Some(Ok(item)) => {
-                        chunks += 1;
-                        let last = item.is_final();
-                        yield Ok(item);
-                        if last { return; }
-                    }
+                    Step::Skip => continue,
+                    Step::Fail(e) => { yield Err(e); return; }
+                    Step::End => return,
+                    Step::Item(item) => { chunks += 1; yield Ok(item); }
+                    Step::Last(item) => { yield Ok(item); return; }
                 }
             }
             buf.drain(..line_start);
         }
-        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks, server: deadline.server.clone() });
+        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks, end, server: deadline.server.clone() });
     })
 }
 
@@ -66,7 +101,7 @@ where
 pub(crate) fn decode_line<T: DeserializeOwned>(
     line: &[u8],
     endpoint: &str,
-    server: &super::ServerKind,
+    server: &ServerKind,
 ) -> Option<Result<T, ClientError>> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return None;

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::openai::*;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionResponse {
     pub version: String,
@@ -103,7 +105,13 @@ pub struct RunningModel {
     pub details: ModelDetails,
     #[serde(default)]
     pub expires_at: String,
+    /// Bytes held in VRAM. Ollama 0.1.38 to 0.1.41 wrote it `omitempty`, so a model
+    /// held wholly on the CPU came without it: absent, it is exactly 0 (Go omits only
+    /// zero), which is why it defaults rather than being `Option`.
+    #[serde(default)]
     pub size_vram: u64,
+    /// The loaded context in tokens; Ollama sends it from 0.10.0 on. `None` is "not
+    /// reported", never a context of 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_length: Option<u64>,
 }
@@ -426,47 +434,31 @@ pub struct ProgressChunk {
     pub completed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionRequest {
-    pub model: String,
-    pub messages: Vec<Message>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletion {
-    pub id: String,
-    pub object: String,
-    pub created: i64,
-    pub model: String,
-    #[serde(default)]
-    pub system_fingerprint: String,
-    pub choices: Vec<Choice>,
-    pub usage: Usage,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Choice {
-    pub index: u32,
-    pub message: Message,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub total_tokens: u64,
-}
-
-/// Ollama's error body.
+/// An error body: Ollama's native `{"error": "..."}`, or the OpenAI shape its `/v1`
+/// endpoints (and ollama.com's) answer, `{"error": {"message", "type", "param", "code"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    pub error: String,
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorDetail {
+    Text(String),
+    Object {
+        message: String,
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
+}
+
+impl ErrorBody {
+    /// The error's words, whichever shape carried them.
+    pub fn message(&self) -> &str {
+        match &self.error {
+            ErrorDetail::Text(m) | ErrorDetail::Object { message: m, .. } => m,
+        }
+    }
 }
 
 /// Chunks of a stream that ends with a known last chunk.

@@ -1,6 +1,7 @@
-//! The inference endpoints: `/api/chat`, `/api/generate`, `/api/embed` and the
-//! OpenAI-compatible `/v1/chat/completions`. Each loads its model (paying the cold load
-//! time), reads the prompt and answers with paced tokens and honest statistics.
+//! The inference endpoints: `/api/chat`, `/api/generate` and `/api/embed` (the
+//! OpenAI-compatible ones share [`prepare`], in `openai.rs`). Each loads its model
+//! (paying the cold load time), reads the prompt and answers with paced tokens and
+//! honest statistics.
 // Handlers return a ready `Response` as their error: that is the answer to send.
 #![allow(clippy::result_large_err)]
 
@@ -20,25 +21,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a generation needs once the model is loaded and the prompt processed.
-struct Prepared {
+pub(super) struct Prepared {
     /// The model as the request named it, which the answer repeats.
-    model: String,
-    request_start: Instant,
-    load: Duration,
-    prompt_tokens: u64,
-    prompt_eval: Duration,
-    tokens: u64,
-    done_reason: &'static str,
-    rate: f64,
+    pub(super) model: String,
+    pub(super) request_start: Instant,
+    pub(super) load: Duration,
+    pub(super) prompt_tokens: u64,
+    pub(super) prompt_eval: Duration,
+    pub(super) tokens: u64,
+    pub(super) done_reason: &'static str,
+    pub(super) rate: f64,
     /// The model is busy until this ends; its keep-alive then starts over.
-    answering: Answering,
+    pub(super) answering: Answering,
     /// The first tokens that are thoughts (`message.thinking`), not content.
-    thinking: u64,
+    pub(super) thinking: u64,
 }
 
 /// What a request asks the model to read: a system prompt of its own, which replaces
 /// the model's (`None`: the model's `SYSTEM`), then its text.
-struct Prompt<'a> {
+pub(super) struct Prompt<'a> {
     system: Option<&'a str>,
     text: String,
 }
@@ -46,7 +47,7 @@ struct Prompt<'a> {
 impl<'a> Prompt<'a> {
     /// A chat's messages: a leading system message replaces the model's, as Ollama's
     /// chat handler does.
-    fn of_chat(messages: &'a [Message]) -> Self {
+    pub(super) fn of_chat(messages: &'a [Message]) -> Self {
         let (system, rest) = match messages.split_first() {
             Some((first, rest)) if first.role == "system" => (Some(first.content.as_str()), rest),
             _ => (None, messages),
@@ -63,7 +64,7 @@ impl<'a> Prompt<'a> {
 /// Like Ollama, a loaded model keeps the last prompt in its KV cache: the tokens a new
 /// prompt shares with it from the start are not processed again, so they cost no
 /// `prompt_eval_duration`, while `prompt_eval_count` still counts the whole prompt.
-async fn prepare(
+pub(super) async fn prepare(
     s: &Arc<Shared>,
     name: &str,
     prompt: Prompt<'_>,
@@ -365,72 +366,4 @@ pub async fn embed(State(s): S, body: Bytes) -> Response {
             prompt_eval_count: Some(p.prompt_tokens),
         },
     )
-}
-
-pub async fn chat_completions(State(s): S, body: Bytes) -> Response {
-    let openai_error = |status: StatusCode, message: String| {
-        json_response(
-            status,
-            &json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}),
-        )
-    };
-    let (req, value): (ChatCompletionRequest, Value) = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    if value.get("stream").and_then(Value::as_bool) == Some(true) {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "the emulator answers /v1/chat/completions without streaming only".into(),
-        );
-    }
-    let options = req.max_tokens.map(|n| json!({ "num_predict": n }));
-    let mut p = match prepare(
-        &s,
-        &req.model,
-        Prompt::of_chat(&req.messages),
-        options.as_ref(),
-        None,
-        Some("chat"),
-    )
-    .await
-    {
-        Ok(p) => p,
-        // The OpenAI endpoint wraps Ollama's message in its own error shape.
-        Err(resp) => {
-            let status = resp.status();
-            let body = axum::body::to_bytes(resp.into_body(), 64 * 1024)
-                .await
-                .unwrap_or_default();
-            let message = serde_json::from_slice::<ErrorBody>(&body)
-                .map(|e| e.error)
-                .unwrap_or_default();
-            return openai_error(status, message);
-        }
-    };
-    Pacer::new(p.rate).wait_for(p.tokens).await;
-    p.answering.finish();
-    let content: String = (0..p.tokens as usize).map(generate::token).collect();
-    let completion = ChatCompletion {
-        id: format!("chatcmpl-{}", s.log.lock().unwrap().len()),
-        object: "chat.completion".into(),
-        created: Utc::now().timestamp(),
-        model: p.model.clone(),
-        system_fingerprint: "fp_ollama".into(),
-        choices: vec![Choice {
-            index: 0,
-            message: Message {
-                role: "assistant".into(),
-                content,
-                thinking: None,
-            },
-            finish_reason: Some(p.done_reason.into()),
-        }],
-        usage: Usage {
-            prompt_tokens: p.prompt_tokens,
-            completion_tokens: p.tokens,
-            total_tokens: p.prompt_tokens + p.tokens,
-        },
-    };
-    json_response(StatusCode::OK, &completion)
 }

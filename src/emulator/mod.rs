@@ -13,6 +13,7 @@ mod inference;
 mod log;
 mod log_buffer;
 mod models;
+mod openai;
 mod respond;
 mod scheduler;
 mod server;

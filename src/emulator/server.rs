@@ -4,7 +4,7 @@
 
 use super::respond::{error, json_response, S};
 use super::state::Shared;
-use super::{inference, models};
+use super::{inference, models, openai};
 use crate::client::types::VersionResponse;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -27,7 +27,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/pull", post(models::pull))
         .route("/api/create", post(models::create))
         .route("/api/delete", axum::routing::delete(models::delete))
-        .route("/v1/chat/completions", post(inference::chat_completions))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/chat/completions", post(openai::chat_completions))
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found") })
         .layer(middleware::from_fn_with_state(
             shared.clone(),
