@@ -103,7 +103,7 @@ enum Read {
     Version(VersionResponse),
     Tags(TagsResponse),
     Ps(PsResponse),
-    Show(ShowResponse),
+    Show(Box<ShowResponse>),
     Chat(Vec<ChatChunk>),
     Generate(Vec<GenerateChunk>),
     Pull(Vec<ProgressChunk>),
@@ -148,7 +148,7 @@ async fn replay(f: &Fixture) -> Result<Read, ClientError> {
             ("GET", "/api/version") => Read::Version(client.version().await?),
             ("GET", "/api/tags") => Read::Tags(client.tags().await?),
             ("GET", "/api/ps") => Read::Ps(client.ps().await?),
-            ("POST", "/api/show") => Read::Show(client.show("m").await?),
+            ("POST", "/api/show") => Read::Show(Box::new(client.show("m").await?)),
             ("POST", "/api/chat") if streamed => {
                 Read::Chat(all(client.chat_stream(&chat).await).await?)
             }
