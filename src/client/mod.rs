@@ -3,6 +3,7 @@
 
 mod base_url;
 mod error;
+mod fields;
 mod ndjson;
 mod openai;
 mod refusal;
@@ -18,6 +19,7 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
 pub use error::{short_id, Added, Budget, ClientError, ErrorKind, Phase, ServerKind};
+pub use fields::{Field, NotReported};
 pub use ndjson::ChunkStream;
 pub use refusal::added;
 

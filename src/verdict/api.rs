@@ -3,6 +3,7 @@
 use super::api_error;
 use crate::check::Outcome;
 use crate::client::types::{ChatChunk, TagsResponse};
+use crate::client::{Field, NotReported};
 use crate::ClientError;
 
 /// `api.root`: `GET /` answers the expected greeting.
@@ -45,23 +46,32 @@ pub fn chat(
             };
             // Ollama leaves `eval_count` out when it is 0 (`omitempty`).
             let tokens = c.stats.eval_count.unwrap_or(0);
-            let secs = c.stats.total_duration.unwrap_or(0) as f64 / 1e9;
+            // A missing duration is not reported (a proxy's answer), never 0 s.
+            let value = match c.stats.total_duration {
+                Some(ns) => format!("{tokens} tokens in {:.2} s", ns as f64 / 1e9),
+                None => format!("{tokens} tokens"),
+            };
             let thoughts = c.message.thinking.as_deref().unwrap_or_default();
-            let reason = c.done_reason.as_deref().unwrap_or_default();
+            // Before 0.1.35 no answer says why it ended.
+            let reason = c.done_reason.as_deref();
+            let said = match reason {
+                Some(r) => format!("done_reason \"{r}\""),
+                None => NotReported(Field::DoneReason).to_string(),
+            };
             if c.message.content.trim().is_empty() && thoughts.trim().is_empty() {
                 let why = match reason {
                     // What Ollama answers a chat without messages (or `keep_alive: 0`).
-                    "load" | "unload" => format!(
-                        "done_reason \"{reason}\": the server only {reason}ed the model, as Ollama does for a chat without messages. Something between here and the server (a proxy) may have dropped the request's messages"
+                    Some(r @ ("load" | "unload")) => format!(
+                        "{said}: the server only {r}ed the model, as Ollama does for a chat without messages. Something between here and the server (a proxy) may have dropped the request's messages"
                     ),
                     _ => format!(
-                        "done_reason \"{reason}\" after {tokens} token(s): the model ended its answer before any text. Its TEMPLATE or a stop PARAMETER may end every answer at once; compare `ollama show {model} --modelfile` with its Modelfile"
+                        "{said}, after {tokens} token(s): the model ended its answer before any text. Its TEMPLATE or a stop PARAMETER may end every answer at once; compare `ollama show {model} --modelfile` with its Modelfile"
                     ),
                 };
                 return Outcome::fail(format!(
                     "expected {model} to answer the chat, got `done: true` with no text; {why}"
                 ))
-                .with_value(format!("{tokens} tokens in {secs:.2} s"));
+                .with_value(value);
             }
             // A cloud model answers from its remote host, not from this machine.
             let remote = c
@@ -72,7 +82,7 @@ pub fn chat(
             // A thinking model reasons first: a capped answer may hold thoughts only.
             let said = if c.message.content.trim().is_empty() {
                 let why = match reason {
-                    "length" => ", and the cap came first",
+                    Some("length") => ", and the cap came first",
                     _ => "",
                 };
                 format!(
@@ -85,7 +95,7 @@ pub fn chat(
                     excerpt(&c.message.content)
                 )
             };
-            Outcome::pass(said).with_value(format!("{tokens} tokens in {secs:.2} s"))
+            Outcome::pass(said).with_value(value)
         }
         Ok(_) => Outcome::fail(format!(
             "expected a complete answer (`done: true`) from {model}, got `done: false`; the server may be too old for `stream: false`"
@@ -165,6 +175,50 @@ mod tests {
         assert_eq!(o.status, Status::Pass);
         assert!(
             o.detail.contains("cloud model") && o.detail.contains("https://ollama.com:443"),
+            "{}",
+            o.detail
+        );
+    }
+
+    fn recorded<T: serde::de::DeserializeOwned>(fixture: &str) -> T {
+        let path = format!(
+            "{}/tests/fixtures/api/{fixture}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// Recorded chats of 2024 and 2025 servers pass with their token counts and time.
+    #[test]
+    fn recorded_chats_pass() {
+        for fixture in [
+            "002-chat-llama3-2024-05.json",
+            "006-chat-after-tool-result-2024-09.json",
+            "007-chat-llama3.2-2024-11.json",
+            "012-chat-2025-08.json",
+        ] {
+            let c: ChatChunk = recorded(fixture);
+            let o = chat(&c.model.clone(), &Ok(c), None);
+            assert_eq!(o.status, Status::Pass, "{fixture}: {}", o.detail);
+            assert!(o.value.as_deref().unwrap().ends_with(" s"), "{fixture}");
+        }
+    }
+
+    /// Without `total_duration` the value has no time (not "0.00 s"); without
+    /// `done_reason` (before 0.1.35) an empty answer says the server does not report
+    /// why it ended, not `done_reason ""`.
+    #[test]
+    fn missing_figures_are_not_read_as_values() {
+        let c: ChatChunk = serde_json::from_value(serde_json::json!({
+            "model": "llama2", "done": true, "eval_count": 3,
+            "message": {"role": "assistant", "content": ""}
+        }))
+        .unwrap();
+        let o = chat("llama2", &Ok(c), None);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.value.as_deref(), Some("3 tokens"));
+        assert!(
+            o.detail.contains("does not report `done_reason`") && o.detail.contains("0.1.35"),
             "{}",
             o.detail
         );

@@ -192,6 +192,29 @@ mod tests {
         );
     }
 
+    /// Lists of a 0.1.20 server (no per-entry `model`, `families: null`) and of
+    /// ollama.com (12-character digests, empty details) are read as they are.
+    #[test]
+    fn recorded_lists_of_old_and_hosted_servers() {
+        let recorded = |fixture: &str| -> Result<TagsResponse, ClientError> {
+            let path = format!(
+                "{}/tests/fixtures/api/{fixture}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            Ok(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+        };
+        let old = recorded("039-tags-docs-v0.1.20.json");
+        let o = installed(&old, "llama2", "", None);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("3.8 GB, 7B Q4_0"));
+        let hosted = recorded("026-tags-ollama-com-cloud.json");
+        let o = installed(&hosted, "gpt-oss:120b", "", None);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        // Empty details add nothing to the size.
+        assert_eq!(o.value.as_deref(), Some("65.3 GB"));
+        assert!(o.detail.contains("d98fe6ba01e6"), "{}", o.detail);
+    }
+
     /// Ollama refuses a name with `@` (its model part is invalid): the remedy does not
     /// pass the pin on.
     #[test]
