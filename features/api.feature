@@ -1,6 +1,7 @@
 @api
 Feature: API
-  The HTTP API answers like Ollama: a greeting at its root, a model list, and a chat.
+  The HTTP API answers like Ollama: a greeting at its root, a model list, a chat, and
+  the OpenAI-compatible API that Open WebUI, Continue and Aider use.
 
   Background:
     Given the Ollama install under verification
@@ -19,3 +20,7 @@ Feature: API
   Scenario: A chat with the custom model completes
     Given the model "my-coder" has answered a chat
     Then the chat completed with "done": true
+
+  @check.api.openai
+  Scenario: The OpenAI-compatible API answers the custom model
+    Then the OpenAI-compatible API lists "my-coder" and answers it, whole and streamed

@@ -26,6 +26,7 @@ pub enum CheckId {
     ApiRoot,
     ApiTags,
     ApiChat,
+    ApiOpenai,
     GpuOffload,
     PerfGeneration,
     DiagnoseContext,
@@ -187,7 +188,7 @@ const W: Severity = Severity::Warn;
 
 /// Every built-in check in report order: the [`CLASSIC`] checks in their historic order,
 /// then the others by id.
-pub const CATALOGUE: [Check; 35] = [
+pub const CATALOGUE: [Check; 36] = [
     check(
         GpuVisible,
         F,
@@ -248,6 +249,7 @@ pub const CATALOGUE: [Check; 35] = [
             DiagnoseContext,
         ],
     ),
+    check(ApiOpenai, F, &[Api, Chat], &[DiagnoseServiceHealth]),
     check(DiagnoseContext, F, &[Api, Chat, Gpu, Log], &[]),
     check(DiagnoseDriverFloor, F, &[Api, Gpu], &[]),
     check(DiagnoseGpuDiscovered, F, &[Gpu, Log], &[]),
@@ -297,6 +299,7 @@ impl CheckId {
             ApiRoot => "api.root",
             ApiTags => "api.tags",
             ApiChat => "api.chat",
+            ApiOpenai => "api.openai",
             GpuOffload => "gpu.offload",
             PerfGeneration => "perf.generation",
             DiagnoseContext => "diagnose.context",

@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod gpu;
 pub mod modelfile;
 pub mod models;
+pub mod openai;
 pub mod perf;
 pub mod security;
 pub mod service;

@@ -2,7 +2,10 @@
 
 use crate::world::VerifyWorld;
 use cucumber::{given, then, when};
+use futures_util::StreamExt;
+use ollama_verify::client::types::{ChatCompletionRequest, Message, StreamOptions};
 use ollama_verify::verdict;
+use ollama_verify::verdict::openai::OpenAiFacts;
 
 #[when("the root URL is requested")]
 async fn root_requested(world: &mut VerifyWorld) {
@@ -43,4 +46,53 @@ async fn chat_completed(world: &mut VerifyWorld) -> Result<(), String> {
         .unwrap_or_else(|_| "the model".into());
     let outcome = verdict::api::chat(&model, chat, unreachable.as_deref());
     world.conclude(outcome)
+}
+
+/// A short question: the check reads the answer's shape, not its quality.
+const OPENAI_PROMPT: &str = "Write a Go function that adds two integers.";
+const OPENAI_MAX_TOKENS: u64 = 16;
+
+/// Gathers and judges in one step: the facts serve this check alone.
+#[then(expr = "the OpenAI-compatible API lists {string} and answers it, whole and streamed")]
+async fn openai_answers(world: &mut VerifyWorld, model: String) -> Result<(), String> {
+    let unreachable = world.session.unreachable().await;
+    let facts = openai_facts(world, &model).await;
+    let outcome = verdict::openai::openai(&model, &facts, unreachable.as_deref());
+    world.conclude(outcome)
+}
+
+async fn openai_facts(world: &VerifyWorld, model: &str) -> OpenAiFacts {
+    let session = world.session.clone();
+    // In turn with the other requests, so no timing of another check overlaps it.
+    let _turn = session.turn().await;
+    let client = &session.client;
+    let request = ChatCompletionRequest {
+        model: model.to_string(),
+        messages: vec![Message::user(OPENAI_PROMPT)],
+        max_tokens: Some(OPENAI_MAX_TOKENS),
+        ..Default::default()
+    };
+    let models = client.openai_models().await;
+    let whole = client.chat_completion(&request).await;
+    let streamed = async {
+        let mut stream = client
+            .chat_completion_stream(&ChatCompletionRequest {
+                stream_options: Some(StreamOptions {
+                    include_usage: true,
+                }),
+                ..request.clone()
+            })
+            .await?;
+        let mut chunks = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            chunks.push(chunk?);
+        }
+        Ok(chunks)
+    }
+    .await;
+    OpenAiFacts {
+        models,
+        whole,
+        streamed,
+    }
 }

@@ -91,7 +91,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     let run = emulated("", &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
-    assert_eq!(run.summary["passed"], 21);
+    assert_eq!(run.summary["passed"], 22);
     assert_eq!(run.summary["skipped"], 14);
     assert!(run.check("perf.generation")["value"]
         .as_str()
@@ -104,13 +104,13 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     // The end-of-run table shows values and counts.
     assert!(run
         .stdout
-        .contains("21 passed, 0 failed, 0 warned, 14 skipped"));
+        .contains("22 passed, 0 failed, 0 warned, 14 skipped"));
 }
 
 #[rstest]
 #[case::custom_model_missing(
     "custom = []\n",
-    &[("models.custom", "fail"), ("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
+    &[("models.custom", "fail"), ("api.chat", "fail"), ("api.openai", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
       ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip"),
       ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"),
       ("diagnose.offload", "skip"), ("diagnose.context", "skip")],
