@@ -71,6 +71,12 @@ pub fn openai(model: &str, facts: &OpenAiFacts, unreachable: Option<&str>) -> Ou
     .with_value(value)
 }
 
+/// `api.openai` where `GET /` failed (`reason`, see [`super::root_reason`]): the
+/// OpenAI-compatible API is not asked, as its answers would only echo that failure.
+pub fn unasked(reason: &str) -> Outcome {
+    Outcome::skip(reason.to_string())
+}
+
 /// What is wrong with a whole answer's shape, if anything.
 fn whole_shape(c: &ChatCompletion) -> Result<(), String> {
     if c.object != "chat.completion" {

@@ -55,9 +55,12 @@ const OPENAI_MAX_TOKENS: u64 = 16;
 /// Gathers and judges in one step: the facts serve this check alone.
 #[then(expr = "the OpenAI-compatible API lists {string} and answers it, whole and streamed")]
 async fn openai_answers(world: &mut VerifyWorld, model: String) -> Result<(), String> {
-    let unreachable = world.session.unreachable().await;
-    let facts = openai_facts(world, &model).await;
-    let outcome = verdict::openai::openai(&model, &facts, unreachable.as_deref());
+    // Where `GET /` failed, every request would only echo it (or wait out the load
+    // timeout on a hung server): api.root reports it once.
+    let outcome = match world.session.unreachable().await {
+        Some(reason) => verdict::openai::unasked(&reason),
+        None => verdict::openai::openai(&model, &openai_facts(world, &model).await, None),
+    };
     world.conclude(outcome)
 }
 
