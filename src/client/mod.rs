@@ -5,7 +5,6 @@ mod base_url;
 mod error;
 mod fields;
 mod ndjson;
-mod openai;
 mod refusal;
 mod sse;
 pub mod types;

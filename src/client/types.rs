@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use super::openai::*;
+mod openai;
+pub use openai::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionResponse {

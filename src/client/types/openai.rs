@@ -3,7 +3,7 @@
 //! Fields Ollama may leave out (`usage` on another server, `reasoning` before 0.11.0)
 //! are `Option`, so their absence is never read as a value.
 
-use super::types::Message;
+use super::Message;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
