@@ -17,6 +17,7 @@ pub mod report;
 pub mod secrets;
 pub mod server_log;
 pub mod session;
+pub mod signature;
 pub mod target;
 pub mod text;
 pub mod verdict;
