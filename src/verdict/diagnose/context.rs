@@ -1,0 +1,124 @@
+//! `diagnose.context`: the context fits, and no prompt was cut.
+
+use super::{gib, loaded, quote};
+use crate::check::Outcome;
+use crate::client::types::PsResponse;
+use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::probe::logs::ServerLog;
+use crate::ClientError;
+
+/// `diagnose.context`: the loaded model's context (× the parallel requests) fits the
+/// GPU, and the log holds no truncated prompt or out-of-memory line.
+pub fn context(
+    ps: &Result<PsResponse, ClientError>,
+    model: &str,
+    gpus: &Result<Vec<GpuInfo>, GpuError>,
+    log: &Result<ServerLog, String>,
+    unreachable: Option<&str>,
+) -> Outcome {
+    let m = match loaded(ps, model, unreachable) {
+        Ok(m) => m,
+        Err(o) => return o,
+    };
+    let ctx = m.context_length.unwrap_or(0);
+    let parallel = log
+        .as_ref()
+        .ok()
+        .and_then(|l| l.server_config())
+        .and_then(|(env, _)| env.get("OLLAMA_NUM_PARALLEL").cloned())
+        .filter(|p| !p.is_empty() && p != "0")
+        .unwrap_or_else(|| "1".into());
+    let value = format!("ctx {ctx} × {parallel}");
+    if let Ok(l) = log {
+        let trouble = l.trouble();
+        if !trouble.is_empty() {
+            let quotes: Vec<String> = trouble.iter().rev().take(3).map(|t| quote(t)).collect();
+            let truncated = trouble.iter().any(|t| t.contains("truncating"));
+            let next = if truncated {
+                "Next: raise the context (`PARAMETER num_ctx` in the Modelfile, or OLLAMA_CONTEXT_LENGTH) or send shorter prompts"
+            } else {
+                "Next: lower num_ctx or OLLAMA_NUM_PARALLEL, set OLLAMA_KV_CACHE_TYPE=q8_0 with OLLAMA_FLASH_ATTENTION=1, or free VRAM"
+            };
+            return Outcome::fail(format!(
+                "{} says: {} (context {ctx} tokens × {parallel} parallel). {next}",
+                l.source,
+                quotes.join("; ")
+            ))
+            .with_value(value);
+        }
+    }
+    let log_note = match log {
+        Ok(l) => format!(
+            "no truncated prompt or out-of-memory in {} (a chat whose history is dropped to fit is logged only with OLLAMA_DEBUG=1)",
+            l.source
+        ),
+        Err(reason) => format!("the log was not read ({reason})"),
+    };
+    if let Ok(list) = gpus {
+        let total: u64 = list.iter().map(|g| g.memory_total).sum();
+        if total > 0 && m.size > total {
+            return Outcome::warn(format!(
+                "context {ctx} tokens × {parallel} parallel make the model {}, more than the GPU's {}: part of it runs on the CPU. Next: lower num_ctx or OLLAMA_NUM_PARALLEL; {log_note}",
+                gib(m.size),
+                gib(total)
+            ))
+            .with_value(value);
+        }
+        if total > 0 {
+            return Outcome::pass(format!(
+                "context {ctx} tokens × {parallel} parallel: {} of {} VRAM; {log_note}",
+                gib(m.size),
+                gib(total)
+            ))
+            .with_value(value);
+        }
+    }
+    Outcome::pass(format!(
+        "context {ctx} tokens × {parallel} parallel ({}; the GPU's memory is unknown here); {log_note}",
+        gib(m.size)
+    ))
+    .with_value(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::support::*;
+    use super::*;
+    use crate::check::Status;
+
+    use crate::probe::gpu::emulated;
+
+    #[test]
+    fn trouble_in_the_log_fails_with_the_line() {
+        let trunc = "time=x level=WARN source=runner.go:153 msg=\"truncating input prompt\" limit=4096 prompt=9123";
+        let o = context(
+            &ps(5 << 30),
+            "my-coder",
+            &Ok(vec![emulated()]),
+            &log(&[trunc]),
+            None,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("limit=4096") && o.detail.contains("num_ctx"),
+            "{}",
+            o.detail
+        );
+        let o = context(
+            &ps(5 << 30),
+            "my-coder",
+            &Ok(vec![emulated()]),
+            &log(&[]),
+            None,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        let small = GpuInfo {
+            memory_total: 4 << 30,
+            ..emulated()
+        };
+        assert_eq!(
+            context(&ps(4 << 30), "my-coder", &Ok(vec![small]), &log(&[]), None).status,
+            Status::Warn
+        );
+    }
+}

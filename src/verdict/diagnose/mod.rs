@@ -1,0 +1,201 @@
+//! `diagnose.*`: why a verification check fails, from the server's log, NVML and the
+//! host. Each verdict quotes its evidence (a log line, NVML's figures, /proc) and ends
+//! with the next step; where a fact cannot exist here it skips with the reason.
+
+use crate::check::Outcome;
+use crate::client::types::{PsResponse, RunningModel};
+use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::probe::logs::ServerLog;
+use crate::{ClientError, ModelName};
+
+// Re-exported for callers of the old path; the code lives in `crate::version`.
+pub use crate::version::{version_key, PreRelease, VersionKey};
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+fn gib(b: u64) -> String {
+    format!("{:.1} GiB", b as f64 / GIB)
+}
+
+pub use crate::signature::render::quote;
+
+/// The GPUs NVML lists, or the skip that says why there are none to compare with.
+fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], Outcome> {
+    match gpus {
+        Err(GpuError::Disabled) => Err(Outcome::skip(GpuError::Disabled.to_string())),
+        Err(e) => Err(Outcome::skip(format!(
+            "the GPUs cannot be read (see gpu.visible): {e}"
+        ))),
+        Ok(list) if list.is_empty() => Err(Outcome::skip(
+            "NVML lists no GPU, so there is nothing the server should have found (see gpu.visible)",
+        )),
+        Ok(list) => Ok(list),
+    }
+}
+
+fn log_of(log: &Result<ServerLog, String>) -> Result<&ServerLog, Outcome> {
+    log.as_ref().map_err(|reason| Outcome::skip(reason.clone()))
+}
+
+fn loaded<'a>(
+    ps: &'a Result<PsResponse, ClientError>,
+    model: &str,
+    unreachable: Option<&str>,
+) -> Result<&'a RunningModel, Outcome> {
+    let ps = match ps {
+        Err(e) => {
+            if let Some(skip) = super::echo_of_root(e, unreachable) {
+                return Err(skip);
+            }
+            return Err(Outcome::skip(format!(
+                "`/api/ps` failed (see gpu.offload): {e}"
+            )));
+        }
+        Ok(ps) => ps,
+    };
+    let name = ModelName::parse(model);
+    ps.find(model).ok_or_else(|| {
+        Outcome::skip(format!(
+            "{} is not loaded (see gpu.offload)",
+            name.display_name()
+        ))
+    })
+}
+
+mod context;
+mod discovery;
+mod driver_floor;
+mod offload;
+mod platform;
+mod port_owner;
+mod service;
+mod vulnerable;
+
+pub use context::context;
+pub use discovery::gpu_discovered;
+pub use driver_floor::{driver_floor, parse_capability};
+pub use offload::offload;
+pub use platform::platform;
+pub use port_owner::port_owner;
+pub use service::{service_health, settings};
+pub use vulnerable::vulnerable;
+
+/// Helpers the verdicts' tests share.
+#[cfg(test)]
+mod support {
+    use crate::client::types::{ModelDetails, PsResponse, RunningModel};
+    use crate::probe::gpu::{emulated, GpuError, GpuInfo, GpuProcess};
+    use crate::probe::logs::ServerLog;
+    use crate::probe::service::{parse_show, ServiceFacts};
+    use crate::ClientError;
+
+    pub const UUID: &str = "GPU-00000000-0000-0000-0000-000000000000";
+
+    pub fn log(lines: &[&str]) -> Result<ServerLog, String> {
+        Ok(ServerLog::new("journalctl -u ollama", &lines.join("\n")))
+    }
+
+    pub fn compute(id: &str, library: &str) -> String {
+        format!("time=2026-01-01T00:00:00Z level=INFO source=types.go:42 msg=\"inference compute\" id={id} library={library} compute=8.6 driver=12.6 name=\"NVIDIA GeForce RTX 3060\" total=\"12.0 GiB\" available=\"11.1 GiB\"")
+    }
+
+    pub fn ps(size_vram: u64) -> Result<PsResponse, ClientError> {
+        Ok(PsResponse {
+            models: vec![RunningModel {
+                name: "my-coder:latest".into(),
+                model: "my-coder:latest".into(),
+                size: 5 << 30,
+                digest: String::new(),
+                details: ModelDetails::default(),
+                expires_at: String::new(),
+                size_vram,
+                context_length: Some(16384),
+            }],
+        })
+    }
+
+    pub fn sample(
+        processes: Option<Vec<GpuProcess>>,
+        used: u64,
+    ) -> Result<Vec<Vec<GpuInfo>>, GpuError> {
+        Ok(vec![vec![GpuInfo {
+            processes,
+            memory_used: used,
+            utilization_percent: Some(87),
+            emulated: false,
+            ..emulated()
+        }]])
+    }
+
+    pub fn ollama(bytes: u64) -> Vec<GpuProcess> {
+        vec![GpuProcess {
+            pid: 812,
+            name: "/usr/local/bin/ollama".into(),
+            used_bytes: Some(bytes),
+        }]
+    }
+
+    pub fn unit(text: &str) -> Result<ServiceFacts, String> {
+        Ok(ServiceFacts::Unit(parse_show("ollama", text)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::support::*;
+    use super::*;
+    use crate::check::Status;
+    use crate::client::ServerKind;
+    use crate::probe::gpu::emulated;
+
+    /// The next step of a diagnosis is the target's: the container's GPU access and
+    /// log on the docker target, the config on the emulator target, never systemd or
+    /// the journal where there are none.
+    #[test]
+    fn diagnoses_name_the_next_step_of_the_target() {
+        let gpus = Ok(vec![emulated()]);
+        let cpu_only = compute("cpu", "cpu");
+        let of = |server: ServerKind| Ok(ServerLog::new("the container log", &cpu_only).of(server));
+        let container = ServerKind::Container {
+            id: "0123456789abcdef".into(),
+            kept: false,
+        };
+        for (server, says) in [
+            (ServerKind::Service, "sudo systemctl restart ollama"),
+            (container.clone(), "nvidia-ctk runtime configure"),
+            (ServerKind::Emulator, "--emulator-config"),
+        ] {
+            let o = gpu_discovered(&of(server.clone()), &gpus);
+            assert_eq!(o.status, Status::Fail, "{}", o.detail);
+            assert!(o.detail.contains(says), "{server:?}: {}", o.detail);
+            if server != ServerKind::Service {
+                for native in ["journalctl", "systemctl restart ollama"] {
+                    assert!(!o.detail.contains(native), "{server:?}: {}", o.detail);
+                }
+            }
+        }
+        // The API's placement with no VRAM held: where to read the load's lines.
+        let misreport = |server: ServerKind| {
+            offload(
+                &ps(5 << 30),
+                ("my-coder", None),
+                &Ok(()),
+                &sample(Some(vec![]), 0),
+                &Ok(log(&[]).unwrap().of(server)),
+                None,
+            )
+        };
+        let o = misreport(container);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("`docker logs 0123456789ab 2>&1 | grep")
+                && o.detail.contains("--keep")
+                && !o.detail.contains("journalctl"),
+            "{}",
+            o.detail
+        );
+        assert!(misreport(ServerKind::Service)
+            .detail
+            .contains("`journalctl -u ollama | grep"));
+    }
+}
