@@ -7,6 +7,7 @@
 //! ```text
 //! run          one run, start to exit code     -> progress, reports, options, spec,
 //!                                                 features, tags, usage, exit, stop, world
+//! explain      explain a pasted server log     -> exit
 //! list         --list                          -> spec, features, tags, usage
 //! progress     the console's line per check    -> tags, world
 //! reports      report files: checked, written  -> options, staged, usage
@@ -35,6 +36,7 @@ macro_rules! say {
 
 pub mod config_file;
 pub mod exit;
+pub mod explain;
 pub mod features;
 pub mod list;
 pub mod options;

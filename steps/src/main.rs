@@ -1,5 +1,6 @@
 //! `ollama-verify`: verifies an Ollama install (the 14 checks of features/), or serves
-//! the built-in Ollama emulator (`ollama-verify emulator`).
+//! the built-in Ollama emulator (`ollama-verify emulator`), or explains a pasted server
+//! log (`ollama-verify explain`).
 //!
 //! Exit codes (all listed in `ollama_verify_steps::exit`): 0 no check failed
 //! (warnings allowed), 1 a check failed, 2 usage or configuration error, 3 a report
@@ -151,6 +152,19 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Explain a pasted Ollama server log offline: its findings, each with the cause,
+    /// the quoted lines and the next step. Exit 0: no problem found; 1: a problem
+    /// found; 2: nothing to explain (unreadable, empty, binary, not an Ollama log).
+    Explain {
+        /// The log (journalctl, server.log, docker logs); - or none: standard input.
+        file: Option<PathBuf>,
+        /// Print the findings as JSON, for tools.
+        #[arg(long)]
+        json: bool,
+        /// Print the signature catalogue (Markdown) and exit.
+        #[arg(long, conflicts_with_all = ["file", "json"])]
+        signatures: bool,
+    },
 }
 
 /// The longest time a flag accepts: a week, far past any run, well inside what
@@ -256,6 +270,11 @@ async fn cli() -> u8 {
     };
     let result = match cli.command {
         Some(Command::Emulator { listen, config }) => emulator(listen, config).await,
+        Some(Command::Explain {
+            file,
+            json,
+            signatures,
+        }) => Ok(explain(file, json, signatures)),
         None => verify(cli.verify).await,
     };
     match result {
@@ -265,6 +284,16 @@ async fn cli() -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// `explain`: the log's findings on stdout, why there are none on stderr.
+fn explain(file: Option<PathBuf>, json: bool, signatures: bool) -> u8 {
+    if signatures {
+        ollama_verify_steps::say!("{}", ollama_verify::signature::docs::markdown());
+        return exit::PASSED;
+    }
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    ollama_verify_steps::explain::run(file.as_deref(), json, &mut out, &mut err)
 }
 
 /// The end of the process, once the reports are written and the table printed, on

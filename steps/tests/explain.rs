@@ -1,0 +1,201 @@
+//! `ollama-verify explain`: real fixture logs from a file and from standard input,
+//! and the inputs that cannot be explained (empty, binary, not Ollama's, missing), each
+//! with its exit code; a large log is streamed in bounded memory.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+
+fn fixture(stem: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/logs")
+        .join(format!("{stem}.log"))
+}
+
+fn explain() -> Command {
+    let mut c = Command::cargo_bin("ollama-verify").unwrap();
+    c.arg("explain")
+        .timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+fn kinds(json: &Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_fixture_file_with_a_problem_exits_1_with_its_findings() {
+    let out = explain()
+        .arg(fixture("004-deepseek2-oom-runner-abort"))
+        .arg("--json")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: Value = serde_json::from_slice(&out).unwrap();
+    let k = kinds(&json);
+    assert!(k.contains(&"oom.at_load".into()), "{k:?}");
+    assert!(k.contains(&"runner.crashed".into()), "{k:?}");
+    let oom = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "oom.at_load")
+        .unwrap();
+    assert_eq!(oom["line"], 1);
+    assert!(oom["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("cudaMalloc failed: out of memory"));
+    assert!(!oom["next"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn the_text_report_quotes_lines_with_their_numbers() {
+    explain()
+        .arg(fixture("008-after-sleep-cudart-999"))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("cpu_fallback.cuda_init_error")
+                .and(predicate::str::contains(
+                    "line 3 (and 1 more like it, the last at line 5): ",
+                ))
+                .and(predicate::str::contains("cudart init failure: 999"))
+                .and(predicate::str::contains("next: ")),
+        );
+}
+
+#[test]
+fn a_healthy_log_on_standard_input_exits_0() {
+    let log = std::fs::read(fixture("009-rtx4070tis-full-offload")).unwrap();
+    for args in [&["-", "--json"][..], &["--json"][..]] {
+        let out = explain()
+            .args(args)
+            .write_stdin(log.clone())
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let json: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(json["problems"], 0);
+        assert_eq!(kinds(&json), ["gpu.full_offload"]);
+        assert_eq!(json["source"], "standard input");
+    }
+}
+
+#[test]
+fn empty_input_is_refused_with_exit_2() {
+    for input in ["", "\n\n  \n"] {
+        explain()
+            .write_stdin(input)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(
+                predicate::str::contains("is empty").and(predicate::str::contains("journalctl")),
+            );
+    }
+}
+
+#[test]
+fn binary_input_is_refused_with_exit_2() {
+    let mut bytes = b"\x7fELF\x02\x01\x01\x00\x00\x00".to_vec();
+    bytes.extend((0..4096u32).map(|i| (i * 7) as u8));
+    explain()
+        .write_stdin(bytes)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("is binary"));
+}
+
+#[test]
+fn text_that_is_no_ollama_log_is_refused_with_exit_2() {
+    let cargo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    explain()
+        .arg(cargo)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "does not look like an Ollama server log",
+        ));
+}
+
+#[test]
+fn a_missing_file_is_refused_with_exit_2() {
+    explain()
+        .arg("no-such-file.log")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read no-such-file.log"));
+}
+
+#[test]
+fn the_catalogue_is_listed() {
+    explain()
+        .arg("--signatures")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("## `oom.at_load`"));
+}
+
+/// A log far larger than what is kept: a real fixture's lines over and over. The
+/// findings are counted, not kept, and the process stays small.
+#[test]
+fn a_large_log_is_streamed_in_bounded_memory() {
+    const SIZE: usize = 48 << 20;
+    let lines =
+        std::fs::read_to_string(fixture("026-compose-partial-offload-invalid-overhead")).unwrap();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let mut written = 0;
+    let mut copies = 0;
+    {
+        let mut w = std::io::BufWriter::new(file.as_file_mut());
+        while written < SIZE {
+            w.write_all(lines.as_bytes()).unwrap();
+            written += lines.len();
+            copies += 1;
+        }
+        w.flush().unwrap();
+    }
+    let out = explain()
+        .arg(file.path())
+        .arg("--json")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: Value = serde_json::from_slice(&out).unwrap();
+    let partial = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "offload.partial")
+        .unwrap();
+    assert_eq!(partial["repeats"], copies - 1);
+    assert_eq!(json["lines"], copies * lines.lines().count());
+    // The largest child this test binary waited for (the others read small inputs):
+    // less than the log itself, so the log was not held.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    let max_rss = usage.ru_maxrss as usize * 1024;
+    assert!(
+        max_rss < 40 << 20,
+        "explain held {max_rss} bytes at most for a {written}-byte log"
+    );
+}
