@@ -1,10 +1,11 @@
 //! `diagnose.context`: the context fits, and no prompt was cut.
 
-use super::{gib, loaded, quote};
+use super::{gib, load_failure, loaded, quote, said};
 use crate::check::Outcome;
 use crate::client::types::PsResponse;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::ServerLog;
+use crate::signature::render;
 use crate::ClientError;
 
 /// `diagnose.context`: the loaded model's context (× the parallel requests) fits the
@@ -18,7 +19,19 @@ pub fn context(
 ) -> Outcome {
     let m = match loaded(ps, model, unreachable) {
         Ok(m) => m,
-        Err(o) => return o,
+        // Not loaded: a load that ran out of memory (or crashed) says why.
+        Err(skip) => {
+            return match load_failure(log).filter(|_| ps.is_ok()) {
+                Some((f, source)) => Outcome::fail(format!(
+                    "{}: the model is not loaded, and the server's log says why: {}. Next: {}",
+                    skip.detail,
+                    said(&f, &source),
+                    render::next(&f)
+                ))
+                .with_value(f.kind.as_str()),
+                None => skip,
+            }
+        }
     };
     let ctx = m.context_length.unwrap_or(0);
     let parallel = log

@@ -1,10 +1,12 @@
 //! `diagnose.gpu_discovered`: the server found the GPUs NVML sees.
 
-use super::{log_of, nvml_gpus, quote};
+use super::{findings, log_of, nvml_gpus, quote, said};
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::ServerKind;
 use crate::probe::gpu::{pci_key, GpuError, GpuInfo};
 use crate::probe::logs::{ComputeDevice, ServerLog};
+use crate::signature::{render, FindingKind};
 
 /// `diagnose.gpu_discovered`: the server's `inference compute` lines name a CUDA
 /// device for every GPU NVML sees.
@@ -12,13 +14,29 @@ pub fn gpu_discovered(
     log: &Result<ServerLog, String>,
     gpus: &Result<Vec<GpuInfo>, GpuError>,
 ) -> Outcome {
+    let log = match (log_of(log), nvml_gpus(gpus)) {
+        (Ok(l), _) => l,
+        (Err(_), Err(skip)) => return skip,
+        (Err(skip), Ok(_)) => return skip,
+    };
+    let found = findings(log);
+    let fallback = found.cpu_fallback();
     let gpus = match nvml_gpus(gpus) {
         Ok(g) => g,
-        Err(o) => return o,
-    };
-    let log = match log_of(log) {
-        Ok(l) => l,
-        Err(o) => return o,
+        // Without NVML (`--gpu none`, no driver here) the log alone may still say
+        // the server found no GPU, and why.
+        Err(skip) => {
+            return match fallback.first() {
+                Some(f) => Outcome::fail(format!(
+                    "the server's log says it runs without the GPU: {}. NVML is not read here ({}). Next: {}",
+                    said(f, &log.source),
+                    skip.detail,
+                    render::next(f)
+                ))
+                .with_value(f.kind.as_str()),
+                None => skip,
+            }
+        }
     };
     let devices = log.compute_devices();
     let seen = gpus
@@ -27,12 +45,28 @@ pub fn gpu_discovered(
         .collect::<Vec<_>>()
         .join(", ");
     let next = discovery_next(&log.server);
-    if let Some(old) = log.driver_too_old_line() {
+    let cuda_found = devices.iter().any(|d| d.is_cuda());
+    // A named cause (driver, CUDA, NVML, runners, discovery) says more than "no GPU
+    // found"; a driver refused fails even beside a CUDA line (another GPU's).
+    let cause = fallback.iter().find(|f| {
+        f.kind == FindingKind::DriverTooOld || (!cuda_found && f.kind != FindingKind::NoGpuFound)
+    });
+    if let Some(f) = cause {
+        let nvml: Vec<String> = gpus
+            .iter()
+            .map(|g| format!("{} with driver {}", g.name, g.driver_version))
+            .collect();
+        let see = match f.kind {
+            FindingKind::DriverTooOld => format!(" (see {})", CheckId::DiagnoseDriverFloor),
+            _ => String::new(),
+        };
         return Outcome::fail(format!(
-            "NVML sees {seen}, but the server refused the driver: {}. Next: install a newer NVIDIA driver (see diagnose.driver_floor), then restart the server",
-            quote(old)
+            "NVML sees {}, but the server's log says {}. Next: {}{see}",
+            nvml.join(", "),
+            said(f, &log.source),
+            render::next(f)
         ))
-        .with_value("driver too old");
+        .with_value(f.kind.as_str());
     }
     let cuda: Vec<_> = devices.iter().filter(|d| d.is_cuda()).collect();
     // Vulkan (on by default in newer releases) takes a GPU that CUDA dropped: a GPU

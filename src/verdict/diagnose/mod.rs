@@ -2,6 +2,7 @@
 //! host. Each verdict quotes its evidence (a log line, NVML's figures, /proc) and ends
 //! with the next step; where a fact cannot exist here it skips with the reason.
 
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, RunningModel};
 use crate::probe::gpu::{GpuError, GpuInfo};
@@ -18,23 +19,48 @@ fn gib(b: u64) -> String {
 }
 
 pub use crate::signature::render::quote;
+use crate::signature::{self, render, Diagnosis, Finding, FindingKind};
 
 /// The GPUs NVML lists, or the skip that says why there are none to compare with.
 fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], Outcome> {
     match gpus {
         Err(GpuError::Disabled) => Err(Outcome::skip(GpuError::Disabled.to_string())),
         Err(e) => Err(Outcome::skip(format!(
-            "the GPUs cannot be read (see gpu.visible): {e}"
+            "the GPUs cannot be read (see {}): {e}",
+            CheckId::GpuVisible
         ))),
-        Ok(list) if list.is_empty() => Err(Outcome::skip(
-            "NVML lists no GPU, so there is nothing the server should have found (see gpu.visible)",
-        )),
+        Ok(list) if list.is_empty() => Err(Outcome::skip(format!(
+            "NVML lists no GPU, so there is nothing the server should have found (see {})",
+            CheckId::GpuVisible
+        ))),
         Ok(list) => Ok(list),
     }
 }
 
 fn log_of(log: &Result<ServerLog, String>) -> Result<&ServerLog, Outcome> {
     log.as_ref().map_err(|reason| Outcome::skip(reason.clone()))
+}
+
+/// The signature findings of the server's current start.
+fn findings(log: &ServerLog) -> Diagnosis {
+    signature::scan_lines(log.current())
+}
+
+/// A finding as the log says it: its cause, the quoted line, where it is from.
+fn said(f: &Finding, source: &str) -> String {
+    format!("{}: {} ({source})", render::cause(f), quote(&f.evidence))
+}
+
+/// The finding that explains a failed load or generation: an out-of-memory first,
+/// else a crashed runner.
+fn load_failure(log: &Result<ServerLog, String>) -> Option<(Finding, String)> {
+    let log = log.as_ref().ok()?;
+    let d = findings(log);
+    let f = d
+        .of(FindingKind::OomAtLoad)
+        .chain(d.of(FindingKind::RunnerCrashed))
+        .next()?;
+    Some((f.clone(), log.source.clone()))
 }
 
 fn loaded<'a>(
@@ -48,7 +74,8 @@ fn loaded<'a>(
                 return Err(skip);
             }
             return Err(Outcome::skip(format!(
-                "`/api/ps` failed (see gpu.offload): {e}"
+                "`/api/ps` failed (see {}): {e}",
+                CheckId::GpuOffload
             )));
         }
         Ok(ps) => ps,
@@ -56,8 +83,9 @@ fn loaded<'a>(
     let name = ModelName::parse(model);
     ps.find(model).ok_or_else(|| {
         Outcome::skip(format!(
-            "{} is not loaded (see gpu.offload)",
-            name.display_name()
+            "{} is not loaded (see {})",
+            name.display_name(),
+            CheckId::GpuOffload
         ))
     })
 }
@@ -197,5 +225,166 @@ mod tests {
         assert!(misreport(ServerKind::Service)
             .detail
             .contains("`journalctl -u ollama | grep"));
+    }
+}
+
+/// The verdicts name the cause from real logs (the fixtures), with or without NVML.
+#[cfg(test)]
+mod from_real_logs {
+    use super::support::{ps, sample};
+    use super::*;
+    use crate::check::Status;
+    use crate::probe::gpu::emulated;
+
+    fn fixture(stem: &str) -> Result<ServerLog, String> {
+        let path = format!(
+            "{}/tests/fixtures/logs/{stem}.log",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        Ok(ServerLog::new("the pasted log", &text))
+    }
+
+    fn gpu(driver: &str, cc: (i32, i32)) -> Result<Vec<GpuInfo>, GpuError> {
+        Ok(vec![GpuInfo {
+            driver_version: driver.into(),
+            compute_capability: Some(cc),
+            ..emulated()
+        }])
+    }
+
+    #[test]
+    fn discovery_names_the_cause_with_and_without_nvml() {
+        let o = gpu_discovered(
+            &fixture("020-driver-535-too-old-0.30"),
+            &Err(GpuError::Disabled),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("cpu_fallback.driver_too_old"));
+        assert!(
+            o.detail.contains("msg=\"NVIDIA driver too old\""),
+            "{}",
+            o.detail
+        );
+        let o = gpu_discovered(
+            &fixture("008-after-sleep-cudart-999"),
+            &Ok(vec![emulated()]),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("cpu_fallback.cuda_init_error"));
+        assert!(
+            o.detail.contains("err: 999") && o.detail.contains("nvidia_uvm"),
+            "{}",
+            o.detail
+        );
+        // A healthy log without NVML: nothing to compare, nothing wrong said.
+        let o = gpu_discovered(
+            &fixture("009-rtx4070tis-full-offload"),
+            &Err(GpuError::Disabled),
+        );
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+    }
+
+    /// The version alone says "still uses the GPU"; the log showing it fail wins, and
+    /// NVML's driver beside a log refusing one is said as a disagreement.
+    #[test]
+    fn the_driver_floor_yields_to_the_log() {
+        fn floor(
+            gpus: &Result<Vec<GpuInfo>, GpuError>,
+            log: &Result<ServerLog, String>,
+        ) -> Outcome {
+            driver_floor(gpus, Some("0.17.1"), 550, 570, ((5, 0), (6, 2)), Some(log))
+        }
+        let refused = fixture("020-driver-535-too-old-0.30");
+        let o = floor(&gpu("535.183", (8, 6)), &refused);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("log shows the GPU failing"),
+            "{}",
+            o.detail
+        );
+        let o = floor(
+            &gpu("535.183", (8, 6)),
+            &fixture("009-rtx4070tis-full-offload"),
+        );
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
+        let o = floor(
+            &gpu("570.86", (8, 6)),
+            &fixture("019-windows-driver-too-old-cudart"),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("log and NVML disagree"));
+        assert!(
+            o.detail.contains("570.86") && o.detail.contains("your nvidia driver is too old"),
+            "{}",
+            o.detail
+        );
+        let o = floor(&Err(GpuError::Disabled), &refused);
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+    }
+
+    #[test]
+    fn a_failed_load_is_quoted_not_pointed_at() {
+        let chat = Err(ClientError::Status {
+            endpoint: "POST /api/chat".into(),
+            status: 500,
+            message: None,
+            server: Default::default(),
+        });
+        let oom = fixture("004-deepseek2-oom-runner-abort");
+        let o = offload(
+            &ps(0),
+            ("my-coder", None),
+            &chat,
+            &sample(None, 0),
+            &oom,
+            None,
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("oom.at_load"));
+        assert!(
+            o.detail.contains("cudaMalloc failed: out of memory"),
+            "{}",
+            o.detail
+        );
+        let none = Ok(PsResponse { models: vec![] });
+        let o = context(
+            &none,
+            "my-coder",
+            &Ok(vec![emulated()]),
+            &fixture("006-deepseek2-partial-offload-oom"),
+            None,
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        assert!(
+            o.detail.contains("CUDA error: out of memory"),
+            "{}",
+            o.detail
+        );
+    }
+
+    /// Every release's way of counting layers, even without NVML.
+    #[test]
+    fn offload_reads_the_layers_of_any_release_without_nvml() {
+        let o = offload(
+            &ps(1 << 30),
+            ("my-coder", None),
+            &Ok(()),
+            &Err(GpuError::Disabled),
+            &fixture("026-compose-partial-offload-invalid-overhead"),
+            None,
+        );
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("offloaded 5/62 layers"));
+        let o = offload(
+            &ps(5 << 30),
+            ("my-coder", None),
+            &Ok(()),
+            &Err(GpuError::Disabled),
+            &fixture("015-vision-projector-on-cpu"),
+            None,
+        );
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("projector on the CPU"));
     }
 }

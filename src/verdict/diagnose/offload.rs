@@ -1,11 +1,14 @@
 //! `diagnose.offload`: the model really sits in VRAM while it generates.
 
-use super::{gib, loaded, quote};
+use super::{gib, load_failure, loaded, quote, said};
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::PsResponse;
 use crate::client::ServerKind;
 use crate::probe::gpu::{GpuError, GpuInfo};
+use crate::probe::logs::Offload;
 use crate::probe::logs::ServerLog;
+use crate::signature::{self, render, FindingKind};
 use crate::ClientError;
 
 /// `diagnose.offload`: while the model generates, an Ollama process holds VRAM in
@@ -23,19 +26,46 @@ pub fn offload(
     if let Err(e) = answered {
         return match unreachable {
             Some(reason) if e.is_unresponsive() => Outcome::skip(reason),
-            _ => Outcome::skip(format!("the model could not generate (see api.chat): {e}")),
+            // The log says why the load failed: quote it rather than point at it.
+            _ => match load_failure(log) {
+                Some((f, source)) => Outcome::fail(format!(
+                    "the model could not generate ({e}); the server's log says why: {}. Next: {}",
+                    said(&f, &source),
+                    render::next(&f)
+                ))
+                .with_value(f.kind.as_str()),
+                None => Outcome::skip(format!(
+                    "the model could not generate (see {}): {e}",
+                    CheckId::ApiChat
+                )),
+            },
         };
     }
     let m = match loaded(ps, model, unreachable) {
         Ok(m) => m,
         Err(o) => return o,
     };
-    let samples = match samples {
-        Err(GpuError::Disabled) => return Outcome::skip(GpuError::Disabled.to_string()),
-        Err(e) => return Outcome::skip(format!("the GPUs cannot be read (see gpu.visible): {e}")),
-        Ok(s) => s,
+    // Without NVML the log's account of the load still tells.
+    let (samples, unread): (&[Vec<GpuInfo>], Option<String>) = match samples {
+        Err(GpuError::Disabled) => (&[], Some(GpuError::Disabled.to_string())),
+        Err(e) => (
+            &[],
+            Some(format!(
+                "the GPUs cannot be read (see {}): {e}",
+                CheckId::GpuVisible
+            )),
+        ),
+        Ok(s) => (s.as_slice(), None),
     };
-    let layers = log.as_ref().ok().and_then(|l| l.offload(blob));
+    // The load of these weights, by the signatures: every release's way of counting.
+    let load = log
+        .as_ref()
+        .ok()
+        .map(|l| signature::scan_lines(l.load_of(blob)));
+    let layers = load.as_ref().and_then(|d| d.last_layers()).and_then(|f| {
+        let (on_gpu, total) = f.layers?;
+        Some((Offload { on_gpu, total }, f.evidence.as_str()))
+    });
     let layers_text = layers.map(|(o, _)| {
         format!(
             "the log says offloaded {}/{} layers to GPU",
@@ -63,7 +93,8 @@ pub fn offload(
                         "look for `num_gpu 0` in the model's parameters (`ollama show {model} --parameters`) or the requests' options"
                     );
                     let gpu = samples.last().and_then(|gpus| gpus.first());
-                    let free = gpu.map(|g| (g.memory_total.saturating_sub(g.memory_used), g.memory_total));
+                    let free =
+                        gpu.map(|g| (g.memory_total.saturating_sub(g.memory_used), g.memory_total));
                     let why = match free {
                         // Room for the whole model: VRAM was not what kept it off.
                         Some((free, total)) if free >= m.size => format!(
@@ -82,7 +113,11 @@ pub fn offload(
                     };
                     format!("; the server found the GPU ({}), {why}", quote(&d.line))
                 }
-                None => ". Next: see diagnose.gpu_discovered and diagnose.driver_floor for why the GPU is not used".into(),
+                None => format!(
+                    ". Next: see {} and {} for why the GPU is not used",
+                    CheckId::DiagnoseGpuDiscovered,
+                    CheckId::DiagnoseDriverFloor
+                ),
             };
             return Outcome::fail(format!(
                 "{}: the model runs on the CPU; {api}{next}",
@@ -108,6 +143,25 @@ pub fn offload(
             ))
             .with_value(format!("{n} layer(s) overflowing"));
         }
+    }
+    // The text layers offloaded, the projector's share left on the CPU.
+    if let Some(f) = load
+        .as_ref()
+        .and_then(|d| d.of(FindingKind::OffloadProjectorOnCpu).next())
+    {
+        return Outcome::warn(format!(
+            "{}; {api}. Next: {}",
+            said(f, &log.as_ref().map_or(String::new(), |l| l.source.clone())),
+            render::next(f)
+        ))
+        .with_value("projector on the CPU");
+    }
+    if let Some(reason) = unread {
+        return match layers_text {
+            Some(t) => Outcome::pass(format!("{t}; {api}; NVML is not read here ({reason})"))
+                .with_value(t.replace("the log says ", "")),
+            None => Outcome::skip(reason),
+        };
     }
     let Some(lists) = samples
         .iter()

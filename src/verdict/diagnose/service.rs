@@ -2,6 +2,7 @@
 //! configured, and does not crash.
 
 use super::{log_of, quote};
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::ServerKind;
 use crate::probe::logs::{same_setting, ServerLog};
@@ -13,12 +14,17 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
     let (env, whose, fix) = match facts {
         Err(e) => {
             return Outcome::skip(format!(
-                "the unit could not be read (see service.active): {e}"
+                "the unit could not be read (see {}): {e}",
+                CheckId::ServiceActive
             ))
         }
         Ok(ServiceFacts::Unavailable(reason)) => return Outcome::skip(reason.clone()),
         Ok(ServiceFacts::Unit(u)) if !u.exists() => {
-            return Outcome::skip(format!("there is no {}.service (see service.active)", u.unit))
+            return Outcome::skip(format!(
+                "there is no {}.service (see {})",
+                u.unit,
+                CheckId::ServiceActive
+            ))
         }
         Ok(ServiceFacts::Unit(u)) => (
             u.effective_environment(),
@@ -108,7 +114,8 @@ pub fn service_health(
     let u = match facts {
         Err(e) => {
             return Outcome::skip(format!(
-                "the unit could not be read (see service.active): {e}"
+                "the unit could not be read (see {}): {e}",
+                CheckId::ServiceActive
             ))
         }
         Ok(ServiceFacts::Unavailable(reason)) => return Outcome::skip(reason.clone()),
@@ -135,8 +142,9 @@ pub fn service_health(
         }
         Ok(ServiceFacts::Unit(u)) if !u.exists() => {
             return Outcome::skip(format!(
-                "there is no {}.service (see service.active)",
-                u.unit
+                "there is no {}.service (see {})",
+                u.unit,
+                CheckId::ServiceActive
             ))
         }
         Ok(ServiceFacts::Unit(u)) => u,

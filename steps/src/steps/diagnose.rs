@@ -52,12 +52,17 @@ async fn driver_floor(
     };
     let (from, to) = (parse(&from)?, parse(&to)?);
     let version = world.session.server_version().await.as_ref().ok().cloned();
+    // The log, where it can be read, says whether the GPU really failed.
+    if world.log.is_none() {
+        world.log = Some(world.session.server_log(UNIT).await);
+    }
     let outcome = diagnose::driver_floor(
         world.session.gpus().await,
         version.as_deref(),
         floor,
         old_floor,
         (from, to),
+        world.log.as_ref(),
     );
     world.conclude(outcome)
 }
