@@ -386,5 +386,16 @@ mod from_real_logs {
         );
         assert_eq!(o.status, Status::Warn, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("projector on the CPU"));
+        // A full offload from the log alone is not confirmed without NVML.
+        let o = offload(
+            &ps(5 << 30),
+            ("my-coder", None),
+            &Ok(()),
+            &Err(GpuError::Disabled),
+            &fixture("009-rtx4070tis-full-offload"),
+            None,
+        );
+        assert_eq!(o.status, Status::Skip, "{}", o.detail);
+        assert!(o.detail.contains("43/43"), "{}", o.detail);
     }
 }
