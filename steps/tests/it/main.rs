@@ -8,6 +8,7 @@ mod support;
 mod checks;
 mod diagnostics;
 mod docker;
+mod explain;
 mod faults;
 mod ollama_cli;
 mod systemd;

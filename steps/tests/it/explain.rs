@@ -2,6 +2,7 @@
 //! and the inputs that cannot be explained (empty, binary, not Ollama's, missing), each
 //! with its exit code; a large log is streamed in bounded memory.
 
+use crate::support;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -15,7 +16,7 @@ fn fixture(stem: &str) -> PathBuf {
 }
 
 fn explain() -> Command {
-    let mut c = Command::cargo_bin("ollama-verify").unwrap();
+    let mut c = support::verify_cmd();
     c.arg("explain")
         .timeout(std::time::Duration::from_secs(120));
     c
