@@ -13,6 +13,7 @@ use ollama_verify::session::{DockerSettings, SessionOptions, Target};
 use ollama_verify::text::printable;
 use ollama_verify::Timeouts;
 use ollama_verify_steps::exit;
+use ollama_verify_steps::list::ListFormat;
 use ollama_verify_steps::{run, RunOptions, UsageError};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -71,6 +72,10 @@ struct VerifyArgs {
     /// exit, without running them.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     list: bool,
+    /// How --list prints the checks: text (a table), json (an array of objects) or md
+    /// (the Markdown table of the docs' check catalogue).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     /// Print cucumber's step-by-step output instead of a line per check (it shows
     /// skipped and warned checks' steps as passed; the closing table is exact).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
@@ -390,7 +395,12 @@ fn ignored_by_list(given: &[String]) -> Vec<&str> {
     given
         .iter()
         .map(String::as_str)
-        .filter(|f| !matches!(*f, "--list" | "--features" | "--tags" | "--config"))
+        .filter(|f| {
+            !matches!(
+                *f,
+                "--list" | "--format" | "--features" | "--tags" | "--config"
+            )
+        })
         .collect()
 }
 
@@ -412,9 +422,18 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         }
         ollama_verify_steps::say!(
             "{}",
-            ollama_verify_steps::list(args.features.as_deref(), args.tags.as_deref())?
+            ollama_verify_steps::list::list_as(
+                args.features.as_deref(),
+                args.tags.as_deref(),
+                args.format
+            )?
         );
         return Ok(0);
+    }
+    if args.format != ListFormat::Text {
+        eprintln!(
+            "ollama-verify: --format is the form of --list, which was not given; it is ignored"
+        );
     }
     for flag in ignored_flags(&args) {
         eprintln!(

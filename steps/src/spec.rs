@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every `.feature` file under `dir` (any depth, case-insensitive suffix, sorted), as
 /// cucumber's own parser finds them.
-fn feature_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn feature_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
