@@ -33,7 +33,12 @@ pub fn context(
             }
         }
     };
-    let ctx = m.context_length.unwrap_or(0);
+    // Before 0.10 `/api/ps` has no context length: say so, never "context 0", and judge
+    // on the model's size in memory, which includes the context.
+    let (context, ctx) = match m.context() {
+        Ok(n) => (format!("context {n} tokens"), n.to_string()),
+        Err(e) => (format!("context not known ({e})"), "?".into()),
+    };
     let parallel = log
         .as_ref()
         .ok()
@@ -53,7 +58,7 @@ pub fn context(
                 "Next: lower num_ctx or OLLAMA_NUM_PARALLEL, set OLLAMA_KV_CACHE_TYPE=q8_0 with OLLAMA_FLASH_ATTENTION=1, or free VRAM"
             };
             return Outcome::fail(format!(
-                "{} says: {} (context {ctx} tokens × {parallel} parallel). {next}",
+                "{} says: {} ({context} × {parallel} parallel). {next}",
                 l.source,
                 quotes.join("; ")
             ))
@@ -71,7 +76,7 @@ pub fn context(
         let total: u64 = list.iter().map(|g| g.memory_total).sum();
         if total > 0 && m.size > total {
             return Outcome::warn(format!(
-                "context {ctx} tokens × {parallel} parallel make the model {}, more than the GPU's {}: part of it runs on the CPU. Next: lower num_ctx or OLLAMA_NUM_PARALLEL; {log_note}",
+                "{context} × {parallel} parallel make the model {}, more than the GPU's {}: part of it runs on the CPU. Next: lower num_ctx or OLLAMA_NUM_PARALLEL; {log_note}",
                 gib(m.size),
                 gib(total)
             ))
@@ -79,7 +84,7 @@ pub fn context(
         }
         if total > 0 {
             return Outcome::pass(format!(
-                "context {ctx} tokens × {parallel} parallel: {} of {} VRAM; {log_note}",
+                "{context} × {parallel} parallel: {} of {} VRAM; {log_note}",
                 gib(m.size),
                 gib(total)
             ))
@@ -87,7 +92,7 @@ pub fn context(
         }
     }
     Outcome::pass(format!(
-        "context {ctx} tokens × {parallel} parallel ({}; the GPU's memory is unknown here); {log_note}",
+        "{context} × {parallel} parallel ({}; the GPU's memory is unknown here); {log_note}",
         gib(m.size)
     ))
     .with_value(value)
@@ -133,5 +138,28 @@ mod tests {
             context(&ps(4 << 30), "my-coder", &Ok(vec![small]), &log(&[]), None).status,
             Status::Warn
         );
+    }
+
+    /// A release before 0.10 reports no context length (a real answer, 038): the check
+    /// says so and judges on the model's size, never on a "context 0".
+    #[test]
+    fn a_context_the_server_does_not_report_is_not_zero() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/api/038-ps-gemma3-no-context-length-2025-08.json"
+        );
+        let ps: PsResponse = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let o = context(&Ok(ps), "gemma3", &Ok(vec![emulated()]), &log(&[]), None);
+        assert_eq!(o.status, Status::Pass, "{}", o.detail);
+        assert_eq!(o.value.as_deref(), Some("ctx ? × 1"));
+        assert!(!o.detail.contains("context 0"), "{}", o.detail);
+        let small = GpuInfo {
+            memory_total: 4 << 30,
+            ..emulated()
+        };
+        let path_ps: PsResponse =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let o = context(&Ok(path_ps), "gemma3", &Ok(vec![small]), &log(&[]), None);
+        assert_eq!(o.status, Status::Warn, "{}", o.detail);
     }
 }
