@@ -9,7 +9,7 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "# Log signatures\n\n\
          <!-- Generated from src/signature/catalogue.rs by `signature::docs::markdown`; \
-         regenerate with `OLLAMA_VERIFY_BLESS=1 cargo test -p ollama-verify --lib signatures_page`. -->\n\n\
+         regenerate with `UPDATE_DOCS=1 cargo test -p ollama-verify --lib signatures_page`. -->\n\n\
          `ollama-verify explain` and the `diagnose.*` checks read an Ollama server log through \
          these signatures. Each one yields a finding of one kind; each spelling is a regex \
          matched anywhere in a line (so journald, docker compose and other prefixes do not \
@@ -77,14 +77,14 @@ mod tests {
     fn signatures_page_is_current() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/signatures.md");
         let page = super::markdown();
-        if std::env::var_os("OLLAMA_VERIFY_BLESS").is_some() {
+        if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &page).unwrap();
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             have == page,
-            "{} is not the catalogue's page: run `OLLAMA_VERIFY_BLESS=1 cargo test -p ollama-verify --lib signatures_page` and commit it",
+            "{} is not the catalogue's page: run `UPDATE_DOCS=1 cargo test -p ollama-verify --lib signatures_page` and commit it",
             path.display()
         );
     }

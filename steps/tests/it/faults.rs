@@ -6,8 +6,8 @@
 //! Each case asserts what a user relies on: exit code 1, within a bound derived from
 //! the timeouts passed; the failing check named in `--summary-json` with status fail
 //! and a detail that says what was expected or seen; no panic; and the checks that do
-//! not depend on the fault still reported (passed). The README's "What happens when
-//! things go wrong" table is this file.
+//! not depend on the fault still reported (passed). The book's "Failure modes"
+//! table (docs/src/failure-modes.md) is this file.
 //!
 //! PATH holds only the emulator's CLI as `ollama`: no `systemctl` (service checks
 //! skip) and no `ip` (security.remote_reachable skips, so no test sends traffic to

@@ -8,6 +8,7 @@ mod support;
 mod checks;
 mod diagnostics;
 mod docker;
+mod docs;
 mod explain;
 mod faults;
 mod ollama_cli;
