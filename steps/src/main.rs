@@ -137,7 +137,7 @@ struct VerifyArgs {
     /// it, `ollama-verify.toml` in the working folder if there is one.
     #[arg(long, env = "OLLAMA_VERIFY_CONFIG")]
     config: Option<PathBuf>,
-    /// The emulator target's configuration (TOML; see the README).
+    /// The emulator target's configuration (TOML; see the book's "The emulator").
     #[arg(long, env = "OLLAMA_VERIFY_EMULATOR_CONFIG")]
     emulator_config: Option<PathBuf>,
     /// The long flags given on the command line (`--junit`), for `--list` to name
@@ -408,7 +408,7 @@ fn ignored_by_list(given: &[String]) -> Vec<&str> {
 fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig, UsageError> {
     path.map_or(Ok(EmulatorConfig::default()), |p| {
         EmulatorConfig::from_file(p).map_err(|e| {
-            UsageError::new(format!("{e}\nGive {flag} an emulator configuration (TOML, see the README's \"The emulator\"), or leave it out for the default emulator"))
+            UsageError::new(format!("{e}\nGive {flag} an emulator configuration (TOML, see the book's \"The emulator\", docs/src/emulator.md), or leave it out for the default emulator"))
         })
     })
 }
