@@ -1,6 +1,7 @@
 //! One error type for every way talking to a server can fail. Each message says what
 //! was expected, what was seen, and what to try next.
 
+use crate::catalog::CheckId;
 use std::time::Duration;
 
 /// Which part of an exchange ran out of time.
@@ -80,8 +81,8 @@ impl ServerKind {
         match self {
             ServerKind::Service => "check the host name and port in OLLAMA_HOST or --host".into(),
             ServerKind::Container { id, .. } => format!(
-                "the address is the port Docker published for the container on 127.0.0.1 (`docker port {}`): check that the container still runs (see service.active)",
-                short_id(id)
+                "the address is the port Docker published for the container on 127.0.0.1 (`docker port {}`): check that the container still runs (see {see})",
+                short_id(id), see = CheckId::ServiceActive
             ),
             ServerKind::Emulator => "the address is the in-process emulator's own: run again, and report it if it recurs".into(),
         }
@@ -104,8 +105,8 @@ impl ServerKind {
         match self {
             ServerKind::Service => "Is the server running? Try `systemctl status ollama` (or `ollama serve`), and set OLLAMA_HOST or --host if it listens elsewhere".into(),
             ServerKind::Container { .. } => format!(
-                "The container may have stopped (see service.active); {}",
-                self.see_log()
+                "The container may have stopped (see {see}); {}",
+                self.see_log(), see = CheckId::ServiceActive
             ),
             ServerKind::Emulator => "The in-process emulator stopped listening; run again, and report it if it recurs".into(),
         }
@@ -138,10 +139,13 @@ impl ServerKind {
     }
 
     /// The check that names who owns the port, where it can run (native only).
-    fn port_owner(&self) -> &'static str {
+    fn port_owner(&self) -> String {
         match self {
-            ServerKind::Service => " and what owns the port (diagnose.port_owner)",
-            _ => "",
+            ServerKind::Service => format!(
+                " and what owns the port ({see})",
+                see = CheckId::DiagnosePortOwner
+            ),
+            _ => String::new(),
         }
     }
 }

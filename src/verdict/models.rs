@@ -1,6 +1,7 @@
 //! `models.base`, `models.custom`: a model is in `/api/tags`.
 
 use super::{api_error, human_bytes};
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::TagsResponse;
 use crate::{ClientError, ModelName};
@@ -17,7 +18,8 @@ pub fn installed(
         Err(e) if unreachable.is_some() => return api_error(e, unreachable),
         Err(e) => {
             return Outcome::skip(format!(
-                "the model list could not be read (see api.tags): {e}"
+                "the model list could not be read (see {see}): {e}",
+                see = CheckId::ApiTags
             ))
         }
     };

@@ -4,6 +4,7 @@
 //! `data: [DONE]`).
 
 use super::api_error;
+use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{ChatCompletion, ChatCompletionChunk, ModelList};
 use crate::ClientError;
@@ -26,8 +27,8 @@ pub fn openai(model: &str, facts: &OpenAiFacts, unreachable: Option<&str>) -> Ou
     let Some(listed) = list.find(model) else {
         let have: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
         return Outcome::fail(format!(
-            "expected {model} in `GET /v1/models`, the list Open WebUI and Continue offer, got {}. It lists what `ollama list` does: see models.custom",
-            if have.is_empty() { "none".into() } else { have.join(", ") }
+            "expected {model} in `GET /v1/models`, the list Open WebUI and Continue offer, got {}. It lists what `ollama list` does: see {see}",
+            if have.is_empty() { "none".into() } else { have.join(", ") }, see = CheckId::ModelsCustom
         ));
     };
     let whole = match &facts.whole {
