@@ -135,7 +135,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
 )]
 #[case::root_not_ollama(
     "[[faults]]\npath = \"/\"\nfault = \"wrong_content_type\"\n",
-    &[("api.root", "fail")],
+    &[("api.root", "fail"), ("api.openai", "skip")],
     1
 )]
 #[case::tags_wrong_shape(
