@@ -139,7 +139,7 @@ mod tests {
             ),
         ]);
         let why = "why: diagnose.offload: \"offloaded 20/29 layers to GPU\"";
-        assert!(s.to_table(false).contains("why: diagnose.offload"));
+        assert!(s.to_table(false, 120).contains("why: diagnose.offload"));
         assert!(s
             .to_markdown()
             .contains(&format!("expected 40 tok/s<br>{why}")));
@@ -183,7 +183,7 @@ mod tests {
             ("json", s.to_json()),
             ("markdown", s.to_markdown()),
             ("junit", s.to_junit()),
-            ("table", s.to_table(false)),
+            ("table", s.to_table(false, 120)),
         ] {
             assert!(
                 text.len() < 6 * TEXT_LIMIT,

@@ -7,17 +7,14 @@ use crate::text::printable;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 
 impl Summary {
-    /// The end-of-run table for a terminal.
-    pub fn to_table(&self, color: bool) -> String {
+    /// The end-of-run table, `width` columns wide at most (the terminal's, or a log's).
+    pub fn to_table(&self, color: bool, width: u16) -> String {
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(["check", "status", "value", "detail"]);
-        // On a terminal the table fits its width; in a log, a readable fixed one.
-        if !color {
-            table.set_width(120);
-        }
+            .set_header(["check", "status", "value", "detail"])
+            .set_width(width);
         for c in &self.checks {
             let mut status = Cell::new(c.status.label());
             if color {
@@ -78,7 +75,7 @@ mod tests {
                 Outcome::warn("20/29 \u{1b}[1mlayers"),
             ),
         ]);
-        let table = s.to_table(false);
+        let table = s.to_table(false, 120);
         assert!(
             !table.chars().any(|c| c.is_control() && c != '\n'),
             "{table:?}"
@@ -89,7 +86,7 @@ mod tests {
 
     #[test]
     fn table_shows_values() {
-        let t = sample().to_table(false);
+        let t = sample().to_table(false, 120);
         assert!(t.contains("63.3 tok/s") && t.contains("FAIL"));
         assert!(t.ends_with("1 passed, 1 failed, 0 warned, 1 skipped"));
     }

@@ -9,6 +9,7 @@
 //!                                                 features, tags, usage, exit, stop, world
 //! explain      explain a pasted server log     -> exit
 //! list         --list                          -> spec, features, tags, usage
+//! closing      the console's closing summary   -> progress
 //! progress     the console's line per check    -> tags, world
 //! reports      report files: checked, written  -> options, staged, usage
 //! options      RunOptions
@@ -22,6 +23,7 @@
 //! stop         --deadline, signals             -> world
 //! steps        the step definitions            -> world
 //! world        the cucumber World, CheckMeta
+//! terminal     --color, NO_COLOR, the width     (leaf)
 //! ```
 
 /// `println!` for a stdout that may close early (`| head`): a write that fails is
@@ -34,6 +36,7 @@ macro_rules! say {
     }};
 }
 
+pub mod closing;
 pub mod config_file;
 pub mod exit;
 pub mod explain;
@@ -48,6 +51,7 @@ mod staged;
 mod steps;
 pub mod stop;
 pub mod tags;
+pub mod terminal;
 pub mod usage;
 pub mod world;
 

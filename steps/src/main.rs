@@ -14,6 +14,7 @@ use ollama_verify::text::printable;
 use ollama_verify::Timeouts;
 use ollama_verify_steps::exit;
 use ollama_verify_steps::list::ListFormat;
+use ollama_verify_steps::terminal::{self, ColorChoice};
 use ollama_verify_steps::{run, RunOptions, UsageError};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -80,6 +81,14 @@ struct VerifyArgs {
     /// skipped and warned checks' steps as passed; the closing table is exact).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
     steps: bool,
+    /// After the check lines, print the full table of every check instead of the
+    /// closing summary (the failures and warnings in full, the skips grouped by cause).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set, value_name = "BOOL", hide_possible_values = true)]
+    verbose: bool,
+    /// When to colour the console: auto (on a terminal, unless NO_COLOR is set), always
+    /// or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Write cucumber's JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -414,6 +423,7 @@ fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig,
 }
 
 async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
+    let color = terminal::apply(args.color);
     if args.list {
         for flag in ignored_by_list(&args.given) {
             eprintln!(
@@ -487,13 +497,18 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         summary_json: args.summary_json,
         summary_md: args.summary_md,
         steps: args.steps,
+        verbose: args.verbose,
         deadline: args.deadline.map(Duration::from_secs_f64),
     })
     .await?;
-    ollama_verify_steps::say!(
-        "\n{}",
-        report.summary.to_table(std::io::stdout().is_terminal())
-    );
+    let width = terminal::width();
+    let closing = match args.verbose {
+        true => report
+            .summary
+            .to_table(color, u16::try_from(width).unwrap_or(u16::MAX)),
+        false => ollama_verify_steps::closing::closing(&report.summary, width),
+    };
+    ollama_verify_steps::say!("\n{closing}");
     // Last, so that the log ends with why the exit code is 3.
     for why in &report.unwritten {
         eprintln!("ollama-verify: {}", printable(why));

@@ -18,6 +18,8 @@ pub struct RunOptions {
     pub summary_md: Option<PathBuf>,
     /// Cucumber's step-by-step output (`--steps`) instead of a line per check.
     pub steps: bool,
+    /// Every check's line, a skip's whose reason an earlier line gave too (`--verbose`).
+    pub verbose: bool,
     /// The whole run's time limit (`--deadline`), counted from the start of the run:
     /// past it, cucumber is abandoned and every selected check without a result fails.
     /// Starting the target is not interrupted (a container is never left half-made),

@@ -9,6 +9,7 @@ use ollama_verify::check::{CheckResult, Status};
 use ollama_verify::secrets::mask_secrets;
 use ollama_verify::session::Session;
 use ollama_verify::text::{printable, shorten};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Writes the check lines, and what keeps a scenario from deciding its check (a
@@ -17,15 +18,23 @@ use std::sync::Arc;
 pub struct Progress {
     session: Arc<Session>,
     on: bool,
+    skips: SkipLines,
 }
 
 impl Progress {
-    pub fn new(session: Arc<Session>, on: bool) -> Self {
-        Progress { session, on }
+    pub fn new(session: Arc<Session>, on: bool, every_skip: bool) -> Self {
+        Progress {
+            session,
+            on,
+            skips: SkipLines {
+                every: every_skip,
+                shown: HashSet::new(),
+            },
+        }
     }
 
     fn scenario(
-        &self,
+        &mut self,
         feature: &gherkin::Feature,
         rule: Option<&gherkin::Rule>,
         scenario: &gherkin::Scenario,
@@ -57,12 +66,31 @@ impl Progress {
             event::Scenario::Finished => {
                 let Some(meta) = meta else { return };
                 // The after hook has run: every scenario with a check has its result.
-                if let Some(r) = self.session.results().iter().find(|r| r.id == meta.id) {
-                    crate::say!("{}", line(r));
+                let results = self.session.results();
+                if let Some(r) = results.iter().find(|r| r.id == meta.id) {
+                    if self.skips.shows(r) {
+                        crate::say!("{}", line(r));
+                    }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Which skips get a line: every one (`--verbose`), or only the first of each reason;
+/// the closing summary lists the others with it. A server that is down would otherwise
+/// repeat "unreachable" some twenty times.
+struct SkipLines {
+    every: bool,
+    /// The reasons of the skips printed so far.
+    shown: HashSet<String>,
+}
+
+impl SkipLines {
+    /// Whether `r`'s line is printed: not a skip's whose reason was printed already.
+    fn shows(&mut self, r: &CheckResult) -> bool {
+        self.every || r.status != Status::Skip || self.shown.insert(r.detail.clone())
     }
 }
 
@@ -78,7 +106,8 @@ fn line(r: &CheckResult) -> String {
     format!("{}  {:<26} {}", styled(r.status), printable(&r.id), text)
 }
 
-fn styled(status: Status) -> console::StyledObject<&'static str> {
+/// A status label in its colour, where the console takes colour.
+pub(crate) fn styled(status: Status) -> console::StyledObject<&'static str> {
     let label = console::style(status.label());
     match status {
         Status::Pass => label.green(),
@@ -155,6 +184,27 @@ mod tests {
         assert_eq!(excerpt("short", 10), "short");
         assert_eq!(excerpt("a long line here", 6), "a long…");
         assert_eq!(excerpt("first\nsecond", 80), "first…");
+    }
+
+    /// A skip's reason is printed once; `--verbose` prints every check's line.
+    #[test]
+    fn a_skips_reason_is_printed_once() {
+        let skip = |id| CheckResult::new(id, id, Outcome::skip("the API is unreachable"));
+        let fail = CheckResult::new("api.root", "r", Outcome::fail("refused"));
+        let mut once = SkipLines {
+            every: false,
+            shown: HashSet::new(),
+        };
+        let shown: Vec<bool> = [skip("api.tags"), fail.clone(), skip("api.chat"), fail]
+            .iter()
+            .map(|r| once.shows(r))
+            .collect();
+        assert_eq!(shown, [true, true, false, true]);
+        let mut every = SkipLines {
+            every: true,
+            shown: HashSet::new(),
+        };
+        assert!(every.shows(&skip("api.tags")) && every.shows(&skip("api.chat")));
     }
 
     #[test]

@@ -116,11 +116,16 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     };
     // Cucumber's own writers see the events in feature order; the check lines come as
     // the checks are decided, so that one is not held back by the normalising.
-    let progress = Progress::new(session.clone(), !opts.steps)
+    let progress = Progress::new(session.clone(), !opts.steps, opts.verbose)
         .discard_arbitrary_writes()
         .discard_stats_writes()
         .assert_normalized();
-    let writer = writer::Basic::raw(steps, writer::Coloring::Auto, 0)
+    // `--color` has set the console crate's choice, which cucumber's styles follow.
+    let coloring = match console::colors_enabled() {
+        true => writer::Coloring::Always,
+        false => writer::Coloring::Never,
+    };
+    let writer = writer::Basic::raw(steps, coloring, 0)
         .summarized()
         .tee::<VerifyWorld, _>(writer::Json::for_tee(json_out))
         .normalized::<VerifyWorld>()

@@ -30,7 +30,7 @@ async fn main() {
         ..Default::default()
     };
     let report = run(options).await.unwrap_or_else(|e| panic!("{e}"));
-    println!("\n{}", report.summary.to_table(false));
+    println!("\n{}", report.summary.to_table(false, 120));
     if target == Target::Emulator {
         // Hermetic: every check passes, or says why it cannot apply here.
         for c in &report.summary.checks {
