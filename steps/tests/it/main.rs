@@ -6,6 +6,7 @@
 mod support;
 
 mod checks;
+mod console;
 mod diagnostics;
 mod docker;
 mod docs;
