@@ -82,8 +82,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         let options = textwrap::Options::new(width)
             .initial_indent(first)
             .subsequent_indent(INDENT)
-            // Only at spaces: not inside `tok/s` or a path.
+            // Only at spaces: not inside `tok/s`, a path or `/dev/nvidia-uvm`.
             .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
             .break_words(true);
         lines.extend(
             textwrap::wrap(paragraph, options)
