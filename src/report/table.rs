@@ -1,5 +1,5 @@
-//! Tables for a terminal: the end-of-run summary table, and the borderless table CLIs
-//! print.
+//! Tables for a terminal: the end-of-run summary table (`--verbose`), and the
+//! borderless table CLIs print.
 
 use super::{with_diagnosis, Summary};
 use crate::check::Status;

@@ -45,7 +45,7 @@ pub(crate) fn write_reports(
         };
         if let Err(e) = written {
             unwritten.push(format!(
-                "cannot write the {flag} report to {}: {e}. The other reports and the summary table are complete; make room or grant access there, or give {flag} another path",
+                "cannot write the {flag} report to {}: {e}. The other reports and the console summary are complete; make room or grant access there, or give {flag} another path",
                 path.display()
             ));
         }
@@ -77,7 +77,7 @@ pub(crate) fn commit_json((staged, path): (Staged, PathBuf), unwritten: &mut Vec
 
 fn unwritten_json(path: &Path, e: &std::io::Error) -> String {
     format!(
-        "cannot write the --json report to {}: {e}. The other reports and the summary table are complete; make room or grant access there, or give --json another path",
+        "cannot write the --json report to {}: {e}. The other reports and the console summary are complete; make room or grant access there, or give --json another path",
         path.display()
     )
 }
