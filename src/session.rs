@@ -16,7 +16,7 @@ use crate::probe::service::ServiceFacts;
 use crate::probe::{cli, Host, HostError};
 #[cfg(feature = "docker")]
 use crate::target::DockerBackend;
-use crate::target::{Backend, EmulatorBackend, NativeBackend};
+use crate::target::{Advice, Backend, EmulatorBackend, NativeBackend};
 pub use crate::target::{DockerSettings, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -77,6 +77,8 @@ type Memo<T> = Mutex<HashMap<String, Shared<T>>>;
 pub struct Session {
     pub target: Target,
     pub client: Client,
+    /// The target's next steps, added to the client's errors before a check sees them.
+    pub advice: Advice,
     pub gpu_source: GpuSource,
     pub strict: bool,
     /// See [`SessionOptions::unselected`].
@@ -154,6 +156,7 @@ impl Session {
             command_timeout: options.command_timeout,
             spec_root: options.spec_root,
             client: backend.client().clone(),
+            advice: backend.advice(),
             host: backend.host(),
             backend,
             root: OnceCell::new(),
@@ -205,7 +208,7 @@ impl Session {
         self.root
             .get_or_init(|| async {
                 let _turn = self.turn().await;
-                self.client.root().await
+                self.advice.advised(self.client.root().await)
             })
             .await
     }
@@ -244,7 +247,7 @@ impl Session {
         self.tags
             .get_or_init(|| async {
                 let _turn = self.turn().await;
-                self.client.tags().await
+                self.advice.advised(self.client.tags().await)
             })
             .await
     }
@@ -253,7 +256,8 @@ impl Session {
         self.version
             .get_or_init(|| async {
                 let _turn = self.turn().await;
-                self.client.version().await.map(|v| v.version)
+                self.advice
+                    .advised(self.client.version().await.map(|v| v.version))
             })
             .await
     }
@@ -300,7 +304,7 @@ impl Session {
         let mut samples = Vec::new();
         let answered = loop {
             tokio::select! {
-                done = &mut chat => break done.map(|_| ()),
+                done = &mut chat => break self.advice.advised(done.map(|_| ())),
                 sample = self.gpus_at() => {
                     match sample {
                         Ok(gpus) => samples.push(gpus),
@@ -388,7 +392,7 @@ impl Session {
                 let mut req =
                     crate::perf::sample_request(model, CHAT_PROMPT, CHAT_NUM_PREDICT, None);
                 req.stream = false;
-                self.client.chat(&req).await
+                self.advice.advised(self.client.chat(&req).await)
             };
             // A server that does not answer `GET /` would hold the chat for the whole
             // load timeout: once `GET /` gives up, its error stands for the chat's.
@@ -444,7 +448,8 @@ impl Session {
                     (k, count),
                     num_predict,
                 );
-                out.push(crate::perf::stream_timing(&self.client, &req).await?);
+                let timing = crate::perf::stream_timing(&self.client, &req).await;
+                out.push(self.advice.advised(timing)?);
             }
             Ok(out)
         })
@@ -456,10 +461,15 @@ impl Session {
     /// server unloads in the background), then times its load with a one-token answer,
     /// with the server alone. Changes the server's state: only with `allow_unload`.
     pub async fn cold_load(&self, model: &str) -> Result<crate::perf::ColdLoad, ClientError> {
+        let _alone = self.alone().await;
+        self.advice.advised(self.unload_and_load(model).await)
+    }
+
+    /// [`cold_load`](Session::cold_load)'s work, with the server alone.
+    async fn unload_and_load(&self, model: &str) -> Result<crate::perf::ColdLoad, ClientError> {
         use crate::client::types::GenerateRequest;
         use crate::perf::ColdLoad;
         const UNLOAD_WAIT: Duration = Duration::from_secs(30);
-        let _alone = self.alone().await;
         // The reload gets the server's default keep-alive, as any fresh load does, or
         // forever again if the model had that.
         let forever = self.loaded_forever(model).await;
@@ -520,7 +530,7 @@ impl Session {
         let cell = shared(&self.shows, &crate::ModelName::parse(model).canonical());
         cell.get_or_init(|| async {
             let _turn = self.turn().await;
-            self.client.show(model).await
+            self.advice.advised(self.client.show(model).await)
         })
         .await
         .clone()
@@ -528,7 +538,7 @@ impl Session {
 
     pub async fn ps(&self) -> Result<PsResponse, ClientError> {
         let _turn = self.turn().await;
-        self.client.ps().await
+        self.advice.advised(self.client.ps().await)
     }
 
     /// Whether `model` is loaded to stay forever (its `expires_at` decades away): the

@@ -3,6 +3,11 @@
 //! A leaf: it imports nothing of this crate, so the client, the verdicts and the
 //! reports can all use it.
 
+/// A container id as `docker ps` shows it: its first 12 characters.
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 /// `text` with nothing a terminal would obey or an XML 1.0 document cannot hold: a tab
 /// or carriage return becomes a space, any other control character (C0 but the line
 /// feed, DEL, C1: escape sequences start with them) and the non-characters U+FFFE and

@@ -138,9 +138,13 @@ fn assert_stats(stats: &Stats) {
     assert!(stats.load_duration.is_some(), "load_duration: {stats:?}");
 }
 
-/// An error message must exist and suggest what to look at or do next.
+/// An error message must exist and, as a target words its next step (a native
+/// install's here; every target's are in the advice snapshot), suggest what to look at
+/// or do next.
 fn assert_actionable(e: &ClientError) {
-    let text = e.to_string();
+    let text = ollama_verify::target::Advice::Native
+        .advise(e.clone())
+        .to_string();
     assert!(!text.trim().is_empty(), "empty message for {e:?}");
     let lower = text.to_lowercase();
     let advice = ["check", "try", "is", "see", "raise", "compare", "log"];

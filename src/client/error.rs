@@ -1,7 +1,8 @@
-//! One error type for every way talking to a server can fail. Each message says what
-//! was expected, what was seen, and what to try next.
+//! One error type for every way talking to a server can fail: typed facts, what was
+//! expected and what was seen. What to try next depends on the target (where its log
+//! is, which flag sets a deadline): the edge that knows it adds it
+//! ([`ClientError::advised`]); the client names no target, flag or check.
 
-use crate::catalog::CheckId;
 use std::time::Duration;
 
 /// Which part of an exchange ran out of time.
@@ -38,132 +39,24 @@ pub enum Budget {
     Generation,
 }
 
-/// What kind of server a client talks to, for the next step its errors name: where
-/// the server's log is, and how to see whether it runs. Set once per target
-/// ([`Client::on`](super::Client::on)); a native install's systemd service unless set.
+/// What to try next, as the target words it: the rest of an error's message from its
+/// first punctuation on (`"; check the server log (…)"`). The client knows no target,
+/// flag or check, so it leaves this empty; the edge that knows the target fills it
+/// ([`ClientError::advised`]), and the message then says where to look.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ServerKind {
-    /// A native install run by systemd (`--target native`): `journalctl -u ollama`.
-    #[default]
-    Service,
-    /// The docker target's container (`docker logs <id>`); unless `kept` (--keep), the
-    /// run removes it when it ends, and its log with it.
-    Container { id: String, kept: bool },
-    /// The emulator target's in-process emulator: what it answers is what
-    /// --emulator-config tells it, a fault included (its log shows what it emulates,
-    /// not why a fault answered).
-    Emulator,
-}
+pub struct NextStep(Option<std::sync::Arc<str>>);
 
-impl ServerKind {
-    /// Where to read why the server failed, as the rest of a sentence ("…; check the
-    /// server log (`journalctl -u ollama`)").
-    pub fn see_log(&self) -> String {
-        match self {
-            ServerKind::Service => "check the server log (`journalctl -u ollama`)".into(),
-            ServerKind::Container { id, kept: true } => {
-                format!("check the container's log (`docker logs {}`)", short_id(id))
-            }
-            ServerKind::Container { id, kept: false } => format!(
-                "check the container's log (run again with --keep, then `docker logs {}`: without --keep the run removes its container)",
-                short_id(id)
-            ),
-            ServerKind::Emulator => {
-                "check the `[[faults]]` of --emulator-config: the emulator target answers as they say".into()
-            }
-        }
-    }
-
-    /// What to check when the address itself does not connect, as the rest of a
-    /// sentence: the user's OLLAMA_HOST or --host natively; on the other targets the
-    /// address is the run's own.
-    fn see_address(&self) -> String {
-        match self {
-            ServerKind::Service => "check the host name and port in OLLAMA_HOST or --host".into(),
-            ServerKind::Container { id, .. } => format!(
-                "the address is the port Docker published for the container on 127.0.0.1 (`docker port {}`): check that the container still runs (see {see})",
-                short_id(id), see = CheckId::ServiceActive
-            ),
-            ServerKind::Emulator => "the address is the in-process emulator's own: run again, and report it if it recurs".into(),
-        }
-    }
-
-    /// How a missing model gets onto this server, as a sentence.
-    fn install_model(&self) -> String {
-        match self {
-            ServerKind::Service => "The model is not installed: see `ollama list`, then `ollama pull <model>` or `ollama create`".into(),
-            ServerKind::Container { id, .. } => format!(
-                "The model is not in the container's model volume: the docker target pulls and creates the models unless --no-provision is given (run without it), or add it by hand with --keep and `docker exec {} ollama pull <model>`",
-                short_id(id)
-            ),
-            ServerKind::Emulator => "The model is not in the emulator's configuration: add it to `installed` (or as a `[[custom]]` model) of --emulator-config".into(),
-        }
-    }
-
-    /// How to see whether the server runs at all.
-    fn see_running(&self) -> String {
-        match self {
-            ServerKind::Service => "Is the server running? Try `systemctl status ollama` (or `ollama serve`), and set OLLAMA_HOST or --host if it listens elsewhere".into(),
-            ServerKind::Container { .. } => format!(
-                "The container may have stopped (see {see}); {}",
-                self.see_log(), see = CheckId::ServiceActive
-            ),
-            ServerKind::Emulator => "The in-process emulator stopped listening; run again, and report it if it recurs".into(),
-        }
-    }
-
-    /// Where to find `pattern` in the server's log, as the rest of a sentence ("…;
-    /// read `journalctl -u ollama | grep offloaded`").
-    pub fn grep_log(&self, pattern: &str) -> String {
-        match self {
-            ServerKind::Service => format!("read `journalctl -u ollama | grep {pattern}`"),
-            ServerKind::Container { id, kept } => format!(
-                "read `docker logs {} 2>&1 | grep {pattern}`{}",
-                short_id(id),
-                match kept {
-                    true => "",
-                    false => " (run again with --keep: without it the run removes its container)",
-                }
-            ),
-            ServerKind::Emulator => EMULATED.into(),
-        }
-    }
-
-    /// How a restarted server logs its start again, as the rest of a sentence.
-    pub fn restart_logs(&self) -> &'static str {
-        match self {
-            ServerKind::Service => "`sudo systemctl restart ollama` logs it again",
-            ServerKind::Container { .. } => "a new run starts a fresh container, which logs it",
-            ServerKind::Emulator => "a new run logs it again",
-        }
-    }
-
-    /// The check that names who owns the port, where it can run (native only).
-    fn port_owner(&self) -> String {
-        match self {
-            ServerKind::Service => format!(
-                " and what owns the port ({see})",
-                see = CheckId::DiagnosePortOwner
-            ),
-            _ => String::new(),
-        }
+impl NextStep {
+    /// The advice, if a target gave one.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 }
 
-/// What the emulator target's log shows: what its configuration emulates.
-const EMULATED: &str = "check --emulator-config: the emulator target's log shows what it emulates (`gpu_discovered`, `vram_held`, `log_lines`)";
-
-/// `text` with its first letter in capitals, to begin a sentence.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
-}
-
-/// A container id as `docker ps` shows it: its first 12 characters.
-pub fn short_id(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
+impl std::fmt::Display for NextStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or(""))
+    }
 }
 
 /// What ends a whole NDJSON stream.
@@ -196,42 +89,43 @@ pub enum ClientError {
     #[error("{0}")]
     InvalidUrl(#[from] super::base_url::BaseUrlError),
 
-    #[error("connection refused at {addr}: nothing listens there. {}", server.see_running())]
-    ConnectionRefused { addr: String, server: ServerKind },
+    #[error("connection refused at {addr}: nothing listens there{next}")]
+    ConnectionRefused { addr: String, next: NextStep },
 
-    #[error("could not connect to {addr}: {message}. {}", capitalized(&server.see_address()))]
+    #[error("could not connect to {addr}: {message}{next}")]
     Connect {
         addr: String,
         message: String,
-        server: ServerKind,
+        next: NextStep,
     },
 
-    #[error("{}", timeout_message(endpoint, *phase, *after, *budget, server))]
+    #[error("{}{next}", timeout_facts(endpoint, *phase, *after, *budget))]
     Timeout {
         endpoint: String,
         phase: Phase,
         after: Duration,
         budget: Budget,
-        server: ServerKind,
+        next: NextStep,
     },
 
-    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. {}", quoted(message), status_hint(*status, message.as_deref(), server))]
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}{}{next}", quoted(message), status_meaning(*status, message.as_deref()))]
     Status {
         endpoint: String,
         status: u16,
         /// Ollama's `{"error": ...}` message, or an excerpt of a non-JSON body.
         message: Option<String>,
-        server: ServerKind,
+        next: NextStep,
     },
 
     /// 401/403, which Ollama never sends: an authenticating proxy or gateway in front
     /// of it (ollama.com without an API key), or another server. Not the server's fault,
     /// so the words name no server log.
-    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. Ollama has no authentication and never answers {status} itself: a proxy or gateway in front of it wants credentials (as ollama.com does without an API key), or this is not an Ollama server. This tool sends no credentials: point OLLAMA_HOST or --host at the Ollama server itself, or let this machine through the proxy", quoted(message))]
+    #[error("{endpoint}: expected a 2xx answer, got HTTP {status}{}. Ollama has no authentication and never answers {status} itself: a proxy or gateway in front of it wants credentials (as ollama.com does without an API key), or this is not an Ollama server. This tool sends no credentials{next}", quoted(message))]
     AuthRequired {
         endpoint: String,
         status: u16,
         message: Option<String>,
+        next: NextStep,
     },
 
     /// 404 on a route, not a missing model: a release before the endpoint's, or not
@@ -243,11 +137,11 @@ pub enum ClientError {
         added: Added,
     },
 
-    #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted; {}", server.see_log())]
+    #[error("{endpoint}: the connection closed after {bytes} bytes, before the body was complete. The server may have crashed or restarted{next}")]
     Interrupted {
         endpoint: String,
         bytes: usize,
-        server: ServerKind,
+        next: NextStep,
     },
 
     #[error("{endpoint}: the body passed {limit} bytes, more than any Ollama answer should be; is something other than Ollama serving this port?")]
@@ -268,22 +162,22 @@ pub enum ClientError {
     },
 
     #[error(
-        "{endpoint}: the server reported an error in the middle of the stream: \"{message}\". {}",
-        stream_hint(message, server)
+        "{endpoint}: the server reported an error in the middle of the stream: \"{message}\". {}{next}",
+        stream_meaning(message)
     )]
     StreamError {
         endpoint: String,
         message: String,
-        server: ServerKind,
+        next: NextStep,
     },
 
-    #[error("{endpoint}: expected the stream to end with {end}, but it ended after {chunks} chunk(s) without it. The server stopped mid-answer; {}", server.see_log())]
+    #[error("{endpoint}: expected the stream to end with {end}, but it ended after {chunks} chunk(s) without it. The server stopped mid-answer{next}")]
     StreamIncomplete {
         endpoint: String,
         chunks: usize,
         /// What ends a whole stream: [`FINAL_CHUNK`] or [`DONE_EVENT`].
         end: &'static str,
-        server: ServerKind,
+        next: NextStep,
     },
 }
 
@@ -339,53 +233,81 @@ impl ClientError {
     pub fn is_unresponsive(&self) -> bool {
         self.is_unreachable() || matches!(self.kind(), ErrorKind::Timeout(_))
     }
+
+    /// The same error with what to try next, as the target words it (see
+    /// [`NextStep`]); an error without a place for advice is returned as it is.
+    pub fn advised(mut self, next: Option<String>) -> Self {
+        if let (Some(slot), Some(text)) = (self.next_mut(), next) {
+            *slot = NextStep(Some(text.into()));
+        }
+        self
+    }
+
+    /// What to try next, where a target gave it.
+    pub fn next_step(&self) -> Option<&str> {
+        match self {
+            ClientError::ConnectionRefused { next, .. }
+            | ClientError::Connect { next, .. }
+            | ClientError::Timeout { next, .. }
+            | ClientError::Status { next, .. }
+            | ClientError::AuthRequired { next, .. }
+            | ClientError::Interrupted { next, .. }
+            | ClientError::StreamError { next, .. }
+            | ClientError::StreamIncomplete { next, .. } => next.text(),
+            _ => None,
+        }
+    }
+
+    fn next_mut(&mut self) -> Option<&mut NextStep> {
+        match self {
+            ClientError::ConnectionRefused { next, .. }
+            | ClientError::Connect { next, .. }
+            | ClientError::Timeout { next, .. }
+            | ClientError::Status { next, .. }
+            | ClientError::AuthRequired { next, .. }
+            | ClientError::Interrupted { next, .. }
+            | ClientError::StreamError { next, .. }
+            | ClientError::StreamIncomplete { next, .. } => Some(next),
+            _ => None,
+        }
+    }
 }
 
-fn timeout_message(
-    endpoint: &str,
-    phase: Phase,
-    after: Duration,
-    budget: Budget,
-    server: &ServerKind,
-) -> String {
+/// What a timeout means, without the target's next step.
+fn timeout_facts(endpoint: &str, phase: Phase, after: Duration, budget: Budget) -> String {
     let d = humanize(after);
-    let log = server.see_log();
     match (phase, budget) {
-        (Phase::Connect, _) => match server {
-            ServerKind::Service => format!("{endpoint}: no connection within {d}. The host may be down or a firewall drops packets; {}, or raise the timeout (--connect-timeout)", server.see_address()),
-            _ => format!("{endpoint}: no connection within {d}; {}, or raise the timeout (--connect-timeout)", server.see_address()),
-        },
+        (Phase::Connect, _) => format!("{endpoint}: no connection within {d}"),
         // A metadata answer needs no model: silence is a hung server, or something
         // on the port that takes connections and never answers HTTP.
-        (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP; {log}{}, or raise the timeout (--request-timeout)", server.port_owner()),
-        (Phase::FirstByte, Budget::Generation) => {
-            // `ollama ps` shows a load in progress where the CLI is this machine's.
-            let look = match server {
-                ServerKind::Service => "check `ollama ps` and the server log (`journalctl -u ollama`)".into(),
-                _ => log,
-            };
-            format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung; {look}, or raise the timeout (--load-timeout)")
-        }
-        (Phase::Idle, Budget::Metadata) | (Phase::Total, Budget::Metadata) => format!("{endpoint}: the answer began but did not complete within {d}. The server is hung or overloaded; {log}, or raise the timeout (--request-timeout)"),
-        (Phase::Idle, Budget::Generation) => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung; {log}"),
-        (Phase::Total, Budget::Generation) => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck; raise the timeout (--generation-timeout) if the model is large"),
+        (Phase::FirstByte, Budget::Metadata) => format!("{endpoint}: connected, but no answer began within {d}. The server is hung or busy, or what listens on this port does not answer HTTP"),
+        (Phase::FirstByte, Budget::Generation) => format!("{endpoint}: connected, but no answer began within {d}. A model may still be loading or the server is hung"),
+        (Phase::Idle, Budget::Metadata) | (Phase::Total, Budget::Metadata) => format!("{endpoint}: the answer began but did not complete within {d}. The server is hung or overloaded"),
+        (Phase::Idle, Budget::Generation) => format!("{endpoint}: the answer started but stalled, no data for {d}. The runner may be hung"),
+        (Phase::Total, Budget::Generation) => format!("{endpoint}: the answer did not complete within {d}. The server is slow or stuck"),
     }
 }
 
 /// What an error line means: a pull's missing manifest is a wrong name, not a crash.
-fn stream_hint(message: &str, server: &ServerKind) -> String {
+fn stream_meaning(message: &str) -> &'static str {
     if message.contains("file does not exist") {
-        MISSING_MODEL.into()
+        MISSING_MODEL
     } else {
-        format!("The runner failed mid-answer; {}", server.see_log())
+        "The runner failed mid-answer"
     }
+}
+
+/// Whether a stream's error line is a failed runner, whose log says why (and not a
+/// wrong model name).
+pub fn is_runner_failure(message: &str) -> bool {
+    !message.contains("file does not exist")
 }
 
 const MISSING_MODEL: &str = "The registry has no model or tag of that name: check the spelling against https://ollama.com/library";
 
 /// Whether an error message is Ollama's missing model (`model 'x' not found`, `model
 /// "x" not found, try pulling it first`); a plain "404 page not found" is a wrong path.
-pub(crate) fn names_missing_model(message: &str) -> bool {
+pub fn names_missing_model(message: &str) -> bool {
     message.contains("model") && message.contains("not found")
 }
 
@@ -416,16 +338,50 @@ fn quoted(message: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn status_hint(status: u16, message: Option<&str>, server: &ServerKind) -> String {
-    let not_found = message.is_some_and(names_missing_model);
-    match status {
-        500 if message.is_some_and(|m| m.contains("file does not exist")) => MISSING_MODEL.into(),
-        503 => format!("The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle, or {}", server.see_log()),
-        404 if not_found => server.install_model(),
-        404 => "The server does not know this endpoint; it may be too old or not Ollama".into(),
-        400 => "The server rejected the request; it may be a version this tool does not know".into(),
-        500..=599 => format!("The server failed while answering; to see why, {}", server.see_log()),
-        _ => format!("To see why, {}", server.see_log()),
+/// What a status means, as far as the status and message tell without the target.
+fn status_meaning(status: u16, message: Option<&str>) -> String {
+    match StatusCase::of(status, message) {
+        StatusCase::NoSuchModelInRegistry => format!(". {MISSING_MODEL}"),
+        StatusCase::Busy => ". The server is busy (its queue, OLLAMA_MAX_QUEUE, is full) or shutting down; retry when it is idle".into(),
+        StatusCase::ModelMissing => String::new(),
+        StatusCase::UnknownEndpoint => ". The server does not know this endpoint; it may be too old or not Ollama".into(),
+        StatusCase::Rejected => ". The server rejected the request; it may be a version this tool does not know".into(),
+        StatusCase::ServerFailed => ". The server failed while answering".into(),
+        StatusCase::Other => String::new(),
+    }
+}
+
+/// What a non-2xx status says, for the words and for the target's next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusCase {
+    /// 500 "file does not exist": the registry has no such model or tag.
+    NoSuchModelInRegistry,
+    /// 503: the queue is full, or the server shuts down.
+    Busy,
+    /// 404 naming a model: it is not installed.
+    ModelMissing,
+    /// Another 404.
+    UnknownEndpoint,
+    /// 400.
+    Rejected,
+    /// Another 5xx.
+    ServerFailed,
+    Other,
+}
+
+impl StatusCase {
+    pub fn of(status: u16, message: Option<&str>) -> StatusCase {
+        match status {
+            500 if message.is_some_and(|m| m.contains("file does not exist")) => {
+                StatusCase::NoSuchModelInRegistry
+            }
+            503 => StatusCase::Busy,
+            404 if message.is_some_and(names_missing_model) => StatusCase::ModelMissing,
+            404 => StatusCase::UnknownEndpoint,
+            400 => StatusCase::Rejected,
+            500..=599 => StatusCase::ServerFailed,
+            _ => StatusCase::Other,
+        }
     }
 }
 

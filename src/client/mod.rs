@@ -17,7 +17,10 @@ pub use base_url::{DEFAULT_BASE_URL, DEFAULT_PORT};
 
 /// What every Ollama answers at `GET /`.
 pub const GREETING: &str = "Ollama is running";
-pub use error::{short_id, Added, Budget, ClientError, ErrorKind, Phase, ServerKind};
+pub use error::{
+    is_runner_failure, names_missing_model, Added, Budget, ClientError, ErrorKind, NextStep, Phase,
+    StatusCase, FINAL_CHUNK,
+};
 pub use fields::{Field, NotReported};
 pub use ndjson::ChunkStream;
 pub use refusal::added;
@@ -77,14 +80,11 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     timeouts: Timeouts,
-    server: ServerKind,
 }
 
 /// The running deadlines of one exchange.
 pub(crate) struct Deadline {
     pub(crate) endpoint: String,
-    /// Whose errors these are, for the next step they name.
-    pub(crate) server: ServerKind,
     budget: Budget,
     start: Instant,
     total: Duration,
@@ -107,7 +107,7 @@ impl Deadline {
             .await
             .map_err(|_| ClientError::Timeout {
                 endpoint: self.endpoint.clone(),
-                server: self.server.clone(),
+                next: NextStep::default(),
                 budget: self.budget,
                 phase,
                 after: if phase == Phase::Idle {
@@ -129,7 +129,7 @@ impl Deadline {
             .map_err(|_| ClientError::Interrupted {
                 endpoint: self.endpoint.clone(),
                 bytes: seen,
-                server: self.server.clone(),
+                next: NextStep::default(),
             })
     }
 }
@@ -164,15 +164,7 @@ impl Client {
             http,
             base,
             timeouts,
-            server: ServerKind::default(),
         }
-    }
-
-    /// The same client, its errors naming the next step for this kind of server (the
-    /// docker target's container, the emulator) instead of a native service's.
-    pub fn on(mut self, server: ServerKind) -> Self {
-        self.server = server;
-        self
     }
 
     pub fn base_url(&self) -> &Url {
@@ -181,11 +173,6 @@ impl Client {
 
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
-    }
-
-    /// What kind of server this client talks to (see [`Client::on`]).
-    pub fn server(&self) -> &ServerKind {
-        &self.server
     }
 
     /// `GET /`: the server's greeting, "Ollama is running".
@@ -412,7 +399,6 @@ impl Client {
         }
         let deadline = Deadline {
             endpoint,
-            server: self.server.clone(),
             budget,
             start: Instant::now(),
             total,
@@ -422,7 +408,7 @@ impl Client {
             Err(_) => {
                 return Err(ClientError::Timeout {
                     endpoint: deadline.endpoint,
-                    server: deadline.server,
+                    next: NextStep::default(),
                     budget,
                     phase: Phase::FirstByte,
                     after: first_byte.min(total),
@@ -442,7 +428,6 @@ impl Client {
             path,
             status.as_u16(),
             body.as_deref(),
-            deadline.server,
         ))
     }
 }
@@ -523,7 +508,8 @@ fn send_error(
     deadline: &Deadline,
     connect: Duration,
 ) -> ClientError {
-    let (endpoint, server) = (&deadline.endpoint, deadline.server.clone());
+    let endpoint = &deadline.endpoint;
+    let next = NextStep::default();
     let addr = format!(
         "{}:{}",
         base.host_str().unwrap_or("?"),
@@ -536,7 +522,7 @@ fn send_error(
             budget: deadline.budget,
             phase: Phase::Connect,
             after: connect,
-            server,
+            next,
         };
     }
     let refused = error_chain(&e).any(|s| {
@@ -544,7 +530,7 @@ fn send_error(
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
     });
     if refused {
-        return ClientError::ConnectionRefused { addr, server };
+        return ClientError::ConnectionRefused { addr, next };
     }
     if e.is_connect() {
         let message = error_chain(&e)
@@ -554,14 +540,14 @@ fn send_error(
         return ClientError::Connect {
             addr,
             message,
-            server,
+            next,
         };
     }
     // Connected, then the server hung up before a status line.
     ClientError::Interrupted {
         endpoint: endpoint.to_string(),
         bytes: 0,
-        server,
+        next,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::error::FINAL_CHUNK;
 use super::types::Final;
-use super::{from_value, ClientError, Deadline, ServerKind, MAX_BODY};
+use super::{from_value, ClientError, Deadline, NextStep, MAX_BODY};
 use futures_util::Stream;
 use reqwest::Response;
 use serde::de::DeserializeOwned;
@@ -21,7 +21,7 @@ where
         resp,
         deadline,
         FINAL_CHUNK,
-        |line, endpoint, server| match decode_line::<T>(line, endpoint, server) {
+        |line, endpoint| match decode_line::<T>(line, endpoint) {
             None => Step::Skip,
             Some(Err(e)) => Step::Fail(e),
             Some(Ok(item)) if item.is_final() => Step::Last(item),
@@ -52,7 +52,7 @@ pub(crate) fn lines<T, F>(
 ) -> ChunkStream<T>
 where
     T: Send + 'static,
-    F: Fn(&[u8], &str, &ServerKind) -> Step<T> + Send + 'static,
+    F: Fn(&[u8], &str) -> Step<T> + Send + 'static,
 {
     Box::pin(async_stream::stream! {
         let mut buf: Vec<u8> = Vec::new();
@@ -81,7 +81,7 @@ where
             let mut line_start = 0;
             while let Some(offset) = buf[next..].iter().position(|&b| b == b'\n') {
                 let stop = next + offset + 1;
-                let decoded = step(&buf[line_start..stop], &deadline.endpoint, &deadline.server);
+                let decoded = step(&buf[line_start..stop], &deadline.endpoint);
                 (line_start, next) = (stop, stop);
                 match decoded {
                     Step::Skip => continue,
@@ -93,7 +93,7 @@ where
             }
             buf.drain(..line_start);
         }
-        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks, end, server: deadline.server.clone() });
+        yield Err(ClientError::StreamIncomplete { endpoint: deadline.endpoint.clone(), chunks, end, next: NextStep::default() });
     })
 }
 
@@ -101,7 +101,6 @@ where
 pub(crate) fn decode_line<T: DeserializeOwned>(
     line: &[u8],
     endpoint: &str,
-    server: &ServerKind,
 ) -> Option<Result<T, ClientError>> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return None;
@@ -120,7 +119,7 @@ pub(crate) fn decode_line<T: DeserializeOwned>(
         return Some(Err(ClientError::StreamError {
             endpoint: endpoint.to_string(),
             message: message.to_string(),
-            server: server.clone(),
+            next: NextStep::default(),
         }));
     }
     Some(from_value(value, endpoint))

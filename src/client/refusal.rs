@@ -3,7 +3,7 @@
 
 use super::error::{names_missing_model, Added};
 use super::types::ErrorBody;
-use super::{excerpt, ClientError, ServerKind};
+use super::{excerpt, ClientError, NextStep};
 
 /// The first release whose `server/routes.go` registers each endpoint this client
 /// calls, added after 0.1.0 (from the release tags of ollama/ollama).
@@ -46,7 +46,6 @@ pub(crate) fn refusal(
     path: &str,
     status: u16,
     body: Option<&[u8]>,
-    server: ServerKind,
 ) -> ClientError {
     // The body says why: Ollama's `{"error": ...}` (either shape), else an excerpt.
     let message = body
@@ -61,6 +60,7 @@ pub(crate) fn refusal(
             endpoint,
             status,
             message,
+            next: NextStep::default(),
         },
         404 if !message.as_deref().is_some_and(names_missing_model) => {
             ClientError::EndpointMissing {
@@ -73,7 +73,7 @@ pub(crate) fn refusal(
             endpoint,
             status,
             message,
-            server,
+            next: NextStep::default(),
         },
     }
 }
@@ -85,13 +85,7 @@ mod tests {
 
     fn refused(path: &str, status: u16, body: &str) -> ClientError {
         let endpoint = format!("GET http://127.0.0.1:11434/{path}");
-        refusal(
-            endpoint,
-            path,
-            status,
-            Some(body.as_bytes()),
-            ServerKind::Service,
-        )
+        refusal(endpoint, path, status, Some(body.as_bytes()))
     }
 
     /// Ollama's routes answer an unknown path with gin's plain "404 page not found".

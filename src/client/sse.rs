@@ -5,7 +5,7 @@
 use super::error::DONE_EVENT;
 use super::ndjson::{lines, Step};
 use super::types::ErrorBody;
-use super::{from_value, ChunkStream, ClientError, Deadline, ServerKind};
+use super::{from_value, ChunkStream, ClientError, Deadline, NextStep};
 use reqwest::Response;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -18,11 +18,7 @@ where
 }
 
 /// One line of the stream: only `data:` lines carry anything.
-pub(crate) fn event_line<T: DeserializeOwned>(
-    line: &[u8],
-    endpoint: &str,
-    server: &ServerKind,
-) -> Step<T> {
+pub(crate) fn event_line<T: DeserializeOwned>(line: &[u8], endpoint: &str) -> Step<T> {
     let text = String::from_utf8_lossy(line);
     let text = text.trim_end_matches(['\r', '\n']);
     // Blank lines end events; `event:`, `id:`, `retry:` and `:` comments say nothing here.
@@ -48,7 +44,7 @@ pub(crate) fn event_line<T: DeserializeOwned>(
             return Step::Fail(ClientError::StreamError {
                 endpoint: endpoint.to_string(),
                 message: e.message().to_string(),
-                server: server.clone(),
+                next: NextStep::default(),
             });
         }
     }

@@ -22,7 +22,7 @@ mod state;
 pub use config::{Answer, CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};
 pub use state::RequestRecord;
 
-use crate::client::{Client, ServerKind, Timeouts};
+use crate::client::{Client, Timeouts};
 use state::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -82,7 +82,7 @@ impl Emulator {
 
     /// A client for this emulator with the given deadlines.
     pub fn client(&self, timeouts: Timeouts) -> Client {
-        Client::with_timeouts(self.base_url(), timeouts).on(ServerKind::Emulator)
+        Client::with_timeouts(self.base_url(), timeouts)
     }
 
     /// Every API request served so far, in order.

@@ -124,9 +124,6 @@ pub struct ServerLog {
     pub lines: Vec<String>,
     /// Where it came from (`journalctl -u ollama`, `the container log`).
     pub source: String,
-    /// Whose log it is, for the next step a diagnosis names (a native service's
-    /// unless set).
-    pub server: crate::client::ServerKind,
 }
 
 impl ServerLog {
@@ -134,14 +131,7 @@ impl ServerLog {
         ServerLog {
             lines: text.lines().map(str::to_string).collect(),
             source: source.into(),
-            server: Default::default(),
         }
-    }
-
-    /// The same log, as the log of this kind of server.
-    pub fn of(mut self, server: crate::client::ServerKind) -> Self {
-        self.server = server;
-        self
     }
 
     /// The lines since the server last started (the last `server config` line, else

@@ -1,8 +1,8 @@
 //! The docker target: an Ollama container this run starts (testcontainers), provisions
 //! and removes; host checks run inside it.
 
-use super::{Backend, DockerSettings, Target};
-use crate::client::{Client, ServerKind, Timeouts};
+use super::{Advice, Backend, DockerSettings, Target};
+use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
@@ -15,6 +15,7 @@ pub struct DockerBackend {
     /// Taken by [`finish`](Backend::finish), which removes the container.
     container: tokio::sync::Mutex<Option<DockerTarget>>,
     client: Client,
+    advice: Advice,
     host: Arc<dyn Host>,
 }
 
@@ -30,15 +31,16 @@ impl DockerBackend {
     /// Starts the container as `settings` say, provisioned and ready.
     pub async fn start(settings: &DockerSettings, timeouts: Timeouts) -> Result<Self, String> {
         let container = start(settings).await?;
-        let client =
-            Client::with_timeouts(container.base_url.clone(), timeouts).on(ServerKind::Container {
-                id: container.id.clone(),
-                kept: settings.keep,
-            });
+        let client = Client::with_timeouts(container.base_url.clone(), timeouts);
+        let advice = Advice::Docker {
+            id: container.id.clone(),
+            kept: settings.keep,
+        };
         let host = container.host();
         Ok(DockerBackend {
             container: tokio::sync::Mutex::new(Some(container)),
             client,
+            advice,
             host,
         })
     }
@@ -54,6 +56,10 @@ impl Backend for DockerBackend {
         &self.client
     }
 
+    fn advice(&self) -> Advice {
+        self.advice.clone()
+    }
+
     fn host(&self) -> Option<Arc<dyn Host>> {
         Some(self.host.clone())
     }
@@ -62,7 +68,7 @@ impl Backend for DockerBackend {
         match self.container.lock().await.as_ref() {
             Some(container) => {
                 let text = container.log_tail(TAIL_LINES).await;
-                Ok(ServerLog::new("the container log", &text).of(self.client.server().clone()))
+                Ok(ServerLog::new("the container log", &text))
             }
             None => Err("the run has removed its container".into()),
         }
@@ -105,7 +111,7 @@ async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
     let target = docker::DockerTarget::start(&opts).await?;
     eprintln!(
         "docker: container {} from {} answers at {}",
-        &target.id[..12.min(target.id.len())],
+        crate::text::short_id(&target.id),
         opts.image.as_deref().unwrap_or(&opts.compose.image),
         target.base_url
     );

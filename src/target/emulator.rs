@@ -1,6 +1,6 @@
 //! The emulator target: the built-in emulator, in-process; no host to inspect.
 
-use super::{no_host, Backend, Target};
+use super::{no_host, Advice, Backend, Target};
 use crate::client::{Client, Timeouts};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::gpu::GpuProcess;
@@ -42,6 +42,10 @@ impl Backend for EmulatorBackend {
         &self.client
     }
 
+    fn advice(&self) -> Advice {
+        Advice::Emulator
+    }
+
     fn host(&self) -> Option<Arc<dyn Host>> {
         None
     }
@@ -50,7 +54,6 @@ impl Backend for EmulatorBackend {
         Ok(ServerLog {
             lines: self.emulator.log_lines(),
             source: "the emulator's log".into(),
-            server: self.client.server().clone(),
         })
     }
 

@@ -3,12 +3,14 @@
 //! host commands run, where the server's log and service state are, and what to remove
 //! when the run ends; the session asks it and caches what it learns.
 
+mod advice;
 #[cfg(feature = "docker")]
 mod docker;
 mod docker_settings;
 mod emulator;
 mod native;
 
+pub use advice::Advice;
 #[cfg(feature = "docker")]
 pub use docker::DockerBackend;
 pub use docker_settings::DockerSettings;
@@ -84,9 +86,12 @@ impl Target {
 pub trait Backend: Send + Sync + std::fmt::Debug {
     fn target(&self) -> Target;
 
-    /// The API client, set up for this target's server (and the next step its errors
-    /// name).
+    /// The API client, set up for this target's server.
     fn client(&self) -> &Client;
+
+    /// What a person is told to try next on this target: where its server's log is,
+    /// how to see whether it runs; added to the client's errors at the edge.
+    fn advice(&self) -> Advice;
 
     /// Where host commands run (this machine, the container), or `None`: the emulator
     /// has no host to inspect.

@@ -1,7 +1,7 @@
 //! The native target: the server at `OLLAMA_HOST` (or `--host`), its host facts read on
 //! this machine (or on the host backend a test gives).
 
-use super::{Backend, Target};
+use super::{Advice, Backend, Target};
 use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::{self, ServiceFacts};
@@ -53,6 +53,10 @@ impl Backend for NativeBackend {
 
     fn client(&self) -> &Client {
         &self.client
+    }
+
+    fn advice(&self) -> Advice {
+        Advice::Native
     }
 
     fn host(&self) -> Option<Arc<dyn Host>> {

@@ -239,7 +239,7 @@ mod tests {
     fn unreachable_servers_skip_dependent_checks() {
         let refused = ClientError::ConnectionRefused {
             addr: "127.0.0.1:1".into(),
-            server: Default::default(),
+            next: Default::default(),
         };
         assert_eq!(
             tags(&Err(refused.clone()), Some("down")).status,

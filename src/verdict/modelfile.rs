@@ -301,7 +301,7 @@ mod tests {
             phase: crate::client::Phase::FirstByte,
             after: std::time::Duration::from_secs(15),
             budget: crate::client::Budget::Metadata,
-            server: Default::default(),
+            next: Default::default(),
         });
         assert_eq!(parameters(&mf, &slow, None).status, Status::Fail);
         let o = parameters(&mf, &slow, Some("the API does not answer (see api.root)"));
@@ -360,7 +360,7 @@ mod tests {
             endpoint: "POST /api/show".into(),
             status: 500,
             message: None,
-            server: Default::default(),
+            next: Default::default(),
         });
         let o = system(&mf, &show("", Some("Base prompt."), "x"), Some(&gone), None);
         assert_eq!(o.status, Status::Skip, "{}", o.detail);

@@ -668,7 +668,7 @@ mod tests {
             &Ok(vec![gpu]),
             &Err(ClientError::ConnectionRefused {
                 addr: "127.0.0.1:11434".into(),
-                server: Default::default(),
+                next: Default::default(),
             }),
             "m",
             gib,
@@ -746,14 +746,14 @@ mod tests {
             Err(ClientError::Interrupted {
                 endpoint: "GET /api/tags".into(),
                 bytes: 20,
-                server: Default::default(),
+                next: Default::default(),
             })
         };
         let broken_ps = || -> Result<PsResponse, ClientError> {
             Err(ClientError::Interrupted {
                 endpoint: "GET /api/ps".into(),
                 bytes: 20,
-                server: Default::default(),
+                next: Default::default(),
             })
         };
         for (tags, ps, says) in [

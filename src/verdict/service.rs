@@ -5,9 +5,9 @@
 
 use crate::catalog::CheckId;
 use crate::check::Outcome;
-use crate::client::short_id as short;
 use crate::probe::logs::ollama_bool;
 use crate::probe::service::{ContainerState, EnvironmentFile, ServiceFacts, UnitState};
+use crate::text::short_id as short;
 
 /// What the checks look at.
 enum Subject<'a> {
@@ -138,7 +138,7 @@ fn container_active(c: &ContainerState) -> Outcome {
         None => c.status.clone(),
     };
     if !c.running {
-        let log = crate::client::ServerKind::Container {
+        let log = crate::target::Advice::Docker {
             id: c.id.clone(),
             kept: c.kept,
         }

@@ -282,7 +282,7 @@ mod tests {
             endpoint: "/api/chat".into(),
             status: 404,
             message: Some("model \"gpt-oss:20b-cloud\" not found".into()),
-            server: Default::default(),
+            next: Default::default(),
         }));
         assert!(!w.measurable("my-coder"));
         let skip = w.unmeasured("gpt-oss:20b-cloud", Reading::Vram).unwrap();

@@ -1,202 +1,104 @@
 use super::*;
-use rstest::rstest;
 
-/// Each timeout names the flag that sets the deadline that ran out: a silent `GET /`
-/// is `--request-timeout`'s (a model load has nothing to do with it).
-#[rstest]
-#[case(Phase::Connect, Budget::Metadata, "--connect-timeout")]
-#[case(Phase::Connect, Budget::Generation, "--connect-timeout")]
-#[case(Phase::FirstByte, Budget::Metadata, "--request-timeout")]
-#[case(Phase::FirstByte, Budget::Generation, "--load-timeout")]
-#[case(Phase::Idle, Budget::Metadata, "--request-timeout")]
-#[case(Phase::Total, Budget::Metadata, "--request-timeout")]
-#[case(Phase::Total, Budget::Generation, "--generation-timeout")]
-fn timeouts_name_their_flag(#[case] phase: Phase, #[case] budget: Budget, #[case] flag: &str) {
-    let e = ClientError::Timeout {
-        endpoint: "GET http://127.0.0.1:11434/".into(),
+/// One of each error that a target can advise, as the client makes it: no advice.
+fn unadvised() -> Vec<ClientError> {
+    let endpoint = || "POST http://127.0.0.1:11434/api/chat".to_string();
+    let timeout = |phase, budget| ClientError::Timeout {
+        endpoint: endpoint(),
         phase,
-        after: Duration::from_secs(15),
+        after: Duration::from_secs(2),
         budget,
-        server: ServerKind::Service,
+        next: NextStep::default(),
     };
-    let text = e.to_string();
-    assert!(text.contains(&format!("({flag})")), "{text}");
-    let flags = [
-        "--connect-timeout",
-        "--request-timeout",
-        "--load-timeout",
-        "--generation-timeout",
-    ];
-    for other in flags.iter().filter(|f| **f != flag) {
-        assert!(!text.contains(other), "{text}");
-    }
-    if budget == Budget::Metadata {
-        assert!(!text.contains("loading"), "{text}");
-    }
-}
-
-/// Every error that names where to look says it for the server the client talks
-/// to: the journal for a native service, the container's log (with --keep, as the
-/// run removes it otherwise) on the docker target, the fault config on the
-/// emulator target; never systemd where there is none.
-#[test]
-fn the_next_step_is_the_targets() {
-    let all = |server: ServerKind| -> Vec<String> {
-        let endpoint = || "POST http://127.0.0.1:11434/api/chat".to_string();
-        let timeout = |phase, budget| ClientError::Timeout {
+    let status = |status, message: &str| ClientError::Status {
+        endpoint: endpoint(),
+        status,
+        message: Some(message.into()),
+        next: NextStep::default(),
+    };
+    vec![
+        ClientError::ConnectionRefused {
+            addr: "127.0.0.1:11434".into(),
+            next: NextStep::default(),
+        },
+        ClientError::Connect {
+            addr: "127.0.0.1:11434".into(),
+            message: "network unreachable".into(),
+            next: NextStep::default(),
+        },
+        timeout(Phase::Connect, Budget::Metadata),
+        timeout(Phase::FirstByte, Budget::Metadata),
+        timeout(Phase::FirstByte, Budget::Generation),
+        timeout(Phase::Idle, Budget::Metadata),
+        timeout(Phase::Idle, Budget::Generation),
+        timeout(Phase::Total, Budget::Generation),
+        status(500, "runner died"),
+        status(500, "pull model manifest: file does not exist"),
+        status(503, "server busy"),
+        status(404, "model 'x' not found"),
+        status(400, "bad"),
+        status(418, "teapot"),
+        ClientError::AuthRequired {
             endpoint: endpoint(),
-            phase,
-            after: Duration::from_secs(2),
-            budget,
-            server: server.clone(),
-        };
-        let status = |status| ClientError::Status {
+            status: 401,
+            message: None,
+            next: NextStep::default(),
+        },
+        ClientError::Interrupted {
             endpoint: endpoint(),
-            status,
-            message: Some("runner died".into()),
-            server: server.clone(),
-        };
-        [
-            ClientError::ConnectionRefused {
-                addr: "127.0.0.1:11434".into(),
-                server: server.clone(),
-            },
-            timeout(Phase::FirstByte, Budget::Metadata),
-            timeout(Phase::FirstByte, Budget::Generation),
-            timeout(Phase::Idle, Budget::Metadata),
-            timeout(Phase::Idle, Budget::Generation),
-            status(500),
-            status(503),
-            status(401),
-            ClientError::Interrupted {
-                endpoint: endpoint(),
-                bytes: 20,
-                server: server.clone(),
-            },
-            ClientError::StreamError {
-                endpoint: endpoint(),
-                message: "CUDA error: out of memory".into(),
-                server: server.clone(),
-            },
-            ClientError::StreamIncomplete {
-                endpoint: endpoint(),
-                chunks: 3,
-                end: FINAL_CHUNK,
-                server: server.clone(),
-            },
-        ]
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-    };
-    for text in all(ServerKind::Service).iter().skip(1) {
-        assert!(text.contains("`journalctl -u ollama`"), "{text}");
-    }
-    assert!(all(ServerKind::Service)[0].contains("systemctl status ollama"));
-    let id = "0123456789abcdef0123";
-    for (server, says) in [
-        (
-            ServerKind::Container {
-                id: id.into(),
-                kept: true,
-            },
-            "`docker logs 0123456789ab`",
-        ),
-        (
-            ServerKind::Container {
-                id: id.into(),
-                kept: false,
-            },
-            "run again with --keep, then `docker logs 0123456789ab`",
-        ),
-        (ServerKind::Emulator, "`[[faults]]` of --emulator-config"),
-    ] {
-        let texts = all(server.clone());
-        for text in &texts {
-            for native in ["journalctl", "systemctl", "diagnose.port_owner"] {
-                assert!(!text.contains(native), "{server:?}: {text}");
-            }
+            bytes: 20,
+            next: NextStep::default(),
+        },
+        ClientError::StreamError {
+            endpoint: endpoint(),
+            message: "CUDA error: out of memory".into(),
+            next: NextStep::default(),
+        },
+        ClientError::StreamIncomplete {
+            endpoint: endpoint(),
+            chunks: 3,
+            end: FINAL_CHUNK,
+            next: NextStep::default(),
+        },
+    ]
+}
+
+/// The client knows no target: its errors name no log, service, container, flag or
+/// check; they say what was expected and what was seen.
+#[test]
+fn errors_name_no_target_flag_or_check() {
+    for e in unadvised() {
+        let text = e.to_string();
+        for target in [
+            "journalctl",
+            "systemctl",
+            "docker",
+            "--",
+            "diagnose.",
+            "service.active",
+            "emulator",
+        ] {
+            assert!(!text.contains(target), "{target}: {text}");
         }
-        // Each but the refused connection on the emulator (its own bug) says where.
-        for text in texts
-            .iter()
-            .skip(usize::from(server == ServerKind::Emulator))
-        {
-            assert!(text.contains(says), "{server:?}: {text}");
-        }
+        assert_eq!(e.next_step(), None, "{text}");
     }
 }
 
-/// A missing model is pulled natively, provisioned on the docker target, and
-/// configured on the emulator.
+/// Advice ends the message where the error has room for it; an error that needs no
+/// target to say what to do keeps its words.
 #[test]
-fn a_missing_model_says_how_this_target_gets_it() {
-    let missing = |server| {
-        ClientError::Status {
-            endpoint: "POST http://127.0.0.1:11434/api/chat".into(),
-            status: 404,
-            message: Some("model 'my-coder' not found".into()),
-            server,
-        }
-        .to_string()
-    };
-    assert!(missing(ServerKind::Service).contains("`ollama pull <model>`"));
-    let docker = missing(ServerKind::Container {
-        id: "0123456789abcdef".into(),
-        kept: false,
-    });
-    assert!(
-        docker.contains("--no-provision")
-            && docker.contains("docker exec 0123456789ab ollama pull"),
-        "{docker}"
-    );
-    assert!(!docker.contains("`ollama list`"), "{docker}");
-    let emulated = missing(ServerKind::Emulator);
-    assert!(
-        emulated.contains("`installed`") && !emulated.contains("ollama pull"),
-        "{emulated}"
-    );
-}
-
-/// An address that does not connect is the user's OLLAMA_HOST or --host natively;
-/// on the docker and emulator targets the run chose it, and neither is read.
-#[test]
-fn a_connect_failure_names_where_the_address_came_from() {
-    let texts = |server: ServerKind| {
-        [
-            ClientError::Connect {
-                addr: "127.0.0.1:32768".into(),
-                message: "network unreachable".into(),
-                server: server.clone(),
-            }
-            .to_string(),
-            ClientError::Timeout {
-                endpoint: "GET http://127.0.0.1:32768/".into(),
-                phase: Phase::Connect,
-                after: Duration::from_secs(3),
-                budget: Budget::Metadata,
-                server,
-            }
-            .to_string(),
-        ]
-    };
-    for text in texts(ServerKind::Service) {
-        assert!(text.contains("OLLAMA_HOST or --host"), "{text}");
+fn advice_ends_the_message() {
+    for e in unadvised() {
+        let plain = e.to_string();
+        let advised = e.advised(Some("; look here".into()));
+        assert_eq!(advised.to_string(), format!("{plain}; look here"));
+        assert_eq!(advised.next_step(), Some("; look here"));
     }
-    let container = ServerKind::Container {
-        id: "0123456789abcdef".into(),
-        kept: false,
+    let missing = ClientError::EndpointMissing {
+        endpoint: "GET http://127.0.0.1:11434/api/ps".into(),
+        message: None,
+        added: Added::In("0.1.38"),
     };
-    for (server, says) in [
-        (container, "`docker port 0123456789ab`"),
-        (ServerKind::Emulator, "the in-process emulator's own"),
-    ] {
-        for text in texts(server) {
-            assert!(text.contains(says) && !text.contains("--host"), "{text}");
-            assert!(
-                text.contains("(--connect-timeout)") || text.contains(". The address"),
-                "{text}"
-            );
-        }
-    }
+    let plain = missing.to_string();
+    assert_eq!(missing.advised(Some("; x".into())).to_string(), plain);
 }

@@ -2,7 +2,7 @@
 //! with `--keep`, listed) by the label however the run ends, within a bound.
 
 use super::daemon::docker;
-use crate::client::short_id as short;
+use crate::text::short_id as short;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use testcontainers::bollard::query_parameters::{

@@ -2,7 +2,7 @@
 
 use super::options::split_image;
 use super::progress::escape_len;
-use crate::client::short_id as short;
+use crate::text::short_id as short;
 
 /// Why the container did not start, and what to do about it; `source` is where the
 /// image's name came from (`--image`, or the compose file's `image:`).

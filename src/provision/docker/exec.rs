@@ -2,8 +2,8 @@
 //! and for provisioning.
 
 use super::daemon::docker;
-use crate::client::short_id as short;
 use crate::probe::host::{CmdOutput, Host, HostError};
+use crate::text::short_id as short;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! no longer runs, its last log lines.
 
 use super::cleanup::LABEL;
-use crate::client::short_id as short;
+use crate::text::short_id as short;
 use std::time::Duration;
 use testcontainers::bollard::models::ContainerInspectResponse;
 use testcontainers::bollard::query_parameters::{InspectContainerOptions, LogsOptions};

@@ -30,9 +30,9 @@ pub use exec::container_host;
 pub use options::{DockerOptions, GpuRequest};
 pub use start::native_on_default_port;
 
-use crate::client::short_id as short;
 use crate::probe::host::Host;
 use crate::probe::service::ContainerState;
+use crate::text::short_id as short;
 use cleanup::Cleanup;
 use error::with_note;
 use exec::ContainerHost;

@@ -3,7 +3,7 @@
 
 use super::error::stopped;
 use super::inspect::{inspect, log_tail, not_running, Inspected};
-use crate::client::short_id as short;
+use crate::text::short_id as short;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -27,15 +27,12 @@ impl Awaited<'_> {
     /// Polls the API until it answers, at most `timeout`; fails at once when the
     /// container no longer runs (exited, or restarting after an exit) or is gone.
     pub(super) async fn wait(&self, timeout: Duration) -> Result<(), String> {
-        // Its errors' advice is the container's (`docker logs`), not a systemd unit's.
+        // Its last error is quoted as a fact: the message ends with the container's
+        // own next step (`docker logs`), not a systemd unit's.
         let client = crate::Client::with_timeouts(
             self.base_url.clone(),
             crate::Timeouts::default().capped(Duration::from_secs(2)),
-        )
-        .on(crate::client::ServerKind::Container {
-            id: self.id.to_string(),
-            kept: self.keep,
-        });
+        );
         let deadline = Instant::now() + timeout;
         loop {
             let e = match client.root().await {

@@ -7,7 +7,7 @@ use super::daemon::{available, docker};
 use super::error::{not_here, start_error, stopped, with_note};
 use super::inspect::{inspect, log_tail, not_running, ANSWER_WAIT};
 use super::options::{split_image, DockerOptions, GpuRequest};
-use crate::client::short_id as short;
+use crate::text::short_id as short;
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 use std::time::Duration;

@@ -3,16 +3,17 @@
 use super::{findings, log_of, nvml_gpus, quote, said};
 use crate::catalog::CheckId;
 use crate::check::Outcome;
-use crate::client::ServerKind;
 use crate::probe::gpu::{pci_key, GpuError, GpuInfo};
 use crate::probe::logs::{ComputeDevice, ServerLog};
 use crate::signature::{render, FindingKind};
+use crate::target::Advice;
 
 /// `diagnose.gpu_discovered`: the server's `inference compute` lines name a CUDA
 /// device for every GPU NVML sees.
 pub fn gpu_discovered(
     log: &Result<ServerLog, String>,
     gpus: &Result<Vec<GpuInfo>, GpuError>,
+    advice: &Advice,
 ) -> Outcome {
     let log = match (log_of(log), nvml_gpus(gpus)) {
         (Ok(l), _) => l,
@@ -44,7 +45,7 @@ pub fn gpu_discovered(
         .map(|g| format!("{} ({})", g.name, g.uuid))
         .collect::<Vec<_>>()
         .join(", ");
-    let next = discovery_next(&log.server);
+    let next = discovery_next(advice);
     let cuda_found = devices.iter().any(|d| d.is_cuda());
     // A named cause (driver, CUDA, NVML, runners, discovery) says more than "no GPU
     // found"; a driver refused fails even beside a CUDA line (another GPU's).
@@ -115,7 +116,7 @@ pub fn gpu_discovered(
             None => Outcome::skip(format!(
                 "{} since the server's last start holds no `inference compute` line (the log may have rotated past it); {}",
                 log.source,
-                log.server.restart_logs()
+                advice.restart_logs()
             )),
         };
     }
@@ -150,14 +151,14 @@ pub fn gpu_discovered(
 }
 
 /// What to do when the server does not drive the GPU NVML sees, where it runs.
-fn discovery_next(server: &ServerKind) -> String {
-    match server {
-        ServerKind::Service => "Next: check that the service's user can open /dev/nvidia* and load the CUDA libraries (`journalctl -u ollama | grep -i -e cuda -e nvidia`); on WSL2, that /usr/lib/wsl/lib is in `ldconfig -p`; then `sudo systemctl restart ollama` and look for `inference compute ... library=cuda`".into(),
-        ServerKind::Container { .. } => format!(
+fn discovery_next(advice: &Advice) -> String {
+    match advice {
+        Advice::Native => "Next: check that the service's user can open /dev/nvidia* and load the CUDA libraries (`journalctl -u ollama | grep -i -e cuda -e nvidia`); on WSL2, that /usr/lib/wsl/lib is in `ldconfig -p`; then `sudo systemctl restart ollama` and look for `inference compute ... library=cuda`".into(),
+        Advice::Docker { .. } => format!(
             "Next: check that the container gets the GPU: the NVIDIA Container Toolkit on the Docker host (`sudo nvidia-ctk runtime configure --runtime=docker`, then restart Docker) and --gpus; {}",
-            server.grep_log("-i -e cuda -e nvidia")
+            advice.grep_log("-i -e cuda -e nvidia")
         ),
-        ServerKind::Emulator => format!("Next: {}", server.grep_log("")),
+        Advice::Emulator => format!("Next: {}", advice.grep_log("")),
     }
 }
 
@@ -173,26 +174,47 @@ mod tests {
     fn discovery_matches_uuids_and_quotes_the_cpu_fallback() {
         let gpus = Ok(vec![emulated()]);
         let ok = compute(UUID, "cuda");
-        assert_eq!(gpu_discovered(&log(&[&ok]), &gpus).status, Status::Pass);
+        assert_eq!(
+            gpu_discovered(&log(&[&ok]), &gpus, &Advice::Native).status,
+            Status::Pass
+        );
         let other = compute("GPU-ffff", "CUDA");
-        assert_eq!(gpu_discovered(&log(&[&other]), &gpus).status, Status::Fail);
+        assert_eq!(
+            gpu_discovered(&log(&[&other]), &gpus, &Advice::Native).status,
+            Status::Fail
+        );
         let none = "time=x level=INFO source=gpu.go:377 msg=\"no compatible GPUs were discovered\"";
-        let o = gpu_discovered(&log(&[none, &compute("cpu", "cpu")]), &gpus);
+        let o = gpu_discovered(
+            &log(&[none, &compute("cpu", "cpu")]),
+            &gpus,
+            &Advice::Native,
+        );
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.detail.contains("no compatible GPUs") && o.detail.contains("Next:"),
             "{}",
             o.detail
         );
-        assert_eq!(gpu_discovered(&log(&[]), &gpus).status, Status::Skip);
+        assert_eq!(
+            gpu_discovered(&log(&[]), &gpus, &Advice::Native).status,
+            Status::Skip
+        );
         // Newer releases name devices by a bare index and their PCI bus id: the bus id
         // decides, whatever the index.
         let indexed = |id: &str, pci: &str| {
             format!("time=2026-08-01T00:00:00Z level=INFO source=types.go:32 msg=\"inference compute\" id={id} library=CUDA compute=8.6 name=CUDA0 description=\"NVIDIA GeForce RTX 3060\" pci_id={pci} type=discrete total=\"12.0 GiB\"")
         };
-        let o = gpu_discovered(&log(&[&indexed("1", "0000:01:00.0")]), &gpus);
+        let o = gpu_discovered(
+            &log(&[&indexed("1", "0000:01:00.0")]),
+            &gpus,
+            &Advice::Native,
+        );
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
-        let o = gpu_discovered(&log(&[&indexed("0", "0000:02:00.0")]), &gpus);
+        let o = gpu_discovered(
+            &log(&[&indexed("0", "0000:02:00.0")]),
+            &gpus,
+            &Advice::Native,
+        );
         assert_eq!(
             o.status,
             Status::Fail,
@@ -200,7 +222,7 @@ mod tests {
             o.detail
         );
         // CUDA dropped it and Vulkan took it: found, but not as the CUDA device.
-        let o = gpu_discovered(&log(&[&compute("0", "Vulkan")]), &gpus);
+        let o = gpu_discovered(&log(&[&compute("0", "Vulkan")]), &gpus, &Advice::Native);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert!(
             o.detail.contains("through Vulkan, not CUDA"),
@@ -210,7 +232,7 @@ mod tests {
         // An integrated GPU that Vulkan took is not the NVIDIA one.
         let igpu =
             compute("0", "Vulkan").replace("NVIDIA GeForce RTX 3060", "Intel(R) UHD Graphics");
-        let o = gpu_discovered(&log(&[&igpu]), &gpus);
+        let o = gpu_discovered(&log(&[&igpu]), &gpus, &Advice::Native);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert!(o.detail.contains("found no CUDA device"), "{}", o.detail);
         assert!(!o.detail.contains("through Vulkan"), "{}", o.detail);
@@ -220,14 +242,14 @@ mod tests {
             ..emulated()
         };
         let tesla = compute("0", "Vulkan").replace("NVIDIA GeForce RTX 3060", "Tesla P4");
-        let o = gpu_discovered(&log(&[&tesla]), &Ok(vec![p4]));
+        let o = gpu_discovered(&log(&[&tesla]), &Ok(vec![p4]), &Advice::Native);
         assert!(o.detail.contains("through Vulkan"), "{}", o.detail);
         assert_eq!(
-            gpu_discovered(&Err("no journalctl".into()), &gpus).status,
+            gpu_discovered(&Err("no journalctl".into()), &gpus, &Advice::Native).status,
             Status::Skip
         );
         assert_eq!(
-            gpu_discovered(&log(&[&ok]), &Err(GpuError::Disabled)).status,
+            gpu_discovered(&log(&[&ok]), &Err(GpuError::Disabled), &Advice::Native).status,
             Status::Skip
         );
     }

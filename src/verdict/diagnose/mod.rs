@@ -173,8 +173,8 @@ mod tests {
     use super::support::*;
     use super::*;
     use crate::check::Status;
-    use crate::client::ServerKind;
     use crate::probe::gpu::emulated;
+    use crate::target::Advice;
 
     /// The next step of a diagnosis is the target's: the container's GPU access and
     /// log on the docker target, the config on the emulator target, never systemd or
@@ -183,34 +183,35 @@ mod tests {
     fn diagnoses_name_the_next_step_of_the_target() {
         let gpus = Ok(vec![emulated()]);
         let cpu_only = compute("cpu", "cpu");
-        let of = |server: ServerKind| Ok(ServerLog::new("the container log", &cpu_only).of(server));
-        let container = ServerKind::Container {
+        let of = Ok(ServerLog::new("the container log", &cpu_only));
+        let container = Advice::Docker {
             id: "0123456789abcdef".into(),
             kept: false,
         };
         for (server, says) in [
-            (ServerKind::Service, "sudo systemctl restart ollama"),
+            (Advice::Native, "sudo systemctl restart ollama"),
             (container.clone(), "nvidia-ctk runtime configure"),
-            (ServerKind::Emulator, "--emulator-config"),
+            (Advice::Emulator, "--emulator-config"),
         ] {
-            let o = gpu_discovered(&of(server.clone()), &gpus);
+            let o = gpu_discovered(&of, &gpus, &server);
             assert_eq!(o.status, Status::Fail, "{}", o.detail);
             assert!(o.detail.contains(says), "{server:?}: {}", o.detail);
-            if server != ServerKind::Service {
+            if server != Advice::Native {
                 for native in ["journalctl", "systemctl restart ollama"] {
                     assert!(!o.detail.contains(native), "{server:?}: {}", o.detail);
                 }
             }
         }
         // The API's placement with no VRAM held: where to read the load's lines.
-        let misreport = |server: ServerKind| {
+        let misreport = |server: Advice| {
             offload(
                 &ps(5 << 30),
                 ("my-coder", None),
                 &Ok(()),
                 &sample(Some(vec![]), 0),
-                &Ok(log(&[]).unwrap().of(server)),
+                &Ok(log(&[]).unwrap()),
                 None,
+                &server,
             )
         };
         let o = misreport(container);
@@ -222,7 +223,7 @@ mod tests {
             "{}",
             o.detail
         );
-        assert!(misreport(ServerKind::Service)
+        assert!(misreport(Advice::Native)
             .detail
             .contains("`journalctl -u ollama | grep"));
     }
@@ -235,6 +236,7 @@ mod from_real_logs {
     use super::*;
     use crate::check::Status;
     use crate::probe::gpu::emulated;
+    use crate::target::Advice;
 
     fn fixture(stem: &str) -> Result<ServerLog, String> {
         let path = format!(
@@ -258,6 +260,7 @@ mod from_real_logs {
         let o = gpu_discovered(
             &fixture("020-driver-535-too-old-0.30"),
             &Err(GpuError::Disabled),
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("cpu_fallback.driver_too_old"));
@@ -269,6 +272,7 @@ mod from_real_logs {
         let o = gpu_discovered(
             &fixture("008-after-sleep-cudart-999"),
             &Ok(vec![emulated()]),
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("cpu_fallback.cuda_init_error"));
@@ -281,6 +285,7 @@ mod from_real_logs {
         let o = gpu_discovered(
             &fixture("009-rtx4070tis-full-offload"),
             &Err(GpuError::Disabled),
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Skip, "{}", o.detail);
     }
@@ -329,7 +334,7 @@ mod from_real_logs {
             endpoint: "POST /api/chat".into(),
             status: 500,
             message: None,
-            server: Default::default(),
+            next: Default::default(),
         });
         let oom = fixture("004-deepseek2-oom-runner-abort");
         let o = offload(
@@ -339,6 +344,7 @@ mod from_real_logs {
             &sample(None, 0),
             &oom,
             None,
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("oom.at_load"));
@@ -373,6 +379,7 @@ mod from_real_logs {
             &Err(GpuError::Disabled),
             &fixture("026-compose-partial-offload-invalid-overhead"),
             None,
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Warn, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("offloaded 5/62 layers"));
@@ -383,6 +390,7 @@ mod from_real_logs {
             &Err(GpuError::Disabled),
             &fixture("015-vision-projector-on-cpu"),
             None,
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Warn, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("projector on the CPU"));
@@ -394,6 +402,7 @@ mod from_real_logs {
             &Err(GpuError::Disabled),
             &fixture("009-rtx4070tis-full-offload"),
             None,
+            &Advice::Native,
         );
         assert_eq!(o.status, Status::Skip, "{}", o.detail);
         assert!(o.detail.contains("43/43"), "{}", o.detail);

@@ -4,11 +4,11 @@ use super::{gib, load_failure, loaded, quote, said};
 use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::PsResponse;
-use crate::client::ServerKind;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::Offload;
 use crate::probe::logs::ServerLog;
 use crate::signature::{self, render, FindingKind};
+use crate::target::Advice;
 use crate::ClientError;
 
 /// `diagnose.offload`: while the model generates, an Ollama process holds VRAM in
@@ -22,6 +22,7 @@ pub fn offload(
     samples: &Result<Vec<Vec<GpuInfo>>, GpuError>,
     log: &Result<ServerLog, String>,
     unreachable: Option<&str>,
+    advice: &Advice,
 ) -> Outcome {
     if let Err(e) = answered {
         return match unreachable {
@@ -237,11 +238,11 @@ pub fn offload(
                 format!("listed: {}; ", others.join(", "))
             },
             gib(in_use),
-            match log.as_ref().map_or(&ServerKind::Service, |l| &l.server) {
-                server @ ServerKind::Emulator => server.grep_log(""),
-                server => format!(
+            match advice {
+                Advice::Emulator => advice.grep_log(""),
+                _ => format!(
                     "watch `nvidia-smi` while a prompt runs, {}, and restart the server",
-                    server.grep_log("-e 'inference compute' -e offloaded")
+                    advice.grep_log("-e 'inference compute' -e offloaded")
                 ),
             }
         ))
@@ -279,6 +280,7 @@ mod tests {
             &sample(Some(ollama(5 << 30)), 6 << 30),
             &log(&[full]),
             None,
+            &Advice::Native,
         );
         assert_eq!(held.status, Status::Pass, "{}", held.detail);
         assert!(
@@ -294,6 +296,7 @@ mod tests {
             &sample(Some(vec![]), 400 << 20),
             &log(&[full]),
             None,
+            &Advice::Native,
         );
         assert_eq!(lie.status, Status::Fail, "{}", lie.detail);
         assert!(lie.detail.contains("no VRAM held by an Ollama process"));
@@ -305,6 +308,7 @@ mod tests {
             &sample(Some(vec![]), 6 << 30),
             &log(&[full]),
             None,
+            &Advice::Native,
         );
         assert_eq!(wsl.status, Status::Pass, "{}", wsl.detail);
         let partial = offload(
@@ -314,6 +318,7 @@ mod tests {
             &sample(Some(ollama(3 << 30)), 4 << 30),
             &log(&["llm_load_tensors: offloaded 20/29 layers to GPU"]),
             None,
+            &Advice::Native,
         );
         assert_eq!(partial.status, Status::Warn);
         assert_eq!(partial.value.as_deref(), Some("offloaded 20/29 layers"));
@@ -326,6 +331,7 @@ mod tests {
             &sample(Some(ollama(5 << 30)), 6 << 30),
             &log(&[fit, full]),
             None,
+            &Advice::Native,
         );
         assert_eq!(spilled.status, Status::Warn, "{}", spilled.detail);
         assert_eq!(spilled.value.as_deref(), Some("5 layer(s) overflowing"));
@@ -347,6 +353,7 @@ mod tests {
                 &sample(Some(ollama(5 << 30)), 6 << 30),
                 &two,
                 None,
+                &Advice::Native,
             )
         };
         assert_eq!(
@@ -368,6 +375,7 @@ mod tests {
             &sample(Some(vec![]), 0),
             &log(&["offloaded 0/29 layers to GPU"]),
             None,
+            &Advice::Native,
         );
         assert_eq!(cpu.status, Status::Fail);
         assert!(
@@ -384,6 +392,7 @@ mod tests {
             &sample(Some(vec![]), 11 << 30),
             &log(&[&found, "offloaded 0/29 layers to GPU"]),
             None,
+            &Advice::Native,
         );
         assert_eq!(cpu.status, Status::Fail);
         assert!(
@@ -404,6 +413,7 @@ mod tests {
             &sample(Some(vec![]), 1 << 30),
             &log(&[&found, "offloaded 0/29 layers to GPU"]),
             None,
+            &Advice::Native,
         );
         assert!(
             roomy.detail.contains("room for the whole model")
@@ -418,6 +428,7 @@ mod tests {
             &sample(None, 0),
             &Err("no journalctl on this machine".into()),
             None,
+            &Advice::Native,
         );
         assert_eq!(unknown.status, Status::Skip);
         // A log that cannot be read is not one without the line.

@@ -4,9 +4,9 @@
 use super::{log_of, quote};
 use crate::catalog::CheckId;
 use crate::check::Outcome;
-use crate::client::ServerKind;
 use crate::probe::logs::{same_setting, ServerLog};
 use crate::probe::service::ServiceFacts;
+use crate::target::Advice;
 
 /// `diagnose.settings`: the unit's (container's) `OLLAMA_*` environment is what the
 /// running server logged in its `server config` line, compared by meaning.
@@ -121,17 +121,13 @@ pub fn service_health(
         Ok(ServiceFacts::Unavailable(reason)) => return Outcome::skip(reason.clone()),
         Ok(ServiceFacts::Container(c)) if c.status == "restarting" => {
             // Its log, as this run can show it (it removes the container without --keep).
-            let kept = !matches!(
-                log.as_ref().map(|l| &l.server),
-                Ok(ServerKind::Container { kept: false, .. })
-            );
-            let container = ServerKind::Container {
+            let container = Advice::Docker {
                 id: c.id.clone(),
-                kept,
+                kept: c.kept,
             };
             return Outcome::fail(format!(
                 "the container {} is restarting: it keeps exiting. Next: {}",
-                crate::client::short_id(&c.id),
+                crate::text::short_id(&c.id),
                 container.see_log()
             ))
             .with_value("restarting");
@@ -317,24 +313,19 @@ mod tests {
     #[test]
     fn a_restarting_container_says_how_to_read_its_log() {
         use crate::probe::service::ContainerState;
-        let facts = Ok(ServiceFacts::Container(ContainerState {
-            id: "0123456789abcdef".into(),
-            running: true,
-            status: "restarting".into(),
-            health: None,
-            restart_policy: "unless-stopped".into(),
-            environment: vec![],
-            kept: false,
-        }));
-        let of = |kept| {
-            Ok(
-                ServerLog::new("the container log", "").of(ServerKind::Container {
-                    id: "0123456789abcdef".into(),
-                    kept,
-                }),
-            )
+        let facts = |kept| {
+            Ok(ServiceFacts::Container(ContainerState {
+                id: "0123456789abcdef".into(),
+                running: true,
+                status: "restarting".into(),
+                health: None,
+                restart_policy: "unless-stopped".into(),
+                environment: vec![],
+                kept,
+            }))
         };
-        let o = service_health(&facts, &of(false), 3);
+        let log = Ok(ServerLog::new("the container log", ""));
+        let o = service_health(&facts(false), &log, 3);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert!(
             o.detail
@@ -342,7 +333,7 @@ mod tests {
             "{}",
             o.detail
         );
-        let o = service_health(&facts, &of(true), 3);
+        let o = service_health(&facts(true), &log, 3);
         assert!(
             o.detail.contains("(`docker logs 0123456789ab`)") && !o.detail.contains("--keep"),
             "{}",

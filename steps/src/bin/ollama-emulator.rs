@@ -107,7 +107,8 @@ fn cli_error(e: ClientError) -> String {
         ollama_verify::ErrorKind::ConnectionRefused => {
             "could not connect to ollama server, run 'ollama serve' to start it".to_string()
         }
-        _ => e.to_string(),
+        // The CLI talks to the server of this machine: a native install's next steps.
+        _ => ollama_verify::target::Advice::Native.advise(e).to_string(),
     }
 }
 

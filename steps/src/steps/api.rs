@@ -75,8 +75,9 @@ async fn openai_facts(world: &VerifyWorld, model: &str) -> OpenAiFacts {
         max_tokens: Some(OPENAI_MAX_TOKENS),
         ..Default::default()
     };
-    let models = client.openai_models().await;
-    let whole = client.chat_completion(&request).await;
+    let advice = &session.advice;
+    let models = advice.advised(client.openai_models().await);
+    let whole = advice.advised(client.chat_completion(&request).await);
     let streamed = async {
         let mut stream = client
             .chat_completion_stream(&ChatCompletionRequest {
@@ -96,6 +97,6 @@ async fn openai_facts(world: &VerifyWorld, model: &str) -> OpenAiFacts {
     OpenAiFacts {
         models,
         whole,
-        streamed,
+        streamed: advice.advised(streamed),
     }
 }

@@ -32,7 +32,11 @@ fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, String>, String> {
 
 #[then("the log's inference compute lines name a CUDA device for every GPU")]
 async fn discovered(world: &mut VerifyWorld) -> Result<(), String> {
-    let outcome = diagnose::gpu_discovered(log(world)?, world.session.gpus().await);
+    let outcome = diagnose::gpu_discovered(
+        log(world)?,
+        world.session.gpus().await,
+        &world.session.advice,
+    );
     world.conclude(outcome)
 }
 
@@ -98,6 +102,7 @@ async fn offload_truth(world: &mut VerifyWorld, model: String) -> Result<(), Str
             samples,
             log(world)?,
             unreachable.as_deref(),
+            &world.session.advice,
         ),
         _ => {
             return Err(
