@@ -108,7 +108,9 @@ async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
     if let Some(note) = docker::native_on_default_port().await {
         eprintln!("note: {note}");
     }
-    let target = docker::DockerTarget::start(&opts).await?;
+    let target = docker::DockerTarget::start(&opts)
+        .await
+        .map_err(|e| e.to_string())?;
     eprintln!(
         "docker: container {} from {} answers at {}",
         crate::text::short_id(&target.id),

@@ -195,7 +195,7 @@ impl Drop for Cleanup {
                 .build()
                 .map_err(|e| format!("no runtime to remove them with: {e}"))?;
             runtime.block_on(async {
-                let docker = docker()?;
+                let docker = docker().map_err(|e| e.to_string())?;
                 if keep {
                     let note = kept(&docker, &run_id, volume.as_deref(), !started).await;
                     return Ok::<_, String>(Ended::Kept(note));

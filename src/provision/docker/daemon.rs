@@ -1,24 +1,23 @@
 //! Reaching the Docker daemon.
 
+use super::DockerError;
 use std::time::Duration;
 
 /// A client of the local Docker daemon, or why there is none.
-pub(super) fn docker() -> Result<testcontainers::bollard::Docker, String> {
-    testcontainers::bollard::Docker::connect_with_local_defaults().map_err(|e| {
-        format!(
-            "cannot reach the Docker daemon: {e}. Is Docker installed and running (`docker info`)?"
-        )
-    })
+pub(super) fn docker() -> Result<testcontainers::bollard::Docker, DockerError> {
+    testcontainers::bollard::Docker::connect_with_local_defaults()
+        .map_err(|e| DockerError::Unreachable(e.to_string()))
 }
 
 /// Whether a Docker daemon answers here.
-pub async fn available() -> Result<(), String> {
+pub async fn available() -> Result<(), DockerError> {
+    const PING_WAIT: Duration = Duration::from_secs(10);
     let info = docker()?;
-    tokio::time::timeout(Duration::from_secs(10), info.ping())
+    tokio::time::timeout(PING_WAIT, info.ping())
         .await
-        .map_err(|_| "the Docker daemon did not answer within 10 s".to_string())?
+        .map_err(|_| DockerError::Silent {
+            secs: PING_WAIT.as_secs(),
+        })?
         .map(|_| ())
-        .map_err(|e| {
-            format!("the Docker daemon does not answer: {e}. Is it running (`docker info`)?")
-        })
+        .map_err(|e| DockerError::NotAnswering(e.to_string()))
 }

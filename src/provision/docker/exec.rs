@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// A host backend for any running container (`docker exec`), for checks of a machine
 /// that lives in a container (a systemd test image, say).
-pub fn container_host(id: &str) -> Result<Arc<dyn Host>, String> {
+pub fn container_host(id: &str) -> Result<Arc<dyn Host>, super::DockerError> {
     Ok(Arc::new(ContainerHost::new(docker()?, id.to_string())))
 }
 

@@ -34,7 +34,7 @@ use crate::probe::host::Host;
 use crate::probe::service::ContainerState;
 use crate::text::short_id as short;
 use cleanup::Cleanup;
-use error::with_note;
+pub use error::DockerError;
 use exec::ContainerHost;
 use inspect::{inspect, log_tail, ANSWER_WAIT};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ impl std::fmt::Debug for DockerTarget {
 impl DockerTarget {
     /// Starts the container and waits until its API answers. Whatever fails on the
     /// way, or drops this future before it finishes, removes what it made.
-    pub async fn start(opts: &DockerOptions) -> Result<DockerTarget, String> {
+    pub async fn start(opts: &DockerOptions) -> Result<DockerTarget, DockerError> {
         let started = start::container(opts).await?;
         let target = DockerTarget {
             docker: started.docker,
@@ -93,14 +93,14 @@ impl DockerTarget {
             cleanup: started.cleanup,
         };
         if let Err(e) = target.wait_ready(opts.ready_timeout).await {
-            return Err(with_note(e, target.give_up().await));
+            return Err(e.noted(target.give_up().await));
         }
         Ok(target)
     }
 
     /// Polls the API until it answers, at most `timeout`; fails at once when the
     /// container no longer runs (exited, or restarting after an exit) or is gone.
-    async fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
+    async fn wait_ready(&self, timeout: Duration) -> Result<(), DockerError> {
         ready::Awaited {
             docker: &self.docker,
             id: &self.id,
@@ -127,7 +127,7 @@ impl DockerTarget {
 
     /// Pulls the base model and creates the custom one inside the container, each only
     /// when the volume lacks it. Returns what it did, a line per step.
-    pub async fn provision(&self, opts: &DockerOptions) -> Result<Vec<String>, String> {
+    pub async fn provision(&self, opts: &DockerOptions) -> Result<Vec<String>, DockerError> {
         provision::models(&self.container_host(), opts).await
     }
 

@@ -1,7 +1,7 @@
 //! Provisioning: the base model pulled and the custom model created inside the
 //! container, each only when the models' volume lacks it.
 
-use super::error::{last_words, pull_failed};
+use super::error::DockerError;
 use super::exec::ContainerHost;
 use super::options::DockerOptions;
 use super::progress::PullProgress;
@@ -12,11 +12,11 @@ use crate::probe::host::Host;
 pub(super) async fn models(
     host: &ContainerHost,
     opts: &DockerOptions,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, DockerError> {
     let list = host
         .run("ollama", &["list"], opts.exec_timeout)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| DockerError::Exec(e.to_string()))?;
     let installed = |model: &str| {
         let name = crate::ModelName::parse(model);
         list.stdout
@@ -35,12 +35,13 @@ pub(super) async fn models(
     if installed(&opts.custom_model) {
         done.push(format!("{}: already in the volume", opts.custom_model));
     } else {
-        let path = opts.compose.modelfile_path.clone().ok_or_else(|| {
-            format!(
-                "expected the compose file to mount a Modelfile (a volume whose source ends in Modelfile) to create {} from, it mounts none. Add setup/docker-compose.yml's `- ./coding-assistant.Modelfile:/modelfiles/coding-assistant.Modelfile:ro` to the service's volumes, or run with --no-provision and a --volume that already holds {}",
-                opts.custom_model, opts.custom_model
-            )
-        })?;
+        let path = opts
+            .compose
+            .modelfile_path
+            .clone()
+            .ok_or_else(|| DockerError::NoModelfile {
+                model: opts.custom_model.clone(),
+            })?;
         let out = host
             .run(
                 "ollama",
@@ -48,18 +49,18 @@ pub(super) async fn models(
                 opts.exec_timeout,
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DockerError::Exec(e.to_string()))?;
         if !out.success() {
             let said = if out.stderr.trim().is_empty() {
                 &out.stdout
             } else {
                 &out.stderr
             };
-            return Err(format!(
-                "`ollama create {} -f {path}` in the container failed: {}. Check the Modelfile the compose file mounts there (its FROM, PARAMETER and TEMPLATE lines)",
-                opts.custom_model,
-                last_words(said.as_bytes())
-            ));
+            return Err(DockerError::CreateFailed {
+                model: opts.custom_model.clone(),
+                path,
+                said: said.as_bytes().to_vec(),
+            });
         }
         done.push(format!("{}: created from {path}", opts.custom_model));
     }
@@ -67,7 +68,7 @@ pub(super) async fn models(
 }
 
 /// `ollama pull` in the container, its percentages drawn as a progress bar.
-async fn pull(host: &ContainerHost, model: &str, opts: &DockerOptions) -> Result<(), String> {
+async fn pull(host: &ContainerHost, model: &str, opts: &DockerOptions) -> Result<(), DockerError> {
     let bar = if opts.progress {
         indicatif::ProgressBar::new(100)
     } else {
@@ -91,23 +92,26 @@ async fn pull(host: &ContainerHost, model: &str, opts: &DockerOptions) -> Result
     };
     let command = vec!["ollama".to_string(), "pull".into(), model.into()];
     let work = async {
-        let (stdout, stderr, code) = host.exec(command, on_output).await?;
+        let (stdout, stderr, code) = host
+            .exec(command, on_output)
+            .await
+            .map_err(DockerError::Exec)?;
         match code {
             Some(0) => Ok(()),
-            _ => Err(pull_failed(
-                model,
+            _ => Err(DockerError::PullFailed {
+                model: model.to_string(),
                 code,
-                if stderr.is_empty() { &stdout } else { &stderr },
-            )),
+                said: if stderr.is_empty() { stdout } else { stderr },
+            }),
         }
     };
     let result = tokio::time::timeout(opts.pull_timeout, work)
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
-                "`ollama pull {model}` did not finish within {:.0} s: is the network slow, or does the container not reach the registry (a proxy)? Or run with --no-provision and a --volume that already holds it",
-                opts.pull_timeout.as_secs_f64()
-            ))
+            Err(DockerError::PullSlow {
+                model: model.to_string(),
+                secs: opts.pull_timeout.as_secs_f64(),
+            })
         });
     bar.finish_and_clear();
     result

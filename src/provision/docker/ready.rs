@@ -1,9 +1,8 @@
 //! Readiness: the API polled until it answers, ended at once by a container that no
 //! longer runs or is gone.
 
-use super::error::stopped;
+use super::error::DockerError;
 use super::inspect::{inspect, log_tail, not_running, Inspected};
-use crate::text::short_id as short;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -26,7 +25,7 @@ pub(super) struct Awaited<'a> {
 impl Awaited<'_> {
     /// Polls the API until it answers, at most `timeout`; fails at once when the
     /// container no longer runs (exited, or restarting after an exit) or is gone.
-    pub(super) async fn wait(&self, timeout: Duration) -> Result<(), String> {
+    pub(super) async fn wait(&self, timeout: Duration) -> Result<(), DockerError> {
         // Its last error is quoted as a fact: the message ends with the container's
         // own next step (`docker logs`), not a systemd unit's.
         let client = crate::Client::with_timeouts(
@@ -44,37 +43,30 @@ impl Awaited<'_> {
             match inspect(self.docker, self.id, self.answer_wait).await {
                 Ok(info) => {
                     if let Some(why) = not_running(&info) {
-                        return Err(stopped(
-                            self.image,
-                            self.id,
-                            &why,
-                            &self.log_tail(20).await,
-                            self.keep,
-                        ));
+                        return Err(DockerError::Stopped {
+                            image: self.image.to_string(),
+                            id: self.id.to_string(),
+                            why,
+                            log: self.log_tail(20).await,
+                            keep: self.keep,
+                        });
                     }
                 }
-                Err(gone @ Inspected::Gone(_)) => return Err(gone.to_string()),
+                Err(gone @ Inspected::Gone(_)) => {
+                    return Err(DockerError::Inspect(gone.to_string()))
+                }
                 Err(_) => {}
             }
             if Instant::now() >= deadline {
-                let look = match self.keep {
-                    true => format!(
-                        "look at the container it kept (`docker logs {}`)",
-                        short(self.id)
-                    ),
-                    false => "run with --keep to look at the container".to_string(),
-                };
-                return Err(format!(
-                    "the container {} did not answer at {} within {:.0} s (last error: {e}). Its last log lines:\n{}\nExpected the server to listen on port {} inside the container (the compose file's `ports:`): if the log says it listens on another, give OLLAMA_HOST in the compose file's environment and its `ports:` the same port; otherwise fix what the log says, or {look}",
-                    short(self.id),
-                    self.base_url,
-                    timeout.as_secs_f64(),
-                    match self.log_tail(20).await {
-                        log if log.trim().is_empty() => "(it logged nothing)".to_string(),
-                        log => log,
-                    },
-                    self.port,
-                ));
+                return Err(DockerError::NotReady {
+                    id: self.id.to_string(),
+                    base_url: self.base_url.to_string(),
+                    secs: timeout.as_secs_f64(),
+                    last: e.to_string(),
+                    log: self.log_tail(20).await,
+                    port: self.port,
+                    keep: self.keep,
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -113,6 +105,8 @@ mod tests {
             .await
             .expect("the wait ends on its own")
             .unwrap_err();
+        assert!(matches!(e, DockerError::NotReady { .. }), "{e:?}");
+        let e = e.to_string();
         assert!(e.contains("did not answer at"), "{e}");
         // The advice is the container's: no systemd unit runs it.
         for wrong in ["systemctl", "journalctl"] {
@@ -165,6 +159,8 @@ mod tests {
             .await
             .expect("no waiting out the 60 s")
             .unwrap_err();
+        assert!(matches!(e, DockerError::Stopped { .. }), "{e:?}");
+        let e = e.to_string();
         for part in [
             said,
             "code 1",
@@ -194,6 +190,8 @@ mod tests {
             .await
             .expect("no waiting out the 60 s")
             .unwrap_err();
+        assert!(matches!(e, DockerError::Inspect(_)), "{e:?}");
+        let e = e.to_string();
         assert!(e.contains("Docker knows no such container"), "{e}");
         assert!(e.contains("docker ps -a"), "{e}");
     }

@@ -4,10 +4,9 @@
 
 use super::cleanup::{await_start, Cleanup, LABEL, REMOVE_WAIT, RUN_LABEL};
 use super::daemon::{available, docker};
-use super::error::{not_here, start_error, stopped, with_note};
+use super::error::DockerError;
 use super::inspect::{inspect, log_tail, not_running, ANSWER_WAIT};
 use super::options::{split_image, DockerOptions, GpuRequest};
-use crate::text::short_id as short;
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 use std::time::Duration;
@@ -56,7 +55,7 @@ pub(super) struct Started {
 /// Starts the container and finds its API's port. Whatever fails on the way, or drops
 /// this future before it finishes, removes what it made (with `--keep`, says where it
 /// is); the [`Started`] carries the cleanup, still armed.
-pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
+pub(super) async fn container(opts: &DockerOptions) -> Result<Started, DockerError> {
     available().await?;
     let docker = docker()?;
     let image_ref = opts
@@ -98,16 +97,17 @@ pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 cleanup.disarm();
-                return Err(format!(
-                    "expected to create the fresh volume {volume} (--fresh-volume), Docker refused: {e}. See `docker volume ls`, or run without --fresh-volume"
-                ));
+                return Err(DockerError::VolumeRefused {
+                    volume,
+                    said: e.to_string(),
+                });
             }
             // Still armed: the volume may exist all the same.
             Err(_) => {
-                return Err(format!(
-                    "expected to create the fresh volume {volume} (--fresh-volume), the Docker daemon did not answer within {} s: is it overloaded (`docker info`)?",
-                    REMOVE_WAIT.as_secs()
-                ))
+                return Err(DockerError::VolumeSilent {
+                    volume,
+                    secs: REMOVE_WAIT.as_secs(),
+                })
             }
         }
     }
@@ -188,15 +188,18 @@ pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
         request = match tokio::time::timeout(opts.pull_timeout, request.pull_image()).await {
             Ok(Ok(pulled)) => pulled,
             Ok(Err(e)) => {
-                let message = not_here(&image_ref, &e.to_string());
-                return Err(with_note(message, cleanup.now(&docker, false).await));
+                let error = DockerError::ImageMissing {
+                    image: image_ref,
+                    said: e.to_string(),
+                };
+                return Err(error.noted(cleanup.now(&docker, false).await));
             }
             Err(_) => {
-                let message = format!(
-                    "the image {image_ref} is not here, and pulling it did not finish within {:.0} s: pull it first (`docker pull {image_ref}`), or name another with --image",
-                    opts.pull_timeout.as_secs_f64()
-                );
-                return Err(with_note(message, cleanup.now(&docker, false).await));
+                let error = DockerError::ImagePullSlow {
+                    image: image_ref,
+                    secs: opts.pull_timeout.as_secs_f64(),
+                };
+                return Err(error.noted(cleanup.now(&docker, false).await));
             }
         };
     }
@@ -222,8 +225,8 @@ pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
     match starting {
         Ok(starting) => cleanup.starting = Some(starting),
         Err(e) => {
-            let message = format!("cannot start a thread to start the container on: {e}");
-            return Err(with_note(message, cleanup.now(&docker, false).await));
+            let error = DockerError::NoThread(e.to_string());
+            return Err(error.noted(cleanup.now(&docker, false).await));
         }
     }
     let started = match tokio::time::timeout(START_WAIT, receiver).await {
@@ -231,15 +234,17 @@ pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
         Err(_) => {
             // The daemon may still make the container: wait for the thread as a stop
             // does, then remove (or with --keep list) what the run made.
-            let message = format!(
-                "expected the Docker daemon to create and start the container from {image_ref} within {} s, it has not answered: is it overloaded or stuck (`docker info`, `docker ps -a --filter label={RUN_LABEL}={run_id}`)?",
-                START_WAIT.as_secs()
-            );
+            let error = DockerError::StartSilent {
+                image: image_ref,
+                secs: START_WAIT.as_secs(),
+                label: RUN_LABEL,
+                run_id,
+            };
             let starting = cleanup.starting.take();
             let answered = tokio::task::spawn_blocking(move || await_start(starting))
                 .await
                 .unwrap_or(false);
-            return Err(with_note(message, cleanup.now(&docker, !answered).await));
+            return Err(error.noted(cleanup.now(&docker, !answered).await));
         }
     };
     // The thread has answered: it makes nothing more.
@@ -252,35 +257,40 @@ pub(super) async fn container(opts: &DockerOptions) -> Result<Started, String> {
                 Some(_) => "--image",
                 None => "the compose file's `image:`",
             };
-            let message = start_error(&image_ref, source, &e);
-            return Err(with_note(message, cleanup.now(&docker, false).await));
+            let error = DockerError::not_started(&image_ref, source, &e);
+            return Err(error.noted(cleanup.now(&docker, false).await));
         }
     };
     let id = container.id().to_string();
     let info = match inspect(&docker, &id, ANSWER_WAIT).await {
         Ok(info) => info,
         Err(e) => {
-            let message = e.to_string();
-            return Err(with_note(message, cleanup.now(&docker, false).await));
+            let error = DockerError::Inspect(e.to_string());
+            return Err(error.noted(cleanup.now(&docker, false).await));
         }
     };
     if let Some(why) = not_running(&info) {
         let log = log_tail(&docker, &id, 20, ANSWER_WAIT).await;
-        let message = stopped(&image_ref, &id, &why, &log, opts.keep);
-        return Err(with_note(message, cleanup.now(&docker, false).await));
+        let error = DockerError::Stopped {
+            image: image_ref,
+            id,
+            why,
+            log,
+            keep: opts.keep,
+        };
+        return Err(error.noted(cleanup.now(&docker, false).await));
     }
     let published = info.network_settings.and_then(|n| n.ports);
     let Some(host_port) = published
         .as_ref()
         .and_then(|ports| loopback_port(ports, port))
     else {
-        let message = format!(
-            "expected the container {}'s port {port} published on 127.0.0.1, Docker reports {}: see `docker port {}`",
-            short(&id),
-            published.map_or("no ports".to_string(), |p| format!("{p:?}")),
-            short(&id)
-        );
-        return Err(with_note(message, cleanup.now(&docker, false).await));
+        let error = DockerError::NotPublished {
+            id,
+            port,
+            published: published.map_or("no ports".to_string(), |p| format!("{p:?}")),
+        };
+        return Err(error.noted(cleanup.now(&docker, false).await));
     };
     let base_url = Url::parse(&format!("http://127.0.0.1:{host_port}")).expect("a loopback URL");
     Ok(Started {
