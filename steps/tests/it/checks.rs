@@ -11,15 +11,15 @@ use crate::support;
 
 use assert_cmd::Command;
 use ollama_verify::catalog::{Area, CheckId, Need, CATALOGUE};
+use ollama_verify::emulator::FaultKind;
 use rstest::rstest;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use support::emulator::{fast, status, EmulatorConfigBuilder};
 use support::{free_port, native_args, path_dir, Run, Server};
 
-/// Short answers, at a speed the emulated GPU's memory bandwidth allows (~77 tok/s).
-const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
 /// Every built-in check's id.
 fn all_ids() -> impl Iterator<Item = CheckId> {
     CATALOGUE.iter().map(|c| c.id)
@@ -42,16 +42,10 @@ fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
     Run::of(cmd)
 }
 
-/// FAST, with the settings of `config` in place of its own.
-fn fast_with(config: &str) -> String {
-    support::with_settings(FAST, config)
-}
-
 /// The binary on the emulator target with this configuration.
-fn emulated(config: &str, extra: &[&str]) -> Run {
+fn emulated(config: EmulatorConfigBuilder, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("emulator.toml");
-    std::fs::write(&file, fast_with(config)).unwrap();
+    let file = config.write_to(dir.path());
     let mut args = vec![
         "--target",
         "emulator",
@@ -88,7 +82,7 @@ fn with(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[test]
 fn a_healthy_emulator_passes_every_check_it_can() {
-    let run = emulated("", &[]);
+    let run = emulated(fast(), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.statuses(), baseline());
     assert_eq!(run.summary["passed"], 22);
@@ -109,7 +103,7 @@ fn a_healthy_emulator_passes_every_check_it_can() {
 
 #[rstest]
 #[case::custom_model_missing(
-    "custom = []\n",
+    fast().custom(&[]),
     &[("models.custom", "fail"), ("api.chat", "fail"), ("api.openai", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
       ("modelfile.parameters", "skip"), ("modelfile.system", "skip"), ("modelfile.weights", "skip"),
       ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"),
@@ -117,41 +111,41 @@ fn a_healthy_emulator_passes_every_check_it_can() {
     1
 )]
 #[case::parameters_differ(
-    "[[custom]]\nname = \"my-coder\"\nmodelfile = \"\"\"\nFROM qwen2.5-coder:7b\nPARAMETER num_ctx 16384\nPARAMETER temperature 0.7\nPARAMETER top_p 0.9\nPARAMETER repeat_penalty 1.1\nPARAMETER stop <|im_end|>\nPARAMETER stop <|endoftext|>\nSYSTEM You are terse.\n\"\"\"\n",
+    fast().custom(&[("my-coder", Some("FROM qwen2.5-coder:7b\nPARAMETER num_ctx 16384\nPARAMETER temperature 0.7\nPARAMETER top_p 0.9\nPARAMETER repeat_penalty 1.1\nPARAMETER stop <|im_end|>\nPARAMETER stop <|endoftext|>\nSYSTEM You are terse.\n"))]),
     &[("modelfile.parameters", "fail"), ("modelfile.system", "fail")],
     1
 )]
 #[case::built_on_other_weights(
-    "installed = [\"qwen2.5-coder:7b\", \"llama3.2:3b\"]\n[[custom]]\nname = \"my-coder\"\nmodelfile = \"FROM llama3.2:3b\\nPARAMETER num_ctx 16384\\nPARAMETER temperature 0.3\\nPARAMETER top_p 0.9\\nPARAMETER repeat_penalty 1.1\\nPARAMETER stop <|im_end|>\\nPARAMETER stop <|endoftext|>\\n\"\n",
+    fast().installed(&["qwen2.5-coder:7b", "llama3.2:3b"]).custom(&[("my-coder", Some("FROM llama3.2:3b\nPARAMETER num_ctx 16384\nPARAMETER temperature 0.3\nPARAMETER top_p 0.9\nPARAMETER repeat_penalty 1.1\nPARAMETER stop <|im_end|>\nPARAMETER stop <|endoftext|>\n"))]),
     &[("modelfile.weights", "warn"), ("modelfile.system", "fail")],
     1
 )]
-#[case::partial_offload("gpu_offload = 0.6\n", &[("gpu.offload", "warn"), ("diagnose.offload", "warn")], 0)]
-#[case::cpu_only("gpu_offload = 0.0\n", &[("gpu.offload", "fail"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"), ("diagnose.offload", "fail")], 1)]
+#[case::partial_offload(fast().gpu_offload(0.6), &[("gpu.offload", "warn"), ("diagnose.offload", "warn")], 0)]
+#[case::cpu_only(fast().gpu_offload(0.0), &[("gpu.offload", "fail"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"), ("diagnose.offload", "fail")], 1)]
 #[case::slow_generation(
-    "token_rate = 20.0\nanswer_tokens = 6\n",
+    fast().token_rate(20.0).answer_tokens(6),
     &[("perf.generation", "fail")],
     1
 )]
 #[case::root_not_ollama(
-    "[[faults]]\npath = \"/\"\nfault = \"wrong_content_type\"\n",
+    fast().fault("/", FaultKind::WrongContentType),
     &[("api.root", "fail"), ("api.openai", "skip")],
     1
 )]
 #[case::tags_wrong_shape(
-    "[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n",
+    fast().fault("/api/tags", FaultKind::WrongShape),
     &[("api.tags", "fail"), ("models.base", "skip"), ("models.custom", "skip"), ("perf.roofline", "skip")],
     1
 )]
 #[case::chat_runner_fails(
-    "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n",
+    fast().fault("/api/chat", status(500, "llama runner process has terminated")),
     &[("api.chat", "fail"), ("gpu.offload", "skip"), ("perf.generation", "skip"),
       ("perf.prompt", "skip"), ("perf.streaming", "skip"), ("perf.load_warm", "skip"), ("perf.roofline", "skip"), ("perf.vram_headroom", "skip"),
       ("diagnose.offload", "skip"), ("diagnose.context", "skip")],
     1
 )]
 fn one_fault_one_verdict(
-    #[case] config: &str,
+    #[case] config: EmulatorConfigBuilder,
     #[case] changes: &[(&str, &str)],
     #[case] code: i32,
 ) {
@@ -165,7 +159,7 @@ fn one_fault_one_verdict(
 
 #[test]
 fn failures_say_what_was_expected_and_seen() {
-    let run = emulated("token_rate = 20.0\nanswer_tokens = 6\n", &[]);
+    let run = emulated(fast().token_rate(20.0).answer_tokens(6), &[]);
     let detail = run.detail("perf.generation");
     assert!(detail.contains("expected at least 40 tok/s"), "{detail}");
     assert!(run.check("perf.generation")["value"]
@@ -173,7 +167,13 @@ fn failures_say_what_was_expected_and_seen() {
         .unwrap()
         .ends_with("tok/s"));
 
-    let run = emulated("[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated\"\n", &[]);
+    let run = emulated(
+        fast().fault(
+            "/api/chat",
+            status(500, "llama runner process has terminated"),
+        ),
+        &[],
+    );
     assert!(run
         .detail("api.chat")
         .contains("llama runner process has terminated"));
@@ -191,7 +191,7 @@ fn failures_say_what_was_expected_and_seen() {
 
     // A model list that cannot be read is not a missing model.
     let run = emulated(
-        "[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n",
+        fast().fault("/api/tags", FaultKind::WrongShape),
         &["--tags", "@perf"],
     );
     let detail = run.detail("perf.roofline");
@@ -215,7 +215,7 @@ fn failures_say_what_was_expected_and_seen() {
 /// checks that rest on the chat fail in their place, and the run exits 1.
 #[test]
 fn a_selection_does_not_hide_the_failure_its_checks_rest_on() {
-    let run = emulated("custom = []\n", &["--tags", "@perf"]);
+    let run = emulated(fast().custom(&[]), &["--tags", "@perf"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     for id in ["perf.generation", "perf.prompt", "perf.vram_headroom"] {
         assert_eq!(run.status(id), "fail", "{id}: {}", run.detail(id));
@@ -229,13 +229,13 @@ fn a_selection_does_not_hide_the_failure_its_checks_rest_on() {
         );
     }
     // The same selection on a healthy install passes.
-    let run = emulated("", &["--tags", "@perf"]);
+    let run = emulated(fast(), &["--tags", "@perf"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
 
 #[test]
 fn gpu_none_skips_and_strict_fails_skips() {
-    let run = emulated("", &["--gpu", "none"]);
+    let run = emulated(fast(), &["--gpu", "none"]);
     assert_eq!(
         run.statuses(),
         with(&[
@@ -251,7 +251,7 @@ fn gpu_none_skips_and_strict_fails_skips() {
     assert_eq!(run.code, 0);
     assert!(run.detail("gpu.visible").contains("--gpu none"));
 
-    let run = emulated("", &["--gpu", "none", "--strict"]);
+    let run = emulated(fast(), &["--gpu", "none", "--strict"]);
     assert_eq!(run.check("gpu.visible")["status"], "fail");
     assert_eq!(run.check("service.active")["status"], "fail");
     assert!(run.detail("service.active").contains("--strict"));
@@ -260,7 +260,7 @@ fn gpu_none_skips_and_strict_fails_skips() {
 
 #[test]
 fn nvml_without_a_driver_names_the_library() {
-    let run = emulated("", &["--gpu", "nvml"]);
+    let run = emulated(fast(), &["--gpu", "nvml"]);
     let check = run.check("gpu.visible");
     match check["status"].as_str().unwrap() {
         // A machine with the NVIDIA driver: real hardware, not the emulated GPU.
@@ -546,7 +546,7 @@ fn list_names_the_selected_checks() {
 #[test]
 fn the_console_shows_each_check_as_decided() {
     let tags = ["--tags", "@check.api.root or @check.service.active"];
-    let run = emulated("", &tags);
+    let run = emulated(fast(), &tags);
     assert_eq!(run.code, 0, "{}", run.context());
     let lines: Vec<&str> = run
         .stdout
@@ -565,7 +565,7 @@ fn the_console_shows_each_check_as_decided() {
 
     let mut with_steps = tags.to_vec();
     with_steps.push("--steps");
-    let run = emulated("", &with_steps);
+    let run = emulated(fast(), &with_steps);
     assert_eq!(run.code, 0, "{}", run.context());
     assert!(
         run.stdout
@@ -578,9 +578,9 @@ fn the_console_shows_each_check_as_decided() {
 
 // ---- native target: an emulator process, the emulator CLI as `ollama`, a systemctl ----
 
-/// The emulator with FAST settings, `config` in place of its own.
-fn serve(_dir: &Path, config: &str) -> Server {
-    Server::start(&fast_with(config))
+/// An `ollama-emulator serve` process with this configuration.
+fn serve(_dir: &Path, config: EmulatorConfigBuilder) -> Server {
+    Server::start(&config.toml())
 }
 
 const CONFIGURED: &str = "ActiveState=active\nSubState=running\nUnitFileState=enabled\nLoadState=loaded\nFragmentPath=/etc/systemd/system/ollama.service\nDropInPaths=/etc/systemd/system/ollama.service.d/override.conf\nEnvironment=\"OLLAMA_HOST=0.0.0.0:11434\" \"OLLAMA_ORIGINS=*\" OLLAMA_FLASH_ATTENTION=1 OLLAMA_KEEP_ALIVE=30m\n";
@@ -646,7 +646,7 @@ fn all_pass_but(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
 )]
 fn native_service_checks(#[case] show: &str, #[case] changes: &[(&str, &str)], #[case] code: i32) {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     let path = path_dir(dir.path(), Some((show, "", 0)), true);
     let run = native(&server, &path);
     assert_eq!(run.statuses(), all_pass_but(changes), "{}", run.stdout);
@@ -656,7 +656,7 @@ fn native_service_checks(#[case] show: &str, #[case] changes: &[(&str, &str)], #
 #[test]
 fn no_systemd_skips_service_checks_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     // WSL2 without systemd answers like this.
     let wsl = "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n";
     let path = path_dir(dir.path(), Some(("", wsl, 1)), true);
@@ -679,14 +679,14 @@ fn no_systemd_skips_service_checks_with_the_reason() {
 #[test]
 fn cli_missing_fails_and_version_mismatch_warns() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), false);
     let run = native(&server, &path);
     assert_eq!(run.statuses(), all_pass_but(&[("cli.available", "fail")]));
     assert!(run.detail("cli.available").contains("not on PATH"));
 
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "version = \"0.15.4\"\n");
+    let server = serve(dir.path(), fast().version("0.15.4"));
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     let run = native(&server, &path);
     // 0.15.4 predates the fix of CVE-2026-7482, and the unit binds 0.0.0.0.
@@ -700,7 +700,7 @@ fn cli_missing_fails_and_version_mismatch_warns() {
 #[test]
 fn a_removed_base_model_fails_models_base_once() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     support::emulator_cmd()
         .args(["rm", "qwen2.5-coder:7b"])
         .env("OLLAMA_HOST", &server.host)
@@ -759,7 +759,10 @@ fn an_unreachable_server_fails_api_root_fast_and_once() {
 /// sample that began with the tokens of the chat before it would be processed faster).
 #[test]
 fn perf_figures_are_the_configured_speeds() {
-    let run = emulated("token_rate = 200.0\nprompt_rate = 500.0\n", &[]);
+    let run = emulated(
+        fast().token_rate(200.0).with(|c| c.prompt_rate = 500.0),
+        &[],
+    );
     let figure = |id: &str| -> f64 {
         let value = run.check(id)["value"]
             .as_str()
@@ -783,7 +786,7 @@ fn perf_figures_are_the_configured_speeds() {
 
 #[test]
 fn perf_figures_come_with_units() {
-    let run = emulated("", &[]);
+    let run = emulated(fast(), &[]);
     let value = |id: &str| {
         run.check(id)["value"]
             .as_str()
@@ -822,7 +825,7 @@ fn perf_figures_come_with_units() {
 
 #[test]
 fn a_cold_load_is_timed_only_with_consent() {
-    let run = emulated("load_time_ms = 300\n", &["--allow-unload"]);
+    let run = emulated(fast().with(|c| c.load_time_ms = 300), &["--allow-unload"]);
     let check = run.check("perf.load_cold");
     assert_eq!(check["status"], "pass", "{check}");
     let secs: f64 = check["value"]
@@ -835,15 +838,19 @@ fn a_cold_load_is_timed_only_with_consent() {
 }
 
 #[rstest]
-#[case::too_slow_for_the_gpu("token_rate = 15.0\nanswer_tokens = 6\n", "perf.roofline", "warn")]
-#[case::faster_than_the_bandwidth_allows("token_rate = 400.0\n", "perf.roofline", "warn")]
-#[case::slow_prompt_processing("prompt_rate = 50.0\n", "perf.prompt", "fail")]
+#[case::too_slow_for_the_gpu(fast().token_rate(15.0).answer_tokens(6), "perf.roofline", "warn")]
+#[case::faster_than_the_bandwidth_allows(fast().token_rate(400.0), "perf.roofline", "warn")]
+#[case::slow_prompt_processing(fast().with(|c| c.prompt_rate = 50.0), "perf.prompt", "fail")]
 #[case::reloads_every_time(
-    "[[faults]]\npath = \"/api/ps\"\nfault = \"wrong_shape\"\n",
+    fast().fault("/api/ps", FaultKind::WrongShape),
     "gpu.offload",
     "fail"
 )]
-fn perf_context_checks(#[case] config: &str, #[case] id: &str, #[case] status: &str) {
+fn perf_context_checks(
+    #[case] config: EmulatorConfigBuilder,
+    #[case] id: &str,
+    #[case] status: &str,
+) {
     let run = emulated(config, &[]);
     assert_eq!(run.check(id)["status"], status, "{}", run.detail(id));
 }
@@ -852,7 +859,7 @@ fn perf_context_checks(#[case] config: &str, #[case] id: &str, #[case] status: &
 /// thoughts are tokens), and the chat says what it got.
 #[test]
 fn a_thinking_model_is_measured_by_its_thoughts() {
-    let run = emulated("thinking_tokens = 1000\n", &[]);
+    let run = emulated(fast().with(|c| c.thinking_tokens = 1000), &[]);
     assert_eq!(
         run.status("perf.streaming"),
         "pass",
@@ -872,7 +879,7 @@ fn a_thinking_model_is_measured_by_its_thoughts() {
 #[test]
 fn the_native_target_changes_nothing_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let log = || {
@@ -931,7 +938,7 @@ fn measurements_have_the_server_alone() {
     // A slow `/api/tags` is in flight when the warm-up chat starts.
     let server = serve(
         dir.path(),
-        "[[faults]]\npath = \"/api/tags\"\nfault = \"stall_before\"\nseconds = 0.5\n",
+        fast().fault("/api/tags", FaultKind::StallBefore { seconds: 0.5 }),
     );
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     let mut args = native_args(&server).to_vec();
@@ -1006,7 +1013,7 @@ fn measurements_have_the_server_alone() {
 fn a_cloud_model_is_neither_measured_nor_inspected_here() {
     const CLOUD: &str = "gpt-oss:20b-cloud";
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), &format!("[[custom]]\nname = \"{CLOUD}\"\n"));
+    let server = serve(dir.path(), fast().custom(&[(CLOUD, None)]));
     let path = path_dir(dir.path(), Some((CONFIGURED, "", 0)), true);
     // The repository's own scenarios, pointed at the cloud model.
     let features = dir.path().join("features");
@@ -1088,7 +1095,7 @@ fn a_cloud_model_is_neither_measured_nor_inspected_here() {
 #[test]
 fn secrets_in_the_unit_warn_and_never_show() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path(), "");
+    let server = serve(dir.path(), fast());
     let show = CONFIGURED.replace(
         "OLLAMA_KEEP_ALIVE=30m",
         "OLLAMA_KEEP_ALIVE=30m HF_TOKEN=hf_live_s3cret \"DB_PASSWORD=two words\"",

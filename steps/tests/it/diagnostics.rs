@@ -14,9 +14,8 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::{native_args, with_settings, Run, Server};
-
-const FAST: &str = "token_rate = 70.0\nload_time_ms = 20\nanswer_tokens = 24\npull_time_ms = 10\n";
+use support::emulator::{fast, EmulatorConfigBuilder};
+use support::{native_args, Run, Server};
 
 fn verify(args: &[&str], path: Option<&Path>) -> Run {
     let mut cmd = support::verify_cmd();
@@ -27,10 +26,9 @@ fn verify(args: &[&str], path: Option<&Path>) -> Run {
     Run::of(cmd)
 }
 
-fn emulated(config: &str, extra: &[&str]) -> Run {
+fn emulated(config: EmulatorConfigBuilder, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("emulator.toml");
-    std::fs::write(&file, with_settings(FAST, config)).unwrap();
+    let file = config.write_to(dir.path());
     let mut args = vec![
         "--target",
         "emulator",
@@ -41,13 +39,13 @@ fn emulated(config: &str, extra: &[&str]) -> Run {
     verify(&args, None)
 }
 
-fn diagnose_only(config: &str) -> Run {
+fn diagnose_only(config: EmulatorConfigBuilder) -> Run {
     emulated(config, &["--tags", "@diagnose"])
 }
 
 #[test]
 fn a_healthy_emulator_diagnoses_nothing_and_skips_host_facts_with_reasons() {
-    let run = diagnose_only("");
+    let run = diagnose_only(fast());
     let expected: BTreeMap<String, String> = [
         ("diagnose.gpu_discovered", "pass"),
         ("diagnose.driver_floor", "pass"),
@@ -76,42 +74,42 @@ fn a_healthy_emulator_diagnoses_nothing_and_skips_host_facts_with_reasons() {
 
 #[rstest]
 #[case::no_gpu_discovered(
-    "gpu_discovered = false\n",
+    fast().with(|c| c.gpu_discovered = false),
     &[("diagnose.gpu_discovered", "fail"), ("diagnose.offload", "fail")],
     &[("diagnose.gpu_discovered", "id=cpu library=cpu"), ("diagnose.gpu_discovered", "Next:"), ("diagnose.offload", "offloaded 0/29 layers")]
 )]
 #[case::api_ps_misreport(
-    "vram_held = false\n",
+    fast().with(|c| c.vram_held = false),
     &[("diagnose.offload", "fail")],
     &[("diagnose.offload", "no VRAM held by an Ollama process"), ("diagnose.offload", "100% GPU")]
 )]
 #[case::partial_offload(
-    "gpu_offload = 0.6\n",
+    fast().gpu_offload(0.6),
     &[("diagnose.offload", "warn")],
     &[("diagnose.offload", "offloaded 17/29 layers to GPU")]
 )]
 #[case::out_of_memory(
-    "log_lines = [\"time=2026-03-02T10:00:09.000Z level=WARN source=server.go:600 msg=\\\"runtime OOM detected, retrying\\\"\"]\n",
+    fast().with(|c| c.log_lines = vec![r#"time=2026-03-02T10:00:09.000Z level=WARN source=server.go:600 msg="runtime OOM detected, retrying""#.into()]),
     &[("diagnose.context", "fail")],
     &[("diagnose.context", "runtime OOM detected"), ("diagnose.context", "OLLAMA_NUM_PARALLEL")]
 )]
 #[case::truncated_prompt(
-    "log_lines = [\"time=2026-03-02T10:00:05.000Z level=WARN source=runner.go:153 msg=\\\"truncating input prompt\\\" limit=4096 prompt=9123 keep=4 new=4096\"]\n",
+    fast().with(|c| c.log_lines = vec![r#"time=2026-03-02T10:00:05.000Z level=WARN source=runner.go:153 msg="truncating input prompt" limit=4096 prompt=9123 keep=4 new=4096"#.into()]),
     &[("diagnose.context", "fail")],
     &[("diagnose.context", "limit=4096 prompt=9123"), ("diagnose.context", "num_ctx")]
 )]
 #[case::old_server_on_loopback(
-    "version = \"0.15.4\"\n",
+    fast().version("0.15.4"),
     &[("diagnose.vulnerable", "warn")],
     &[("diagnose.vulnerable", "CVE-2026-7482"), ("diagnose.vulnerable", "upgrade")]
 )]
 fn each_cause_is_diagnosed_with_its_evidence(
-    #[case] config: &str,
+    #[case] config: EmulatorConfigBuilder,
     #[case] changed: &[(&str, &str)],
     #[case] says: &[(&str, &str)],
 ) {
     let run = diagnose_only(config);
-    let healthy = diagnose_only("").statuses();
+    let healthy = diagnose_only(fast()).statuses();
     let mut expected = healthy.clone();
     for (id, status) in changed {
         expected.insert(id.to_string(), status.to_string());
@@ -128,7 +126,7 @@ fn each_cause_is_diagnosed_with_its_evidence(
 #[test]
 fn a_failed_check_carries_its_diagnosis() {
     let run = emulated(
-        "token_rate = 20.0\nanswer_tokens = 6\ngpu_offload = 0.7\n",
+        fast().token_rate(20.0).answer_tokens(6).gpu_offload(0.7),
         &[],
     );
     assert_eq!(run.status("perf.generation"), "fail");
@@ -160,7 +158,7 @@ fn a_failed_check_carries_its_diagnosis() {
 
 /// `ollama-emulator serve` with `env`, its stderr (the server's log) into `dir/journal`.
 fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
-    Server::start_with(FAST, env, Some(&dir.join("journal")))
+    Server::start_with(&fast().toml(), env, Some(&dir.join("journal")))
 }
 
 fn script(path: &Path, text: &str) {

@@ -15,13 +15,12 @@
 
 use crate::support;
 
+use ollama_verify::emulator::FaultKind;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use support::emulator::{fast, status, EmulatorConfigBuilder};
 use support::{free_port, Run, Server};
-
-/// Fast answers: a run costs well under a second of generation.
-const FAST: &str = "token_rate = 2000.0\nprompt_rate = 20000.0\nload_time_ms = 10\nanswer_tokens = 16\npull_time_ms = 10\n";
 
 /// The deadlines every case passes (seconds).
 const CONNECT: f64 = 1.0;
@@ -58,9 +57,17 @@ fn verify(host: &str, path: &Path, extra: &[&str]) -> Run {
     Run::of(cmd)
 }
 
-/// The emulator with FAST settings followed by `config`.
-fn serve(_dir: &Path, config: &str) -> Server {
-    Server::start(&format!("{FAST}{config}"))
+/// An `ollama-emulator serve` process with this configuration.
+fn serve(_dir: &Path, config: EmulatorConfigBuilder) -> Server {
+    Server::start(&config.toml())
+}
+
+/// Fast answers: a run costs well under a second of generation.
+fn quick() -> EmulatorConfigBuilder {
+    fast().token_rate(2000.0).answer_tokens(16).with(|c| {
+        c.prompt_rate = 20000.0;
+        c.load_time_ms = 10;
+    })
 }
 
 /// A PATH folder holding only `ollama` (the emulator CLI).
@@ -108,7 +115,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::closed_mid_body(
-    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"close_mid_body\"\nafter_bytes = 20\n"),
+    Some(quick().fault("/api/tags", FaultKind::CloseMidBody { after_bytes: 20 })),
     "api.tags",
     &["/api/tags", "the connection closed after 20 bytes", "before the body was complete"],
     &["api.root", "api.chat"],
@@ -116,7 +123,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::chat_500(
-    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"llama runner process has terminated: exit status 2\"\n"),
+    Some(quick().fault("/api/chat", status(500, "llama runner process has terminated: exit status 2"))),
     "api.chat",
     &["expected a 2xx answer, got HTTP 500", "llama runner process has terminated: exit status 2", "journalctl"],
     &["api.root", "api.tags", "models.base", "models.custom"],
@@ -124,7 +131,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::unknown_model(
-    Some("custom = []\n"),
+    Some(quick().custom(&[])),
     "api.chat",
     &["HTTP 404", "not found", "ollama pull"],
     &["api.root", "api.tags", "models.base"],
@@ -132,7 +139,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::malformed_json(
-    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"malformed\"\n"),
+    Some(quick().fault("/api/tags", FaultKind::Malformed)),
     "api.tags",
     &["expected a JSON body", "{\"models\": [{\"name\""],
     &["api.root", "api.chat"],
@@ -140,7 +147,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::wrong_shape(
-    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"wrong_shape\"\n"),
+    Some(quick().fault("/api/tags", FaultKind::WrongShape)),
     "api.tags",
     &["does not have the shape of an Ollama answer at `models`"],
     &["api.root", "api.chat"],
@@ -148,7 +155,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::chat_stalls_forever(
-    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 3600.0\n"),
+    Some(quick().fault("/api/chat", FaultKind::StallBefore { seconds: 3600.0 })),
     "api.chat",
     &["/api/chat", "no answer began within 3.0 s"],
     &["api.root", "api.tags", "models.custom"],
@@ -158,7 +165,7 @@ fn assert_sound(run: &Run) {
 // The suite's shared chat is not streamed: its 370-byte answer passes under the
 // 1000-byte mark, and only perf.streaming's stream (about 2.5 kB) stalls.
 #[case::stream_stalls_halfway(
-    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"stall_during\"\nafter_bytes = 1000\nseconds = 3600.0\n"),
+    Some(quick().fault("/api/chat", FaultKind::StallDuring { after_bytes: 1000, seconds: 3600.0 })),
     "perf.streaming",
     &["/api/chat", "within 3.0 s"],
     // The samples are streamed, so every perf check shares the stream's fate.
@@ -167,7 +174,7 @@ fn assert_sound(run: &Run) {
     secs(GENERATION)
 )]
 #[case::error_line_mid_stream(
-    Some("[[faults]]\npath = \"/api/chat\"\nfault = \"error_line\"\nafter_chunks = 3\nmessage = \"CUDA error: out of memory\"\n"),
+    Some(quick().fault("/api/chat", FaultKind::ErrorLine { after_chunks: 3, message: "CUDA error: out of memory".into() })),
     "perf.streaming",
     &["error in the middle of the stream", "CUDA error: out of memory"],
     // The samples are streamed, so every perf check shares the stream's fate.
@@ -176,7 +183,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::huge_body(
-    Some("[[faults]]\npath = \"/api/tags\"\nfault = \"huge_body\"\nbytes = 100000000\n"),
+    Some(quick().fault("/api/tags", FaultKind::HugeBody { bytes: 100_000_000 })),
     "api.tags",
     &["passed 16777216 bytes", "something other than Ollama"],
     &["api.root", "api.chat"],
@@ -184,7 +191,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 #[case::wrong_content_type(
-    Some("[[faults]]\npath = \"/api/ps\"\nfault = \"wrong_content_type\"\n"),
+    Some(quick().fault("/api/ps", FaultKind::WrongContentType)),
     "gpu.offload",
     &["expected a JSON body, got text/html", "nginx"],
     &["api.root", "api.tags", "api.chat"],
@@ -192,7 +199,7 @@ fn assert_sound(run: &Run) {
     Duration::ZERO
 )]
 fn one_fault_fails_one_check_in_bounded_time(
-    #[case] config: Option<&str>,
+    #[case] config: Option<EmulatorConfigBuilder>,
     #[case] failing: &str,
     #[case] said: &[&str],
     #[case] unaffected: &[&str],
@@ -252,7 +259,7 @@ fn a_hung_server_fails_once_without_waiting_for_each_request() {
     let path = path_dir(dir.path());
     let server = serve(
         dir.path(),
-        "[[faults]]\npath = \"*\"\nfault = \"stall_before\"\nseconds = 3600.0\n",
+        quick().fault("*", FaultKind::StallBefore { seconds: 3600.0 }),
     );
     let run = verify(
         &server.host,
@@ -309,10 +316,7 @@ fn skip_saying(run: &Run, ids: &[&str], says: &str) {
 fn a_server_that_is_not_ollama_fails_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = path_dir(dir.path());
-    let server = serve(
-        dir.path(),
-        "[[faults]]\npath = \"*\"\nfault = \"wrong_content_type\"\n",
-    );
+    let server = serve(dir.path(), quick().fault("*", FaultKind::WrongContentType));
     let run = verify(&server.host, &path, &[]);
     assert_eq!(run.code, 1, "{}", run.context());
     assert_sound(&run);
@@ -345,7 +349,7 @@ fn the_deadline_stops_a_hung_run() {
     let path = path_dir(dir.path());
     let server = serve(
         dir.path(),
-        "[[faults]]\npath = \"/api/chat\"\nfault = \"stall_before\"\nseconds = 3600.0\n",
+        quick().fault("/api/chat", FaultKind::StallBefore { seconds: 3600.0 }),
     );
     let deadline = 4.0;
     // Without the performance scenarios, whose samples wait on the chat too, the
@@ -473,7 +477,13 @@ fn what_a_server_says_is_shown_not_obeyed() {
     let path = path_dir(dir.path());
     let server = serve(
         dir.path(),
-        "[[faults]]\npath = \"/api/chat\"\nfault = \"status\"\nstatus = 500\nmessage = \"\\u001b]0;owned\\u0007\\u001b[2J\\u009b1m <b>*HF_TOKEN*</b> \\uFFFF\\tend\"\n",
+        quick().fault(
+            "/api/chat",
+            status(
+                500,
+                "\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}1m <b>*HF_TOKEN*</b> \u{FFFF}\tend",
+            ),
+        ),
     );
     let junit = dir.path().join("junit.xml");
     let md = dir.path().join("summary.md");

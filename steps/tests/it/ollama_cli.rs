@@ -6,10 +6,11 @@ use crate::support;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::time::Duration;
+use support::emulator::{healthy, EmulatorConfigBuilder};
 use support::{free_port, Server};
 
-fn serve(config: &str) -> Server {
-    Server::start(config)
+fn serve(config: EmulatorConfigBuilder) -> Server {
+    Server::start(&config.toml())
 }
 
 fn ollama(server: &Server) -> Command {
@@ -19,11 +20,17 @@ fn ollama(server: &Server) -> Command {
     cmd
 }
 
-const FAST: &str = "token_rate = 2000.0\nload_time_ms = 10\npull_time_ms = 10\n";
+/// Quick answers, loads and pulls.
+fn quick() -> EmulatorConfigBuilder {
+    healthy().token_rate(2000.0).with(|c| {
+        c.load_time_ms = 10;
+        c.pull_time_ms = 10;
+    })
+}
 
 #[test]
 fn version_list_ps_show() {
-    let server = serve(FAST);
+    let server = serve(quick());
     ollama(&server)
         .arg("--version")
         .assert()
@@ -59,7 +66,7 @@ fn version_list_ps_show() {
 
 #[test]
 fn pull_then_create_from_a_modelfile() {
-    let server = serve(FAST);
+    let server = serve(quick());
     ollama(&server)
         .args(["pull", "llama3.2:3b"])
         .assert()
@@ -111,7 +118,7 @@ fn pull_then_create_from_a_modelfile() {
 
 #[test]
 fn errors_are_reported_not_panicked() {
-    let server = serve(&format!("{FAST}installed = []\ncustom = []\n"));
+    let server = serve(quick().installed(&[]).custom(&[]));
     ollama(&server)
         .args(["pull", "no-such-model"])
         .assert()

@@ -3,6 +3,7 @@
 //! its summary JSON; and (images) the removal of older test image tags.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod emulator;
 pub mod images;
 
 use serde_json::Value;
@@ -126,24 +127,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The TOML `base` with the settings of `config` in its place (same keys replaced).
-pub fn with_settings(base: &str, config: &str) -> String {
-    let key = |line: &str| {
-        line.split('=')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
-    let overridden: Vec<String> = config.lines().map(key).collect();
-    let kept: String = base
-        .lines()
-        .filter(|l| !overridden.contains(&key(l)))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    format!("{kept}{config}")
 }
 
 /// A PATH folder under `root` holding `ollama` (the emulator's CLI) if asked, and a
