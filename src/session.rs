@@ -13,6 +13,7 @@ use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
 use crate::probe::logs::ServerLog;
 use crate::probe::procfs;
 use crate::probe::service::ServiceFacts;
+use crate::probe::LogError;
 use crate::probe::{cli, Host, HostError};
 #[cfg(feature = "docker")]
 use crate::target::DockerBackend;
@@ -286,7 +287,7 @@ impl Session {
     /// The server's log, the last [`logs::TAIL_LINES`] lines: `journalctl -u ollama`
     /// natively, the container's log on the docker target, the emulator's own log on
     /// the emulator target. Read-only; `Err` says why it cannot be read here.
-    pub async fn server_log(&self, unit: &str) -> Result<ServerLog, String> {
+    pub async fn server_log(&self, unit: &str) -> Result<ServerLog, LogError> {
         self.backend.server_log(unit, self.command_timeout).await
     }
 

@@ -6,9 +6,11 @@ pub mod cli;
 pub mod gpu;
 pub mod host;
 pub mod journal;
+pub mod log_error;
 pub mod logs;
 pub mod network;
 pub mod procfs;
 pub mod service;
 
 pub use host::{CmdOutput, Host, HostError, LocalHost};
+pub use log_error::LogError;

@@ -6,6 +6,7 @@ use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
+use crate::probe::LogError;
 use crate::provision::docker::DockerTarget;
 use crate::server_log::TAIL_LINES;
 use std::sync::Arc;
@@ -64,13 +65,13 @@ impl Backend for DockerBackend {
         Some(self.host.clone())
     }
 
-    async fn server_log(&self, _unit: &str, _timeout: Duration) -> Result<ServerLog, String> {
+    async fn server_log(&self, _unit: &str, _timeout: Duration) -> Result<ServerLog, LogError> {
         match self.container.lock().await.as_ref() {
             Some(container) => {
                 let text = container.log_tail(TAIL_LINES).await;
                 Ok(ServerLog::new("the container log", &text))
             }
-            None => Err("the run has removed its container".into()),
+            None => Err(LogError::ContainerRemoved),
         }
     }
 

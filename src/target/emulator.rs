@@ -7,6 +7,7 @@ use crate::gpu::GpuProcess;
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
+use crate::probe::LogError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ impl Backend for EmulatorBackend {
         None
     }
 
-    async fn server_log(&self, _unit: &str, _timeout: Duration) -> Result<ServerLog, String> {
+    async fn server_log(&self, _unit: &str, _timeout: Duration) -> Result<ServerLog, LogError> {
         Ok(ServerLog {
             lines: self.emulator.log_lines(),
             source: "the emulator's log".into(),

@@ -23,6 +23,7 @@ use crate::probe::gpu::GpuSource;
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
+use crate::probe::LogError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,7 +100,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// The server log's last [`TAIL_LINES`](crate::server_log::TAIL_LINES) lines, or why
     /// they cannot be read here.
-    async fn server_log(&self, unit: &str, timeout: Duration) -> Result<ServerLog, String>;
+    async fn server_log(&self, unit: &str, timeout: Duration) -> Result<ServerLog, LogError>;
 
     /// The state of the service that runs the server (`unit` natively, the container on
     /// the docker target), or why it cannot be read.

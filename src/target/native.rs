@@ -5,6 +5,7 @@ use super::{Advice, Backend, Target};
 use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::{self, ServiceFacts};
+use crate::probe::LogError;
 use crate::probe::{journal, Host, LocalHost};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -63,13 +64,12 @@ impl Backend for NativeBackend {
         Some(self.host.clone())
     }
 
-    async fn server_log(&self, unit: &str, timeout: Duration) -> Result<ServerLog, String> {
+    async fn server_log(&self, unit: &str, timeout: Duration) -> Result<ServerLog, LogError> {
         if !crate::client::is_local(self.client.base_url()) {
-            return Err(format!(
-                "the server at {} is not on {}, so its journal is not here; run ollama-verify on the server's machine",
-                self.client.base_url(),
-                self.host.describe()
-            ));
+            return Err(LogError::NotHere {
+                server: self.client.base_url().to_string(),
+                host: self.host.describe(),
+            });
         }
         journal::tail(self.host.as_ref(), unit, timeout).await
     }

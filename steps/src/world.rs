@@ -10,6 +10,7 @@ use ollama_verify::probe::logs::ServerLog;
 use ollama_verify::probe::network::AddressProbe;
 use ollama_verify::probe::procfs::{Platform, PortOwners};
 use ollama_verify::probe::service::ServiceFacts;
+use ollama_verify::probe::LogError;
 use ollama_verify::session::Session;
 use ollama_verify::verdict::cloud::{CloudModel, Reading};
 use ollama_verify::ClientError;
@@ -92,7 +93,7 @@ pub struct VerifyWorld {
     /// they could not be asked.
     pub reach: Option<Result<Vec<AddressProbe>, String>>,
     /// diagnostics.feature: the server's log, or why it cannot be read here.
-    pub log: Option<Result<ServerLog, String>>,
+    pub log: Option<Result<ServerLog, LogError>>,
     /// diagnostics.feature: a generation, and the GPUs sampled while it ran.
     pub watched: Option<ollama_verify::session::Watched>,
     /// diagnostics.feature: who listens on the API's port.

@@ -5,6 +5,7 @@ use crate::check::Outcome;
 use crate::client::types::PsResponse;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::ServerLog;
+use crate::probe::LogError;
 use crate::signature::render;
 use crate::ClientError;
 
@@ -14,7 +15,7 @@ pub fn context(
     ps: &Result<PsResponse, ClientError>,
     model: &str,
     gpus: &Result<Vec<GpuInfo>, GpuError>,
-    log: &Result<ServerLog, String>,
+    log: &Result<ServerLog, LogError>,
     unreachable: Option<&str>,
 ) -> Outcome {
     let m = match loaded(ps, model, unreachable) {

@@ -5,13 +5,14 @@ use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::probe::gpu::{pci_key, GpuError, GpuInfo};
 use crate::probe::logs::{ComputeDevice, ServerLog};
+use crate::probe::LogError;
 use crate::signature::{render, FindingKind};
 use crate::target::Advice;
 
 /// `diagnose.gpu_discovered`: the server's `inference compute` lines name a CUDA
 /// device for every GPU NVML sees.
 pub fn gpu_discovered(
-    log: &Result<ServerLog, String>,
+    log: &Result<ServerLog, LogError>,
     gpus: &Result<Vec<GpuInfo>, GpuError>,
     advice: &Advice,
 ) -> Outcome {

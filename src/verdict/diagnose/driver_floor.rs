@@ -4,6 +4,7 @@ use super::{findings, nvml_gpus, quote, said};
 use crate::check::Outcome;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::ServerLog;
+use crate::probe::LogError;
 use crate::signature::{render, FindingKind};
 use crate::version::version_key;
 
@@ -31,7 +32,7 @@ pub fn driver_floor(
     floor: u32,
     old_floor: u32,
     (old_from, old_to): ((i32, i32), (i32, i32)),
-    log: Option<&Result<ServerLog, String>>,
+    log: Option<&Result<ServerLog, LogError>>,
 ) -> Outcome {
     let log = log.and_then(|l| l.as_ref().ok());
     let found = log.map(findings).unwrap_or_default();

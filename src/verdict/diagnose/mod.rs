@@ -7,6 +7,7 @@ use crate::check::Outcome;
 use crate::client::types::{PsResponse, RunningModel};
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::ServerLog;
+use crate::probe::LogError;
 use crate::{ClientError, ModelName};
 
 // Re-exported for callers of the old path; the code lives in `crate::version`.
@@ -37,8 +38,9 @@ fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], Outcom
     }
 }
 
-fn log_of(log: &Result<ServerLog, String>) -> Result<&ServerLog, Outcome> {
-    log.as_ref().map_err(|reason| Outcome::skip(reason.clone()))
+fn log_of(log: &Result<ServerLog, LogError>) -> Result<&ServerLog, Outcome> {
+    log.as_ref()
+        .map_err(|reason| Outcome::skip(reason.to_string()))
 }
 
 /// The signature findings of the server's current start.
@@ -53,7 +55,7 @@ fn said(f: &Finding, source: &str) -> String {
 
 /// The finding that explains a failed load or generation: an out-of-memory first,
 /// else a crashed runner.
-fn load_failure(log: &Result<ServerLog, String>) -> Option<(Finding, String)> {
+fn load_failure(log: &Result<ServerLog, LogError>) -> Option<(Finding, String)> {
     let log = log.as_ref().ok()?;
     let d = findings(log);
     let f = d
@@ -115,11 +117,12 @@ mod support {
     use crate::probe::gpu::{emulated, GpuError, GpuInfo, GpuProcess};
     use crate::probe::logs::ServerLog;
     use crate::probe::service::{parse_show, ServiceFacts};
+    use crate::probe::LogError;
     use crate::ClientError;
 
     pub const UUID: &str = "GPU-00000000-0000-0000-0000-000000000000";
 
-    pub fn log(lines: &[&str]) -> Result<ServerLog, String> {
+    pub fn log(lines: &[&str]) -> Result<ServerLog, LogError> {
         Ok(ServerLog::new("journalctl -u ollama", &lines.join("\n")))
     }
 
@@ -238,7 +241,7 @@ mod from_real_logs {
     use crate::probe::gpu::emulated;
     use crate::target::Advice;
 
-    fn fixture(stem: &str) -> Result<ServerLog, String> {
+    fn fixture(stem: &str) -> Result<ServerLog, LogError> {
         let path = format!(
             "{}/tests/fixtures/logs/{stem}.log",
             env!("CARGO_MANIFEST_DIR")
@@ -296,7 +299,7 @@ mod from_real_logs {
     fn the_driver_floor_yields_to_the_log() {
         fn floor(
             gpus: &Result<Vec<GpuInfo>, GpuError>,
-            log: &Result<ServerLog, String>,
+            log: &Result<ServerLog, LogError>,
         ) -> Outcome {
             driver_floor(gpus, Some("0.17.1"), 550, 570, ((5, 0), (6, 2)), Some(log))
         }

@@ -7,6 +7,7 @@ use crate::client::types::PsResponse;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::Offload;
 use crate::probe::logs::ServerLog;
+use crate::probe::LogError;
 use crate::signature::{self, render, FindingKind};
 use crate::target::Advice;
 use crate::ClientError;
@@ -20,7 +21,7 @@ pub fn offload(
     (model, blob): (&str, Option<&str>),
     answered: &Result<(), ClientError>,
     samples: &Result<Vec<Vec<GpuInfo>>, GpuError>,
-    log: &Result<ServerLog, String>,
+    log: &Result<ServerLog, LogError>,
     unreachable: Option<&str>,
     advice: &Advice,
 ) -> Outcome {

@@ -6,11 +6,15 @@ use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::probe::logs::{same_setting, ServerLog};
 use crate::probe::service::ServiceFacts;
+use crate::probe::LogError;
 use crate::target::Advice;
 
 /// `diagnose.settings`: the unit's (container's) `OLLAMA_*` environment is what the
 /// running server logged in its `server config` line, compared by meaning.
-pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, String>) -> Outcome {
+pub fn settings(
+    facts: &Result<ServiceFacts, String>,
+    log: &Result<ServerLog, LogError>,
+) -> Outcome {
     let (env, whose, fix) = match facts {
         Err(e) => {
             return Outcome::skip(format!(
@@ -108,7 +112,7 @@ pub fn settings(facts: &Result<ServiceFacts, String>, log: &Result<ServerLog, St
 /// auto-restart now) fails. The log's last error line is quoted.
 pub fn service_health(
     facts: &Result<ServiceFacts, String>,
-    log: &Result<ServerLog, String>,
+    log: &Result<ServerLog, LogError>,
     loop_at: u32,
 ) -> Outcome {
     let u = match facts {

@@ -2,7 +2,9 @@
 
 use crate::world::VerifyWorld;
 use cucumber::{then, when};
+use ollama_verify::probe::logs::ServerLog;
 use ollama_verify::probe::service::ServiceFacts;
+use ollama_verify::probe::LogError;
 use ollama_verify::verdict::cloud::Reading;
 use ollama_verify::verdict::{self, diagnose};
 
@@ -14,9 +16,7 @@ async fn log_read(world: &mut VerifyWorld) {
     world.log = Some(world.session.server_log(UNIT).await);
 }
 
-fn log(
-    world: &VerifyWorld,
-) -> Result<&Result<ollama_verify::probe::logs::ServerLog, String>, String> {
+fn log(world: &VerifyWorld) -> Result<&Result<ServerLog, LogError>, String> {
     world
         .log
         .as_ref()
