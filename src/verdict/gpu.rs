@@ -1,4 +1,5 @@
-//! `gpu.visible`, `gpu.offload`.
+//! `gpu.visible`, `gpu.offload`: each verdict finds what the facts show (a typed
+//! finding), and one renderer words it.
 
 use super::cloud::{CloudModel, Reading};
 use crate::catalog::CheckId;
@@ -7,29 +8,97 @@ use crate::client::types::{Placement, PsResponse, Remote};
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::{ClientError, ModelName};
 
+/// What `gpu.visible` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Visible {
+    /// `--gpu none`: the GPUs are not read.
+    NotRead,
+    /// They could not be read: the probe's error.
+    Unreadable(GpuError),
+    /// Fewer than the spec asks for.
+    TooFew { min: usize, seen: usize },
+    /// None, and the spec asks for none.
+    NoneAsked,
+    /// `count` GPUs; the first's summary, CUDA version and whether it is emulated.
+    Seen {
+        count: usize,
+        first: String,
+        cuda: Option<String>,
+        emulated: bool,
+    },
+}
+
 /// `gpu.visible`: at least `min` NVIDIA GPUs, with name, memory and driver.
 pub fn visible(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Outcome {
+    visible_finding(gpus, min).outcome()
+}
+
+pub fn visible_finding(gpus: &Result<Vec<GpuInfo>, GpuError>, min: usize) -> Visible {
     match gpus {
-        Err(GpuError::Disabled) => Outcome::skip(GpuError::Disabled.to_string()),
-        Err(e) => Outcome::fail(e.to_string()),
-        Ok(list) if list.len() < min => Outcome::fail(format!(
-            "expected at least {min} NVIDIA GPU(s), NVML lists {}. Check `nvidia-smi`; on WSL2 the Windows driver must be installed",
-            list.len()
-        )),
-        Ok(list) => {
-            let Some(first) = list.first() else {
-                return Outcome::pass("NVML lists no NVIDIA GPU, and the spec asks for at least 0")
-                    .with_value("none");
-            };
-            let mut value = first.summary();
-            if list.len() > 1 {
-                value.push_str(&format!(" (+{} more)", list.len() - 1));
+        Err(GpuError::Disabled) => Visible::NotRead,
+        Err(e) => Visible::Unreadable(e.clone()),
+        Ok(list) if list.len() < min => Visible::TooFew {
+            min,
+            seen: list.len(),
+        },
+        Ok(list) => match list.first() {
+            None => Visible::NoneAsked,
+            Some(first) => Visible::Seen {
+                count: list.len(),
+                first: first.summary(),
+                cuda: first.cuda_version().map(|c| c.to_string()),
+                emulated: first.emulated,
+            },
+        },
+    }
+}
+
+impl Visible {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Visible::NotRead => Outcome::skip(GpuError::Disabled.to_string()),
+            Visible::Unreadable(e) => Outcome::fail(e.to_string()),
+            Visible::TooFew { min, seen } => Outcome::fail(format!(
+                "expected at least {min} NVIDIA GPU(s), NVML lists {seen}. Check `nvidia-smi`; on WSL2 the Windows driver must be installed"
+            )),
+            Visible::NoneAsked => {
+                Outcome::pass("NVML lists no NVIDIA GPU, and the spec asks for at least 0")
+                    .with_value("none")
             }
-            let cuda = first.cuda_version().map(|c| format!(", CUDA {c}")).unwrap_or_default();
-            let source = if first.emulated { "emulated GPU, not hardware" } else { "read through NVML" };
-            Outcome::pass(format!("{} GPU(s){cuda}; {source}", list.len())).with_value(value)
+            Visible::Seen {
+                count,
+                first,
+                cuda,
+                emulated,
+            } => {
+                let mut value = first.clone();
+                if *count > 1 {
+                    value.push_str(&format!(" (+{} more)", count - 1));
+                }
+                let cuda = cuda.as_ref().map(|c| format!(", CUDA {c}")).unwrap_or_default();
+                let source = if *emulated { "emulated GPU, not hardware" } else { "read through NVML" };
+                Outcome::pass(format!("{count} GPU(s){cuda}; {source}")).with_value(value)
+            }
         }
     }
+}
+
+/// What `gpu.offload` found.
+#[derive(Debug, Clone)]
+pub enum Offload {
+    /// `/api/ps` failed: its error.
+    Unanswered(ClientError),
+    /// A cloud model: never loaded here.
+    Cloud(CloudModel),
+    /// `/api/ps` does not list the model; it lists `loaded`.
+    NotLoaded { model: String, loaded: Vec<String> },
+    /// Loaded: `size_vram` of `size` bytes in VRAM, placed as `ollama ps` says.
+    Placed {
+        size: u64,
+        size_vram: u64,
+        placement: Placement,
+    },
 }
 
 /// `gpu.offload`: the loaded model sits wholly in VRAM by `/api/ps` (the `ollama ps`
@@ -41,41 +110,73 @@ pub fn offload(
     model: &str,
     remote: Option<&Remote>,
 ) -> Outcome {
+    offload_finding(ps, model, remote).outcome()
+}
+
+pub fn offload_finding(
+    ps: &Result<PsResponse, ClientError>,
+    model: &str,
+    remote: Option<&Remote>,
+) -> Offload {
     let ps = match ps {
         Ok(ps) => ps,
-        Err(e) => return Outcome::fail(e.to_string()),
+        Err(e) => return Offload::Unanswered(e.clone()),
     };
-    let Some(m) = ps.find(model) else {
-        if let Some(cloud) = CloudModel::of(model, remote) {
-            return cloud.skip(Reading::Vram);
+    match ps.find(model) {
+        Some(m) => Offload::Placed {
+            size: m.size,
+            size_vram: m.size_vram,
+            placement: m.placement(),
+        },
+        None => match CloudModel::of(model, remote) {
+            Some(cloud) => Offload::Cloud(cloud),
+            None => Offload::NotLoaded {
+                model: model.to_string(),
+                loaded: ps.models.iter().map(|m| m.name.clone()).collect(),
+            },
+        },
+    }
+}
+
+impl Offload {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        let (size, size_vram, placement) = match self {
+            Offload::Unanswered(e) => return Outcome::fail(e.to_string()),
+            Offload::Cloud(cloud) => return cloud.skip(Reading::Vram),
+            Offload::NotLoaded { model, loaded } => {
+                return Outcome::fail(format!(
+                    "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",
+                    ModelName::parse(model).display_name(),
+                    if loaded.is_empty() { "nothing".into() } else { loaded.join(", ") }
+                ))
+            }
+            Offload::Placed {
+                size,
+                size_vram,
+                placement,
+            } => (*size, *size_vram, *placement),
+        };
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let detail = format!("{:.1} of {:.1} GiB in VRAM", gib(size_vram), gib(size));
+        match placement {
+            Placement::Gpu => Outcome::pass(detail).with_value(placement.to_string()),
+            Placement::Split { gpu_percent } => Outcome::warn(format!(
+                "{detail}: {}% runs on the CPU, so generation is slower. Free VRAM (other processes in `nvidia-smi`), lower num_ctx, or use a smaller quantisation",
+                100 - gpu_percent
+            ))
+            .with_value(placement.to_string()),
+            Placement::Unknown => Outcome::warn(format!(
+                "{detail}: more in VRAM than the whole model, which `ollama ps` shows as Unknown; the server's figures do not add up, so where the model runs is not proven. See {see} for what the GPU shows", see = CheckId::DiagnoseOffload
+            ))
+            .with_value(placement.to_string()),
+            Placement::Cpu => Outcome::fail(format!(
+                "{detail}: the model runs entirely on the CPU. Ollama placed none of it on a GPU: it found no GPU it could use, had too little free VRAM for a layer (other processes in `nvidia-smi`), or was told to use none (`num_gpu 0`); the server log's `inference compute` line says whether it found the GPU (see {see}, {and})",
+                see = CheckId::DiagnoseGpuDiscovered,
+                and = CheckId::DiagnoseOffload
+            ))
+            .with_value(placement.to_string()),
         }
-        let loaded: Vec<&str> = ps.models.iter().map(|m| m.name.as_str()).collect();
-        return Outcome::fail(format!(
-            "expected {} loaded after its chat, but `/api/ps` lists {}. It may have been unloaded at once (keep_alive 0) or evicted for lack of VRAM",
-            ModelName::parse(model).display_name(),
-            if loaded.is_empty() { "nothing".into() } else { loaded.join(", ") }
-        ));
-    };
-    let placement = m.placement();
-    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let detail = format!("{:.1} of {:.1} GiB in VRAM", gib(m.size_vram), gib(m.size));
-    match placement {
-        Placement::Gpu => Outcome::pass(detail).with_value(placement.to_string()),
-        Placement::Split { gpu_percent } => Outcome::warn(format!(
-            "{detail}: {}% runs on the CPU, so generation is slower. Free VRAM (other processes in `nvidia-smi`), lower num_ctx, or use a smaller quantisation",
-            100 - gpu_percent
-        ))
-        .with_value(placement.to_string()),
-        Placement::Unknown => Outcome::warn(format!(
-            "{detail}: more in VRAM than the whole model, which `ollama ps` shows as Unknown; the server's figures do not add up, so where the model runs is not proven. See {see} for what the GPU shows", see = CheckId::DiagnoseOffload
-        ))
-        .with_value(placement.to_string()),
-        Placement::Cpu => Outcome::fail(format!(
-            "{detail}: the model runs entirely on the CPU. Ollama placed none of it on a GPU: it found no GPU it could use, had too little free VRAM for a layer (other processes in `nvidia-smi`), or was told to use none (`num_gpu 0`); the server log's `inference compute` line says whether it found the GPU (see {see}, {and})",
-            see = CheckId::DiagnoseGpuDiscovered,
-            and = CheckId::DiagnoseOffload
-        ))
-        .with_value(placement.to_string()),
     }
 }
 
@@ -174,5 +275,119 @@ mod tests {
         assert!(o.detail.contains("libnvidia-ml.so.1"));
         assert_eq!(visible(&Err(GpuError::Disabled), 1).status, Status::Skip);
         assert_eq!(visible(&Ok(vec![]), 1).status, Status::Fail);
+    }
+
+    /// The placement is the finding; the status and value follow from it.
+    #[rstest]
+    #[case(100, 100, Placement::Gpu)]
+    #[case(100, 60, Placement::Split { gpu_percent: 60 })]
+    #[case(100, 0, Placement::Cpu)]
+    #[case(100, 120, Placement::Unknown)]
+    fn the_finding_is_the_placement(
+        #[case] size: u64,
+        #[case] vram: u64,
+        #[case] placed: Placement,
+    ) {
+        match offload_finding(&ps(size, vram), "my-coder", None) {
+            Offload::Placed {
+                size: s,
+                size_vram,
+                placement,
+            } => assert_eq!((s, size_vram, placement), (size, vram, placed)),
+            other => panic!("{other:?}"),
+        }
+        match offload_finding(&ps(1, 1), "other", None) {
+            Offload::NotLoaded { model, loaded } => {
+                assert_eq!(
+                    (model.as_str(), loaded),
+                    ("other", vec!["my-coder:latest".to_string()])
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            offload_finding(&ps(1, 1), "gpt-oss:20b-cloud", None),
+            Offload::Cloud(_)
+        ));
+        assert_eq!(
+            visible_finding(&Err(GpuError::Disabled), 1),
+            Visible::NotRead
+        );
+        assert_eq!(
+            visible_finding(&Ok(vec![]), 2),
+            Visible::TooFew { min: 2, seen: 0 }
+        );
+        assert_eq!(visible_finding(&Ok(vec![]), 0), Visible::NoneAsked);
+    }
+
+    /// Every finding of both checks, as a person reads it.
+    #[test]
+    fn findings_read_so() {
+        let gib = 1u64 << 30;
+        let offloads = [
+            Offload::Placed {
+                size: 5 * gib,
+                size_vram: 5 * gib,
+                placement: Placement::Gpu,
+            },
+            Offload::Placed {
+                size: 5 * gib,
+                size_vram: 3 * gib,
+                placement: Placement::Split { gpu_percent: 60 },
+            },
+            Offload::Placed {
+                size: 5 * gib,
+                size_vram: 0,
+                placement: Placement::Cpu,
+            },
+            Offload::Placed {
+                size: 5 * gib,
+                size_vram: 6 * gib,
+                placement: Placement::Unknown,
+            },
+            Offload::NotLoaded {
+                model: "my-coder".into(),
+                loaded: vec![],
+            },
+            Offload::NotLoaded {
+                model: "my-coder".into(),
+                loaded: vec!["a:1".into(), "b:2".into()],
+            },
+            offload_finding(&ps(1, 1), "gpt-oss:20b-cloud", None),
+        ];
+        let visibles = [
+            Visible::NotRead,
+            Visible::Unreadable(GpuError::NoDriver {
+                detail: "dlopen failed".into(),
+            }),
+            Visible::TooFew { min: 2, seen: 1 },
+            Visible::NoneAsked,
+            Visible::Seen {
+                count: 1,
+                first: "NVIDIA GeForce RTX 3060, 12288 MiB, driver 560.94".into(),
+                cuda: Some("12.6".into()),
+                emulated: false,
+            },
+            Visible::Seen {
+                count: 2,
+                first: "NVIDIA GeForce RTX 3060, 12288 MiB, driver 560.94".into(),
+                cuda: None,
+                emulated: true,
+            },
+        ];
+        let line = |o: Outcome| {
+            format!(
+                "{:?} [{}] {}\n",
+                o.status,
+                o.value.unwrap_or_default(),
+                o.detail
+            )
+        };
+        let all: String = offloads
+            .iter()
+            .map(|f| line(f.outcome()))
+            .chain(visibles.iter().map(|f| line(f.outcome())))
+            .collect();
+        insta::assert_snapshot!(all);
     }
 }
