@@ -8,6 +8,8 @@
 # The mirror is read at run time from apt's configuration (/etc/apt/sources.list.d/*.sources
 # `URIs:`, then /etc/apt/sources.list and *.list `deb` lines); OLLAMA_VERIFY_DEBIAN_MIRROR
 # overrides it. OLLAMA_VERIFY_DEBIAN_SUITE picks another suite (default: bookworm).
+# OLLAMA_VERIFY_ROOTFS_PACKAGES and OLLAMA_VERIFY_ROOTFS_LABEL build another base image
+# the same way (.ci/ansible.sh: sshd and python3 for Ansible's hosts).
 #
 # Exit codes: 0 built, or the image already exists (nothing done);
 #             77 it cannot be built on this machine (not root, no Docker, no debootstrap
@@ -18,7 +20,8 @@ set -euo pipefail
 
 IMAGE="${1:-ollama-verify-systemd-base:bookworm}"
 SUITE="${OLLAMA_VERIFY_DEBIAN_SUITE:-bookworm}"
-PACKAGES="systemd,systemd-sysv,dbus,curl,ca-certificates,procps"
+PACKAGES="${OLLAMA_VERIFY_ROOTFS_PACKAGES:-systemd,systemd-sysv,dbus,curl,ca-certificates,procps}"
+LABEL="${OLLAMA_VERIFY_ROOTFS_LABEL:-systemd-base}"
 
 cannot() {
   echo "build-rootfs: cannot build $IMAGE here: $1" >&2
@@ -139,7 +142,7 @@ tar --numeric-owner -C "$ROOTFS" -c . |
     --change 'ENV container=docker' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["/sbin/init"]' \
-    --change 'LABEL org.ollama-verify.test=systemd-base' \
+    --change "LABEL org.ollama-verify.test=$LABEL" \
     --message "debootstrap --variant=minbase --include=$PACKAGES $SUITE" \
     - "$IMAGE" >/dev/null
 took "docker import" "$start"
