@@ -166,6 +166,14 @@ def main():
     chart, out, port, listen = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     server, store, url = kube_stub.start()
     problems, validated, rendered = [], 0, 0
+    # helm lint: warnings (severity 2) and errors (3) fail; infos (an icon) do not.
+    cfg = helm_sdkpy.Configuration(namespace=NAMESPACE, kubeconfig=kubeconfig(url))
+    lint = asyncio.run(helm_sdkpy.Lint(cfg).run(chart))
+    bad = [m for m in lint.get("Messages") or [] if m.get("Severity", 0) >= 2]
+    if lint.get("Errors") or bad:
+        problems.append(f"helm lint: {lint.get('Errors')} {bad}")
+    else:
+        print(f"  helm lint: {len(lint.get('Messages') or [])} note(s), no warning or error")
     for name, values, check in cases(port, listen):
         before = len(store.created)
         try:
