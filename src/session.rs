@@ -13,8 +13,8 @@ use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
 use crate::probe::logs::ServerLog;
 use crate::probe::procfs;
 use crate::probe::service::ServiceFacts;
-use crate::probe::LogError;
 use crate::probe::{cli, Host, HostError};
+use crate::probe::{LogError, NativeProbe, ProbeError};
 #[cfg(feature = "docker")]
 use crate::target::DockerBackend;
 use crate::target::{Advice, Backend, EmulatorBackend, NativeBackend};
@@ -174,7 +174,7 @@ impl Session {
     }
 
     /// The host to run commands on, or why there is none.
-    pub fn host(&self) -> Result<&dyn Host, String> {
+    pub fn host(&self) -> Result<&dyn Host, ProbeError> {
         self.host
             .as_deref()
             .ok_or_else(|| crate::target::no_host(self.target))
@@ -270,7 +270,7 @@ impl Session {
     async fn probe_gpus(&self) -> Result<Vec<GpuInfo>, GpuError> {
         let mut gpus = match (self.gpu_source, self.host()) {
             (GpuSource::NvidiaSmi, Ok(host)) => gpu::probe_smi(host, self.command_timeout).await,
-            (GpuSource::NvidiaSmi, Err(reason)) => Err(GpuError::NotVisible(reason)),
+            (GpuSource::NvidiaSmi, Err(reason)) => Err(GpuError::NotVisible(reason.to_string())),
             (source, _) => gpu::probe(source, self.command_timeout).await,
         }?;
         // The in-process emulator is the one process that can hold the emulated VRAM.
@@ -326,20 +326,21 @@ impl Session {
     }
 
     /// Who listens on the API's port on this machine, or why it cannot be told.
-    pub async fn port_owners(&self) -> Result<procfs::PortOwners, String> {
+    pub async fn port_owners(&self) -> Result<procfs::PortOwners, ProbeError> {
         if self.target != Target::Native {
-            return Err(format!(
-                "on the {} target the port is not a port of this machine's processes; this check runs with --target native",
-                self.target
-            ));
+            return Err(ProbeError::NativeOnly {
+                target: self.target.to_string(),
+                probe: NativeProbe::PortOwners,
+            });
         }
         let host = self.host()?;
         let base = self.client.base_url();
         if !crate::client::is_local(base) {
-            return Err(format!(
-                "the server at {base} is not on {}, so who listens there cannot be read here",
-                host.describe()
-            ));
+            return Err(ProbeError::NotHere {
+                server: base.to_string(),
+                host: host.describe(),
+                what: "who listens on its port",
+            });
         }
         let port = base
             .port_or_known_default()
@@ -348,12 +349,12 @@ impl Session {
     }
 
     /// The kernel side of the NVIDIA driver on the host, or why it cannot be read.
-    pub async fn platform(&self) -> Result<procfs::Platform, String> {
+    pub async fn platform(&self) -> Result<procfs::Platform, ProbeError> {
         if self.target != Target::Native {
-            return Err(format!(
-                "the {} target is not this machine's Linux; kernel modules and driver libraries are checked with --target native",
-                self.target
-            ));
+            return Err(ProbeError::NativeOnly {
+                target: self.target.to_string(),
+                probe: NativeProbe::Platform,
+            });
         }
         let host = self.host()?;
         procfs::platform(host, self.command_timeout).await
@@ -365,7 +366,9 @@ impl Session {
         self.backend.finish().await
     }
 
-    pub async fn cli_version(&self) -> Result<&Result<(CliVersion, String), HostError>, String> {
+    pub async fn cli_version(
+        &self,
+    ) -> Result<&Result<(CliVersion, String), HostError>, ProbeError> {
         let host = self.host()?;
         // `ollama --version` asks the server for its version too.
         Ok(self
@@ -379,7 +382,7 @@ impl Session {
 
     /// The systemd unit's state (the container's, on the docker target), or why it
     /// cannot be read here.
-    pub async fn service(&self, unit: &str) -> Result<ServiceFacts, String> {
+    pub async fn service(&self, unit: &str) -> Result<ServiceFacts, ProbeError> {
         self.backend.service(unit, self.command_timeout).await
     }
 

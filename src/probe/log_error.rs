@@ -9,7 +9,7 @@ pub enum LogError {
     #[error("the server's log cannot be read: no journalctl on {host} (Ollama logs to the systemd journal when it runs as a service)")]
     NoJournalctl { host: String },
     /// `journalctl` ran and failed.
-    #[error("`journalctl -u {unit}` failed with exit code {code:?}: {stderr}")]
+    #[error("`journalctl -u {unit}` failed with {}: {stderr}", code.map(|c| format!("exit code {c}")).unwrap_or_else(|| "no exit code (stopped by a signal)".into()))]
     JournalctlFailed {
         unit: String,
         code: Option<i32>,

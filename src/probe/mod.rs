@@ -9,8 +9,10 @@ pub mod journal;
 pub mod log_error;
 pub mod logs;
 pub mod network;
+pub mod probe_error;
 pub mod procfs;
 pub mod service;
 
 pub use host::{CmdOutput, Host, HostError, LocalHost};
 pub use log_error::LogError;
+pub use probe_error::{NativeProbe, ProbeError};

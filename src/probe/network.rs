@@ -4,6 +4,7 @@
 //! asked.
 
 use super::host::{Host, HostError};
+use super::probe_error::ProbeError;
 use crate::client::{Client, Timeouts};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -51,19 +52,22 @@ pub fn parse_ip_addr(stdout: &str) -> Vec<IpAddr> {
 }
 
 /// This host's non-loopback addresses; `Err` says why they cannot be listed.
-pub async fn host_addresses(host: &dyn Host, timeout: Duration) -> Result<Vec<IpAddr>, String> {
+pub async fn host_addresses(host: &dyn Host, timeout: Duration) -> Result<Vec<IpAddr>, ProbeError> {
     match host.run("ip", &["-o", "addr", "show"], timeout).await {
         Ok(out) if out.success() => Ok(parse_ip_addr(&out.stdout)),
-        Ok(out) => Err(format!(
-            "`ip -o addr show` failed on {} with exit code {:?}: {}",
-            host.describe(),
-            out.code,
-            out.stderr.trim()
-        )),
-        Err(HostError::NotFound { host, .. }) => Err(format!(
-            "cannot list the addresses of {host}: `ip` is not installed (package iproute2)"
-        )),
-        Err(e) => Err(e.to_string()),
+        Ok(out) => Err(ProbeError::CommandFailed {
+            command: "ip -o addr show".into(),
+            host: Some(host.describe()),
+            code: out.code,
+            stderr: out.stderr.trim().to_string(),
+        }),
+        Err(HostError::NotFound { host, .. }) => Err(ProbeError::MissingTool {
+            what: "the addresses",
+            host,
+            tool: "ip",
+            package: Some("iproute2"),
+        }),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -100,7 +104,7 @@ pub async fn beyond_loopback(
     base: &Url,
     command_timeout: Duration,
     timeout: Duration,
-) -> Result<Vec<AddressProbe>, String> {
+) -> Result<Vec<AddressProbe>, ProbeError> {
     let addrs = host_addresses(host, command_timeout).await?;
     let here = match base.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback() || addrs.contains(&IpAddr::V4(ip)),
@@ -109,10 +113,11 @@ pub async fn beyond_loopback(
         None => false,
     };
     if !here {
-        return Err(format!(
-            "the server at {base} is not on {}, so its other addresses are not known here; run ollama-verify on the server's machine",
-            host.describe()
-        ));
+        return Err(ProbeError::NotHere {
+            server: base.to_string(),
+            host: host.describe(),
+            what: "its other addresses",
+        });
     }
     let port = base
         .port_or_known_default()
@@ -195,7 +200,17 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.contains("`ip` is not installed"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ProbeError::MissingTool {
+                    tool: "ip",
+                    package: Some("iproute2"),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
 
         let listed = Scripted::always(
             "the test host",
@@ -214,7 +229,10 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.contains("not on the test host"), "{e}");
+        assert!(
+            matches!(&e, ProbeError::NotHere { host, .. } if host == "the test host"),
+            "{e:?}"
+        );
         // An empty list asks nothing and says nothing answered.
         let none = Scripted::always(
             "the test host",

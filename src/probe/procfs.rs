@@ -3,6 +3,7 @@
 //! NVIDIA driver (nvidia_uvm, WSL2's driver libraries).
 
 use super::host::{CmdOutput, Host, HostError};
+use super::probe_error::ProbeError;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -103,16 +104,19 @@ pub fn parse_passwd(text: &str) -> BTreeMap<u32, String> {
 /// a missing tcp6, `find` meeting unreadable folders). `Err` says why it cannot run.
 async fn read(
     host: &dyn Host,
-    program: &str,
+    program: &'static str,
     args: &[&str],
     timeout: Duration,
-) -> Result<CmdOutput, String> {
+) -> Result<CmdOutput, ProbeError> {
     match host.run(program, args, timeout).await {
         Ok(out) => Ok(out),
-        Err(HostError::NotFound { host, .. }) => Err(format!(
-            "/proc cannot be read on {host}: `{program}` is not installed"
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(HostError::NotFound { host, .. }) => Err(ProbeError::MissingTool {
+            what: "/proc",
+            host,
+            tool: program,
+            package: None,
+        }),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -133,14 +137,14 @@ pub async fn port_owners(
     host: &dyn Host,
     port: u16,
     timeout: Duration,
-) -> Result<PortOwners, String> {
+) -> Result<PortOwners, ProbeError> {
     let tcp = read(host, "cat", &["/proc/net/tcp", "/proc/net/tcp6"], timeout).await?;
     if tcp.stdout.trim().is_empty() {
-        return Err(format!(
-            "/proc/net/tcp cannot be read on {}: {}",
-            host.describe(),
-            tcp.stderr.trim()
-        ));
+        return Err(ProbeError::Unreadable {
+            what: "/proc/net/tcp",
+            host: host.describe(),
+            said: tcp.stderr.trim().to_string(),
+        });
     }
     let all = parse_net_tcp(&tcp.stdout);
     let fds = read(
@@ -230,13 +234,12 @@ pub fn parse_ldconfig(text: &str) -> Vec<(String, String)> {
 }
 
 /// Reads the platform facts of `host`.
-pub async fn platform(host: &dyn Host, timeout: Duration) -> Result<Platform, String> {
+pub async fn platform(host: &dyn Host, timeout: Duration) -> Result<Platform, ProbeError> {
     let version = read(host, "cat", &["/proc/version"], timeout).await?;
     if !version.success() {
-        return Err(format!(
-            "{} has no /proc/version: not Linux, so the kernel side of the driver cannot be checked",
-            host.describe()
-        ));
+        return Err(ProbeError::NotLinux {
+            host: host.describe(),
+        });
     }
     if version.stdout.to_ascii_lowercase().contains("microsoft") {
         let ld = match host.run("ldconfig", &["-p"], timeout).await {
@@ -244,10 +247,10 @@ pub async fn platform(host: &dyn Host, timeout: Duration) -> Result<Platform, St
             Err(HostError::NotFound { .. }) => {
                 match host.run("/sbin/ldconfig", &["-p"], timeout).await {
                     Ok(out) => out,
-                    Err(e) => return Err(format!("`ldconfig -p` cannot run: {e}")),
+                    Err(e) => return Err(e.into()),
                 }
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         return Ok(Platform::Wsl2 {
             libraries: parse_ldconfig(&ld.stdout),

@@ -3,6 +3,7 @@
 //! the files whose settings override it when the service starts, which are read too.
 
 use super::host::{Host, HostError};
+use super::probe_error::ProbeError;
 use std::time::Duration;
 
 /// The properties [`probe`] asks `systemctl show` for, and [`parse_show`] reads.
@@ -378,7 +379,11 @@ pub fn parse_environment(value: &str) -> Vec<(String, String)> {
 
 /// Reads the unit on `host`. `Err` means the probe itself failed (a check fails);
 /// `Unavailable` means there is no systemd to ask (checks are skipped).
-pub async fn probe(host: &dyn Host, unit: &str, timeout: Duration) -> Result<ServiceFacts, String> {
+pub async fn probe(
+    host: &dyn Host,
+    unit: &str,
+    timeout: Duration,
+) -> Result<ServiceFacts, ProbeError> {
     let property = format!("--property={SHOW_PROPERTIES}");
     let out = match host.run("systemctl", &["show", unit, &property], timeout).await {
         Ok(out) => out,
@@ -387,7 +392,7 @@ pub async fn probe(host: &dyn Host, unit: &str, timeout: Duration) -> Result<Ser
                 "no systemd on {host} (systemctl is not installed), so there is no service to check; run Ollama under systemd or use --target docker"
             )))
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
     let stderr = out.stderr.trim();
     if stderr.contains("not been booted with systemd")
@@ -400,10 +405,12 @@ pub async fn probe(host: &dyn Host, unit: &str, timeout: Duration) -> Result<Ser
         )));
     }
     if !out.success() {
-        return Err(format!(
-            "`systemctl show {unit}` failed with exit code {:?}: {stderr}",
-            out.code
-        ));
+        return Err(ProbeError::CommandFailed {
+            command: format!("systemctl show {unit}"),
+            host: None,
+            code: out.code,
+            stderr: stderr.to_string(),
+        });
     }
     let mut state = parse_show(unit, &out.stdout);
     for file in &mut state.environment_files {

@@ -6,7 +6,7 @@ use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
-use crate::probe::LogError;
+use crate::probe::{LogError, ProbeError};
 use crate::provision::docker::DockerTarget;
 use crate::server_log::TAIL_LINES;
 use std::sync::Arc;
@@ -76,10 +76,14 @@ impl Backend for DockerBackend {
     }
 
     /// The container's state, read at each call: a container can stop during a run.
-    async fn service(&self, _unit: &str, _timeout: Duration) -> Result<ServiceFacts, String> {
+    async fn service(&self, _unit: &str, _timeout: Duration) -> Result<ServiceFacts, ProbeError> {
         match self.container.lock().await.as_ref() {
-            Some(container) => container.state().await.map(ServiceFacts::Container),
-            None => Err("the run has removed its container".into()),
+            Some(container) => container
+                .state()
+                .await
+                .map(ServiceFacts::Container)
+                .map_err(ProbeError::Container),
+            None => Err(ProbeError::ContainerRemoved),
         }
     }
 

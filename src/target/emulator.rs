@@ -7,7 +7,7 @@ use crate::gpu::GpuProcess;
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
-use crate::probe::LogError;
+use crate::probe::{LogError, ProbeError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,8 +58,10 @@ impl Backend for EmulatorBackend {
         })
     }
 
-    async fn service(&self, _unit: &str, _timeout: Duration) -> Result<ServiceFacts, String> {
-        Ok(ServiceFacts::Unavailable(no_host(Target::Emulator)))
+    async fn service(&self, _unit: &str, _timeout: Duration) -> Result<ServiceFacts, ProbeError> {
+        Ok(ServiceFacts::Unavailable(
+            no_host(Target::Emulator).to_string(),
+        ))
     }
 
     fn emulated_gpu_processes(&self) -> Option<Vec<GpuProcess>> {

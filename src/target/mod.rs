@@ -23,7 +23,7 @@ use crate::probe::gpu::GpuSource;
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
 use crate::probe::Host;
-use crate::probe::LogError;
+use crate::probe::{LogError, ProbeError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,7 +104,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// The state of the service that runs the server (`unit` natively, the container on
     /// the docker target), or why it cannot be read.
-    async fn service(&self, unit: &str, timeout: Duration) -> Result<ServiceFacts, String>;
+    async fn service(&self, unit: &str, timeout: Duration) -> Result<ServiceFacts, ProbeError>;
 
     /// Who holds the emulated GPU's memory: only an in-process emulator knows.
     fn emulated_gpu_processes(&self) -> Option<Vec<GpuProcess>> {
@@ -119,8 +119,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 }
 
 /// Why a target without a host cannot answer a host question.
-pub fn no_host(target: Target) -> String {
-    format!(
-        "the {target} target has no host to inspect; verify a real install with --target native"
-    )
+pub fn no_host(target: Target) -> ProbeError {
+    ProbeError::NoHost {
+        target: target.to_string(),
+    }
 }

@@ -5,15 +5,15 @@ use super::{Advice, Backend, Target};
 use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::{self, ServiceFacts};
-use crate::probe::LogError;
 use crate::probe::{journal, Host, LocalHost};
+use crate::probe::{LogError, ProbeError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// A unit's state, read once and shared.
-type UnitFacts = Arc<OnceCell<Result<ServiceFacts, String>>>;
+type UnitFacts = Arc<OnceCell<Result<ServiceFacts, ProbeError>>>;
 
 #[derive(Debug)]
 pub struct NativeBackend {
@@ -74,7 +74,7 @@ impl Backend for NativeBackend {
         journal::tail(self.host.as_ref(), unit, timeout).await
     }
 
-    async fn service(&self, unit: &str, timeout: Duration) -> Result<ServiceFacts, String> {
+    async fn service(&self, unit: &str, timeout: Duration) -> Result<ServiceFacts, ProbeError> {
         let cell = self
             .services
             .lock()

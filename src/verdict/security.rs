@@ -5,12 +5,13 @@ use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::probe::network::AddressProbe;
 use crate::probe::service::{ServiceFacts, UnitState};
+use crate::probe::ProbeError;
 use crate::secrets::name_matches;
 
 const RESTART: &str = "then `sudo systemctl daemon-reload && sudo systemctl restart ollama`";
 
 /// The unit, or the outcome that says why its environment cannot be judged.
-fn unit(facts: &Result<ServiceFacts, String>) -> Result<&UnitState, Outcome> {
+fn unit(facts: &Result<ServiceFacts, ProbeError>) -> Result<&UnitState, Outcome> {
     match facts {
         Err(e) => Err(Outcome::skip(format!(
             "the unit could not be read (see {see}): {e}", see = CheckId::ServiceActive
@@ -116,7 +117,7 @@ fn every_origin(entry: &str, any_origin: &str) -> bool {
 /// (`OLLAMA_ORIGINS` holding `any_origin`, `*`, or a wildcard as wide, such as
 /// `http://*`). Origins that keep Ollama from starting fail.
 pub fn exposure(
-    facts: &Result<ServiceFacts, String>,
+    facts: &Result<ServiceFacts, ProbeError>,
     any_origin: &str,
     answered_at: &[AddressProbe],
 ) -> Outcome {
@@ -202,10 +203,10 @@ pub fn exposure(
 /// host's non-loopback addresses. `probes` is `Err` when they cannot be asked here.
 pub fn remote_reachable(
     loopback_only: bool,
-    probes: &Result<Vec<AddressProbe>, String>,
+    probes: &Result<Vec<AddressProbe>, ProbeError>,
 ) -> Outcome {
     let probes = match probes {
-        Err(reason) => return Outcome::skip(reason.clone()),
+        Err(reason) => return Outcome::skip(reason.to_string()),
         Ok(p) => p,
     };
     if probes.is_empty() {
@@ -263,7 +264,7 @@ fn secrets(environment: &[(String, String)], patterns: &[String]) -> Vec<String>
 /// (`HTTPS_PROXY=http://user:pass@proxy:3128`): `systemctl show` prints it to every
 /// local user. Neither may an environment file every local user can read. The values
 /// are never shown.
-pub fn masking(facts: &Result<ServiceFacts, String>, patterns: &[String]) -> Outcome {
+pub fn masking(facts: &Result<ServiceFacts, ProbeError>, patterns: &[String]) -> Outcome {
     let u = match unit(facts) {
         Ok(u) => u,
         Err(o) => return o,
@@ -336,7 +337,7 @@ mod tests {
     use crate::probe::service::parse_show;
     use rstest::rstest;
 
-    fn facts(env: &str) -> Result<ServiceFacts, String> {
+    fn facts(env: &str) -> Result<ServiceFacts, ProbeError> {
         Ok(ServiceFacts::Unit(parse_show(
             "ollama",
             &format!("LoadState=loaded\nActiveState=active\nEnvironment={env}\n"),
@@ -558,8 +559,14 @@ mod tests {
             "{}",
             o.detail
         );
-        let o = remote_reachable(true, &Err("no ip".into()));
-        assert_eq!((o.status, o.detail.as_str()), (Status::Skip, "no ip"));
+        let missing = ProbeError::MissingTool {
+            what: "the addresses",
+            host: "this machine".into(),
+            tool: "ip",
+            package: Some("iproute2"),
+        };
+        let o = remote_reachable(true, &Err(missing.clone()));
+        assert_eq!((o.status, o.detail), (Status::Skip, missing.to_string()));
     }
 
     #[test]

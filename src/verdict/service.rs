@@ -7,6 +7,7 @@ use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::probe::logs::ollama_bool;
 use crate::probe::service::{ContainerState, EnvironmentFile, ServiceFacts, UnitState};
+use crate::probe::ProbeError;
 use crate::text::short_id as short;
 
 /// What the checks look at.
@@ -73,11 +74,11 @@ impl Subject<'_> {
 
 /// The unit or container, or the outcome that says why the check cannot look at it.
 fn subject(
-    facts: &Result<ServiceFacts, String>,
+    facts: &Result<ServiceFacts, ProbeError>,
     needs_existing: bool,
 ) -> Result<Subject<'_>, Outcome> {
     match facts {
-        Err(e) => Err(Outcome::fail(e.clone())),
+        Err(e) => Err(Outcome::fail(e.to_string())),
         Ok(ServiceFacts::Unavailable(reason)) => Err(Outcome::skip(reason.clone())),
         Ok(ServiceFacts::Unit(u)) if needs_existing && !u.exists() => Err(Outcome::skip(format!(
             "there is no {}.service (see {see})",
@@ -91,7 +92,7 @@ fn subject(
 
 /// The subject of a check that reads the unit's configuration: a masked unit is linked
 /// to /dev/null, so it has none to read (its own check, service.active, says so).
-fn configured_subject(facts: &Result<ServiceFacts, String>) -> Result<Subject<'_>, Outcome> {
+fn configured_subject(facts: &Result<ServiceFacts, ProbeError>) -> Result<Subject<'_>, Outcome> {
     match subject(facts, true)? {
         Subject::Unit(u) if u.masked() => Err(Outcome::skip(format!(
             "{}.service is masked, so it has no settings to read (see {see}): unmask it first (`sudo systemctl unmask {}`)",
@@ -102,7 +103,7 @@ fn configured_subject(facts: &Result<ServiceFacts, String>) -> Result<Subject<'_
 }
 
 /// `service.active`: the unit runs (the container runs and is not unhealthy).
-pub fn active(facts: &Result<ServiceFacts, String>) -> Outcome {
+pub fn active(facts: &Result<ServiceFacts, ProbeError>) -> Outcome {
     let u = match subject(facts, false) {
         Ok(Subject::Unit(u)) => u,
         Ok(Subject::Container(c)) => return container_active(c),
@@ -161,7 +162,7 @@ fn container_active(c: &ContainerState) -> Outcome {
 }
 
 /// `service.enabled`: the unit starts at boot (the container restarts with the daemon).
-pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
+pub fn enabled(facts: &Result<ServiceFacts, ProbeError>) -> Outcome {
     let u = match subject(facts, true) {
         Ok(Subject::Unit(u)) => u,
         Ok(Subject::Container(c)) => {
@@ -217,7 +218,7 @@ pub fn enabled(facts: &Result<ServiceFacts, String>) -> Outcome {
 
 /// `service.override`: a drop-in configures the unit (the container has a healthcheck,
 /// the part of its configuration compose adds).
-pub fn r#override(facts: &Result<ServiceFacts, String>) -> Outcome {
+pub fn r#override(facts: &Result<ServiceFacts, ProbeError>) -> Outcome {
     let u = match configured_subject(facts) {
         Ok(Subject::Unit(u)) => u,
         Ok(Subject::Container(c)) => {
@@ -314,7 +315,7 @@ pub(crate) fn may_be_set_in(
 /// `service.host`: `OLLAMA_HOST` binds the expected address. Without a port in
 /// `expected`, any port matches, save one that is no port number: Ollama binds its
 /// default port then, with only a warning, which this check says instead.
-pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
+pub fn host(facts: &Result<ServiceFacts, ProbeError>, expected: &str) -> Outcome {
     let s = match configured_subject(facts) {
         Ok(s) => s,
         Err(o) => return o,
@@ -385,7 +386,7 @@ pub fn host(facts: &Result<ServiceFacts, String>, expected: &str) -> Outcome {
 
 /// A variable of the environment has the expected value
 /// (`service.flash_attention`: `OLLAMA_FLASH_ATTENTION=1`).
-pub fn env_equals(facts: &Result<ServiceFacts, String>, key: &str, expected: &str) -> Outcome {
+pub fn env_equals(facts: &Result<ServiceFacts, ProbeError>, key: &str, expected: &str) -> Outcome {
     let s = match configured_subject(facts) {
         Ok(s) => s,
         Err(o) => return o,
@@ -452,7 +453,7 @@ mod tests {
     use crate::probe::service::parse_show;
     use rstest::rstest;
 
-    fn facts(text: &str) -> Result<ServiceFacts, String> {
+    fn facts(text: &str) -> Result<ServiceFacts, ProbeError> {
         Ok(ServiceFacts::Unit(parse_show("ollama", text)))
     }
 
@@ -641,7 +642,7 @@ mod tests {
         assert_eq!(r#override(&facts(GOOD)).status, Status::Pass);
     }
 
-    fn with_file(env: &str, read: Result<&str, &str>) -> Result<ServiceFacts, String> {
+    fn with_file(env: &str, read: Result<&str, &str>) -> Result<ServiceFacts, ProbeError> {
         let mut u = parse_show(
             "ollama",
             &format!("LoadState=loaded\nEnvironment={env}\nEnvironmentFiles=/etc/ollama/env (ignore_errors=no)\n"),
@@ -750,7 +751,7 @@ mod tests {
         running: bool,
         health: Option<&str>,
         restart: &str,
-    ) -> Result<ServiceFacts, String> {
+    ) -> Result<ServiceFacts, ProbeError> {
         Ok(ServiceFacts::Container(ContainerState {
             id: "0123456789abcdef".into(),
             running,

@@ -11,6 +11,7 @@ use ollama_verify::probe::network::AddressProbe;
 use ollama_verify::probe::procfs::{Platform, PortOwners};
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::probe::LogError;
+use ollama_verify::probe::ProbeError;
 use ollama_verify::session::Session;
 use ollama_verify::verdict::cloud::{CloudModel, Reading};
 use ollama_verify::ClientError;
@@ -72,7 +73,7 @@ pub struct VerifyWorld {
     pub check: Option<CheckMeta>,
     /// Set once the scenario's check has an outcome.
     pub decided: bool,
-    pub service: Option<Result<ServiceFacts, String>>,
+    pub service: Option<Result<ServiceFacts, ProbeError>>,
     pub chat: Option<Result<ChatChunk, ClientError>>,
     /// Why the API cannot be asked (see `Session::unreachable`), read when the chat
     /// failed: the chat's error may only echo it.
@@ -91,15 +92,15 @@ pub struct VerifyWorld {
     pub loopback_only: bool,
     /// security.feature: what answered on this host's non-loopback addresses, or why
     /// they could not be asked.
-    pub reach: Option<Result<Vec<AddressProbe>, String>>,
+    pub reach: Option<Result<Vec<AddressProbe>, ProbeError>>,
     /// diagnostics.feature: the server's log, or why it cannot be read here.
     pub log: Option<Result<ServerLog, LogError>>,
     /// diagnostics.feature: a generation, and the GPUs sampled while it ran.
     pub watched: Option<ollama_verify::session::Watched>,
     /// diagnostics.feature: who listens on the API's port.
-    pub owners: Option<Result<PortOwners, String>>,
+    pub owners: Option<Result<PortOwners, ProbeError>>,
     /// diagnostics.feature: the kernel side of the driver.
-    pub platform: Option<Result<Platform, String>>,
+    pub platform: Option<Result<Platform, ProbeError>>,
 }
 
 impl VerifyWorld {

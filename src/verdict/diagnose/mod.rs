@@ -166,7 +166,7 @@ mod support {
         }]
     }
 
-    pub fn unit(text: &str) -> Result<ServiceFacts, String> {
+    pub fn unit(text: &str) -> Result<ServiceFacts, crate::probe::ProbeError> {
         Ok(ServiceFacts::Unit(parse_show("ollama", text)))
     }
 }

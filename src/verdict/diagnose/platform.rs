@@ -3,11 +3,12 @@
 use crate::check::Outcome;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::procfs::{Platform, WSL_LIB_DIR};
+use crate::probe::ProbeError;
 
 /// `diagnose.platform`: nvidia_uvm loaded and /dev/nvidia-uvm present on native Linux;
 /// on WSL2, the driver libraries are Windows' (no distro copy shadows them).
 pub fn platform(
-    facts: &Result<Platform, String>,
+    facts: &Result<Platform, ProbeError>,
     gpus: &Result<Vec<GpuInfo>, GpuError>,
 ) -> Outcome {
     match gpus {
@@ -18,7 +19,7 @@ pub fn platform(
         _ => {}
     }
     let p = match facts {
-        Err(reason) => return Outcome::skip(reason.clone()),
+        Err(reason) => return Outcome::skip(reason.to_string()),
         Ok(p) => p,
     };
     match p {

@@ -2,12 +2,13 @@
 
 use crate::check::Outcome;
 use crate::probe::procfs::PortOwners;
+use crate::probe::ProbeError;
 
 /// `diagnose.port_owner`: an Ollama server owns the API's port; another program there
 /// fails, two Ollama servers on this host warn.
-pub fn port_owner(owners: &Result<PortOwners, String>, unreachable: Option<&str>) -> Outcome {
+pub fn port_owner(owners: &Result<PortOwners, ProbeError>, unreachable: Option<&str>) -> Outcome {
     let o = match owners {
-        Err(reason) => return Outcome::skip(reason.clone()),
+        Err(reason) => return Outcome::skip(reason.to_string()),
         Ok(o) => o,
     };
     let port = o.port;
@@ -93,7 +94,7 @@ mod tests {
 
     use crate::probe::procfs::{Listener, ProcessInfo};
 
-    fn owners(cmds: &[&str], servers: &[&str]) -> Result<PortOwners, String> {
+    fn owners(cmds: &[&str], servers: &[&str]) -> Result<PortOwners, ProbeError> {
         let p = |(i, c): (usize, &&str)| ProcessInfo {
             pid: 100 + i as u32,
             cmdline: c.to_string(),
@@ -126,7 +127,13 @@ mod tests {
         // Not readable without root, but the socket is the ollama user's.
         assert_eq!(port_owner(&owners(&[], &[]), None).status, Status::Pass);
         assert_eq!(
-            port_owner(&Err("no /proc".into()), None).status,
+            port_owner(
+                &Err(ProbeError::NotLinux {
+                    host: "this machine".into()
+                }),
+                None
+            )
+            .status,
             Status::Skip
         );
     }

@@ -7,12 +7,13 @@ use crate::check::Outcome;
 use crate::probe::logs::{same_setting, ServerLog};
 use crate::probe::service::ServiceFacts;
 use crate::probe::LogError;
+use crate::probe::ProbeError;
 use crate::target::Advice;
 
 /// `diagnose.settings`: the unit's (container's) `OLLAMA_*` environment is what the
 /// running server logged in its `server config` line, compared by meaning.
 pub fn settings(
-    facts: &Result<ServiceFacts, String>,
+    facts: &Result<ServiceFacts, ProbeError>,
     log: &Result<ServerLog, LogError>,
 ) -> Outcome {
     let (env, whose, fix) = match facts {
@@ -111,7 +112,7 @@ pub fn settings(
 /// failed last run warn, a restart loop (`loop_at` restarts, or activating /
 /// auto-restart now) fails. The log's last error line is quoted.
 pub fn service_health(
-    facts: &Result<ServiceFacts, String>,
+    facts: &Result<ServiceFacts, ProbeError>,
     log: &Result<ServerLog, LogError>,
     loop_at: u32,
 ) -> Outcome {

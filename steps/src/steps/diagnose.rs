@@ -5,6 +5,7 @@ use cucumber::{then, when};
 use ollama_verify::probe::logs::ServerLog;
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::probe::LogError;
+use ollama_verify::probe::ProbeError;
 use ollama_verify::verdict::cloud::Reading;
 use ollama_verify::verdict::{self, diagnose};
 
@@ -23,7 +24,7 @@ fn log(world: &VerifyWorld) -> Result<&Result<ServerLog, LogError>, String> {
         .ok_or_else(|| "add `When the server log is read` first".to_string())
 }
 
-fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, String>, String> {
+fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, ProbeError>, String> {
     world
         .service
         .as_ref()

@@ -6,6 +6,7 @@ use cucumber::{given, then, when};
 use ollama_verify::probe::network::{self, AddressProbe};
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::probe::{Host as _, LocalHost};
+use ollama_verify::probe::{NativeProbe, ProbeError};
 use ollama_verify::session::{Session, Target};
 use ollama_verify::verdict;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use std::time::Duration;
 /// answers or refuses at once.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, String>, String> {
+fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, ProbeError>, String> {
     world
         .service
         .as_ref()
@@ -22,20 +23,19 @@ fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, String>, String> {
 }
 
 /// `GET /` on each of this machine's non-loopback addresses, or why not here.
-async fn beyond_loopback(session: &Session) -> Result<Vec<AddressProbe>, String> {
+async fn beyond_loopback(session: &Session) -> Result<Vec<AddressProbe>, ProbeError> {
     let host = session.host()?;
     // The probes leave from this process: the addresses must be this machine's.
     if host.describe() != LocalHost.describe() {
-        return Err(format!(
-            "the host checks run on {}, not on this machine, so its addresses cannot be asked from here as they would answer there",
-            host.describe()
-        ));
+        return Err(ProbeError::NotThisMachine {
+            host: host.describe(),
+        });
     }
     if session.target != Target::Native {
-        return Err(format!(
-            "on the {} target who can reach the server is set by how its port is published, not by this machine's addresses; this check runs with --target native",
-            session.target
-        ));
+        return Err(ProbeError::NativeOnly {
+            target: session.target.to_string(),
+            probe: NativeProbe::Addresses,
+        });
     }
     let timeout = session.client.timeouts().request.min(PROBE_TIMEOUT);
     // A probe that reaches the server is a request like any other.

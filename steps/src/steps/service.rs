@@ -5,6 +5,7 @@ use cucumber::{then, when};
 use ollama_verify::check::Outcome;
 use ollama_verify::probe::service::ServiceFacts;
 use ollama_verify::probe::HostError;
+use ollama_verify::probe::ProbeError;
 use ollama_verify::verdict;
 
 #[when(expr = "the systemd unit {string} is inspected")]
@@ -12,7 +13,7 @@ async fn unit_inspected(world: &mut VerifyWorld, unit: String) {
     world.service = Some(world.session.service(&unit).await);
 }
 
-fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, String>, String> {
+fn unit(world: &VerifyWorld) -> Result<&Result<ServiceFacts, ProbeError>, String> {
     world
         .service
         .as_ref()
@@ -57,7 +58,7 @@ async fn cli_runs(world: &mut VerifyWorld) {
 #[then("it reports a version, the same as the server's")]
 async fn cli_version(world: &mut VerifyWorld) -> Result<(), String> {
     let outcome = match world.session.cli_version().await {
-        Err(no_host) => Outcome::skip(no_host),
+        Err(no_host) => Outcome::skip(no_host.to_string()),
         Ok(run) => {
             let server = world.session.server_version().await.as_ref().ok();
             // Asked only for a CLI stopped by its deadline: was the server silent?
