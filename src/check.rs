@@ -2,6 +2,7 @@
 //! Every check produces the same record, whatever it inspects.
 
 use crate::catalog::CheckId;
+use crate::figure::Figure;
 use serde::{Deserialize, Serialize};
 
 pub use crate::catalog::{order, Severity};
@@ -33,6 +34,8 @@ pub struct Outcome {
     pub detail: String,
     /// What was measured, with its unit (`63.3 tok/s`); shown in the summary table.
     pub value: Option<String>,
+    /// The same measurements as numbers, for charts, metrics and comparisons.
+    pub figures: Vec<Figure>,
 }
 
 impl Outcome {
@@ -53,7 +56,21 @@ impl Outcome {
             status,
             detail: detail.into(),
             value: None,
+            figures: Vec::new(),
         }
+    }
+
+    pub fn with_figure(mut self, figure: Figure) -> Self {
+        self.figures.push(figure);
+        self
+    }
+
+    /// Names `model` as the model of every figure that names none.
+    pub fn for_model(mut self, model: &str) -> Self {
+        for f in self.figures.iter_mut().filter(|f| f.model.is_none()) {
+            f.model = Some(model.to_string());
+        }
+        self
     }
 
     pub fn with_value(mut self, value: impl Into<String>) -> Self {
@@ -151,6 +168,9 @@ pub struct CheckResult {
     /// (`diagnose.offload: offloaded 20/29 layers ...`). Absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnosis: Vec<String>,
+    /// What the check measured, as numbers (`perf.*`); absent when nothing was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<Figure>,
     /// From the scenario's start to its verdict, where a scenario decided it (the JUnit
     /// report's `time`); not part of the summary JSON.
     #[serde(skip)]
@@ -170,6 +190,7 @@ impl CheckResult {
             detail: outcome.detail,
             value: outcome.value,
             diagnosis: Vec::new(),
+            figures: outcome.figures,
             elapsed: None,
             unfinished: false,
         }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod client;
 pub mod emulator;
+pub mod figure;
 pub mod go;
 pub mod gpu;
 pub mod model_name;

@@ -4,6 +4,7 @@ use super::api_error;
 use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
+use crate::figure::{Figure, Quantity};
 use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
 use crate::probe::gpu::{main_server_gpu, server_gpus, GpuError, GpuInfo};
 use crate::ClientError;
@@ -14,6 +15,11 @@ type Samples = Result<Vec<StreamTiming>, ClientError>;
 
 fn spread_of(samples: &[StreamTiming], f: impl Fn(&StreamTiming) -> Option<f64>) -> Option<Spread> {
     Spread::of(samples.iter().filter_map(f))
+}
+
+/// Each sample's reading, in the order taken.
+fn values(samples: &[StreamTiming], f: impl Fn(&StreamTiming) -> Option<f64>) -> Vec<f64> {
+    samples.iter().filter_map(f).collect()
 }
 
 fn describe(s: &Spread, unit: &str) -> String {
@@ -48,14 +54,20 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
         "{}, up to {tokens} tokens each{prompt}",
         describe(&s, "tok/s")
     );
+    let figure = Figure::new(Quantity::GenerationRate, s.median)
+        .samples(values(samples, |c| c.server.generation_rate()))
+        .target(target);
     if s.median >= target {
-        Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
+        Outcome::pass(format!("{how}; target {target} tok/s"))
+            .with_value(value)
+            .with_figure(figure)
     } else {
         Outcome::fail(format!(
             "expected at least {target} tok/s, measured {:.1} ({how}). Is the model wholly on the GPU (see {see})? Is something else using the GPU (`nvidia-smi`)?",
             s.median, see = CheckId::GpuOffload
         ))
         .with_value(value)
+        .with_figure(figure)
     }
 }
 
@@ -75,14 +87,20 @@ pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outc
         .unwrap_or(0);
     let value = format!("{:.0} tok/s", s.median);
     let how = format!("{}, {tokens} prompt tokens", describe(&s, "tok/s"));
+    let figure = Figure::new(Quantity::PromptRate, s.median)
+        .samples(values(samples, |c| c.server.prompt_rate()))
+        .target(target);
     if s.median >= target {
-        Outcome::pass(format!("{how}; target {target} tok/s")).with_value(value)
+        Outcome::pass(format!("{how}; target {target} tok/s"))
+            .with_value(value)
+            .with_figure(figure)
     } else {
         Outcome::fail(format!(
             "expected prompt processing at {target} tok/s or more, measured {:.0} ({how}). Flash attention (OLLAMA_FLASH_ATTENTION=1) and full GPU offload help",
             s.median
         ))
         .with_value(value)
+        .with_figure(figure)
     }
 }
 
@@ -142,14 +160,24 @@ pub fn streaming(samples: &Samples, margin_percent: f64, unreachable: Option<&st
         n => format!(", {n} answer(s) that could not be timed left out"),
     };
     let detail = format!("client-measured {client:.1} tok/s, server-reported {server:.1} ({off:.1}% apart, medians of {}{left_out}){split}{gap_text}{stall}", timed.len());
-    if off <= margin_percent {
-        Outcome::pass(detail).with_value(value)
+    let outcome = if off <= margin_percent {
+        Outcome::pass(detail)
     } else {
         Outcome::fail(format!(
             "expected the client's and the server's speeds within {margin_percent}%: {detail}. A proxy buffering the stream, or a loaded network, delays tokens"
         ))
+    };
+    let firsts: Vec<f64> = timed
+        .iter()
+        .filter_map(|t| t.first_token.map(|d| d.as_secs_f64()))
+        .collect();
+    outcome
         .with_value(value)
-    }
+        .with_figure(
+            Figure::new(Quantity::ClientRate, client)
+                .samples(timed.iter().filter_map(|t| t.client_rate).collect()),
+        )
+        .with_figure(Figure::new(Quantity::FirstToken, ttft / 1000.0).samples(firsts))
 }
 
 /// `perf.load_warm`: a loaded model starts at once (its `load_duration` stays small).
@@ -168,8 +196,15 @@ pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) ->
         format!("{:.0} ms", s.median)
     };
     let limit = max.as_secs_f64() * 1000.0;
+    let figure = Figure::new(Quantity::WarmLoad, s.median / 1000.0)
+        .samples(values(samples, |c| {
+            c.server.load_duration.map(|n| n as f64 / 1e9)
+        }))
+        .target(max.as_secs_f64());
     if s.median <= limit {
-        Outcome::pass(format!("{} while loaded", describe(&s, "ms"))).with_value(value)
+        Outcome::pass(format!("{} while loaded", describe(&s, "ms")))
+            .with_value(value)
+            .with_figure(figure)
     } else {
         Outcome::fail(format!(
             "expected a loaded model to start within {limit:.0} ms, its load took {:.0} ms ({}). The model is being reloaded between requests: a request's options (num_ctx) differing from the loaded model's, or a short OLLAMA_KEEP_ALIVE",
@@ -177,6 +212,7 @@ pub fn load_warm(samples: &Samples, max: Duration, unreachable: Option<&str>) ->
             describe(&s, "ms")
         ))
         .with_value(value)
+        .with_figure(figure)
     }
 }
 
@@ -204,8 +240,11 @@ pub fn load_cold(
         Some(Ok(ColdLoad::Took(d))) => *d,
     };
     let value = format!("{:.1} s", d.as_secs_f64());
+    let figure = Figure::new(Quantity::ColdLoad, d.as_secs_f64()).target(max.as_secs_f64());
     if d <= max {
-        Outcome::pass(format!("loaded from disk in {:.1} s", d.as_secs_f64())).with_value(value)
+        Outcome::pass(format!("loaded from disk in {:.1} s", d.as_secs_f64()))
+            .with_value(value)
+            .with_figure(figure)
     } else {
         Outcome::fail(format!(
             "expected a cold load within {:.0} s, it took {:.1} s. Models on a slow disk (or /mnt/c on WSL2) load slowly; keep them on the Linux filesystem",
@@ -213,6 +252,7 @@ pub fn load_cold(
             d.as_secs_f64()
         ))
         .with_value(value)
+        .with_figure(figure)
     }
 }
 
@@ -311,12 +351,23 @@ pub fn roofline(
         bandwidth / 1e9,
         in_vram as f64 / 1e9
     );
+    // The dense limit: for a mixture of experts, the lowest of its range.
+    let figures = |o: Outcome| {
+        o.with_figure(Figure::new(Quantity::GenerationRate, measured.median))
+            .with_figure(Figure::new(Quantity::DecodeLimit, limit))
+    };
     if let Some((used, all)) = experts {
-        return mixture_roofline(measured.median, limit, (used, all), min_percent, &detail);
+        return figures(mixture_roofline(
+            measured.median,
+            limit,
+            (used, all),
+            min_percent,
+            &detail,
+        ));
     }
     let pct = measured.median / limit * 100.0;
     let value = format!("{pct:.0}% of {limit:.1} tok/s");
-    if pct > 110.0 {
+    figures(if pct > 110.0 {
         Outcome::fail(format!(
             "{detail}: faster than the memory bandwidth allows, so a figure is wrong (a misreported clock, the wrong GPU's figures, or weights not all in VRAM)"
         ))
@@ -328,7 +379,7 @@ pub fn roofline(
         .with_value(value)
     } else {
         Outcome::pass(detail).with_value(value)
-    }
+    })
 }
 
 /// The roofline of a mixture of experts (`used` of `all` experts per token): a token
@@ -421,16 +472,19 @@ pub fn headroom(
     } else {
         format!(" on GPU {} (the fullest of {})", gpu.index, list.len())
     };
-    if free >= min_bytes {
-        Outcome::pass(format!("{:.1} GiB in use{which}", gib(gpu.memory_used))).with_value(value)
+    let outcome = if free >= min_bytes {
+        Outcome::pass(format!("{:.1} GiB in use{which}", gib(gpu.memory_used)))
     } else {
         Outcome::fail(format!(
             "expected at least {:.1} GiB of VRAM free after loading, {:.1} GiB is{which}. A longer context or a second model will spill to the CPU; lower num_ctx, use OLLAMA_KV_CACHE_TYPE=q8_0, or a smaller quantisation",
             gib(min_bytes),
             gib(free)
         ))
+    };
+    outcome
         .with_value(value)
-    }
+        .with_figure(Figure::new(Quantity::VramFree, free as f64).target(min_bytes as f64))
+        .with_figure(Figure::new(Quantity::VramTotal, gpu.memory_total as f64))
 }
 
 #[cfg(test)]
@@ -504,6 +558,13 @@ mod tests {
             o.detail
         );
         assert_eq!(generation(&samples, 60.0, None).status, Status::Fail);
+        // The same numbers, typed, in the order the samples were taken.
+        assert_eq!(
+            o.figures,
+            vec![Figure::new(Quantity::GenerationRate, 50.0)
+                .samples(vec![50.0, 20.0, 64.0])
+                .target(40.0)]
+        );
     }
 
     #[test]
@@ -526,6 +587,16 @@ mod tests {
         assert_eq!(
             (o.status, o.value.as_deref()),
             (Status::Pass, Some("1000 tok/s"))
+        );
+        assert_eq!(o.figures[0].quantity, Quantity::PromptRate);
+        assert_eq!(o.figures[0].value, 1000.0);
+        // A warm load's figure is in seconds, the median of 12, 8 and 2400 ms.
+        let warm = load_warm(&samples, Duration::from_secs(1), None);
+        assert_eq!(
+            warm.figures,
+            vec![Figure::new(Quantity::WarmLoad, 0.012)
+                .samples(vec![0.012, 0.008, 2.4])
+                .target(1.0)]
         );
     }
 
@@ -580,6 +651,12 @@ mod tests {
                 .contains("first token 40 ms = load 0 + prompt 30 (server) + 10 ms"),
             "{}",
             o.detail
+        );
+        let quantities: Vec<(Quantity, f64)> =
+            o.figures.iter().map(|f| (f.quantity, f.value)).collect();
+        assert_eq!(
+            quantities,
+            [(Quantity::ClientRate, 63.0), (Quantity::FirstToken, 0.04)]
         );
         let o = streaming(&timing(40.0), 15.0, None);
         assert_eq!(o.status, Status::Fail);
@@ -644,6 +721,15 @@ mod tests {
         let ps = ps_with("m", 5 * gib, 5 * gib);
         let status = |gpus: &Result<Vec<GpuInfo>, GpuError>| headroom(gpus, &ps, "m", gib).status;
         assert_eq!(status(&Ok(vec![gpu.clone()])), Status::Pass);
+        let o = headroom(&Ok(vec![gpu.clone()]), &ps, "m", gib);
+        let free = (gpu.memory_total - gpu.memory_used) as f64;
+        assert_eq!(
+            o.figures,
+            vec![
+                Figure::new(Quantity::VramFree, free).target(gib as f64),
+                Figure::new(Quantity::VramTotal, gpu.memory_total as f64)
+            ]
+        );
         let full = GpuInfo {
             memory_used: gpu.memory_total - gib / 2,
             ..gpu.clone()
@@ -688,6 +774,12 @@ mod tests {
         let o = roofline(&gpus, &tags, &ps, ("m", None), &at(65), 25.0);
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("85% of 76.9 tok/s"));
+        let limit = o
+            .figures
+            .iter()
+            .find(|f| f.quantity == Quantity::DecodeLimit);
+        assert_eq!(limit.map(|f| f.value.round()), Some(77.0));
+        assert_eq!(o.figures[0], Figure::new(Quantity::GenerationRate, 65.0));
         assert!(
             o.detail.contains("limit 360 GB/s / 4.68 GB"),
             "{}",

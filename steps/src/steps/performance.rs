@@ -91,7 +91,8 @@ async fn conclude(
             decide(world, unreachable.as_deref())?
         }
     };
-    world.conclude(outcome)
+    let model = measured_model(world);
+    world.conclude(outcome.for_model(&model))
 }
 
 const NO_SAMPLES: &str = "add `When the model \"...\" answers the benchmark prompt N times, at most M tokens each` first";

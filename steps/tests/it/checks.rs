@@ -763,16 +763,24 @@ fn perf_figures_are_the_configured_speeds() {
         fast().token_rate(200.0).with(|c| c.prompt_rate = 500.0),
         &[],
     );
+    // The summary JSON carries each speed as a typed figure, with the model measured.
     let figure = |id: &str| -> f64 {
-        let value = run.check(id)["value"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        value
-            .trim_end_matches(" tok/s")
-            .parse()
-            .unwrap_or_else(|_| panic!("{id}: {value}"))
+        let check = run.check(id);
+        let figure = &check["figures"][0];
+        assert_eq!(figure["model"], "my-coder", "{id}: {check}");
+        assert_eq!(
+            figure["samples"].as_array().map(Vec::len),
+            Some(3),
+            "{check}"
+        );
+        figure["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{id}: {check}"))
     };
+    assert_eq!(
+        run.check("perf.generation")["figures"][0]["quantity"],
+        "generation_rate"
+    );
     let generation = figure("perf.generation");
     assert!((generation - 200.0).abs() < 4.0, "{generation}");
     // Within 10%: timers on a busy machine run late; the cache would show 2-3×.
