@@ -98,6 +98,10 @@ struct VerifyArgs {
     /// Write the summary as a Markdown table (for a CI job summary) here.
     #[arg(long)]
     summary_md: Option<PathBuf>,
+    /// Write the verdict as Prometheus metrics here (node_exporter's textfile
+    /// collector reads a folder of them).
+    #[arg(long)]
+    prometheus: Option<PathBuf>,
     /// Seconds to wait for a connection.
     #[arg(long, default_value_t = 3.0, value_parser = seconds, allow_negative_numbers = true)]
     connect_timeout: f64,
@@ -178,6 +182,15 @@ enum Command {
         /// Print the signature catalogue (Markdown) and exit.
         #[arg(long, conflicts_with_all = ["file", "json"])]
         signatures: bool,
+    },
+    /// Run the read-only checks every --interval and serve the last verdict: /metrics
+    /// for Prometheus, /healthz (200 when no check fails, 503 naming those that do).
+    /// Takes the run's flags too (--target, --host, --tags, timeouts, reports).
+    Serve {
+        #[command(flatten)]
+        serve: ollama_verify_steps::serve::ServeArgs,
+        #[command(flatten)]
+        run: Box<VerifyArgs>,
     },
 }
 
@@ -289,6 +302,10 @@ async fn cli() -> u8 {
             json,
             signatures,
         }) => Ok(explain(file, json, signatures)),
+        Some(Command::Serve { serve, run }) => match run_options(*run) {
+            Ok((opts, _)) => ollama_verify_steps::serve::serve(opts, serve).await,
+            Err(e) => Err(e),
+        },
         None => verify(cli.verify).await,
     };
     match result {
@@ -423,7 +440,7 @@ fn emulator_config(path: Option<&PathBuf>, flag: &str) -> Result<EmulatorConfig,
 }
 
 async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
-    let color = terminal::apply(args.color);
+    terminal::apply(args.color);
     if args.list {
         for flag in ignored_by_list(&args.given) {
             eprintln!(
@@ -445,6 +462,28 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
             "ollama-verify: --format is the form of --list, which was not given; it is ignored"
         );
     }
+    let verbose = args.verbose;
+    let (opts, color) = run_options(args)?;
+    let report = run(opts).await?;
+    let width = terminal::width();
+    let closing = match verbose {
+        true => report
+            .summary
+            .to_table(color, u16::try_from(width).unwrap_or(u16::MAX)),
+        false => ollama_verify_steps::closing::closing(&report.summary, width),
+    };
+    ollama_verify_steps::say!("\n{closing}");
+    // Last, so that the log ends with why the exit code is 3.
+    for why in &report.unwritten {
+        eprintln!("ollama-verify: {}", printable(why));
+    }
+    Ok(report.exit_code)
+}
+
+/// What a run is asked for, from its flags (a run's or `serve`'s); notes on stderr the
+/// flags that do not apply to the target. Also says whether the console has colour.
+fn run_options(args: VerifyArgs) -> Result<(RunOptions, bool), UsageError> {
+    let color = terminal::apply(args.color);
     for flag in ignored_flags(&args) {
         eprintln!(
             "ollama-verify: {flag} does not apply to --target {}; it is ignored",
@@ -488,7 +527,7 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         },
         ..Default::default()
     };
-    let report = run(RunOptions {
+    let opts = RunOptions {
         session,
         features: args.features,
         tags: args.tags,
@@ -496,24 +535,13 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         json: args.json,
         summary_json: args.summary_json,
         summary_md: args.summary_md,
+        prometheus: args.prometheus,
         steps: args.steps,
         verbose: args.verbose,
         deadline: args.deadline.map(Duration::from_secs_f64),
-    })
-    .await?;
-    let width = terminal::width();
-    let closing = match args.verbose {
-        true => report
-            .summary
-            .to_table(color, u16::try_from(width).unwrap_or(u16::MAX)),
-        false => ollama_verify_steps::closing::closing(&report.summary, width),
+        quiet: false,
     };
-    ollama_verify_steps::say!("\n{closing}");
-    // Last, so that the log ends with why the exit code is 3.
-    for why in &report.unwritten {
-        eprintln!("ollama-verify: {}", printable(why));
-    }
-    Ok(report.exit_code)
+    Ok((opts, color))
 }
 
 /// `--volume` beside `--fresh-volume`, which uses a volume of the run's own instead.

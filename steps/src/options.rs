@@ -16,6 +16,8 @@ pub struct RunOptions {
     pub json: Option<PathBuf>,
     pub summary_json: Option<PathBuf>,
     pub summary_md: Option<PathBuf>,
+    /// The verdict as Prometheus metrics, for node_exporter's textfile collector.
+    pub prometheus: Option<PathBuf>,
     /// Cucumber's step-by-step output (`--steps`) instead of a line per check.
     pub steps: bool,
     /// Every check's line, a skip's whose reason an earlier line gave too (`--verbose`).
@@ -26,16 +28,19 @@ pub struct RunOptions {
     /// but its time counts. Cucumber's JSON report is then incomplete; the JUnit,
     /// summary JSON and Markdown reports are whole.
     pub deadline: Option<Duration>,
+    /// No line per check on the console (`serve` says one line a run instead).
+    pub quiet: bool,
 }
 
 impl RunOptions {
     /// Each report's flag and the path it was given, in the order they are named.
-    pub(crate) fn reports(&self) -> [(&'static str, Option<&std::path::Path>); 4] {
+    pub(crate) fn reports(&self) -> [(&'static str, Option<&std::path::Path>); 5] {
         [
             ("--junit", self.junit.as_deref()),
             ("--json", self.json.as_deref()),
             ("--summary-json", self.summary_json.as_deref()),
             ("--summary-md", self.summary_md.as_deref()),
+            ("--prometheus", self.prometheus.as_deref()),
         ]
     }
 }

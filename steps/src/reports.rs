@@ -34,6 +34,7 @@ pub(crate) fn write_reports(
         ),
         ("--summary-json", &opts.summary_json, Summary::to_json),
         ("--summary-md", &opts.summary_md, Summary::to_markdown),
+        ("--prometheus", &opts.prometheus, crate::metrics::textfile),
     ];
     let mut unwritten = Vec::new();
     for (flag, path, text) in reports {

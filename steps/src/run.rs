@@ -116,7 +116,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     };
     // Cucumber's own writers see the events in feature order; the check lines come as
     // the checks are decided, so that one is not held back by the normalising.
-    let progress = Progress::new(session.clone(), !opts.steps, opts.verbose)
+    let progress = Progress::new(session.clone(), !opts.steps && !opts.quiet, opts.verbose)
         .discard_arbitrary_writes()
         .discard_stats_writes()
         .assert_normalized();

@@ -13,4 +13,5 @@ mod docs;
 mod explain;
 mod faults;
 mod ollama_cli;
+mod serve;
 mod systemd;
