@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod client;
 pub mod emulator;
+pub mod facts;
 pub mod figure;
 pub mod go;
 pub mod gpu;

@@ -61,9 +61,14 @@ impl Summary {
             };
             suite.add_test_case(case);
         }
+        let facts = self.facts_properties();
         for suite in &mut suites {
             let time = suite.test_cases.iter().filter_map(|c| c.time).sum();
             suite.set_time(time);
+            // Each suite carries them: a CI tool may show one suite alone.
+            for (k, v) in &facts {
+                suite.add_property((k.as_str(), v.as_str()));
+            }
         }
         let total = suites.iter().filter_map(|s| s.time).sum();
         let mut report = Report::new("ollama-verify");

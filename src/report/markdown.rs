@@ -34,6 +34,9 @@ impl Summary {
             ));
         }
         out.push_str(&format!("\n**{}**\n", self.counts_line()));
+        if let Some(facts) = &self.facts {
+            out.push_str(&super::facts::facts_markdown(facts));
+        }
         out
     }
 }

@@ -4,6 +4,7 @@
 //! [`Summary`] they all write, ordered, counted, masked and capped once. Formatting
 //! only; no verdicts here.
 
+mod facts;
 mod json;
 mod junit;
 mod markdown;
@@ -20,6 +21,7 @@ pub use crate::secrets::{
 pub use crate::text::{cap, markdown_text, nearest, printable, shorten};
 
 use crate::check::{order, CheckResult, Status};
+use crate::facts::RunFacts;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -30,6 +32,10 @@ pub struct Summary {
     pub failed: usize,
     pub warned: usize,
     pub skipped: usize,
+    /// What makes the run comparable with another (host, GPUs, Ollama, models), where
+    /// gathered: see [`RunFacts`]. Absent from the JSON when not gathered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<RunFacts>,
     /// The whole run's wall time, where the run measured it (the JUnit report's
     /// `time`); not part of the summary JSON.
     #[serde(skip)]
@@ -65,8 +71,15 @@ impl Summary {
             warned: count(Status::Warn),
             skipped: count(Status::Skip),
             checks,
+            facts: None,
             wall_time: None,
         }
+    }
+
+    /// The summary with the run's facts, masked and cut as the details are.
+    pub fn with_facts(mut self, facts: Option<RunFacts>) -> Self {
+        self.facts = facts.map(|f| f.map_text(|s| cap(&mask_secrets(s), TEXT_LIMIT)));
+        self
     }
 
     /// The summary of a run that took `wall_time` from its start to its reports.
