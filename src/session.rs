@@ -564,6 +564,21 @@ impl Session {
         self.results.lock().unwrap().clone()
     }
 
+    /// The models the shared chat and the speed samples asked (canonical names, sorted):
+    /// those the run's facts describe.
+    pub fn used_models(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.chats.lock().unwrap().keys().cloned().collect();
+        let samples = self.samples.lock().unwrap();
+        names.extend(
+            samples
+                .keys()
+                .filter_map(|k| Some(k.split('|').next()?.to_string())),
+        );
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Fails the result recorded for check `id`, unless it failed already: a step after
     /// its verdict failed, which fails the run, so the reports must say so and why.
     pub fn fail_after_verdict(&self, id: &str, why: &str) {

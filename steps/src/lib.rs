@@ -5,11 +5,12 @@
 //! Each module uses only modules below it here (no cycle):
 //!
 //! ```text
-//! run          one run, start to exit code     -> progress, reports, options, spec,
+//! run          one run, start to exit code     -> facts, progress, reports, options, spec,
 //!                                                 features, tags, usage, exit, stop, world
 //! explain      explain a pasted server log     -> exit
 //! list         --list                          -> spec, features, tags, usage
 //! closing      the console's closing summary   -> progress
+//! facts        the run's facts, from its session
 //! progress     the console's line per check    -> tags, world
 //! reports      report files: checked, written  -> options, staged, usage
 //! options      RunOptions
@@ -40,6 +41,7 @@ pub mod closing;
 pub mod config_file;
 pub mod exit;
 pub mod explain;
+pub mod facts;
 pub mod features;
 pub mod list;
 pub mod metrics;

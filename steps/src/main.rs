@@ -472,6 +472,9 @@ async fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
             .to_table(color, u16::try_from(width).unwrap_or(u16::MAX)),
         false => ollama_verify_steps::closing::closing(&report.summary, width),
     };
+    if let Some(facts) = report.summary.facts_line() {
+        ollama_verify_steps::say!("{facts}");
+    }
     ollama_verify_steps::say!("\n{closing}");
     // Last, so that the log ends with why the exit code is 3.
     for why in &report.unwritten {

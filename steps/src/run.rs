@@ -98,7 +98,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
             if let Some(json) = stage_json(opts.json.as_deref(), &mut unwritten) {
                 commit_json(json, &mut unwritten);
             }
-            return Ok(stopped(&opts, &selected, Vec::new(), why, &starts, started, unwritten));
+            return Ok(stopped(&opts, &selected, Vec::new(), why, &starts, started, unwritten, None));
         }
     };
     install_session(session.clone());
@@ -165,6 +165,11 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
 
     crate::world::clear_session();
     let results = session.results();
+    let budget = match finished {
+        Ok(_) => crate::facts::BUDGET,
+        Err(_) => crate::facts::STOPPED_BUDGET,
+    };
+    let facts = Some(crate::facts::gather(&session, budget).await);
     let concluded = || {
         let finished = match finished {
             Ok(finished) => finished,
@@ -173,7 +178,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
                     commit_json(json, &mut unwritten);
                 }
                 return Ok(stopped(
-                    &opts, &selected, results, why, &starts, started, unwritten,
+                    &opts, &selected, results, why, &starts, started, unwritten, facts,
                 ));
             }
         };
@@ -193,7 +198,9 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
         if let Some(json) = json {
             commit_json(json, &mut unwritten);
         }
-        let summary = Summary::new(results).with_wall_time(started.elapsed());
+        let summary = Summary::new(results)
+            .with_wall_time(started.elapsed())
+            .with_facts(facts);
         unwritten.extend(write_reports(&opts, &summary, step_summary().as_deref()));
         let failed = summary.failed > 0 || finished.execution_has_failed();
         Ok(RunReport {
@@ -224,6 +231,7 @@ async fn reports_then_cleanup<R>(
 
 /// The report of a run stopped early: what finished, and every other selected check
 /// failed with the reason, timed from its scenario's start (if it started) to now.
+#[allow(clippy::too_many_arguments)]
 fn stopped(
     opts: &RunOptions,
     selected: &[CheckMeta],
@@ -232,6 +240,7 @@ fn stopped(
     starts: &Starts,
     started: tokio::time::Instant,
     mut unwritten: Vec<String>,
+    facts: Option<ollama_verify::facts::RunFacts>,
 ) -> RunReport {
     let starts = starts.lock().unwrap_or_else(|e| e.into_inner());
     // No scenario began: the time went to starting the target (a container, its models).
@@ -247,7 +256,9 @@ fn stopped(
         missing.iter().filter(|r| r.unfinished).count()
     );
     results.extend(missing);
-    let summary = Summary::new(results).with_wall_time(started.elapsed());
+    let summary = Summary::new(results)
+        .with_wall_time(started.elapsed())
+        .with_facts(facts);
     unwritten.extend(write_reports(opts, &summary, step_summary().as_deref()));
     RunReport {
         summary,

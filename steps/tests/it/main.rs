@@ -11,6 +11,7 @@ mod diagnostics;
 mod docker;
 mod docs;
 mod explain;
+mod facts;
 mod faults;
 mod ollama_cli;
 mod serve;
