@@ -8,6 +8,7 @@ pub mod client;
 pub mod emulator;
 pub mod facts;
 pub mod figure;
+pub mod fleet;
 pub mod go;
 pub mod gpu;
 pub mod model_name;

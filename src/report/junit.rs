@@ -1,7 +1,7 @@
 //! JUnit XML (`--junit`) for CI test reports: one suite per area, one case per check.
 
 use super::{with_diagnosis, Summary};
-use crate::check::Status;
+use crate::check::{CheckResult, Status};
 use crate::text::printable;
 
 impl Summary {
@@ -13,45 +13,10 @@ impl Summary {
     /// Every case has a `time` (0 where no scenario timed it); a suite's is the sum of
     /// its cases', the report's the run's wall time (else the sum of all).
     pub fn to_junit(&self) -> String {
-        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        use quick_junit::{Report, TestSuite};
         let mut suites: Vec<TestSuite> = Vec::new();
         for c in &self.checks {
-            // Not a check's id (an untagged scenario's `file:line`): a suite of its own.
-            let area = match c.id.contains(':') {
-                true => "scenarios",
-                false => c.id.split('.').next().unwrap_or(&c.id),
-            };
-            let area = printable(area);
-            let text = printable(&with_diagnosis(c, "\n"));
-            let (status, out) = match c.status {
-                Status::Pass => (TestCaseStatus::success(), Some(text)),
-                Status::Warn => (TestCaseStatus::success(), Some(format!("WARN: {text}"))),
-                Status::Fail => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(printable(&c.detail))
-                        .set_type("fail")
-                        .set_description(text);
-                    (s, None)
-                }
-                Status::Skip => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(printable(&c.detail));
-                    (s, None)
-                }
-            };
-            let mut case = TestCase::new(printable(&c.id), status);
-            case.set_classname(format!("ollama-verify.{area}"));
-            case.add_property(("scenario".to_string(), printable(&c.name)));
-            case.add_property(("status", c.status.label()));
-            if let Some(v) = &c.value {
-                case.add_property(("value".to_string(), printable(v)));
-            }
-            // A check the run stopped before it decided took until the stop, as far as
-            // the run knows it; one never timed, 0 (a report tool reads none as NaN).
-            case.set_time(c.elapsed.unwrap_or_default());
-            if let Some(out) = out {
-                case.set_system_out(out);
-            }
+            let (area, case) = check_case(c);
             let suite = match suites.iter().position(|s| s.name.as_str() == area) {
                 Some(i) => &mut suites[i],
                 None => {
@@ -78,6 +43,50 @@ impl Summary {
             .add_test_suites(suites);
         report.to_string().expect("a JUnit report serialises")
     }
+}
+
+/// A check as a JUnit test case named by its id, with its area (`gpu`, `api`, ...; an
+/// untagged scenario's `file:line` is `scenarios`): the case's class is
+/// `ollama-verify.<area>`.
+pub(crate) fn check_case(c: &CheckResult) -> (String, quick_junit::TestCase) {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
+    // Not a check's id (an untagged scenario's `file:line`): a suite of its own.
+    let area = match c.id.contains(':') {
+        true => "scenarios",
+        false => c.id.split('.').next().unwrap_or(&c.id),
+    };
+    let area = printable(area);
+    let text = printable(&with_diagnosis(c, "\n"));
+    let (status, out) = match c.status {
+        Status::Pass => (TestCaseStatus::success(), Some(text)),
+        Status::Warn => (TestCaseStatus::success(), Some(format!("WARN: {text}"))),
+        Status::Fail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(printable(&c.detail))
+                .set_type("fail")
+                .set_description(text);
+            (s, None)
+        }
+        Status::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(printable(&c.detail));
+            (s, None)
+        }
+    };
+    let mut case = TestCase::new(printable(&c.id), status);
+    case.set_classname(format!("ollama-verify.{area}"));
+    case.add_property(("scenario".to_string(), printable(&c.name)));
+    case.add_property(("status", c.status.label()));
+    if let Some(v) = &c.value {
+        case.add_property(("value".to_string(), printable(v)));
+    }
+    // A check the run stopped before it decided took until the stop, as far as
+    // the run knows it; one never timed, 0 (a report tool reads none as NaN).
+    case.set_time(c.elapsed.unwrap_or_default());
+    if let Some(out) = out {
+        case.set_system_out(out);
+    }
+    (area, case)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod junit;
 mod markdown;
 mod table;
 
+pub(crate) use junit::check_case;
 pub use table::plain_table;
 
 // The text helpers and the masking live in lower modules (`text`, `secrets`) that the
