@@ -11,6 +11,8 @@
 //! list         --list                          -> spec, features, tags, usage
 //! closing      the console's closing summary   -> progress
 //! facts        the run's facts, from its session
+//! fleet        many hosts' reports as one      -> options, reports, staged, terminal,
+//!                                                 usage, exit
 //! progress     the console's line per check    -> tags, world
 //! reports      report files: checked, written  -> options, staged, usage
 //! options      RunOptions
@@ -43,6 +45,7 @@ pub mod exit;
 pub mod explain;
 pub mod facts;
 pub mod features;
+pub mod fleet;
 pub mod list;
 pub mod metrics;
 pub mod options;

@@ -192,6 +192,9 @@ enum Command {
         #[command(flatten)]
         run: Box<VerifyArgs>,
     },
+    /// Merge the summary JSONs of many hosts into one verdict. Exit 0: every host
+    /// passed; 1: a host failed a check, or its report is missing or unreadable.
+    Fleet(ollama_verify_steps::fleet::FleetArgs),
 }
 
 /// The longest time a flag accepts: a week, far past any run, well inside what
@@ -306,6 +309,7 @@ async fn cli() -> u8 {
             Ok((opts, _)) => ollama_verify_steps::serve::serve(opts, serve).await,
             Err(e) => Err(e),
         },
+        Some(Command::Fleet(args)) => ollama_verify_steps::fleet::fleet(args),
         None => verify(cli.verify).await,
     };
     match result {

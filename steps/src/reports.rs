@@ -112,7 +112,7 @@ pub(crate) fn all_writable(opts: &RunOptions) -> Result<(), UsageError> {
 }
 
 /// Whether two paths name one file, which need not exist yet (its folder must).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     let full = |p: &Path| -> Option<PathBuf> {
         let folder = match p.parent() {
             Some(f) if !f.as_os_str().is_empty() => f,

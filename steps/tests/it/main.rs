@@ -13,6 +13,7 @@ mod docs;
 mod explain;
 mod facts;
 mod faults;
+mod fleet;
 mod ollama_cli;
 mod serve;
 mod systemd;
