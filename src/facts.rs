@@ -413,6 +413,45 @@ mod tests {
         assert_eq!(host.kernel.as_deref(), Some(kernel));
     }
 
+    /// A container's facts come from commands run in it; one it lacks leaves its fact out.
+    #[tokio::test]
+    async fn a_containers_facts_from_its_commands() {
+        use crate::probe::host::{CmdOutput, HostError, Scripted};
+        let ok = |stdout: &str| {
+            Ok(CmdOutput {
+                code: Some(0),
+                stdout: stdout.into(),
+                stderr: String::new(),
+            })
+        };
+        let host = Scripted {
+            name: "container abc",
+            container: true,
+            answer: Box::new(move |program, _| match program {
+                "uname" => ok("3f2a9c1d7e4b 6.8.0-49-generic\n"),
+                _ => Err(HostError::NotFound {
+                    program: program.into(),
+                    host: "container abc".into(),
+                }),
+            }),
+        };
+        let facts = HostFacts::of(&host, Duration::from_secs(1)).await;
+        assert_eq!(
+            facts,
+            HostFacts {
+                name: Some("3f2a9c1d7e4b".into()),
+                os: None,
+                kernel: Some("6.8.0-49-generic".into()),
+                wsl2: Some(false),
+            }
+        );
+        let bare = Scripted::empty("scratch image", true);
+        assert_eq!(
+            HostFacts::of(&bare, Duration::from_secs(1)).await,
+            HostFacts::default()
+        );
+    }
+
     #[test]
     fn nothing_known_is_nothing_said() {
         let host = HostFacts::from_texts(Some(" \n"), None, Some("ID=x"));
