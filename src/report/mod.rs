@@ -1,15 +1,18 @@
 //! Turns check results into what people and pipelines read, one writer per format:
 //! the console table (`table.rs`), the summary JSON (`json.rs`), JUnit XML
-//! (`junit.rs`) and Markdown for a CI job summary (`markdown.rs`). Here: the
+//! (`junit.rs`), Markdown for a CI job summary (`markdown.rs`) and the HTML page for
+//! reviewers (`html/`). Here: the
 //! [`Summary`] they all write, ordered, counted, masked and capped once. Formatting
 //! only; no verdicts here.
 
 mod facts;
+mod html;
 mod json;
 mod junit;
 mod markdown;
 mod table;
 
+pub use html::{SpecFeature, SpecScenario};
 pub(crate) use junit::check_case;
 pub use table::plain_table;
 

@@ -352,9 +352,13 @@ pub fn roofline(
         in_vram as f64 / 1e9
     );
     // The dense limit: for a mixture of experts, the lowest of its range.
+    // Its target: the least speed that passes, `min_percent` of the (dense) limit.
     let figures = |o: Outcome| {
-        o.with_figure(Figure::new(Quantity::GenerationRate, measured.median))
-            .with_figure(Figure::new(Quantity::DecodeLimit, limit))
+        o.with_figure(
+            Figure::new(Quantity::GenerationRate, measured.median)
+                .target(limit * min_percent / 100.0),
+        )
+        .with_figure(Figure::new(Quantity::DecodeLimit, limit))
     };
     if let Some((used, all)) = experts {
         return figures(mixture_roofline(
@@ -779,7 +783,8 @@ mod tests {
             .iter()
             .find(|f| f.quantity == Quantity::DecodeLimit);
         assert_eq!(limit.map(|f| f.value.round()), Some(77.0));
-        assert_eq!(o.figures[0], Figure::new(Quantity::GenerationRate, 65.0));
+        assert_eq!(o.figures[0].value, 65.0);
+        assert_eq!(o.figures[0].target.map(|t| t.round()), Some(19.0));
         assert!(
             o.detail.contains("limit 360 GB/s / 4.68 GB"),
             "{}",

@@ -14,7 +14,8 @@
 //! fleet        many hosts' reports as one      -> options, reports, staged, terminal,
 //!                                                 usage, exit
 //! progress     the console's line per check    -> tags, world
-//! reports      report files: checked, written  -> options, staged, usage
+//! reports      report files: checked, written  -> html, options, staged, usage
+//! html         the HTML report's spec          -> features, spec, tags
 //! options      RunOptions
 //! staged       a file written whole or not at all
 //! config_file  ollama-verify.toml              -> usage
@@ -46,6 +47,7 @@ pub mod explain;
 pub mod facts;
 pub mod features;
 pub mod fleet;
+mod html;
 pub mod list;
 pub mod metrics;
 pub mod options;

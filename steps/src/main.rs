@@ -102,6 +102,10 @@ struct VerifyArgs {
     /// collector reads a folder of them).
     #[arg(long)]
     prometheus: Option<PathBuf>,
+    /// Write the HTML report here: one self-contained page of the feature files with
+    /// each check's verdict, the host's facts and charts of the measured figures.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Seconds to wait for a connection.
     #[arg(long, default_value_t = 3.0, value_parser = seconds, allow_negative_numbers = true)]
     connect_timeout: f64,
@@ -543,6 +547,7 @@ fn run_options(args: VerifyArgs) -> Result<(RunOptions, bool), UsageError> {
         summary_json: args.summary_json,
         summary_md: args.summary_md,
         prometheus: args.prometheus,
+        html: args.html,
         steps: args.steps,
         verbose: args.verbose,
         deadline: args.deadline.map(Duration::from_secs_f64),

@@ -18,6 +18,8 @@ pub struct RunOptions {
     pub summary_md: Option<PathBuf>,
     /// The verdict as Prometheus metrics, for node_exporter's textfile collector.
     pub prometheus: Option<PathBuf>,
+    /// The HTML report for reviewers (`--html`).
+    pub html: Option<PathBuf>,
     /// Cucumber's step-by-step output (`--steps`) instead of a line per check.
     pub steps: bool,
     /// Every check's line, a skip's whose reason an earlier line gave too (`--verbose`).
@@ -34,13 +36,14 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// Each report's flag and the path it was given, in the order they are named.
-    pub(crate) fn reports(&self) -> [(&'static str, Option<&std::path::Path>); 5] {
+    pub(crate) fn reports(&self) -> [(&'static str, Option<&std::path::Path>); 6] {
         [
             ("--junit", self.junit.as_deref()),
             ("--json", self.json.as_deref()),
             ("--summary-json", self.summary_json.as_deref()),
             ("--summary-md", self.summary_md.as_deref()),
             ("--prometheus", self.prometheus.as_deref()),
+            ("--html", self.html.as_deref()),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! The report files a run is asked for (`--junit`, `--json`, `--summary-json`,
-//! `--summary-md`): checked before the run (each writable, no two at one path), and
+//! `--summary-md`, `--html`): checked before the run (each writable, no two at one path), and
 //! written after it, each attempted whatever happened to the others.
 
 use crate::options::RunOptions;
@@ -16,6 +16,9 @@ pub(crate) fn step_summary() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// What writes one report's text from the summary.
+type Writer<'a> = dyn Fn(&Summary) -> String + 'a;
+
 /// The reports made from the checks' results: whole, also for a run stopped early.
 /// Each is attempted whatever happened to the others; the reasons of those that could
 /// not be written are returned. The Markdown summary is appended to the file when it is
@@ -26,15 +29,13 @@ pub(crate) fn write_reports(
     summary: &Summary,
     step_summary: Option<&Path>,
 ) -> Vec<String> {
-    let reports = [
-        (
-            "--junit",
-            &opts.junit,
-            Summary::to_junit as fn(&Summary) -> String,
-        ),
-        ("--summary-json", &opts.summary_json, Summary::to_json),
-        ("--summary-md", &opts.summary_md, Summary::to_markdown),
-        ("--prometheus", &opts.prometheus, crate::metrics::textfile),
+    let html = |s: &Summary| crate::html::page(s, opts.features.as_deref());
+    let reports: [(&str, _, &Writer); 5] = [
+        ("--junit", &opts.junit, &Summary::to_junit),
+        ("--summary-json", &opts.summary_json, &Summary::to_json),
+        ("--summary-md", &opts.summary_md, &Summary::to_markdown),
+        ("--prometheus", &opts.prometheus, &crate::metrics::textfile),
+        ("--html", &opts.html, &html),
     ];
     let mut unwritten = Vec::new();
     for (flag, path, text) in reports {
@@ -182,6 +183,7 @@ fn default_name(flag: &str) -> &'static str {
         "--junit" => "junit.xml",
         "--json" => "cucumber.json",
         "--summary-md" => "summary.md",
+        "--html" => "report.html",
         _ => "summary.json",
     }
 }

@@ -120,7 +120,11 @@ fn the_check_catalogue_page_is_current() {
 
 #[test]
 fn the_cli_reference_is_current() {
-    for args in [&["--help"][..], &["emulator", "--help"], &["fleet", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["emulator", "--help"],
+        &["fleet", "--help"],
+    ] {
         let what = format!("ollama-verify {}", args.join(" "));
         let help = format!("```text\n{}```\n", trimmed(&stdout(args)));
         current("docs/src/cli.md", &what, &help, same);

@@ -14,6 +14,7 @@ mod explain;
 mod facts;
 mod faults;
 mod fleet;
+mod html;
 mod ollama_cli;
 mod serve;
 mod systemd;

@@ -1,0 +1,115 @@
+//! The HTML report's spec (`--html`): the feature files the run read, as the page lays
+//! them out (each feature's narrative, each scenario's steps and the checks it
+//! decides). The page itself is the core library's ([`Summary::to_html`]).
+
+use crate::features::FEATURES;
+use crate::tags::all_tags;
+use cucumber::gherkin::{Feature, GherkinEnv, Rule, Scenario};
+use ollama_verify::report::{SpecFeature, SpecScenario, Summary};
+use std::path::Path;
+
+/// The page of `summary`, laid out along the feature files under `features` (the
+/// built-in ones where none is given).
+pub(crate) fn page(summary: &Summary, features: Option<&Path>) -> String {
+    summary.to_html(&spec(features))
+}
+
+/// The feature files, read again: they were checked before the run, and one that no
+/// longer parses is left out (its results are still listed, after the others).
+fn spec(features: Option<&Path>) -> Vec<SpecFeature> {
+    let parsed: Vec<(String, Feature)> = match features {
+        None => FEATURES
+            .iter()
+            .filter_map(|(name, text)| {
+                let f = Feature::parse(text, GherkinEnv::default()).ok()?;
+                Some((name.to_string(), f))
+            })
+            .collect(),
+        Some(dir) => crate::spec::feature_files(dir)
+            .into_iter()
+            .filter_map(|path| {
+                let f = Feature::parse_path(&path, GherkinEnv::default()).ok()?;
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                Some((name, f))
+            })
+            .collect(),
+    };
+    parsed.iter().map(|(file, f)| feature(file, f)).collect()
+}
+
+fn feature(file: &str, f: &Feature) -> SpecFeature {
+    let scenarios = f
+        .scenarios
+        .iter()
+        .map(|s| (None, s))
+        .chain(
+            f.rules
+                .iter()
+                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+        )
+        .map(|(rule, s)| scenario(f, rule, s))
+        .collect();
+    SpecFeature {
+        file: file.to_string(),
+        name: f.name.clone(),
+        description: f.description.clone().unwrap_or_default(),
+        scenarios,
+    }
+}
+
+/// A scenario's steps (its background's first) and the checks its tags name (an
+/// outline's Examples blocks may each name one).
+fn scenario(f: &Feature, rule: Option<&Rule>, s: &Scenario) -> SpecScenario {
+    let tags = all_tags(f, rule, s);
+    let mut checks: Vec<String> = Vec::new();
+    let example_tags = s.examples.iter().flat_map(|e| &e.tags);
+    for id in tags
+        .iter()
+        .chain(example_tags)
+        .filter_map(|t| t.strip_prefix("check."))
+    {
+        if !checks.iter().any(|c| c == id) {
+            checks.push(id.to_string());
+        }
+    }
+    let background = f
+        .background
+        .iter()
+        .chain(rule.and_then(|r| r.background.as_ref()))
+        .flat_map(|b| &b.steps);
+    let steps = background
+        .chain(&s.steps)
+        .map(|step| format!("{} {}", step.keyword.trim(), step.value))
+        .collect();
+    SpecScenario {
+        name: s.name.clone(),
+        checks,
+        steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in spec: every feature with its narrative, every scenario with its
+    /// steps and the check it decides.
+    #[test]
+    fn the_built_in_spec_is_laid_out() {
+        let spec = spec(None);
+        assert_eq!(spec.len(), FEATURES.len());
+        let api = spec.iter().find(|f| f.file == "api.feature").unwrap();
+        assert!(!api.description.trim().is_empty(), "{api:?}");
+        let chat = api
+            .scenarios
+            .iter()
+            .find(|s| s.checks == ["api.chat"])
+            .expect("api.chat's scenario");
+        assert!(chat.steps.len() >= 2, "{chat:?}");
+        assert!(chat.steps.iter().all(|s| s.contains(' ')), "{chat:?}");
+    }
+}
