@@ -56,9 +56,19 @@ fn feature(file: &str, f: &Feature) -> SpecFeature {
     SpecFeature {
         file: file.to_string(),
         name: f.name.clone(),
-        description: f.description.clone().unwrap_or_default(),
+        description: paragraphs(f.description.as_deref().unwrap_or_default()),
         scenarios,
     }
+}
+
+/// A narrative's paragraphs, each on one line (the file's line breaks are the
+/// editor's, not the reader's), a blank line between them.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// A scenario's steps (its background's first) and the checks its tags name (an
@@ -83,7 +93,13 @@ fn scenario(f: &Feature, rule: Option<&Rule>, s: &Scenario) -> SpecScenario {
         .flat_map(|b| &b.steps);
     let steps = background
         .chain(&s.steps)
-        .map(|step| format!("{} {}", step.keyword.trim(), step.value))
+        .map(|step| {
+            let text = format!("{} {}", step.keyword.trim(), step.value);
+            match &step.docstring {
+                Some(doc) => format!("{text}\n{}", doc.trim()),
+                None => text,
+            }
+        })
         .collect();
     SpecScenario {
         name: s.name.clone(),
@@ -111,5 +127,17 @@ mod tests {
             .expect("api.chat's scenario");
         assert!(chat.steps.len() >= 2, "{chat:?}");
         assert!(chat.steps.iter().all(|s| s.contains(' ')), "{chat:?}");
+        let perf = spec
+            .iter()
+            .find(|f| f.file == "performance.feature")
+            .unwrap();
+        assert!(!perf.description.contains('\n'), "{}", perf.description);
+        let prompt = &perf.scenarios[0].steps;
+        assert!(
+            prompt
+                .iter()
+                .any(|s| s.starts_with("And the benchmark prompt:\nWrite a")),
+            "the docstring is shown: {prompt:?}"
+        );
     }
 }

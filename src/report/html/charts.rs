@@ -72,7 +72,9 @@ fn speed(samples: &[f64], target: f64) -> Markup {
             title { (title) }
             line.axis x1=(LEFT) y1=(y(0.0)) x2=(WIDTH) y2=(y(0.0)) {}
             text.label x=(LEFT - 4.0) y=(y(top) + 8.0) text-anchor="end" { (num(top)) }
-            text.label x=(LEFT - 4.0) y=(y(0.0)) text-anchor="end" { "0" }
+            @if y(0.0) - y(target) > 12.0 {
+                text.label x=(LEFT - 4.0) y=(y(0.0)) text-anchor="end" { "0" }
+            }
             @for (i, v) in samples.iter().enumerate() {
                 rect.(if *v >= target { "bar-ok" } else { "bar-low" })
                     x=(fixed(LEFT + 2.0 + i as f64 * slot + slot * 0.1))

@@ -16,6 +16,9 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 const STYLE: &str = include_str!("style.css");
 
+/// Nothing loads from anywhere, no script runs; only the inline style applies.
+const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
 impl Summary {
     /// The page of this run's results, laid out along `spec`, the feature files the run
     /// read. A result no scenario of `spec` decides is listed after them.
@@ -34,6 +37,8 @@ impl Summary {
             html lang="en" {
                 head {
                     meta charset="utf-8";
+                    // The browser itself holds the page to fetching nothing.
+                    meta http-equiv="Content-Security-Policy" content=(POLICY);
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { "ollama-verify: " (self.counts_line()) }
                     style { (PreEscaped(STYLE)) }

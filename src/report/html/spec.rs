@@ -53,10 +53,10 @@ fn scenario(s: &SpecScenario, results: &[CheckResult]) -> Markup {
         .iter()
         .filter_map(|id| results.iter().find(|r| &r.id == id))
         .collect();
-    let class = match decided.first() {
-        Some(r) => status_class(r.status),
-        None => "notrun",
+    let Some(first) = decided.first() else {
+        return not_run(s);
     };
+    let class = status_class(first.status);
     html! {
         article.scenario.(class) {
             h3 {
@@ -70,11 +70,28 @@ fn scenario(s: &SpecScenario, results: &[CheckResult]) -> Markup {
                     li { (step) }
                 }
             }
-            @if decided.is_empty() {
-                p.notrun-note { "Not run: this scenario was not selected (--tags), or the run stopped before it." }
-            }
             @for r in decided {
                 (verdict(r))
+            }
+        }
+    }
+}
+
+/// A scenario the run did not decide, folded to its name: its steps open on a click.
+fn not_run(s: &SpecScenario) -> Markup {
+    html! {
+        details.scenario.notrun {
+            summary {
+                (s.name)
+                @for id in &s.checks {
+                    " " code.id { (id) }
+                }
+                " " span.notrun-note { "not run (not selected by --tags, or the run stopped first)" }
+            }
+            ol.steps {
+                @for step in &s.steps {
+                    li { (step) }
+                }
             }
         }
     }

@@ -84,7 +84,9 @@ fn every_result_appears() {
         assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
     }
     let only_one = Summary::new(vec![CheckResult::new("api.root", "r", Outcome::pass("ok"))]);
-    assert!(only_one.to_html(&spec()).contains("Not run"));
+    assert!(only_one
+        .to_html(&spec())
+        .contains("<details class=\"scenario notrun\">"));
 }
 
 /// The page's body, a tag a line (the style sheet is left out: it is no wording).
