@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod server_log;
 pub mod session;
 pub mod signature;
+pub mod spec_writer;
 pub mod target;
 pub mod text;
 pub mod verdict;

@@ -8,6 +8,7 @@
 //! run          one run, start to exit code     -> facts, progress, reports, options, spec,
 //!                                                 features, tags, usage, exit, stop, world
 //! explain      explain a pasted server log     -> exit
+//! init         `init DIR`: a spec for an install -> features, staged, usage, exit
 //! list         --list                          -> spec, features, tags, usage
 //! closing      the console's closing summary   -> progress
 //! facts        the run's facts, from its session
@@ -48,6 +49,7 @@ pub mod facts;
 pub mod features;
 pub mod fleet;
 mod html;
+pub mod init;
 pub mod list;
 pub mod metrics;
 pub mod options;

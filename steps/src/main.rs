@@ -199,6 +199,9 @@ enum Command {
     /// Merge the summary JSONs of many hosts into one verdict. Exit 0: every host
     /// passed; 1: a host failed a check, or its report is missing or unreadable.
     Fleet(ollama_verify_steps::fleet::FleetArgs),
+    /// Write a spec folder for the install found: its models, its custom model's
+    /// Modelfile, its service's settings and speed targets under what it measures now.
+    Init(ollama_verify_steps::init::InitArgs),
 }
 
 /// The longest time a flag accepts: a week, far past any run, well inside what
@@ -314,6 +317,7 @@ async fn cli() -> u8 {
             Err(e) => Err(e),
         },
         Some(Command::Fleet(args)) => ollama_verify_steps::fleet::fleet(args),
+        Some(Command::Init(args)) => ollama_verify_steps::init::init(args).await,
         None => verify(cli.verify).await,
     };
     match result {

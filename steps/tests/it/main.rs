@@ -15,6 +15,7 @@ mod facts;
 mod faults;
 mod fleet;
 mod html;
+mod init;
 mod ollama_cli;
 mod serve;
 mod systemd;
