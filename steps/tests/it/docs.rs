@@ -124,6 +124,8 @@ fn the_cli_reference_is_current() {
         &["--help"][..],
         &["emulator", "--help"],
         &["fleet", "--help"],
+        &["init", "--help"],
+        &["serve", "--help"],
     ] {
         let what = format!("ollama-verify {}", args.join(" "));
         let help = format!("```text\n{}```\n", trimmed(&stdout(args)));
