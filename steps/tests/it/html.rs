@@ -30,6 +30,7 @@ fn the_page_shows_every_selected_check() {
     assert_eq!(run.status("perf.generation"), "pass", "{}", run.context());
     assert!(html.contains("against the target of"), "the speed chart");
     assert!(html.contains("the memory bandwidth allows"), "the roofline");
+    assert!(html.contains("GiB VRAM in use"), "the VRAM headroom");
     for fetched in ["<script", "<link", " src=", "@import", "url("] {
         assert!(!html.contains(fetched), "{fetched} on the page");
     }
