@@ -93,6 +93,41 @@ pub fn feature_files(
         .collect())
 }
 
+/// The custom model and its base among the installed models and their `/api/show`:
+/// the first model that names a parent (`details.parent_model`); else the first that
+/// shares its weights blob (the `FROM` of the shown Modelfile) with another and sets
+/// more (a system prompt, more parameters), that other being its base.
+pub fn custom_and_base(models: &[(String, ShowResponse)]) -> Option<(String, String)> {
+    if let Some((name, show)) = models
+        .iter()
+        .find(|(_, s)| !s.details.parent_model.trim().is_empty())
+    {
+        return Some((name.clone(), show.details.parent_model.trim().to_string()));
+    }
+    let blob = |s: &ShowResponse| {
+        s.modelfile
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("FROM "))
+            .map(|f| f.trim().to_string())
+    };
+    let sets = |s: &ShowResponse| {
+        (
+            s.system.as_deref().is_some_and(|p| !p.is_empty()),
+            s.parameters.lines().count(),
+        )
+    };
+    for (name, show) in models {
+        let Some(own) = blob(show) else { continue };
+        let base = models.iter().find(|(other, s)| {
+            other != name && blob(s).as_deref() == Some(own.as_str()) && sets(s) < sets(show)
+        });
+        if let Some((base, _)) = base {
+            return Some((name.clone(), base.clone()));
+        }
+    }
+    None
+}
+
 /// The custom model's Modelfile as the server shows it: built `FROM` the base model,
 /// with its parameters (`/api/show`'s `parameters`, one `key value` a line, values
 /// as Ollama prints them) and its system prompt.
@@ -198,6 +233,46 @@ mod tests {
         assert_eq!(parsed.parameter("num_ctx"), ["16384"]);
         assert_eq!(parsed.parameter("stop"), ["<|im_end|>"]);
         assert_eq!(parsed.system.as_deref(), Some("You write Go.\nBriefly."));
+    }
+
+    #[test]
+    fn the_custom_model_is_the_one_built_on_another() {
+        let show = |parent: &str, from: &str, system: Option<&str>| -> ShowResponse {
+            serde_json::from_value(serde_json::json!({
+                "modelfile": format!("# Modelfile\nFROM {from}\nTEMPLATE x\n"),
+                "system": system,
+                "details": {"parent_model": parent}
+            }))
+            .unwrap()
+        };
+        let named = |list: Vec<(&str, ShowResponse)>| -> Vec<(String, ShowResponse)> {
+            list.into_iter().map(|(n, s)| (n.to_string(), s)).collect()
+        };
+        let by_parent = named(vec![
+            ("base:1", show("", "/blobs/sha256-a", None)),
+            (
+                "mine:latest",
+                show("base:1", "/blobs/sha256-a", Some("be brief")),
+            ),
+        ]);
+        assert_eq!(
+            custom_and_base(&by_parent),
+            Some(("mine:latest".into(), "base:1".into()))
+        );
+        let by_blob = named(vec![
+            ("base:1", show("", "/blobs/sha256-a", None)),
+            ("other:1", show("", "/blobs/sha256-b", None)),
+            ("mine:latest", show("", "/blobs/sha256-a", Some("be brief"))),
+        ]);
+        assert_eq!(
+            custom_and_base(&by_blob),
+            Some(("mine:latest".into(), "base:1".into()))
+        );
+        assert_eq!(
+            custom_and_base(&by_blob[..2]),
+            None,
+            "nothing built on another"
+        );
     }
 
     #[test]

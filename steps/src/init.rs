@@ -168,8 +168,8 @@ async fn survey(
     Ok((found, show, notes))
 }
 
-/// The custom model (`wanted`, or the first model built on another listed one) and its
-/// base (`details.parent_model`; the model itself where it names none).
+/// The custom model (`wanted`, or the first model built on another:
+/// [`spec_writer::custom_and_base`]) and its base; a lone model is both.
 async fn models(
     session: &Session,
     local: &[&str],
@@ -193,12 +193,14 @@ async fn models(
         })?;
         return Ok((name.to_string(), parent(&show).unwrap_or(name.to_string())));
     }
+    let mut shown = Vec::new();
     for name in local {
         if let Ok(show) = session.show(name).await {
-            if let Some(base) = parent(&show) {
-                return Ok((name.to_string(), base));
-            }
+            shown.push((name.to_string(), show));
         }
+    }
+    if let Some(pair) = spec_writer::custom_and_base(&shown) {
+        return Ok(pair);
     }
     Ok((local[0].to_string(), local[0].to_string()))
 }
