@@ -335,7 +335,8 @@ impl RunFacts {
         let host = self.host_name().map(|n| format!("on {n}"));
         match (host, parts.is_empty()) {
             (None, true) => None,
-            (Some(host), true) => Some(host),
+            // Said, so that the line does not read as cut short.
+            (Some(host), true) => Some(format!("{host}: no GPU or Ollama version known")),
             (None, false) => Some(parts.join(", ")),
             (Some(host), false) => Some(format!("{host}: {}", parts.join(", "))),
         }

@@ -135,7 +135,7 @@ fn a_down_server_leaves_out_what_it_would_tell() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l == format!("on {}", hostname())),
+            .any(|l| l == format!("on {}: no GPU or Ollama version known", hostname())),
         "{}",
         run.stdout
     );
