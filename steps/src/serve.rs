@@ -8,6 +8,7 @@ use crate::metrics::{render, RunMetrics};
 use crate::options::RunOptions;
 use crate::run::run;
 use crate::spec::selected_checks;
+use crate::stop::Stopped;
 use crate::tags::selection_of;
 use crate::usage::UsageError;
 use axum::extract::State;
@@ -25,6 +26,10 @@ use std::time::{Duration, Instant, SystemTime};
 /// The shortest interval at which checks that generate text (a chat, the benchmark
 /// prompt) run: each loads the model and takes the GPU from the server's users.
 pub const MIN_GENERATING_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// The least time a run may take before its deadline stops it, when --deadline is not
+/// given: a short interval must not cut off a run that a loaded machine slows.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5 * 60);
 
 /// `serve`'s own flags; the run's (target, host, tags, timeouts...) are the run's flags.
 #[derive(clap::Args, Debug, Clone)]
@@ -85,8 +90,10 @@ type Shared = Arc<RwLock<Last>>;
 pub async fn serve(mut opts: RunOptions, args: ServeArgs) -> Result<u8, UsageError> {
     opts.tags.get_or_insert_with(default_tags);
     refuse_changes(&opts, &args)?;
-    // A hung server is bounded: no run outlives the interval unless told otherwise.
-    opts.deadline.get_or_insert(args.interval);
+    // A hung server is bounded: no run outlives the interval (or 5 minutes, for short
+    // intervals) unless --deadline says otherwise.
+    opts.deadline
+        .get_or_insert(args.interval.max(DEFAULT_DEADLINE));
     opts.quiet = true;
     opts.steps = false;
     // The textfile is written by this loop, with the runs counted.
@@ -137,7 +144,9 @@ pub async fn serve(mut opts: RunOptions, args: ServeArgs) -> Result<u8, UsageErr
             failed: failures(&report.summary),
             checks: report.summary.checks.len(),
         };
-        if report.stopped.is_some() || (args.runs > 0 && runs >= args.runs) {
+        // A run stopped by its deadline is a verdict like any other; a signal ends serve.
+        let signalled = matches!(report.stopped, Some(Stopped::Signal(_)));
+        if signalled || (args.runs > 0 && runs >= args.runs) {
             break 0;
         }
         let next = tokio::time::Instant::from_std(started + args.interval);

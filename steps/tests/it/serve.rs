@@ -171,6 +171,19 @@ fn a_failed_check_is_503_named_and_signal_stops_it() {
 }
 
 #[test]
+fn a_run_its_deadline_stops_is_a_verdict_and_serve_goes_on() {
+    let s = serve(fast(), &["--interval", "1s", "--deadline", "0.001"]);
+    let (code, body) = first_verdict(&s);
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("--deadline"), "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while value(&scrape(s.port), "ollama_verify_runs", &[]).unwrap_or(0.0) < 2.0 {
+        assert!(Instant::now() < deadline, "no second run within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn serve_refuses_what_would_change_the_server() {
     let generating = verify_cmd()
         .args([
