@@ -1,4 +1,4 @@
-//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict]`
+//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict|fleet]`
 //!
 //! Measures the suite against `ollama-emulator serve` processes, never in-process:
 //!
@@ -12,6 +12,7 @@
 //!    0.3 s before answering: its wall time against the sum of the stalls it met.
 //! 4. verdict: time to verdict, the whole suite against the seed script's server work
 //!    replayed in order, at the seed's figures. Target: at most 0.6× the script.
+//! 5. fleet: `ollama-verify fleet` over 1 000 hosts' summary JSONs (`verifier/fleet.rs`).
 //!
 //! Cargo sets `CARGO_BIN_EXE_<name>` for benchmark targets as for integration tests,
 //! and `cargo bench` builds those binaries with the bench profile (release settings), so
@@ -19,6 +20,9 @@
 //!
 //! Every process started here has a deadline and is killed by a guard's `Drop`, also
 //! when a measurement panics.
+
+#[path = "verifier/fleet.rs"]
+mod fleet;
 
 use ollama_verify::emulator::{remote_requests, RequestRecord};
 use ollama_verify::perf::{sample_prompt, sample_request, stream_timing, Spread};
@@ -786,6 +790,7 @@ fn main() {
     } else {
         vec![]
     };
+    let fleet = wanted("fleet").then(fleet::fleet);
 
     println!("\nollama-verify benchmarks ({cores} cores, `{profile}` binaries, against `ollama-emulator serve`)");
     if !fid.is_empty() {
@@ -894,5 +899,28 @@ fn main() {
                 verdict(v.ratio() <= VERDICT_TARGET)
             );
         }
+    }
+    if let Some(f) = &fleet {
+        let wall = Spread::of(f.walls.iter().map(Duration::as_secs_f64)).expect("runs");
+        let cpu = Spread::of(f.cpu.iter().map(Duration::as_secs_f64)).expect("runs");
+        println!(
+            "\n5. fleet: `ollama-verify fleet` over {} hosts' summary JSONs ({} checks, {} bytes each; every 100th failed), writing the table, JSON, Markdown and JUnit; {} runs",
+            fleet::HOSTS,
+            f.checks,
+            f.report_bytes,
+            fleet::RUNS,
+        );
+        println!("| hosts | wall (median) | wall (min–max) | CPU, user + system (median) | peak RSS (max) | exit |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        println!(
+            "| {} | {:.3} s | {:.3}–{:.3} s | {:.3} s | {:.1} MB | {} |",
+            fleet::HOSTS,
+            wall.median,
+            wall.min,
+            wall.max,
+            cpu.median,
+            f.max_rss_bytes as f64 / 1e6,
+            f.code,
+        );
     }
 }
