@@ -6,8 +6,7 @@
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::client::types::{ChatChunk, PsResponse, TagsResponse};
-use crate::client::{Client, ClientError, Timeouts};
-use crate::emulator::EmulatorConfig;
+use crate::client::{Client, ClientError};
 use crate::probe::cli::CliVersion;
 use crate::probe::gpu::{self, GpuError, GpuInfo, GpuSource};
 use crate::probe::logs::ServerLog;
@@ -19,57 +18,13 @@ use crate::probe::{LogError, NativeProbe, ProbeError};
 use crate::target::DockerBackend;
 use crate::target::{Advice, Backend, EmulatorBackend, NativeBackend};
 pub use crate::target::{DockerSettings, Target};
+pub use options::SessionOptions;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    pub target: Target,
-    /// An `OLLAMA_HOST`-style address; `None` reads `OLLAMA_HOST`.
-    pub host: Option<String>,
-    /// `None`: NVML natively, an emulated GPU on the emulator target.
-    pub gpu: Option<GpuSource>,
-    pub strict: bool,
-    /// The checks of the spec that `--tags` left out, with their severities: a check
-    /// that points at one says so ([`Outcome::past_selection`](crate::check::Outcome::past_selection)).
-    pub unselected: Vec<(String, crate::check::Severity)>,
-    /// Checks may unload a model to time a cold load (changes the server's state).
-    pub allow_unload: bool,
-    pub timeouts: Timeouts,
-    /// Deadline of each host command (`systemctl`, `ollama --version`).
-    pub command_timeout: Duration,
-    /// What the emulator target emulates.
-    pub emulator: EmulatorConfig,
-    /// Where relative file paths named in the spec resolve when the working folder
-    /// lacks them: the folder above the feature files.
-    pub spec_root: Option<std::path::PathBuf>,
-    /// How the docker target starts its container.
-    pub docker: DockerSettings,
-    /// Where the native target's host checks run instead of this machine (a container
-    /// backend, in tests of a real systemd).
-    pub host_backend: Option<Arc<dyn Host>>,
-}
-
-impl Default for SessionOptions {
-    fn default() -> Self {
-        SessionOptions {
-            target: Target::Native,
-            host: None,
-            gpu: None,
-            strict: false,
-            unselected: Vec::new(),
-            allow_unload: false,
-            timeouts: Timeouts::default(),
-            command_timeout: Duration::from_secs(10),
-            emulator: EmulatorConfig::default(),
-            spec_root: None,
-            docker: DockerSettings::default(),
-            host_backend: None,
-        }
-    }
-}
+mod options;
 
 type Shared<T> = Arc<OnceCell<T>>;
 /// Facts fetched once per key (a unit, a model) and shared by every check needing them.

@@ -47,6 +47,7 @@ pub mod exit;
 pub mod explain;
 pub mod facts;
 pub mod features;
+pub mod flag_values;
 pub mod fleet;
 mod html;
 pub mod init;
