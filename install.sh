@@ -83,9 +83,9 @@ if command -v curl >/dev/null 2>&1; then
 elif command -v wget >/dev/null 2>&1; then
   # wget's --timeout bounds each read; timeout(1), where present, bounds the whole download.
   if command -v timeout >/dev/null 2>&1; then
-    fetch() { timeout "$TIMEOUT" wget -q --timeout=20 --tries=3 -O "$2" "$1"; }
+    fetch() { timeout "$TIMEOUT" wget -nv --timeout=20 --tries=3 -O "$2" "$1"; }
   else
-    fetch() { wget -q --timeout=20 --tries=3 -O "$2" "$1"; }
+    fetch() { wget -nv --timeout=20 --tries=3 -O "$2" "$1"; }
   fi
 else
   die "neither curl nor wget is installed: one is needed to download the release." \
@@ -93,10 +93,10 @@ else
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ollama-verify-install.XXXXXX")"
-staged=
+staging=
 cleanup() {
   rm -rf "$tmp"
-  for f in $staged; do rm -f "$f"; done
+  [ -z "$staging" ] || rm -f "$prefix/.ollama-verify.part.$$" "$prefix/.ollama-emulator.part.$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -160,9 +160,9 @@ fi
 # --- install: stage next to the destination, then rename (never a half-written binary) --
 mkdir -p "$prefix" 2>"$tmp/err" ||
   die "cannot create $prefix: $(tail -n 1 "$tmp/err")" "Try: --prefix DIR with a folder you can write, or run as root."
+staging=1
 for b in ollama-verify ollama-emulator; do
   part="$prefix/.$b.part.$$"
-  staged="$staged $part"
   cp "$dir/$b" "$part" 2>"$tmp/err" ||
     die "cannot write $part: $(tail -n 1 "$tmp/err")" "Try: --prefix DIR with a folder you can write, or run as root."
   chmod 0755 "$part"
@@ -170,7 +170,7 @@ done
 for b in ollama-verify ollama-emulator; do
   mv -f "$prefix/.$b.part.$$" "$prefix/$b"
 done
-staged=
+staging=
 
 installed="$("$prefix/ollama-verify" --version 2>&1)" ||
   die "installed $prefix/ollama-verify, but it does not run: $installed" "Try: report it, with uname -a and ldd --version."

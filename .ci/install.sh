@@ -128,9 +128,15 @@ for f in /usr/local/bin/* /usr/bin/* /bin/*; do
 done
 if [[ -e "$work/nocurl/wget" ]]; then
   code=0
-  out="$(PATH="$work/nocurl" timeout 120 sh install.sh --prefix "$work/p2" 2>&1)" || code=$?
+  out="$(PATH="$work/nocurl" timeout 120 sh install.sh --prefix "$work/p 2" 2>&1)" || code=$?
   expect 0 "installed ollama-verify $version"
-  echo "  ok: with wget and no curl"
+  [[ "$("$work/p 2/ollama-verify" --version)" = "ollama-verify $version" ]] ||
+    fail "wget: $work/p 2/ollama-verify does not run"
+  code=0
+  out="$(PATH="$work/nocurl" timeout 120 sh install.sh --version 7.7.7 --prefix "$work/p3" 2>&1)" || code=$?
+  expect 1 "could not download" "404"
+  nothing_left "$work/p3"
+  echo "  ok: with wget and no curl (a prefix with a space; an unknown version: 404)"
 else
   echo "  !!! SKIPPED: wget is not installed: the wget download path was NOT tested."
 fi
