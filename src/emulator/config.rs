@@ -14,6 +14,10 @@ pub struct EmulatorConfig {
     pub version: String,
     /// Generation speed in tokens/s.
     pub token_rate: f64,
+    /// A noisy GPU: each answer's generation speed differs from `token_rate` by up to
+    /// this fraction either way (0.1: ±10%), drawn from the answer's number, so a run
+    /// repeats exactly. 0: every answer at `token_rate`.
+    pub token_rate_jitter: f64,
     /// Prompt processing speed in tokens/s.
     pub prompt_rate: f64,
     /// Time a cold model takes to load, in milliseconds.
@@ -80,6 +84,7 @@ impl Default for EmulatorConfig {
         EmulatorConfig {
             version: "0.17.1".into(),
             token_rate: 65.0,
+            token_rate_jitter: 0.0,
             prompt_rate: 1500.0,
             load_time_ms: 1500,
             answer_tokens: 96,
@@ -148,6 +153,12 @@ impl EmulatorConfig {
                 a.tokens
             ));
         }
+        if !(0.0..1.0).contains(&self.token_rate_jitter) {
+            return Err(format!(
+                "token_rate_jitter is a fraction from 0.0 up to (not including) 1.0, got {}",
+                self.token_rate_jitter
+            ));
+        }
         if !(0.0..=1.0).contains(&self.gpu_offload) {
             return Err(format!(
                 "gpu_offload is a fraction from 0.0 to 1.0, got {}",
@@ -168,6 +179,19 @@ impl EmulatorConfig {
             .iter()
             .find(|a| prompt.contains(&a.prompt_contains))
             .map_or(self.answer_tokens, |a| a.tokens)
+    }
+
+    /// The generation speed of answer number `k` (from 1): `token_rate` moved by up to
+    /// `token_rate_jitter` either way, by a hash of `k` (the same in every run).
+    pub fn token_rate_of(&self, k: u64) -> f64 {
+        use sha2::Digest;
+        if self.token_rate_jitter == 0.0 {
+            return self.token_rate;
+        }
+        let hash = sha2::Sha256::digest(k.to_le_bytes());
+        let bits = u64::from_le_bytes(hash[..8].try_into().expect("8 bytes"));
+        let unit = bits as f64 / u64::MAX as f64 * 2.0 - 1.0;
+        (self.token_rate * (1.0 + self.token_rate_jitter * unit)).max(MIN_RATE)
     }
 
     pub fn load_time(&self) -> Duration {
@@ -332,6 +356,22 @@ mod tests {
         );
     }
 
+    /// A noisy GPU: speeds spread within the jitter, the same in every run.
+    #[test]
+    fn jittered_speeds_repeat_and_stay_in_bounds() {
+        let noisy = EmulatorConfig {
+            token_rate_jitter: 0.2,
+            ..Default::default()
+        };
+        let rates: Vec<f64> = (1..=50).map(|k| noisy.token_rate_of(k)).collect();
+        assert!(rates.iter().all(|r| (52.0..=78.0).contains(r)), "{rates:?}");
+        let spread = rates.iter().cloned().fold(f64::NAN, f64::max)
+            - rates.iter().cloned().fold(f64::NAN, f64::min);
+        assert!(spread > 13.0, "the speeds vary: {rates:?}");
+        assert_eq!(rates[7], noisy.token_rate_of(8));
+        assert_eq!(EmulatorConfig::default().token_rate_of(3), 65.0);
+    }
+
     #[test]
     fn bad_values_are_refused_with_the_reason() {
         for (text, reason) in [
@@ -346,6 +386,7 @@ mod tests {
                 "`seconds` must be from 0",
             ),
             ("gpu_offload = 1.5", "gpu_offload"),
+            ("token_rate_jitter = 1.0", "token_rate_jitter"),
             ("tokens_rate = 1.0", "unknown field"),
             (
                 "[[answers]]\nprompt_contains = \"\"\ntokens = 3",

@@ -77,7 +77,7 @@ pub(super) async fn prepare(
     let config = s.config.lock().unwrap().clone();
     let requested =
         requested_keep_alive(keep_alive_value).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    let (model, cold, system) = {
+    let (model, cold, system, number) = {
         let mut models = s.models.lock().unwrap();
         models.running(); // drop expired loads
 
@@ -97,7 +97,9 @@ pub(super) async fn prepare(
         }
         let key = crate::ModelName::parse(&m.name).canonical();
         let cold = !models.loaded.contains_key(&key);
-        (m, cold, models.installed[&key].system.clone())
+        models.generations += 1;
+        let number = models.generations;
+        (m, cold, models.installed[&key].system.clone(), number)
     };
     if cold {
         tokio::time::sleep(config.load_time()).await;
@@ -149,7 +151,7 @@ pub(super) async fn prepare(
         prompt_eval,
         tokens,
         done_reason,
-        rate: config.token_rate,
+        rate: config.token_rate_of(number),
         answering,
         thinking: 0,
     })

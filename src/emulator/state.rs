@@ -151,6 +151,8 @@ pub struct Models {
     pub loaded: BTreeMap<String, Loaded>,
     /// Loads so far: the next load's `load_id`.
     pub loads: u64,
+    /// Generations so far: the next one's number, which its jittered speed follows.
+    pub generations: u64,
 }
 
 impl Models {
