@@ -107,6 +107,13 @@ pub struct Figure {
     /// The spec's bound in the same unit (a least speed, a longest wait, a least free VRAM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
+    /// Where the median lies, `[low, high]`, at `confidence`: from samples taken until a
+    /// stated precision (see `crate::interval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<(f64, f64)>,
+    /// The interval's confidence, as a fraction (0.95).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 impl Figure {
@@ -117,7 +124,16 @@ impl Figure {
             value,
             samples: Vec::new(),
             target: None,
+            interval: None,
+            confidence: None,
         }
+    }
+
+    /// The median's interval, with its confidence.
+    pub fn interval(mut self, interval: &crate::interval::Interval) -> Self {
+        self.interval = Some((interval.low, interval.high));
+        self.confidence = Some(interval.confidence);
+        self
     }
 
     pub fn samples(mut self, samples: Vec<f64>) -> Self {
@@ -157,9 +173,15 @@ mod tests {
             .samples(vec![62.0, 63.3, 64.1])
             .target(40.0)
             .model("my-coder:latest");
+        let json_plain = serde_json::to_value(&f).unwrap();
+        assert!(json_plain.get("interval").is_none());
+        let i = crate::interval::Interval::of_median(&[62.0, 63.3, 64.1], 0.95).unwrap();
+        let f = f.interval(&i);
         let json = serde_json::to_value(&f).unwrap();
         assert_eq!(json["quantity"], "generation_rate");
         assert_eq!(json["samples"].as_array().unwrap().len(), 3);
+        assert_eq!(json["interval"].as_array().unwrap().len(), 2);
+        assert_eq!(json["confidence"], 0.95);
         let back: Figure = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
         // A single reading leaves the optional fields out.

@@ -11,6 +11,7 @@ pub mod figure;
 pub mod fleet;
 pub mod go;
 pub mod gpu;
+pub mod interval;
 pub mod model_name;
 pub mod modelfile;
 pub mod perf;

@@ -66,6 +66,37 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// How many speed samples to take: `min`, then more until the median generation speed
+/// is known to `precision`, at most `max`. Without a precision, `min` (= `max`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampling {
+    pub min: usize,
+    pub max: usize,
+    pub precision: Option<crate::interval::Precision>,
+}
+
+impl Sampling {
+    /// Whether `taken` pin the median generation speed down as asked.
+    fn enough(&self, taken: &[crate::perf::StreamTiming]) -> bool {
+        let rates: Vec<f64> = taken
+            .iter()
+            .filter_map(|t| t.server.generation_rate())
+            .collect();
+        self.precision.is_none_or(|p| p.reached(&rates))
+    }
+
+    /// Tells samplings apart: the same sentence shares its samples.
+    fn key(&self) -> String {
+        match self.precision {
+            None => format!("{}", self.max),
+            Some(p) => format!(
+                "{}-{}@{}%/{}",
+                self.min, self.max, p.within_percent, p.confidence
+            ),
+        }
+    }
+}
+
 /// Samples of the GPUs (each sample every GPU), or why they cannot be read.
 pub type GpuSamples = Result<Vec<Vec<GpuInfo>>, GpuError>;
 /// A generation (answered, or why not) and the GPUs sampled while it ran.
@@ -371,11 +402,7 @@ impl Session {
         .clone()
     }
 
-    /// `count` streamed answers to `prompt` (varied per sample), each capped at
-    /// `num_predict` tokens, one after the other, timed on the client as tokens arrive;
-    /// made once per run and shared by the perf checks (the server's statistics arrive
-    /// in the last chunk, so one request gives both views). Made with the server alone:
-    /// no other request of the suite is in flight meanwhile.
+    /// `count` streamed answers to `prompt`: [`Session::samples_until`] with a fixed count.
     pub async fn samples(
         &self,
         model: &str,
@@ -383,9 +410,32 @@ impl Session {
         count: usize,
         num_predict: u64,
     ) -> Result<Vec<crate::perf::StreamTiming>, ClientError> {
+        let fixed = Sampling {
+            min: count,
+            max: count,
+            precision: None,
+        };
+        self.samples_until(model, prompt, fixed, num_predict).await
+    }
+
+    /// Streamed answers to `prompt` (varied per sample), each capped at `num_predict`
+    /// tokens, one after the other, timed on the client as tokens arrive: `sampling.min`
+    /// of them, then more until the median generation speed is known to the precision
+    /// asked, or `sampling.max` are taken. Made once per run and shared by the perf
+    /// checks (the server's statistics arrive in the last chunk, so one request gives
+    /// both views). Made with the server alone: no other request of the suite is in
+    /// flight meanwhile.
+    pub async fn samples_until(
+        &self,
+        model: &str,
+        prompt: &str,
+        sampling: Sampling,
+        num_predict: u64,
+    ) -> Result<Vec<crate::perf::StreamTiming>, ClientError> {
         let key = format!(
-            "{}|{count}|{num_predict}|{prompt}",
-            crate::ModelName::parse(model).canonical()
+            "{}|{}|{num_predict}|{prompt}",
+            crate::ModelName::parse(model).canonical(),
+            sampling.key()
         );
         let cell = shared(&self.samples, &key);
         cell.get_or_init(|| async {
@@ -398,13 +448,16 @@ impl Session {
                 .ok()
                 .map(|s| s.system.unwrap_or_default());
             let _alone = self.alone().await;
-            let mut out = Vec::with_capacity(count);
-            for k in 0..count {
+            let mut out = Vec::with_capacity(sampling.max);
+            for k in 0..sampling.max {
+                if k >= sampling.min && sampling.enough(&out) {
+                    break;
+                }
                 let req = crate::perf::sample_chat(
                     model,
                     prompt,
                     system.as_deref(),
-                    (k, count),
+                    (k, sampling.max),
                     num_predict,
                 );
                 let timing = crate::perf::stream_timing(&self.client, &req).await;

@@ -11,6 +11,7 @@ pub mod modelfile;
 pub mod models;
 pub mod openai;
 pub mod perf;
+pub mod precision;
 pub mod security;
 pub mod service;
 

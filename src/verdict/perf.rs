@@ -5,6 +5,7 @@ use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{PsResponse, TagsResponse};
 use crate::figure::{Figure, Quantity};
+use crate::interval::Precision;
 use crate::perf::{decode_limit, ColdLoad, Spread, StreamTiming};
 use crate::probe::gpu::{main_server_gpu, server_gpus, GpuError, GpuInfo};
 use crate::ClientError;
@@ -30,7 +31,14 @@ fn describe(s: &Spread, unit: &str) -> String {
 }
 
 /// `perf.generation`: the median generation speed of the samples reaches `target`.
-pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outcome {
+/// With a `precision`, the median's interval goes into the figure and a target inside
+/// it warns (see [`super::precision`]).
+pub fn generation(
+    samples: &Samples,
+    target: f64,
+    precision: Option<Precision>,
+    unreachable: Option<&str>,
+) -> Outcome {
     let samples = match samples {
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
@@ -50,13 +58,21 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
         .max()
         .map_or(String::new(), |n| format!(" after a {n}-token prompt"));
     let value = format!("{:.1} tok/s", s.median);
+    let rates = values(samples, |c| c.server.generation_rate());
+    let told = super::precision::tell(&rates, target, precision);
     let how = format!(
-        "{}, up to {tokens} tokens each{prompt}",
-        describe(&s, "tok/s")
+        "{}, up to {tokens} tokens each{prompt}{}",
+        describe(&s, "tok/s"),
+        told.note(precision, "tok/s")
     );
-    let figure = Figure::new(Quantity::GenerationRate, s.median)
-        .samples(values(samples, |c| c.server.generation_rate()))
-        .target(target);
+    let figure = told.figure(
+        Figure::new(Quantity::GenerationRate, s.median)
+            .samples(rates)
+            .target(target),
+    );
+    if let Some(warn) = told.straddled(target, "tok/s") {
+        return warn.with_value(value).with_figure(figure);
+    }
     if s.median >= target {
         Outcome::pass(format!("{how}; target {target} tok/s"))
             .with_value(value)
@@ -72,7 +88,12 @@ pub fn generation(samples: &Samples, target: f64, unreachable: Option<&str>) -> 
 }
 
 /// `perf.prompt`: the median prompt processing speed reaches `target`.
-pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outcome {
+pub fn prompt(
+    samples: &Samples,
+    target: f64,
+    precision: Option<Precision>,
+    unreachable: Option<&str>,
+) -> Outcome {
     let samples = match samples {
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
@@ -86,10 +107,21 @@ pub fn prompt(samples: &Samples, target: f64, unreachable: Option<&str>) -> Outc
         .max()
         .unwrap_or(0);
     let value = format!("{:.0} tok/s", s.median);
-    let how = format!("{}, {tokens} prompt tokens", describe(&s, "tok/s"));
-    let figure = Figure::new(Quantity::PromptRate, s.median)
-        .samples(values(samples, |c| c.server.prompt_rate()))
-        .target(target);
+    let rates = values(samples, |c| c.server.prompt_rate());
+    let told = super::precision::tell(&rates, target, precision);
+    let how = format!(
+        "{}, {tokens} prompt tokens{}",
+        describe(&s, "tok/s"),
+        told.note(precision, "tok/s")
+    );
+    let figure = told.figure(
+        Figure::new(Quantity::PromptRate, s.median)
+            .samples(rates)
+            .target(target),
+    );
+    if let Some(warn) = told.straddled(target, "tok/s") {
+        return warn.with_value(value).with_figure(figure);
+    }
     if s.median >= target {
         Outcome::pass(format!("{how}; target {target} tok/s"))
             .with_value(value)
@@ -551,7 +583,7 @@ mod tests {
             chunk(100, 5000, 5),
             chunk(128, 2000, 5),
         ]);
-        let o = generation(&samples, 40.0, None);
+        let o = generation(&samples, 40.0, None, None);
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("50.0 tok/s"));
         assert!(o.detail.contains("min 20.0, max 64.0"), "{}", o.detail);
@@ -561,7 +593,7 @@ mod tests {
             "{}",
             o.detail
         );
-        assert_eq!(generation(&samples, 60.0, None).status, Status::Fail);
+        assert_eq!(generation(&samples, 60.0, None, None).status, Status::Fail);
         // The same numbers, typed, in the order the samples were taken.
         assert_eq!(
             o.figures,
@@ -587,7 +619,7 @@ mod tests {
             load_warm(&slow, Duration::from_secs(1), None).status,
             Status::Fail
         );
-        let o = prompt(&samples, 500.0, None);
+        let o = prompt(&samples, 500.0, None, None);
         assert_eq!(
             (o.status, o.value.as_deref()),
             (Status::Pass, Some("1000 tok/s"))

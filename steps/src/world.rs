@@ -84,6 +84,8 @@ pub struct VerifyWorld {
     pub prompt: Option<String>,
     /// Streamed answers: the client's timing and the server's statistics of each.
     pub samples: Option<Result<Vec<StreamTiming>, ClientError>>,
+    /// The precision the samples were taken to, where the spec states one.
+    pub precision: Option<ollama_verify::interval::Precision>,
     pub cold: Option<Result<ollama_verify::perf::ColdLoad, ClientError>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
@@ -126,6 +128,7 @@ impl VerifyWorld {
             model: None,
             prompt: None,
             samples: None,
+            precision: None,
             cold: None,
             modelfile: None,
             show: None,

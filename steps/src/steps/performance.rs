@@ -4,6 +4,8 @@ use crate::world::VerifyWorld;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use ollama_verify::check::Outcome;
+use ollama_verify::interval::Precision;
+use ollama_verify::session::Sampling;
 use ollama_verify::verdict;
 use ollama_verify::verdict::cloud::Reading;
 use std::time::Duration;
@@ -51,6 +53,44 @@ async fn answers(
                 .await,
         );
     }
+    world.precision = None;
+    world.model = Some(model);
+    Ok(())
+}
+
+#[when(
+    expr = "the model {string} answers the benchmark prompt {int} to {int} times, at most {int} tokens each, until the median is known within {float}% at {float}% confidence"
+)]
+async fn answers_until(
+    world: &mut VerifyWorld,
+    model: String,
+    min: usize,
+    max: usize,
+    num_predict: u64,
+    within: f64,
+    confidence: f64,
+) -> Result<(), String> {
+    let prompt = prompt(world)?;
+    if min < 2 || max < min || num_predict == 0 {
+        return Err(format!(
+            "expected from 2 samples (a spread needs two) up to at least as many, of at least 1 token; the step asks for {min} to {max} of at most {num_predict} token(s); write e.g. `3 to 10 times, at most 128 tokens each`"
+        ));
+    }
+    let precision = Precision::new(within, confidence)?;
+    if world.measurable(&model) {
+        let sampling = Sampling {
+            min,
+            max,
+            precision: Some(precision),
+        };
+        world.samples = Some(
+            world
+                .session
+                .samples_until(&model, &prompt, sampling, num_predict)
+                .await,
+        );
+    }
+    world.precision = Some(precision);
     world.model = Some(model);
     Ok(())
 }
@@ -101,7 +141,12 @@ const NO_SAMPLES: &str = "add `When the model \"...\" answers the benchmark prom
 async fn generation(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
     conclude(world, Reading::Speed, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
-        Ok(verdict::perf::generation(samples, target, unreachable))
+        Ok(verdict::perf::generation(
+            samples,
+            target,
+            w.precision,
+            unreachable,
+        ))
     })
     .await
 }
@@ -110,7 +155,12 @@ async fn generation(world: &mut VerifyWorld, target: f64) -> Result<(), String> 
 async fn prompt_speed(world: &mut VerifyWorld, target: f64) -> Result<(), String> {
     conclude(world, Reading::Speed, |w, unreachable| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
-        Ok(verdict::perf::prompt(samples, target, unreachable))
+        Ok(verdict::perf::prompt(
+            samples,
+            target,
+            w.precision,
+            unreachable,
+        ))
     })
     .await
 }

@@ -768,11 +768,9 @@ fn perf_figures_are_the_configured_speeds() {
         let check = run.check(id);
         let figure = &check["figures"][0];
         assert_eq!(figure["model"], "my-coder", "{id}: {check}");
-        assert_eq!(
-            figure["samples"].as_array().map(Vec::len),
-            Some(3),
-            "{check}"
-        );
+        // 3 on a steady server; more where a busy machine's timers blur the median.
+        let n = figure["samples"].as_array().map_or(0, Vec::len);
+        assert!((3..=10).contains(&n), "{check}");
         figure["value"]
             .as_f64()
             .unwrap_or_else(|| panic!("{id}: {check}"))
@@ -823,8 +821,10 @@ fn perf_figures_come_with_units() {
         "{}",
         value("perf.vram_headroom")
     );
+    // 3 samples or more, until the median is known as closely as the spec asks.
     assert!(
-        run.detail("perf.generation").contains("median of 3"),
+        run.detail("perf.generation").contains("median of ")
+            && run.detail("perf.generation").contains("% interval"),
         "{}",
         run.detail("perf.generation")
     );

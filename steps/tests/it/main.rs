@@ -17,5 +17,6 @@ mod fleet;
 mod html;
 mod init;
 mod ollama_cli;
+mod precision;
 mod serve;
 mod systemd;
