@@ -2,6 +2,7 @@
 //! names, and the built-in emulator. No cucumber in here: the steps crate binds
 //! Gherkin sentences to these functions.
 
+pub mod baseline;
 pub mod catalog;
 pub mod check;
 pub mod client;
