@@ -55,7 +55,7 @@ fail() {
 # model is missing (models.custom, api.chat and api.openai fail).
 healthy="$(emulator $'token_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20')"
 sick="$(emulator $'custom = []\ntoken_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20')"
-tags="not @host and not @systemd and not @perf"
+tags="not @host and not @systemd and not @perf and not @check.api.chat and not @check.api.openai and not @check.gpu.offload and not @check.diagnose.offload and not @check.diagnose.context"
 
 echo "== deploy: shell scripts"
 if command -v shellcheck >/dev/null 2>&1; then
@@ -209,6 +209,8 @@ for port, want in ((sys.argv[1], 200), (sys.argv[2], 503)):
     assert "models.custom" in metrics, "/metrics has no models.custom series"
     print(f"  serve (the DaemonSet's args): /healthz {want}, /metrics {len(metrics.splitlines())} lines")
 PY
+  # serve runs until stopped: stopped here, as the DaemonSet's pod would be.
+  docker rm -f "ollama-verify-ci-serve-$$" "ollama-verify-ci-serve-sick-$$" >/dev/null
 else
   echo "!!! SKIPPED: this build has no 'ollama-verify serve': the DaemonSet's command was NOT run"
   echo "!!! (its arguments were rendered and validated above)."

@@ -20,6 +20,9 @@ import yaml
 
 import kube_stub
 
+# The chart's default selection: read-only, without the host checks.
+READ_ONLY = "not @host and not @systemd and not @perf and not @check.api.chat and not @check.api.openai and not @check.gpu.offload and not @check.diagnose.offload and not @check.diagnose.context"
+
 KUBERNETES = "1.33.0"
 NAMESPACE = "gpu-checks"
 CRDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
@@ -97,6 +100,7 @@ def default(objects):
     assert pod(ds).get("hostNetwork") is True, "default: host network"
     assert arg(ds, "--host") == "http://127.0.0.1:11434", arg(ds, "--host")
     assert arg(ds, "--interval") == "5m"
+    assert arg(ds, "--tags") == READ_ONLY, arg(ds, "--tags")
     assert "runtimeClassName" not in pod(ds) and "hostPID" not in pod(ds)
     assert "volumes" not in pod(ds), "default: no host mounts"
     assert not of_kind(objects, "ServiceMonitor"), "default: no ServiceMonitor"
@@ -110,7 +114,7 @@ def tuned(objects):
     assert arg(ds, "--host") == "http://$(NODE_IP):11500", arg(ds, "--host")
     env = {e["name"]: e for e in pod(ds)["containers"][0]["env"]}
     assert env["NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
-    assert arg(ds, "--interval") == "1m" and arg(ds, "--tags") == "@api"
+    assert arg(ds, "--interval") == "20m" and arg(ds, "--tags") == "@api"
     assert args(ds)[-2:] == ["--features", "/specs"], args(ds)
     assert pod(ds)["hostPID"] is True
     mounts = {m["mountPath"] for m in pod(ds)["containers"][0]["volumeMounts"]}
@@ -147,7 +151,7 @@ def cases(port, listen):
         ("tuned", {
             "runtimeClassName": "nvidia",
             "ollama": {"mode": "nodeAddress", "port": 11500},
-            "interval": "1m", "tags": "@api", "extraArgs": ["--features", "/specs"],
+            "interval": "20m", "tags": "@api", "extraArgs": ["--features", "/specs"],
             "hostChecks": {"enabled": True},
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
             "serviceAccount": {"create": False, "name": "gpu-reader"},
@@ -158,7 +162,7 @@ def cases(port, listen):
             "visibleDevices": "", "gpu": "none",
         }, service_address),
         ("emulator", {"ollama": {"port": port}, "gpu": "none", "listenPort": listen,
-                      "tags": "not @host and not @systemd and not @perf"}, emulator),
+                      "tags": READ_ONLY}, emulator),
     ]
 
 
