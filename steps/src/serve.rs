@@ -118,6 +118,10 @@ pub async fn serve(mut opts: RunOptions, args: ServeArgs) -> Result<u8, UsageErr
         args.listen,
         humantime::format_duration(args.interval)
     );
+    // Listening for SIGINT/SIGTERM from here to the end: a watcher made anew between
+    // runs would miss a signal that came while none listened, and serve would go on.
+    let stop = crate::stop::watch(None);
+    tokio::pin!(stop);
     let mut runs = 0u64;
     let code = loop {
         let started = Instant::now();
@@ -152,7 +156,7 @@ pub async fn serve(mut opts: RunOptions, args: ServeArgs) -> Result<u8, UsageErr
         let next = tokio::time::Instant::from_std(started + args.interval);
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {}
-            _ = crate::stop::watch(None) => break 0,
+            _ = &mut stop => break 0,
         }
     };
     server.abort();
