@@ -10,6 +10,11 @@ Feature: Performance
   the median generation speed is known within 2% at 95% confidence: a steady GPU costs 3
   answers, a noisy one more (at most 10). A target inside the median's interval warns:
   the samples cannot tell at that precision.
+  Run with `--baseline` (an earlier run's summary JSON), each speed and wait is also
+  compared with that run's: one more than the stated tolerance worse fails (or warns,
+  where the sentence says so), and the verdict names the facts that changed between
+  the two runs: Ollama version, driver, GPU, the model's digest, quantisation, context,
+  parallel slots, flash attention and KV cache.
   The samples and the cold load have the server alone: no other request of the suite is
   in flight while they measure. Checks that only read the host go on meanwhile.
   A cloud model (`gpt-oss:20b-cloud`) answers from its remote host, so its figures are
@@ -18,6 +23,7 @@ Feature: Performance
   Background:
     Given the Ollama install under verification
     And the model "my-coder" has answered a chat
+    And a figure more than 10% worse than the baseline's fails
     And the benchmark prompt:
       """
       Write a thread-safe counter struct in Go with Increment, Decrement, and Value methods.

@@ -114,6 +114,9 @@ pub struct Figure {
     /// The interval's confidence, as a fraction (0.95).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
+    /// The same figure of the baseline run (`--baseline`), where it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
 }
 
 impl Figure {
@@ -126,6 +129,7 @@ impl Figure {
             target: None,
             interval: None,
             confidence: None,
+            baseline: None,
         }
     }
 

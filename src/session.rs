@@ -42,6 +42,8 @@ pub struct Session {
     /// See [`SessionOptions::unselected`].
     pub unselected: Vec<(String, crate::check::Severity)>,
     pub allow_unload: bool,
+    /// See [`SessionOptions::baseline`].
+    pub baseline: Option<Arc<crate::baseline::Summary>>,
     pub command_timeout: Duration,
     spec_root: Option<std::path::PathBuf>,
     backend: Box<dyn Backend>,
@@ -111,6 +113,7 @@ impl Session {
             strict: options.strict,
             unselected: options.unselected.clone(),
             allow_unload: options.allow_unload,
+            baseline: options.baseline.clone(),
             command_timeout: options.command_timeout,
             spec_root: options.spec_root,
             client: backend.client().clone(),

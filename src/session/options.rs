@@ -22,6 +22,8 @@ pub struct SessionOptions {
     pub unselected: Vec<(String, crate::check::Severity)>,
     /// Checks may unload a model to time a cold load (changes the server's state).
     pub allow_unload: bool,
+    /// An earlier run's figures and facts (`--baseline`) for the perf checks to compare with.
+    pub baseline: Option<Arc<crate::baseline::Summary>>,
     pub timeouts: Timeouts,
     /// Deadline of each host command (`systemctl`, `ollama --version`).
     pub command_timeout: Duration,
@@ -46,6 +48,7 @@ impl Default for SessionOptions {
             strict: false,
             unselected: Vec::new(),
             allow_unload: false,
+            baseline: None,
             timeouts: Timeouts::default(),
             command_timeout: Duration::from_secs(10),
             emulator: EmulatorConfig::default(),

@@ -3,6 +3,7 @@
 //! (`api.root` → [`api::root`]); the steps crate calls them, nothing else decides.
 
 pub mod api;
+pub mod baseline;
 pub mod cli;
 pub mod cloud;
 pub mod diagnose;

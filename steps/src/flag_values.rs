@@ -2,6 +2,7 @@
 //! says what was expected and what was given.
 
 use crate::usage::UsageError;
+use ollama_verify::baseline::Summary;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -49,6 +50,32 @@ pub fn features_folder(s: &str) -> Result<PathBuf, UsageError> {
     let path = PathBuf::from(s);
     crate::features::features_folder(&path)?;
     Ok(path)
+}
+
+/// `--baseline`: an earlier run's summary JSON, read as the flag is parsed, so a run
+/// that could not compare stops before it starts (exit 2).
+pub fn baseline(s: &str) -> Result<std::sync::Arc<Summary>, String> {
+    // A summary JSON is kilobytes; a bigger file is not one, and is not read whole.
+    const LARGEST: u64 = 16 << 20;
+    let wanted = "give the file an earlier run wrote with --summary-json";
+    let size = std::fs::metadata(s)
+        .map_err(|e| {
+            format!(
+                "expected an earlier run's summary JSON at `{s}`, could not read it: {e}; {wanted}"
+            )
+        })?
+        .len();
+    if size > LARGEST {
+        return Err(format!(
+            "expected an earlier run's summary JSON at `{s}`, found a file of {size} bytes (a summary JSON is far under {LARGEST}); {wanted}"
+        ));
+    }
+    let text = std::fs::read_to_string(s).map_err(|e| {
+        format!("expected an earlier run's summary JSON at `{s}`, could not read it: {e}; {wanted}")
+    })?;
+    Summary::parse(&text).map(std::sync::Arc::new).map_err(|e| {
+        format!("expected an earlier run's summary JSON at `{s}`, it is {e}; {wanted}")
+    })
 }
 
 /// `--image`: a name, not nothing (`--image ""` from an unset variable in a script).

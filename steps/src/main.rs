@@ -103,6 +103,12 @@ struct VerifyArgs {
     /// collector reads a folder of them).
     #[arg(long)]
     prometheus: Option<PathBuf>,
+    /// Compare each speed figure with this earlier run's (its --summary-json): one worse
+    /// than the spec's tolerance fails or warns, as the spec says, and names the facts
+    /// that changed between the runs (Ollama version, driver, model digest, settings).
+    /// Where the spec states no tolerance, a figure more than 10% worse warns.
+    #[arg(long, value_name = "FILE", value_parser = baseline)]
+    baseline: Option<std::sync::Arc<ollama_verify::baseline::Summary>>,
     /// Write the HTML report here: one self-contained page of the feature files with
     /// each check's verdict, the host's facts and charts of the measured figures.
     #[arg(long)]
@@ -439,6 +445,7 @@ fn run_options(args: VerifyArgs) -> Result<(RunOptions, bool), UsageError> {
         gpu: args.gpu,
         strict: args.strict,
         allow_unload: args.allow_unload,
+        baseline: args.baseline,
         timeouts: Timeouts {
             connect: Duration::from_secs_f64(args.connect_timeout),
             request: Duration::from_secs_f64(args.request_timeout),

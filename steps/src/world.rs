@@ -86,6 +86,8 @@ pub struct VerifyWorld {
     pub samples: Option<Result<Vec<StreamTiming>, ClientError>>,
     /// The precision the samples were taken to, where the spec states one.
     pub precision: Option<ollama_verify::interval::Precision>,
+    /// What the spec does with a figure worse than the baseline run's (`--baseline`).
+    pub baseline_rule: Option<ollama_verify::verdict::baseline::Rule>,
     pub cold: Option<Result<ollama_verify::perf::ColdLoad, ClientError>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
@@ -129,6 +131,7 @@ impl VerifyWorld {
             prompt: None,
             samples: None,
             precision: None,
+            baseline_rule: None,
             cold: None,
             modelfile: None,
             show: None,

@@ -3,10 +3,12 @@
 use crate::world::VerifyWorld;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use ollama_verify::baseline::changed_facts;
 use ollama_verify::check::Outcome;
 use ollama_verify::interval::Precision;
 use ollama_verify::session::Sampling;
 use ollama_verify::verdict;
+use ollama_verify::verdict::baseline::{Consequence, Rule};
 use ollama_verify::verdict::cloud::Reading;
 use std::time::Duration;
 
@@ -118,10 +120,22 @@ fn unmeasured(world: &VerifyWorld, reading: Reading) -> Option<Outcome> {
     world.unmeasured(&measured_model(world), reading)
 }
 
-/// Runs `decide` unless [`unmeasured`] skips the check.
+/// Runs `decide` unless [`unmeasured`] skips the check, and compares its figures with
+/// the baseline run's.
 async fn conclude(
     world: &mut VerifyWorld,
     reading: Reading,
+    decide: impl FnOnce(&VerifyWorld, Option<&str>) -> Result<Outcome, String>,
+) -> Result<(), String> {
+    conclude_as(world, reading, true, decide).await
+}
+
+/// [`conclude`], with the baseline compared or not: a figure is compared in the check
+/// that judges it, not in every check that shows it.
+async fn conclude_as(
+    world: &mut VerifyWorld,
+    reading: Reading,
+    compare: bool,
     decide: impl FnOnce(&VerifyWorld, Option<&str>) -> Result<Outcome, String>,
 ) -> Result<(), String> {
     let outcome = match unmeasured(world, reading) {
@@ -132,7 +146,64 @@ async fn conclude(
         }
     };
     let model = measured_model(world);
-    world.conclude(outcome.for_model(&model))
+    let outcome = outcome.for_model(&model);
+    let outcome = match compare {
+        true => against_baseline(world, outcome, &model).await,
+        false => outcome,
+    };
+    world.conclude(outcome)
+}
+
+#[given(expr = "a figure more than {float}% worse than the baseline's {word}")]
+fn baseline_rule(
+    world: &mut VerifyWorld,
+    tolerance: f64,
+    consequence: String,
+) -> Result<(), String> {
+    let consequence = match consequence.as_str() {
+        "fails" => Consequence::Fails,
+        "warns" => Consequence::Warns,
+        other => {
+            return Err(format!(
+                "expected `fails` or `warns` at the end of the sentence, got `{other}`"
+            ))
+        }
+    };
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(format!(
+            "expected a tolerance of 0% or more, got {tolerance}%"
+        ));
+    }
+    world.baseline_rule = Some(Rule {
+        tolerance_percent: tolerance,
+        consequence,
+    });
+    Ok(())
+}
+
+/// What `--baseline` does where the spec states no tolerance: a figure 10% worse warns.
+const DEFAULT_RULE: Rule = Rule {
+    tolerance_percent: 10.0,
+    consequence: Consequence::Warns,
+};
+
+/// `outcome` against the baseline run's figures of the same check, where `--baseline`
+/// gave one; the facts of this run are gathered only if a figure got worse, to name
+/// what changed.
+async fn against_baseline(world: &VerifyWorld, outcome: Outcome, model: &str) -> Outcome {
+    let (Some(baseline), Some(check)) = (&world.session.baseline, &world.check) else {
+        return outcome;
+    };
+    let rule = world.baseline_rule.unwrap_or(DEFAULT_RULE);
+    let compared = verdict::baseline::compare_all(baseline, &check.id, &outcome.figures, rule);
+    let changes = match verdict::baseline::any_slower(&compared) {
+        true => {
+            let now = crate::facts::gather(&world.session, crate::facts::BUDGET).await;
+            changed_facts(&baseline.facts, &now, Some(model))
+        }
+        false => Vec::new(),
+    };
+    verdict::baseline::judge(outcome, &compared, &changes, rule)
 }
 
 const NO_SAMPLES: &str = "add `When the model \"...\" answers the benchmark prompt N times, at most M tokens each` first";
@@ -219,7 +290,8 @@ async fn roofline(world: &mut VerifyWorld, min_percent: f64) -> Result<(), Strin
             .and_then(|s| s.experts()),
         None => None,
     };
-    conclude(world, Reading::Speed, |w, _| {
+    // Its generation rate is perf.generation's, compared with the baseline there.
+    conclude_as(world, Reading::Speed, false, |w, _| {
         let samples = w.samples.as_ref().ok_or(NO_SAMPLES)?;
         let ps =
             w.ps.as_ref()

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod baseline;
 mod checks;
 mod console;
 mod diagnostics;
