@@ -9,24 +9,10 @@
 # Needs the debug binaries (cargo build). Leaves no container, network, key or file; the
 # host images (ollama-verify-ansible-host-base:bookworm and
 # ollama-verify-ansible-host:<hash of its inputs>) are kept for the next run.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-started=$SECONDS
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+ci_begin ansible "the Ansible playbook was NOT run." ollama-verify ollama-emulator
 
-bin="${CARGO_TARGET_DIR:-target}/debug"
-[[ -x "$bin/ollama-verify" && -x "$bin/ollama-emulator" ]] || {
-  echo "ansible: $bin/ollama-verify and $bin/ollama-emulator are missing: run 'cargo build' first" >&2
-  exit 1
-}
-skip() {
-  echo "!!! SKIPPED: $1:"
-  echo "!!! the Ansible playbook was NOT run."
-  exit 0
-}
-fail() {
-  echo "ansible: FAILED: $*" >&2
-  exit 1
-}
 docker info >/dev/null 2>&1 || skip "no usable Docker engine to start the hosts in"
 
 BASE=ollama-verify-ansible-host-base:bookworm

@@ -9,15 +9,10 @@
 # says `!!! SKIPPED` for each part whose tools cannot be had. Leaves no container, no
 # process and no file behind; the image (ollama-verify-ci:<hash of its inputs>) is kept
 # for the next run, its older tags removed.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-started=$SECONDS
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+ci_begin deploy "" ollama-verify ollama-emulator
 
-bin="${CARGO_TARGET_DIR:-target}/debug"
-[[ -x "$bin/ollama-verify" && -x "$bin/ollama-emulator" ]] || {
-  echo "deploy: $bin/ollama-verify and $bin/ollama-emulator are missing: run 'cargo build' first" >&2
-  exit 1
-}
 work="$(mktemp -d)"
 run_label="org.ollama-verify.test=deploy-$$"
 emulators=()
@@ -47,10 +42,6 @@ emulator() {
   echo "deploy: the emulator on port $port did not answer within 10 s" >&2
   return 1
 }
-fail() {
-  echo "deploy: FAILED: $*" >&2
-  exit 1
-}
 # The emulator as a healthy node's Ollama (realistic speed) and as a sick one: its custom
 # model is missing (models.custom, api.chat and api.openai fail).
 healthy="$(emulator $'token_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20')"
@@ -59,7 +50,7 @@ tags="not @host and not @systemd and not @perf and not @check.api.chat and not @
 
 echo "== deploy: shell scripts"
 if command -v shellcheck >/dev/null 2>&1; then
-  shellcheck deploy/build-image.sh deploy/node-problem-detector/ollama-verify-check.sh .ci/deploy.sh
+  shellcheck -x deploy/build-image.sh deploy/node-problem-detector/ollama-verify-check.sh .ci/deploy.sh
   echo "  shellcheck: deploy/build-image.sh deploy/node-problem-detector/ollama-verify-check.sh .ci/deploy.sh clean"
 else
   echo "!!! SKIPPED: shellcheck is not installed: deploy/'s scripts were NOT linted."

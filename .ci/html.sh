@@ -6,24 +6,10 @@
 # target/ci-artifacts/report.png.
 #
 # Needs the debug binary (cargo build). Leaves no process or file but the artifacts.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-bin="${CARGO_TARGET_DIR:-target}/debug/ollama-verify"
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+ci_begin html "the HTML report was NOT checked in a browser." ollama-verify
 artifacts="${CARGO_TARGET_DIR:-target}/ci-artifacts"
-[[ -x "$bin" ]] || {
-  echo "html: $bin is missing: run 'cargo build' first" >&2
-  exit 1
-}
-skip() {
-  echo "!!! SKIPPED: $1:"
-  echo "!!! the HTML report was NOT checked in a browser."
-  exit 0
-}
-fail() {
-  echo "html: FAILED: $*" >&2
-  exit 1
-}
 
 browser() {
   command -v chromium || command -v chromium-browser || true
@@ -52,7 +38,7 @@ pull_time_ms = 10
 TOML
 # Every built-in check; some fail or skip on the emulator (exit 1), which the page shows.
 code=0
-timeout 600 "$bin" --target emulator --emulator-config "$work/emulator.toml" \
+timeout 600 "$bin/ollama-verify" --target emulator --emulator-config "$work/emulator.toml" \
   --html "$work/report.html" --summary-json "$work/summary.json" >"$work/run.log" 2>&1 || code=$?
 [[ $code -le 1 && -s "$work/report.html" ]] ||
   fail "the run exited $code and wrote no page; its output:

@@ -10,21 +10,10 @@
 #
 # Needs the debug binaries (cargo build). Leaves no process, container or file behind but
 # the cached base image ollama-verify-debian-minbase:bookworm.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-bin_dir="${CARGO_TARGET_DIR:-target}/debug"
-fail() {
-  echo "install: FAILED: $*" >&2
-  exit 1
-}
-for b in ollama-verify ollama-emulator; do
-  [[ -x "$bin_dir/$b" ]] || fail "$bin_dir/$b is missing: run 'cargo build' first"
-done
-command -v python3 >/dev/null 2>&1 || {
-  echo "!!! SKIPPED: python3 is not installed: no file server, install.sh was NOT tested."
-  exit 0
-}
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+ci_begin install "install.sh was NOT tested." ollama-verify ollama-emulator
+command -v python3 >/dev/null 2>&1 || skip "python3 is not installed: no file server"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ollama-verify-install-ci.XXXXXX")"
 server=
@@ -42,12 +31,12 @@ case "$(uname -m)" in
   *) echo "!!! SKIPPED: no release target for $(uname -m): install.sh was NOT tested."; exit 0 ;;
 esac
 archive="ollama-verify-$target.tar.gz"
-version="$("$bin_dir/ollama-verify" --version | awk '{print $2}')"
+version="$("$bin/ollama-verify" --version | awk '{print $2}')"
 
 # --- the releases, in GitHub's layout: download/vX/FILE and latest/download/FILE ---------
 t=$SECONDS
 www="$work/www"
-bash .ci/release/package.sh "$target" "$bin_dir" "$www/download/v$version"
+bash .ci/release/package.sh "$target" "$bin" "$www/download/v$version"
 mkdir -p "$www/latest"
 ln -s "../download/v$version" "$www/latest/download"
 floor="$(cat "$www/download/v$version/SHA256SUMS" >/dev/null && tar -xzOf "$www/download/v$version/$archive" "ollama-verify-$target/GLIBC_FLOOR")"

@@ -8,24 +8,9 @@
 #
 # Needs the debug binaries (cargo build). Installs Debian's prometheus when missing and
 # possible; says `!!! SKIPPED` otherwise. Leaves no process and no file behind.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-started=$SECONDS
-
-bin="${CARGO_TARGET_DIR:-target}/debug"
-[[ -x "$bin/ollama-verify" ]] || {
-  echo "prometheus: $bin/ollama-verify is missing: run 'cargo build' first" >&2
-  exit 1
-}
-skip() {
-  echo "!!! SKIPPED: $1:"
-  echo "!!! serve was NOT scraped by Prometheus; the alert rules were NOT checked."
-  exit 0
-}
-fail() {
-  echo "prometheus: FAILED: $*" >&2
-  exit 1
-}
+# shellcheck source=.ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+ci_begin prometheus "serve was NOT scraped by Prometheus; the alert rules were NOT checked." ollama-verify
 
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
