@@ -46,7 +46,9 @@ emulator() {
 # model is missing (models.custom, api.chat and api.openai fail).
 healthy="$(emulator $'token_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20')"
 sick="$(emulator $'custom = []\ntoken_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20')"
-tags="not @host and not @systemd and not @perf and not @check.api.chat and not @check.api.openai and not @check.gpu.offload and not @check.diagnose.offload and not @check.diagnose.context"
+# The chart's default selection, as its values.yaml states it.
+tags="$(sed -n 's/^tags: "\(.*\)"$/\1/p' deploy/helm/ollama-verify/values.yaml)"
+[[ -n "$tags" ]] || fail "no top-level tags: \"...\" in deploy/helm/ollama-verify/values.yaml"
 
 echo "== deploy: shell scripts"
 if command -v shellcheck >/dev/null 2>&1; then

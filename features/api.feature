@@ -16,11 +16,11 @@ Feature: API
     When the installed models are listed
     Then the answer is a list of models
 
-  @check.api.chat
+  @check.api.chat @loads_model
   Scenario: A chat with the custom model completes
     Given the model "my-coder" has answered a chat
     Then the chat completed with "done": true
 
-  @check.api.openai
+  @check.api.openai @loads_model
   Scenario: The OpenAI-compatible API answers the custom model
     Then the OpenAI-compatible API lists "my-coder" and answers it, whole and streamed

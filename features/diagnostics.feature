@@ -25,7 +25,7 @@ Feature: Diagnostics
     When the GPUs are listed through the driver
     Then the NVIDIA driver is at least 550, or 570 for compute capability 5.0 to 6.2
 
-  @check.diagnose.offload @gpu
+  @check.diagnose.offload @gpu @loads_model
   Scenario: The server holds the model in VRAM while it generates
     Given the model "my-coder" has answered a chat
     When the model "my-coder" generates while the GPU is watched
@@ -49,7 +49,7 @@ Feature: Diagnostics
     When the owner of the API port is looked up
     Then it is a single Ollama server
 
-  @check.diagnose.context @gpu
+  @check.diagnose.context @gpu @loads_model
   Scenario: The context fits in VRAM and no prompt was cut
     Given the model "my-coder" has answered a chat
     When the loaded models are listed

@@ -10,7 +10,7 @@ Feature: GPU
     When the GPUs are listed through the driver
     Then at least 1 NVIDIA GPU is visible with its name, memory and driver version
 
-  @check.gpu.offload @gpu
+  @check.gpu.offload @gpu @loads_model
   Scenario: The custom model sits entirely in VRAM
     Given the model "my-coder" has answered a chat
     When the loaded models are listed

@@ -1,4 +1,4 @@
-@perf @gpu
+@perf @gpu @loads_model
 Feature: Performance
   The custom model is fast enough, and its figures make sense together. Speeds are the
   server's own statistics: generation is eval_count / eval_duration, prompt processing

@@ -20,8 +20,10 @@ import yaml
 
 import kube_stub
 
-# The chart's default selection: read-only, without the host checks.
-READ_ONLY = "not @host and not @systemd and not @perf and not @check.api.chat and not @check.api.openai and not @check.gpu.offload and not @check.diagnose.offload and not @check.diagnose.context"
+# The chart's default selection (read-only, without the host checks), as values.yaml
+# states it: the DaemonSet must pass it on unchanged.
+with open(os.path.join(sys.argv[1], "values.yaml")) as f:
+    READ_ONLY = yaml.safe_load(f)["tags"]
 
 KUBERNETES = "1.33.0"
 NAMESPACE = "gpu-checks"

@@ -303,6 +303,23 @@ mod tests {
         }
     }
 
+    /// The built-in `@loads_model` tag (what the Helm chart's `not @loads_model`
+    /// selects by) marks exactly the checks serve's own default leaves out.
+    #[test]
+    fn the_loads_model_tag_matches_the_catalogue() {
+        let ids = |tags: &str| -> std::collections::BTreeSet<String> {
+            crate::list::listed(None, Some(tags))
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        assert_eq!(ids("not @loads_model"), ids(&default_tags()));
+        assert!(ids("@loads_model")
+            .iter()
+            .all(|id| { CheckId::parse(id).is_some_and(|id| !reads_only(id)) }));
+    }
+
     #[test]
     fn intervals_read_as_people_write_them() {
         assert_eq!(interval("5m"), Ok(Duration::from_secs(300)));
