@@ -23,10 +23,8 @@ pub(super) fn chart(figures: &[Figure]) -> Markup {
         return roofline(measured.value, limit.value, floor / limit.value * 100.0);
     }
     if let (Some(free), Some(total)) = (find(Quantity::VramFree), find(Quantity::VramTotal)) {
+        let min_free = free.target.map_or(0, free_bytes);
         let (free, total) = (free_bytes(free.value), free_bytes(total.value));
-        let min_free = find(Quantity::VramFree)
-            .and_then(|f| f.target)
-            .map_or(0, free_bytes);
         return vram(total.saturating_sub(free), total, min_free);
     }
     html! {
@@ -97,30 +95,19 @@ fn roofline(measured: f64, limit: f64, min_percent: f64) -> Markup {
         return html! {};
     }
     let scale = measured.max(limit) * 1.05;
-    let x = |v: f64| LEFT + (WIDTH - LEFT - 4.0) * v.max(0.0) / scale;
     let floor = limit * min_percent / 100.0;
     let title = format!(
         "{measured:.1} tok/s measured, {:.0}% of the {limit:.1} tok/s the memory bandwidth allows (at least {min_percent:.0}% expected)",
         measured / limit * 100.0
     );
-    let class = if measured >= floor && measured <= limit * 1.1 {
-        "bar-ok"
-    } else {
-        "bar-low"
-    };
-    html! {
-        svg.chart viewBox=(format!("0 0 {WIDTH} 64")) role="img" aria-label=(title) {
-            title { (title) }
-            text.label x=(LEFT - 4.0) y="18" text-anchor="end" { "limit" }
-            rect.bar-room x=(LEFT) y="8" width=(fixed(x(limit) - LEFT)) height="14" {}
-            text.label x=(LEFT - 4.0) y="38" text-anchor="end" { "measured" }
-            rect.(class) x=(LEFT) y="28" width=(fixed(x(measured) - LEFT)) height="14" {}
-            line.target x1=(fixed(x(floor))) y1="4" x2=(fixed(x(floor))) y2="46" {}
-            text.label x=(LEFT) y="58" {
-                (format!("{measured:.1} of {limit:.1} tok/s; dashed: {min_percent:.0}% of the limit"))
-            }
-        }
-    }
+    let ok = measured >= floor && measured <= limit * 1.1;
+    let bars = [
+        Bar::room("limit", limit / scale),
+        Bar::filled("measured", measured / scale, ok),
+    ];
+    let caption =
+        format!("{measured:.1} of {limit:.1} tok/s; dashed: {min_percent:.0}% of the limit");
+    bar_chart(&title, &bars, floor / scale, &caption)
 }
 
 /// The GPU's memory: in use, free, and the line past which too little stays free.
@@ -129,9 +116,8 @@ fn vram(used: u64, total: u64, min_free: u64) -> Markup {
         return html! {};
     }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let x = |b: u64| LEFT + (WIDTH - LEFT - 4.0) * (b.min(total) as f64 / total as f64);
+    let share = |b: u64| b.min(total) as f64 / total as f64;
     let free = total.saturating_sub(used);
-    let most = total.saturating_sub(min_free);
     let title = format!(
         "{:.1} GiB of {:.1} GiB VRAM in use, {:.1} GiB free (at least {:.1} GiB should stay free)",
         gib(used),
@@ -139,21 +125,78 @@ fn vram(used: u64, total: u64, min_free: u64) -> Markup {
         gib(free),
         gib(min_free)
     );
-    let class = if free >= min_free {
-        "bar-ok"
-    } else {
-        "bar-low"
-    };
+    let bar = Bar {
+        fill: share(used),
+        ..Bar::room("VRAM", 1.0)
+    }
+    .ok(free >= min_free);
+    let caption = format!(
+        "{:.1} GiB used, {:.1} GiB free of {:.1}; dashed: the most that may be used",
+        gib(used),
+        gib(free),
+        gib(total)
+    );
+    bar_chart(
+        &title,
+        &[bar],
+        share(total.saturating_sub(min_free)),
+        &caption,
+    )
+}
+
+/// One row of a bar chart: its label, the room it may take (drawn pale) and the part
+/// filled, as shares of the plot's width.
+struct Bar {
+    label: &'static str,
+    room: f64,
+    fill: f64,
+    class: &'static str,
+}
+
+impl Bar {
+    fn room(label: &'static str, room: f64) -> Bar {
+        Bar {
+            label,
+            room,
+            fill: 0.0,
+            class: "bar-ok",
+        }
+    }
+
+    fn filled(label: &'static str, fill: f64, ok: bool) -> Bar {
+        Bar {
+            fill,
+            ..Bar::room(label, 0.0)
+        }
+        .ok(ok)
+    }
+
+    fn ok(self, ok: bool) -> Bar {
+        let class = if ok { "bar-ok" } else { "bar-low" };
+        Bar { class, ..self }
+    }
+}
+
+/// Horizontal bars, one row each, a dashed tick across them at `tick` (a share of the
+/// width) and a caption under them.
+fn bar_chart(title: &str, bars: &[Bar], tick: f64, caption: &str) -> Markup {
+    let x = |share: f64| LEFT + (WIDTH - LEFT - 4.0) * share.clamp(0.0, 1.0);
+    let row = |i: usize| 8.0 + 20.0 * i as f64;
+    let height = row(bars.len()) + 16.0;
     html! {
-        svg.chart viewBox=(format!("0 0 {WIDTH} 48")) role="img" aria-label=(title) {
+        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(title) {
             title { (title) }
-            text.label x=(LEFT - 4.0) y="18" text-anchor="end" { "VRAM" }
-            rect.bar-room x=(LEFT) y="8" width=(fixed(x(total) - LEFT)) height="14" {}
-            rect.(class) x=(LEFT) y="8" width=(fixed(x(used) - LEFT)) height="14" {}
-            line.target x1=(fixed(x(most))) y1="4" x2=(fixed(x(most))) y2="26" {}
-            text.label x=(LEFT) y="40" {
-                (format!("{:.1} GiB used, {:.1} GiB free of {:.1}; dashed: the most that may be used", gib(used), gib(free), gib(total)))
+            @for (i, bar) in bars.iter().enumerate() {
+                text.label x=(LEFT - 4.0) y=(row(i) + 10.0) text-anchor="end" { (bar.label) }
+                @if bar.room > 0.0 {
+                    rect.bar-room x=(LEFT) y=(row(i)) width=(fixed(x(bar.room) - LEFT)) height="14" {}
+                }
+                @if bar.fill > 0.0 {
+                    rect.(bar.class) x=(LEFT) y=(row(i)) width=(fixed(x(bar.fill) - LEFT)) height="14" {}
+                }
             }
+            line.target x1=(fixed(x(tick))) y1="4" x2=(fixed(x(tick))) y2=(row(bars.len()) - 2.0) {}
+            text.label x=(LEFT) y=(height - 6.0) { (caption) }
         }
     }
 }
