@@ -450,6 +450,7 @@ fn a_step_failing_after_the_verdict_fails_the_check() {
 #[case::no_check_selected(&["--target", "emulator", "--tags", "@apis"], "--tags \"@apis\" selects no check")]
 #[case::list_with_a_bad_tag_expression(&["--list", "--tags", "@a and and"], "tag expression")]
 #[case::unwritable_report(&["--target", "emulator", "--junit", "/nonexistent/junit.xml"], "cannot write the --junit report to /nonexistent/junit.xml: No such file or directory (os error 2); its folder /nonexistent does not exist: create it (`mkdir -p /nonexistent`), or give --junit another path")]
+#[case::unwritable_textfile(&["--target", "emulator", "--prometheus", "/nonexistent/ollama_verify.prom"], "cannot write the --prometheus report to /nonexistent/ollama_verify.prom: No such file or directory (os error 2); its folder /nonexistent does not exist")]
 #[case::empty_image(&["--target", "docker", "--image", ""], "expected an image such as ollama/ollama:0.17.1, got ``; leave --image out")]
 #[case::a_folder_for_a_volume(&["--target", "docker", "--volume", "/data/models"], "expected a Docker volume name")]
 #[case::negative_gpus(&["--list", "--gpus", "-1"], "--gpus takes auto, none, all or a number, not `-1`")]

@@ -218,6 +218,25 @@ fn serve_refuses_what_would_change_the_server() {
         .stderr(predicates::str::contains("30s, 5m or 1h"));
 }
 
+/// A port another process holds is a usage error at once, naming the flag to change;
+/// no run starts.
+#[test]
+fn a_port_in_use_is_refused_before_any_run() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = held.local_addr().unwrap().to_string();
+    let refused = verify_cmd()
+        .args(["serve", "--target", "emulator", "--listen", &listen])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(
+        said.contains(&format!("cannot listen on {listen}")),
+        "{said}"
+    );
+    assert!(said.contains("choose another with --listen"), "{said}");
+}
+
 #[test]
 fn a_run_writes_its_verdict_as_a_textfile() {
     let dir = tempfile::tempdir().unwrap();
