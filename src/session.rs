@@ -89,14 +89,14 @@ const WATCH_NUM_PREDICT: u64 = 16;
 impl Session {
     /// Prepares a run; for the emulator target this starts the emulator, for the docker
     /// target the container (provisioned, ready).
-    pub async fn start(options: SessionOptions) -> Result<Session, String> {
+    pub async fn start(options: SessionOptions) -> Result<Session, crate::target::StartError> {
         let backend: Box<dyn Backend> = match options.target {
             #[cfg(feature = "docker")]
             Target::Docker => {
                 Box::new(DockerBackend::start(&options.docker, options.timeouts).await?)
             }
             #[cfg(not(feature = "docker"))]
-            Target::Docker => return Err("this build has no docker target".into()),
+            Target::Docker => return Err(crate::target::StartError::NoDocker),
             Target::Emulator => {
                 Box::new(EmulatorBackend::start(options.emulator.clone(), options.timeouts).await?)
             }

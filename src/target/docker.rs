@@ -1,7 +1,7 @@
 //! The docker target: an Ollama container this run starts (testcontainers), provisions
 //! and removes; host checks run inside it.
 
-use super::{Advice, Backend, DockerSettings, Target};
+use super::{Advice, Backend, DockerSettings, StartError, Target};
 use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::ServiceFacts;
@@ -30,7 +30,7 @@ impl std::fmt::Debug for DockerBackend {
 
 impl DockerBackend {
     /// Starts the container as `settings` say, provisioned and ready.
-    pub async fn start(settings: &DockerSettings, timeouts: Timeouts) -> Result<Self, String> {
+    pub async fn start(settings: &DockerSettings, timeouts: Timeouts) -> Result<Self, StartError> {
         let container = start(settings).await?;
         let client = Client::with_timeouts(container.base_url.clone(), timeouts);
         let advice = Advice::Docker {
@@ -94,18 +94,20 @@ impl Backend for DockerBackend {
 }
 
 /// Starts and provisions the docker target from setup/'s compose file and Modelfile.
-async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
+async fn start(settings: &DockerSettings) -> Result<DockerTarget, StartError> {
     use crate::provision::{compose, docker};
     let compose_text = match &settings.compose_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the compose file {}: {e}", path.display()))?,
+        Some(path) => std::fs::read_to_string(path).map_err(|e| StartError::ComposeUnreadable {
+            path: path.clone(),
+            said: e.to_string(),
+        })?,
         None => compose::SETUP_COMPOSE.to_string(),
     };
-    let service = compose::parse(&compose_text, "ollama")?;
+    let service = compose::parse(&compose_text, "ollama").map_err(StartError::Compose)?;
     let mut opts =
         docker::DockerOptions::new(service, crate::emulator::SETUP_MODELFILE.to_string());
     opts.image = settings.image.clone();
-    opts.gpus = settings.gpus.parse()?;
+    opts.gpus = settings.gpus.parse().map_err(StartError::Gpus)?;
     opts.volume = settings.volume.clone();
     opts.fresh_volume = settings.fresh_volume;
     opts.keep = settings.keep;
@@ -113,9 +115,7 @@ async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
     if let Some(note) = docker::native_on_default_port().await {
         eprintln!("note: {note}");
     }
-    let target = docker::DockerTarget::start(&opts)
-        .await
-        .map_err(|e| e.to_string())?;
+    let target = docker::DockerTarget::start(&opts).await?;
     eprintln!(
         "docker: container {} from {} answers at {}",
         crate::text::short_id(&target.id),
@@ -125,15 +125,14 @@ async fn start(settings: &DockerSettings) -> Result<DockerTarget, String> {
     if settings.provision {
         match target.provision(&opts).await {
             Ok(steps) => steps.iter().for_each(|s| eprintln!("docker: {s}")),
-            Err(e) => {
+            Err(error) => {
                 let logs = target.log_tail(10).await;
-                let note = target
-                    .finish()
-                    .await
-                    .map_or(String::new(), |n| format!("\n{n}"));
-                return Err(format!(
-                    "provisioning the container failed: {e}\nlast log lines:\n{logs}{note}"
-                ));
+                let note = target.finish().await;
+                return Err(StartError::Provision {
+                    error: Box::new(error),
+                    logs,
+                    note,
+                });
             }
         }
     }

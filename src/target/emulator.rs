@@ -1,6 +1,6 @@
 //! The emulator target: the built-in emulator, in-process; no host to inspect.
 
-use super::{no_host, Advice, Backend, Target};
+use super::{no_host, Advice, Backend, StartError, Target};
 use crate::client::{Client, Timeouts};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::gpu::GpuProcess;
@@ -26,8 +26,10 @@ impl std::fmt::Debug for EmulatorBackend {
 
 impl EmulatorBackend {
     /// Starts the emulator as `config` says.
-    pub async fn start(config: EmulatorConfig, timeouts: Timeouts) -> Result<Self, String> {
-        let emulator = Emulator::start(config).await?;
+    pub async fn start(config: EmulatorConfig, timeouts: Timeouts) -> Result<Self, StartError> {
+        let emulator = Emulator::start(config)
+            .await
+            .map_err(StartError::Emulator)?;
         let client = emulator.client(timeouts);
         Ok(EmulatorBackend { emulator, client })
     }

@@ -9,6 +9,7 @@ mod docker;
 mod docker_settings;
 mod emulator;
 mod native;
+mod start_error;
 
 pub use advice::Advice;
 #[cfg(feature = "docker")]
@@ -16,6 +17,7 @@ pub use docker::DockerBackend;
 pub use docker_settings::DockerSettings;
 pub use emulator::EmulatorBackend;
 pub use native::NativeBackend;
+pub use start_error::StartError;
 
 use crate::client::Client;
 use crate::gpu::GpuProcess;

@@ -1,7 +1,7 @@
 //! The native target: the server at `OLLAMA_HOST` (or `--host`), its host facts read on
 //! this machine (or on the host backend a test gives).
 
-use super::{Advice, Backend, Target};
+use super::{Advice, Backend, StartError, Target};
 use crate::client::{Client, Timeouts};
 use crate::probe::logs::ServerLog;
 use crate::probe::service::{self, ServiceFacts};
@@ -31,13 +31,14 @@ impl NativeBackend {
         host: Option<&str>,
         timeouts: Timeouts,
         backend: Option<Arc<dyn Host>>,
-    ) -> Result<NativeBackend, String> {
+    ) -> Result<NativeBackend, StartError> {
         let base = match host {
             // Named as the user gave it: the flag (or its variable).
             Some(h) => crate::client::parse_ollama_host(h)
                 .map_err(|e| e.from_setting("--host (OLLAMA_VERIFY_HOST) ").to_string()),
             None => crate::client::base_url_from_env().map_err(|e| e.to_string()),
-        }?;
+        }
+        .map_err(StartError::Address)?;
         Ok(NativeBackend {
             client: Client::with_timeouts(base, timeouts),
             host: backend.unwrap_or_else(|| Arc::new(LocalHost)),

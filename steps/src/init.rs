@@ -89,8 +89,7 @@ pub async fn init(args: InitArgs) -> Result<u8, UsageError> {
         emulator,
         ..Default::default()
     })
-    .await
-    .map_err(UsageError::new)?;
+    .await?;
     let found = survey(&session, &args).await;
     if let Some(note) = session.finish().await {
         eprintln!("{note}");

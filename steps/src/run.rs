@@ -92,7 +92,7 @@ pub async fn run(opts: RunOptions) -> Result<RunReport, UsageError> {
     // A signal while the target starts abandons the start; a container already made is
     // removed as its handle drops.
     let session = tokio::select! {
-        started = Session::start(session_options) => Arc::new(started.map_err(UsageError::new)?),
+        started = Session::start(session_options) => Arc::new(started?),
         why = &mut stop => {
             // Cucumber's report (empty: nothing ran) goes with the others.
             if let Some(json) = stage_json(opts.json.as_deref(), &mut unwritten) {

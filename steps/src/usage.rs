@@ -35,6 +35,14 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A target that cannot start is found before any check runs: the run was asked for
+/// something this machine cannot give (an address, Docker, a compose file).
+impl From<ollama_verify::target::StartError> for UsageError {
+    fn from(e: ollama_verify::target::StartError) -> Self {
+        UsageError::new(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
