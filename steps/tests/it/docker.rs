@@ -5,6 +5,7 @@
 #![cfg(feature = "docker")]
 
 use crate::support;
+use crate::support::emulator::{fast, EmulatorConfigBuilder};
 
 use ollama_verify::provision::docker::{LABEL, RUN_LABEL};
 use predicates::prelude::PredicateBooleanExt;
@@ -25,13 +26,46 @@ const IMAGE: &str = "ollama-verify-emulator";
 const EXITS: &str = "ollama-verify-exits";
 
 /// The emulator inside the image: nothing installed, so the run must provision.
-const HEALTHY: &str = "installed = []\ncustom = []\ntoken_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20\npull_time_ms = 200\n";
-/// The same, generating far below the spec's 40 tok/s.
-const SLOW: &str = "installed = []\ncustom = []\ntoken_rate = 8.0\nanswer_tokens = 6\nload_time_ms = 20\npull_time_ms = 50\n";
-/// The same, each answer taking many seconds: a run is busy with its checks when stopped.
-const SLOW_ANSWER: &str = "installed = []\ncustom = []\ntoken_rate = 4.0\nanswer_tokens = 400\nload_time_ms = 20\npull_time_ms = 50\n";
-/// The same, its pull taking two minutes: a run is still provisioning when stopped.
-const SLOW_PULL: &str = "installed = []\ncustom = []\ntoken_rate = 70.0\nanswer_tokens = 24\nload_time_ms = 20\npull_time_ms = 120000\n";
+fn in_image() -> EmulatorConfigBuilder {
+    fast()
+        .installed(&[])
+        .custom(&[])
+        .with(|c| c.pull_time_ms = 200)
+}
+
+/// The emulator's configurations in the image, by file name (`healthy.toml`, the
+/// image's default): healthy; generating far below the spec's 40 tok/s; each answer
+/// taking many seconds (a run is busy with its checks when stopped); its pull taking
+/// two minutes (a run is still provisioning when stopped).
+fn configs() -> &'static [(&'static str, String); 4] {
+    static CONFIGS: std::sync::OnceLock<[(&'static str, String); 4]> = std::sync::OnceLock::new();
+    CONFIGS.get_or_init(|| {
+        let quick_pull = |c: &mut ollama_verify::emulator::EmulatorConfig| c.pull_time_ms = 50;
+        [
+            ("healthy", in_image().toml()),
+            (
+                "slow",
+                in_image()
+                    .token_rate(8.0)
+                    .answer_tokens(6)
+                    .with(quick_pull)
+                    .toml(),
+            ),
+            (
+                "slow-answer",
+                in_image()
+                    .token_rate(4.0)
+                    .answer_tokens(400)
+                    .with(quick_pull)
+                    .toml(),
+            ),
+            (
+                "slow-pull",
+                in_image().with(|c| c.pull_time_ms = 120_000).toml(),
+            ),
+        ]
+    })
+}
 
 /// Written straight to the process's stderr: libtest captures `eprintln!` of a test
 /// that passes, and a skip must be seen.
@@ -96,17 +130,18 @@ fn test_image() -> &'static TestImage {
             dockerfile.push_str(&format!("COPY {name} {lib}\n"));
             files.push((Path::new(&lib).canonicalize().unwrap(), name));
         }
+        for (name, _) in configs() {
+            dockerfile.push_str(&format!(
+                "COPY {name}.toml /etc/ollama-emulator/{name}.toml\n"
+            ));
+        }
         dockerfile.push_str(
-            "COPY healthy.toml /etc/ollama-emulator/healthy.toml\n\
-             COPY slow.toml /etc/ollama-emulator/slow.toml\n\
-             COPY slow-pull.toml /etc/ollama-emulator/slow-pull.toml\n\
-             COPY slow-answer.toml /etc/ollama-emulator/slow-answer.toml\n\
-             ENV PATH=/bin OLLAMA_HOST=0.0.0.0:11434 OLLAMA_EMULATOR_CONFIG=/etc/ollama-emulator/healthy.toml\n\
+            "ENV PATH=/bin OLLAMA_HOST=0.0.0.0:11434 OLLAMA_EMULATOR_CONFIG=/etc/ollama-emulator/healthy.toml\n\
              EXPOSE 11434\n\
              ENTRYPOINT [\"/bin/ollama\"]\nCMD [\"serve\"]\n",
         );
         let mut key = DefaultHasher::new();
-        (&dockerfile, HEALTHY, SLOW, SLOW_PULL, SLOW_ANSWER).hash(&mut key);
+        (&dockerfile, configs()).hash(&mut key);
         for (path, name) in &files {
             name.hash(&mut key);
             std::fs::read(path).unwrap().hash(&mut key);
@@ -142,12 +177,10 @@ fn ensure_image() {
         for (path, name) in &wanted.files {
             image = image.with_file(path, name);
         }
-        let image = image
-            .with_data(HEALTHY, "healthy.toml")
-            .with_data(SLOW, "slow.toml")
-            .with_data(SLOW_PULL, "slow-pull.toml")
-            .with_data(SLOW_ANSWER, "slow-answer.toml")
-            .with_dockerfile_string(wanted.dockerfile.clone());
+        for (name, toml) in configs() {
+            image = image.with_data(toml.clone(), format!("{name}.toml"));
+        }
+        let image = image.with_dockerfile_string(wanted.dockerfile.clone());
         let _built = rt
             .block_on(image.build_image())
             .expect("the test image builds");

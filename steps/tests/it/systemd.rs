@@ -18,6 +18,7 @@
 #![cfg(feature = "docker")]
 
 use crate::support;
+use crate::support::emulator::fast;
 
 use ollama_verify::check::Status;
 use ollama_verify::probe::gpu::GpuSource;
@@ -66,12 +67,17 @@ WantedBy=default.target
 ";
 
 /// The emulator starts with no model, so setup-native.sh really pulls and creates; fast.
-const EMULATOR: &str = "installed = []
-custom = []
-token_rate = 2000.0
-pull_time_ms = 50
-load_time_ms = 10
-";
+fn emulator() -> String {
+    fast()
+        .installed(&[])
+        .custom(&[])
+        .token_rate(2000.0)
+        .with(|c| {
+            c.pull_time_ms = 50;
+            c.load_time_ms = 10;
+        })
+        .toml()
+}
 
 const DROP_IN: &str = "/etc/systemd/system/ollama.service.d/50-ollama-verify.conf";
 /// A second drop-in, naming environment files (`EnvironmentFile=`).
@@ -186,7 +192,7 @@ async fn ensure_image() -> Result<String, String> {
     );
     // The cache key: the base image and every byte that goes into the image.
     let mut key = DefaultHasher::new();
-    (&base_id, &dockerfile, UNIT, EMULATOR).hash(&mut key);
+    (&base_id, &dockerfile, UNIT, emulator()).hash(&mut key);
     std::fs::read(binary)
         .map_err(|e| format!("{}: {e}", binary.display()))?
         .hash(&mut key);
@@ -207,7 +213,7 @@ async fn ensure_image() -> Result<String, String> {
         .with_dockerfile_string(dockerfile)
         .with_file(binary, "ollama")
         .with_data(UNIT, "ollama.service")
-        .with_data(EMULATOR, "ollama-emulator.toml");
+        .with_data(emulator(), "ollama-emulator.toml");
     for (path, rel) in setup_files {
         image = image.with_file(path, format!("setup/{rel}"));
     }
