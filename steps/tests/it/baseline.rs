@@ -5,20 +5,15 @@
 //! usage error before anything runs.
 
 use crate::support::emulator::{fast, EmulatorConfigBuilder};
-use crate::support::{verify_cmd, Run};
+use crate::support::{emulated, verify_cmd, Run};
 use std::path::Path;
 
 fn run(config: EmulatorConfigBuilder, baseline: Option<&Path>) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = config.write_to(dir.path());
-    let mut cmd = verify_cmd();
-    cmd.args(["--target", "emulator", "--emulator-config"])
-        .arg(&file)
-        .args(["--tags", "@check.perf.generation or @check.perf.load_warm"]);
+    let mut args = vec!["--tags", "@check.perf.generation or @check.perf.load_warm"];
     if let Some(baseline) = baseline {
-        cmd.arg("--baseline").arg(baseline);
+        args.extend(["--baseline", baseline.to_str().unwrap()]);
     }
-    Run::of(cmd)
+    emulated(config, &args)
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 use support::emulator::{fast, status, EmulatorConfigBuilder};
-use support::{free_port, native_args, path_dir, Run, Server};
+use support::{emulated, free_port, native_args, path_dir, Run, Server};
 
 /// Every built-in check's id.
 fn all_ids() -> impl Iterator<Item = CheckId> {
@@ -40,20 +40,6 @@ fn verify(args: &[&str], env: &[(&str, &Path)], path: Option<&Path>) -> Run {
         cmd.env("PATH", path);
     }
     Run::of(cmd)
-}
-
-/// The binary on the emulator target with this configuration.
-fn emulated(config: EmulatorConfigBuilder, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = config.write_to(dir.path());
-    let mut args = vec![
-        "--target",
-        "emulator",
-        "--emulator-config",
-        file.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    verify(&args, &[], None)
 }
 
 /// What a healthy emulator reports: host checks skipped (no host), the rest passed.
@@ -1156,6 +1142,25 @@ fn in_folder(dir: &std::path::Path) -> Command {
     cmd.current_dir(dir).timeout(Duration::from_secs(60));
     cmd
 }
+/// A mistake in `ollama-verify.toml` stops the run before it starts (exit 2), pinned on
+/// the file and its line; a tag expression or a features folder the run would refuse
+/// is the file's mistake too.
+#[rstest]
+#[case::unknown_setting("targett = \"emulator\"\n", &[], "`targett` is not a setting")]
+#[case::missing_file("", &["--config", "missing.toml"], "cannot read the config file missing.toml")]
+#[case::not_a_boolean("tags = \"@check.api.root\"\nstrict = \"yes\"\n", &["--list"], "ollama-verify.toml:2: `strict = \"yes\"`: expected true or false")]
+#[case::bad_tag_expression("target = \"emulator\"\ntags = \"@api and\"\n", &[], "ollama-verify.toml:2: `tags = \"@api and\"`: \"@api and\" is not a tag expression")]
+#[case::missing_features("features = \"specs\"\n", &["--list"], "ollama-verify.toml:1: `features = \"specs\"`: no such folder of .feature files")]
+fn config_file_mistakes_exit_2(#[case] file: &str, #[case] args: &[&str], #[case] message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ollama-verify.toml"), file).unwrap();
+    in_folder(dir.path())
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message));
+}
+
 /// `ollama-verify.toml` in the working folder gives the flags' defaults; a flag wins.
 #[test]
 fn a_config_file_sets_defaults_and_flags_win() {
@@ -1191,56 +1196,6 @@ fn a_config_file_sets_defaults_and_flags_win() {
         .assert()
         .success();
 
-    std::fs::write(
-        dir.path().join("ollama-verify.toml"),
-        "targett = \"emulator\"\n",
-    )
-    .unwrap();
-    bin()
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("`targett` is not a setting"));
-    bin()
-        .args(["--config", "missing.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "cannot read the config file missing.toml",
-        ));
-    // A bad value in the file is pinned on the file and its line.
-    std::fs::write(
-        dir.path().join("ollama-verify.toml"),
-        "tags = \"@check.api.root\"\nstrict = \"yes\"\n",
-    )
-    .unwrap();
-    bin()
-        .arg("--list")
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "ollama-verify.toml:2: `strict = \"yes\"`: expected true or false",
-        ));
-    // A tag expression, and a features folder, the run would refuse are the file's too.
-    std::fs::write(
-        dir.path().join("ollama-verify.toml"),
-        "target = \"emulator\"\ntags = \"@api and\"\n",
-    )
-    .unwrap();
-    bin().assert().code(2).stderr(predicates::str::contains(
-        "ollama-verify.toml:2: `tags = \"@api and\"`: \"@api and\" is not a tag expression",
-    ));
-    std::fs::write(
-        dir.path().join("ollama-verify.toml"),
-        "features = \"specs\"\n",
-    )
-    .unwrap();
-    bin()
-        .arg("--list")
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "ollama-verify.toml:1: `features = \"specs\"`: no such folder of .feature files",
-        ));
     // A bad value from the environment is not pinned on the file.
     std::fs::write(dir.path().join("ollama-verify.toml"), "strict = true\n").unwrap();
     bin()

@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::emulator::{fast, EmulatorConfigBuilder};
-use support::{native_args, Run, Server};
+use support::{emulated, native_args, Run, Server};
 
 fn verify(args: &[&str], path: Option<&Path>) -> Run {
     let mut cmd = support::verify_cmd();
@@ -24,19 +24,6 @@ fn verify(args: &[&str], path: Option<&Path>) -> Run {
         cmd.env("PATH", path);
     }
     Run::of(cmd)
-}
-
-fn emulated(config: EmulatorConfigBuilder, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = config.write_to(dir.path());
-    let mut args = vec![
-        "--target",
-        "emulator",
-        "--emulator-config",
-        file.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    verify(&args, None)
 }
 
 fn diagnose_only(config: EmulatorConfigBuilder) -> Run {

@@ -3,17 +3,11 @@
 //! emulator: a steady GPU costs the fewest samples, a noisy one more, and a target the
 //! noise straddles warns instead of passing or failing by chance.
 
+use crate::support::emulated;
 use crate::support::emulator::{fast, EmulatorConfigBuilder};
-use crate::support::{verify_cmd, Run};
 
 fn generation(config: EmulatorConfigBuilder) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = config.write_to(dir.path());
-    let mut cmd = verify_cmd();
-    cmd.args(["--target", "emulator", "--emulator-config"])
-        .arg(&file)
-        .args(["--tags", "@check.perf.generation"]);
-    let run = Run::of(cmd);
+    let run = emulated(config, &["--tags", "@check.perf.generation"]);
     run.check("perf.generation").clone()
 }
 

@@ -165,6 +165,18 @@ pub fn native_args(server: &Server) -> [&str; 6] {
     ]
 }
 
+/// `ollama-verify` on the emulator target with this configuration and `extra` flags,
+/// within [`RUN_TIMEOUT`].
+pub fn emulated(config: emulator::EmulatorConfigBuilder, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = config.write_to(dir.path());
+    let mut cmd = verify_cmd();
+    cmd.args(["--target", "emulator", "--emulator-config"])
+        .arg(&file)
+        .args(extra);
+    Run::of(cmd)
+}
+
 /// A finished run of `ollama-verify`.
 pub struct Run {
     pub code: i32,
