@@ -1178,3 +1178,133 @@ async fn the_request_log_lists_calls_in_order() {
         ]
     );
 }
+
+// ---------------------------------------------------------------- parallel slots
+
+/// One streamed chat timed from `t0`: when its first token and its end arrived, and
+/// the server's statistics.
+struct Timed {
+    first: Duration,
+    done: Duration,
+    stats: Stats,
+}
+
+async fn timed_chat(client: &Client, text: &str, t0: Instant) -> Timed {
+    let req = ChatRequest {
+        model: CUSTOM.into(),
+        messages: vec![Message::user(text)],
+        ..Default::default()
+    };
+    let mut stream = client.chat_stream(&req).await.unwrap();
+    let mut first = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        if chunk.done {
+            return Timed {
+                first: first.expect("a token before the end"),
+                done: t0.elapsed(),
+                stats: chunk.stats,
+            };
+        }
+        first.get_or_insert_with(|| t0.elapsed());
+    }
+    panic!("the stream ended without its final chunk")
+}
+
+/// A loaded model answering 20 tokens at 200 tok/s (0.1 s each) on `slots` slots.
+async fn slotted(slots: usize, slowdown: f64) -> Emulator {
+    let emu = start(EmulatorConfig {
+        token_rate: 200.0,
+        answer_tokens: 20,
+        num_parallel: slots,
+        parallel_slowdown: slowdown,
+        ..EmulatorConfig::fast()
+    })
+    .await;
+    emu.client(relaxed())
+        .chat(&chat_request(CUSTOM))
+        .await
+        .unwrap();
+    emu
+}
+
+/// One slot: of two requests sent together, the second's first token waits for the
+/// first's answer to end. Its wait shows in total_duration only: eval_duration counts
+/// its own generation, load_duration the (warm) load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_one_slot_the_second_request_waits_for_the_first() {
+    guarded(async {
+        let emu = slotted(1, 0.1).await;
+        let client = emu.client(relaxed());
+        let t0 = Instant::now();
+        let (a, b) = tokio::join!(
+            timed_chat(&client, "one", t0),
+            timed_chat(&client, "two", t0)
+        );
+        let (first, second) = if a.first <= b.first { (a, b) } else { (b, a) };
+        assert!(
+            second.first + Duration::from_millis(2) >= first.done,
+            "the second's first token at {:?}, the first's answer ended at {:?}",
+            second.first,
+            first.done
+        );
+        let answer = Duration::from_millis(100);
+        let total = Duration::from_nanos(second.stats.total_duration.unwrap());
+        assert!(
+            total >= answer * 2 - Duration::from_millis(5),
+            "total {total:?} counts the wait"
+        );
+        let rate = second.stats.generation_rate().unwrap();
+        assert!(
+            (rate - 200.0).abs() < 10.0,
+            "its own pace, not the wait: {rate:.1} tok/s"
+        );
+        let load = Duration::from_nanos(second.stats.load_duration.unwrap());
+        assert!(load < Duration::from_millis(50), "a warm load: {load:?}");
+        let prompt = Duration::from_nanos(second.stats.prompt_eval_duration.unwrap());
+        assert!(
+            prompt < Duration::from_millis(50),
+            "the prompt alone: {prompt:?}"
+        );
+    })
+    .await;
+}
+
+/// Two slots: two requests start at once, each a little slower than one alone, and
+/// together they make more tokens per second than one alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_slots_both_start_at_once_and_together_outpace_one() {
+    guarded(async {
+        let emu = slotted(2, 0.25).await;
+        let client = emu.client(relaxed());
+        let t0 = Instant::now();
+        let alone = timed_chat(&client, "alone", t0).await;
+        let alone_rate = 20.0 / alone.done.as_secs_f64();
+        assert!(
+            (alone.stats.generation_rate().unwrap() - 200.0).abs() < 10.0,
+            "alone, the configured pace: {:?}",
+            alone.stats
+        );
+        let t0 = Instant::now();
+        let (a, b) = tokio::join!(
+            timed_chat(&client, "one", t0),
+            timed_chat(&client, "two", t0)
+        );
+        for s in [&a, &b] {
+            assert!(
+                s.first < Duration::from_millis(50),
+                "started at once: {:?}",
+                s.first
+            );
+            // Each at 200 / (1 + 0.25) = 160 tok/s while both generate.
+            let rate = s.stats.generation_rate().unwrap();
+            assert!((rate - 160.0).abs() < 12.0, "shared pace {rate:.1} tok/s");
+        }
+        let together = 40.0 / a.done.max(b.done).as_secs_f64();
+        assert!(
+            together > alone_rate * 1.3,
+            "together {together:.0} tok/s, one alone {alone_rate:.0} tok/s"
+        );
+    })
+    .await;
+}

@@ -20,6 +20,19 @@ pub struct EmulatorConfig {
     pub token_rate_jitter: f64,
     /// Prompt processing speed in tokens/s.
     pub prompt_rate: f64,
+    /// Requests a loaded model generates for at once (`OLLAMA_NUM_PARALLEL`); more wait
+    /// for a free slot, first come first served, their wait counted in `total_duration`
+    /// only. 1 is Ollama's default (envconfig's `Uint("OLLAMA_NUM_PARALLEL", 1)` since
+    /// mid-2025; before, 0 let the server pick 4 or 1 by free memory).
+    /// `OLLAMA_NUM_PARALLEL` in `env`, which the server reads, takes its place.
+    pub num_parallel: usize,
+    /// How much each stream slows for every other one generating beside it: with k at
+    /// once each runs at `token_rate / (1 + parallel_slowdown × (k − 1))`, so together
+    /// they make more tokens than one, but fewer than k times as many, as batched
+    /// decoding on a GPU does. 0: no slowdown; 1: no gain at all. The default, 0.1
+    /// (4 streams make about 3 times one's tokens), is the emulator's choice, not a
+    /// measurement.
+    pub parallel_slowdown: f64,
     /// Time a cold model takes to load, in milliseconds.
     pub load_time_ms: u64,
     /// Tokens in an answer when `num_predict` does not cap it.
@@ -86,6 +99,8 @@ impl Default for EmulatorConfig {
             token_rate: 65.0,
             token_rate_jitter: 0.0,
             prompt_rate: 1500.0,
+            num_parallel: 1,
+            parallel_slowdown: 0.1,
             load_time_ms: 1500,
             answer_tokens: 96,
             answers: vec![],
@@ -159,6 +174,18 @@ impl EmulatorConfig {
                 self.token_rate_jitter
             ));
         }
+        if !(1..=MAX_PARALLEL).contains(&self.num_parallel) {
+            return Err(format!(
+                "num_parallel is the number of requests a model answers at once, from 1 to {MAX_PARALLEL}, got {}",
+                self.num_parallel
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.parallel_slowdown) {
+            return Err(format!(
+                "parallel_slowdown is a fraction from 0.0 (no slowdown) to 1.0 (no gain from parallel streams), got {}",
+                self.parallel_slowdown
+            ));
+        }
         if !(0.0..=1.0).contains(&self.gpu_offload) {
             return Err(format!(
                 "gpu_offload is a fraction from 0.0 to 1.0, got {}",
@@ -192,6 +219,16 @@ impl EmulatorConfig {
         let bits = u64::from_le_bytes(hash[..8].try_into().expect("8 bytes"));
         let unit = bits as f64 / u64::MAX as f64 * 2.0 - 1.0;
         (self.token_rate * (1.0 + self.token_rate_jitter * unit)).max(MIN_RATE)
+    }
+
+    /// The parallel slots a load gets: `OLLAMA_NUM_PARALLEL` from `env` where it is a
+    /// number (0 is 1, as the server has it since its default became 1), else
+    /// `num_parallel`.
+    pub fn parallel_slots(&self) -> usize {
+        self.env
+            .get("OLLAMA_NUM_PARALLEL")
+            .and_then(|v| crate::go::env_value(v).parse::<usize>().ok())
+            .map_or(self.num_parallel, |n| n.clamp(1, MAX_PARALLEL))
     }
 
     pub fn load_time(&self) -> Duration {
@@ -243,6 +280,8 @@ pub struct Fault {
 pub const MAX_STALL_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 /// The slowest and fastest token rates the emulator paces.
 const MIN_RATE: f64 = 0.001;
+/// The most parallel slots the emulator keeps for a model.
+const MAX_PARALLEL: usize = 512;
 const MAX_RATE: f64 = 1e9;
 
 /// By hand, because serde cannot deny unknown fields through `flatten`: `path` is
@@ -342,6 +381,7 @@ mod tests {
         let end = start + readme[start..].find("```").unwrap();
         let config = EmulatorConfig::from_toml(&readme[start..end]).unwrap();
         assert_eq!(config.gpu_offload, 0.6);
+        assert_eq!((config.num_parallel, config.parallel_slowdown), (1, 0.1));
         assert_eq!(config.answer_tokens_for("Say: ready"), 3);
         assert_eq!(config.answer_tokens_for("Write a counter"), 96);
         assert_eq!(
@@ -372,6 +412,33 @@ mod tests {
         assert_eq!(EmulatorConfig::default().token_rate_of(3), 65.0);
     }
 
+    /// The slots a load gets: the server's OLLAMA_NUM_PARALLEL where it sets one.
+    #[test]
+    fn parallel_slots_follow_ollama_num_parallel() {
+        let with = |v: &str| EmulatorConfig {
+            num_parallel: 2,
+            env: [("OLLAMA_NUM_PARALLEL".to_string(), v.to_string())].into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            EmulatorConfig::default().parallel_slots(),
+            1,
+            "Ollama's default"
+        );
+        assert_eq!(with("4").parallel_slots(), 4);
+        assert_eq!(
+            with("\"3\"").parallel_slots(),
+            3,
+            "quotes trimmed, as envconfig"
+        );
+        assert_eq!(with("0").parallel_slots(), 1);
+        assert_eq!(
+            with("many").parallel_slots(),
+            2,
+            "not a number: num_parallel"
+        );
+    }
+
     #[test]
     fn bad_values_are_refused_with_the_reason() {
         for (text, reason) in [
@@ -386,6 +453,8 @@ mod tests {
                 "`seconds` must be from 0",
             ),
             ("gpu_offload = 1.5", "gpu_offload"),
+            ("num_parallel = 0", "num_parallel is the number of requests"),
+            ("parallel_slowdown = 1.5", "parallel_slowdown is a fraction"),
             ("token_rate_jitter = 1.0", "token_rate_jitter"),
             ("tokens_rate = 1.0", "unknown field"),
             (

@@ -1,6 +1,8 @@
 //! Deterministic answers paced at a configured rate, with statistics that tell the
 //! truth about the time they took.
 
+use super::slots::{stream_rate, Slots};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What every answer is made of: a Go answer to the benchmark prompt, cut into tokens.
@@ -37,23 +39,68 @@ pub fn count_tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4).max(1)
 }
 
-/// Paces tokens: token `i` (1-based) is due at `start + i / rate`.
+/// Paces tokens: token `i` (1-based) is due one token's time after token `i - 1`, from
+/// the start; alone a token takes `1 / rate`. While other requests generate on the same
+/// load's slots, each token takes longer ([`stream_rate`]), by how many generate as it
+/// is made. Deadlines add up from the start, so sleeps do not drift.
 pub struct Pacer {
     start: Instant,
-    per_token: Duration,
+    /// A token's time alone.
+    alone: Duration,
+    rate: f64,
+    /// The last token paced, and when it is due.
+    paced: u64,
+    due: Instant,
+    /// The slots shared with other requests, and how much each slows the others.
+    sharing: Option<(Arc<Slots>, f64)>,
 }
 
 impl Pacer {
+    /// A stream that has the GPU to itself.
     pub fn new(rate: f64) -> Self {
+        let start = Instant::now();
         Pacer {
-            start: Instant::now(),
-            per_token: Duration::from_secs_f64(1.0 / rate),
+            start,
+            alone: Duration::from_secs_f64(1.0 / rate),
+            rate,
+            paced: 0,
+            due: start,
+            sharing: None,
         }
     }
 
-    /// Waits until token `i` is due; scheduling from the start keeps sleeps from drifting.
-    pub async fn wait_for(&self, i: u64) {
-        tokio::time::sleep_until((self.start + self.per_token * i as u32).into()).await;
+    /// A stream on one of `slots`, which slows by `slowdown` for every other one
+    /// generating beside it.
+    pub(super) fn sharing(rate: f64, slots: Arc<Slots>, slowdown: f64) -> Self {
+        Pacer {
+            sharing: Some((slots, slowdown)),
+            ..Pacer::new(rate)
+        }
+    }
+
+    /// Waits until token `i` is due.
+    pub async fn wait_for(&mut self, i: u64) {
+        // With slots to share, how many generate can change at any token: each one's
+        // time is taken as it is due.
+        let token_by_token = self.sharing.as_ref().is_some_and(|(s, _)| s.size() > 1);
+        while self.paced < i {
+            self.paced += 1;
+            self.due += self.token_time();
+            if token_by_token && self.paced < i {
+                tokio::time::sleep_until(self.due.into()).await;
+            }
+        }
+        tokio::time::sleep_until(self.due.into()).await;
+    }
+
+    /// The next token's time: alone, or shared with the other requests generating now.
+    fn token_time(&self) -> Duration {
+        match &self.sharing {
+            Some((slots, slowdown)) if slots.busy() > 1 => {
+                Duration::from_secs_f64(1.0 / stream_rate(self.rate, slots.busy(), *slowdown))
+            }
+            _ => self.alone,
+        }
     }
 
     pub fn elapsed(&self) -> Duration {

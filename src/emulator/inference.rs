@@ -1,7 +1,7 @@
 //! The inference endpoints: `/api/chat`, `/api/generate` and `/api/embed` (the
 //! OpenAI-compatible ones share [`prepare`], in `openai.rs`). Each loads its model
-//! (paying the cold load time), reads the prompt and answers with paced tokens and
-//! honest statistics.
+//! (paying the cold load time), waits for one of its parallel slots, reads the prompt
+//! and answers with paced tokens and honest statistics.
 // Handlers return a ready `Response` as their error: that is the answer to send.
 #![allow(clippy::result_large_err)]
 
@@ -31,7 +31,10 @@ pub(super) struct Prepared {
     pub(super) tokens: u64,
     pub(super) done_reason: &'static str,
     pub(super) rate: f64,
-    /// The model is busy until this ends; its keep-alive then starts over.
+    /// How much each other stream generating beside this one slows it.
+    pub(super) slowdown: f64,
+    /// The model is busy until this ends; its keep-alive then starts over, and its
+    /// slot goes to the next request.
     pub(super) answering: Answering,
     /// The first tokens that are thoughts (`message.thinking`), not content.
     pub(super) thinking: u64,
@@ -60,10 +63,11 @@ impl<'a> Prompt<'a> {
     }
 }
 
-/// Looks the model up, loads it (paying the cold load time) and processes the prompt.
-/// Like Ollama, a loaded model keeps the last prompt in its KV cache: the tokens a new
-/// prompt shares with it from the start are not processed again, so they cost no
-/// `prompt_eval_duration`, while `prompt_eval_count` still counts the whole prompt.
+/// Looks the model up, loads it (paying the cold load time), waits for a parallel slot
+/// and processes the prompt. Like Ollama, a loaded model keeps the last prompt in its
+/// KV cache: the tokens a new prompt shares with it from the start are not processed
+/// again, so they cost no `prompt_eval_duration`, while `prompt_eval_count` still
+/// counts the whole prompt.
 pub(super) async fn prepare(
     s: &Arc<Shared>,
     name: &str,
@@ -111,8 +115,12 @@ pub(super) async fn prepare(
             s.server_log.push(line);
         }
     }
-    let answering = Answering::begin(s, &model, &config, requested);
+    let mut answering = Answering::begin(s, &model, &config, requested);
     let load = request_start.elapsed();
+    // Every slot busy: wait for one, first come first served. As in Ollama, where the
+    // runner's slots are taken after the scheduler hands the request over, the wait
+    // is in neither load_duration nor prompt_eval_duration, only in total_duration.
+    answering.take_slot().await;
 
     let system = prompt.system.map(str::to_string).or(system);
     let text = &prompt.text;
@@ -152,9 +160,18 @@ pub(super) async fn prepare(
         tokens,
         done_reason,
         rate: config.token_rate_of(number),
+        slowdown: config.parallel_slowdown,
         answering,
         thinking: 0,
     })
+}
+
+impl Prepared {
+    /// The pace of this answer's tokens, sharing the GPU with whatever else generates
+    /// on the model's slots.
+    pub(super) fn pacer(&self) -> Pacer {
+        Pacer::sharing(self.rate, self.answering.slots().clone(), self.slowdown)
+    }
 }
 
 fn stats(p: &Prepared, eval: Duration, tokens: u64) -> Stats {
@@ -202,7 +219,7 @@ fn final_chunk(shape: Shape, p: &Prepared, text: &str, eval: Duration, tokens: u
 
 /// Serves one generation: paced tokens, streamed or as one object.
 async fn answer(mut p: Prepared, shape: Shape, stream: bool) -> Response {
-    let pacer = Pacer::new(p.rate);
+    let mut pacer = p.pacer();
     let thought = p.thinking as usize;
     if !stream {
         pacer.wait_for(p.tokens).await;

@@ -39,7 +39,6 @@ pub fn server_config_map(config: &EmulatorConfig, addr: SocketAddr) -> String {
         ("OLLAMA_MAX_LOADED_MODELS", "0"),
         ("OLLAMA_MAX_QUEUE", "512"),
         ("OLLAMA_MODELS", "/root/.ollama/models"),
-        ("OLLAMA_NUM_PARALLEL", "1"),
         ("OLLAMA_SCHED_SPREAD", "false"),
     ]
     .into_iter()
@@ -48,6 +47,10 @@ pub fn server_config_map(config: &EmulatorConfig, addr: SocketAddr) -> String {
     env.insert(
         "OLLAMA_ORIGINS".into(),
         normalise_setting("OLLAMA_ORIGINS", ""),
+    );
+    env.insert(
+        "OLLAMA_NUM_PARALLEL".into(),
+        config.num_parallel.to_string(),
     );
     for (k, v) in &config.env {
         env.insert(k.clone(), normalise_setting(k, v));
@@ -130,11 +133,7 @@ pub fn load(config: &EmulatorConfig, m: &Installed, context: u64) -> Vec<String>
     let on_gpu = (layers as f64 * config.effective_offload()).round() as u64;
     let mib = m.size as f64 / (1024.0 * 1024.0);
     let gpu_mib = mib * on_gpu as f64 / layers as f64;
-    let parallel = config
-        .env
-        .get("OLLAMA_NUM_PARALLEL")
-        .cloned()
-        .unwrap_or_else(|| "1".into());
+    let parallel = config.parallel_slots();
     let mut out = vec![
         line(
             "INFO",

@@ -17,6 +17,7 @@ mod openai;
 mod respond;
 mod scheduler;
 mod server;
+mod slots;
 mod state;
 
 pub use config::{Answer, CustomModel, EmulatorConfig, Fault, FaultKind, SETUP_MODELFILE};

@@ -5,7 +5,7 @@
 //! thoughts in `reasoning` (Ollama 0.11.0 on), and a usage chunk of empty `choices`
 //! before `data: [DONE]` where `stream_options.include_usage` asks for it.
 
-use super::generate::{self, Pacer};
+use super::generate;
 use super::inference::{prepare, Prepared, Prompt};
 use super::respond::{parse, S};
 use crate::client::types::*;
@@ -115,7 +115,7 @@ pub async fn chat_completions(State(s): S, body: Bytes) -> Response {
         let usage = req.stream_options.is_some_and(|o| o.include_usage);
         return stream(p, id, usage);
     }
-    let pacer = Pacer::new(p.rate);
+    let mut pacer = p.pacer();
     pacer.wait_for(p.tokens).await;
     p.answering.finish();
     let thought = p.thinking as usize;
@@ -154,7 +154,7 @@ fn usage_of(p: &Prepared) -> Usage {
 /// Paced `data:` events, one token each, then the finish chunk, the usage chunk where
 /// asked for, and `data: [DONE]`.
 fn stream(mut p: Prepared, id: String, with_usage: bool) -> Response {
-    let pacer = Pacer::new(p.rate);
+    let mut pacer = p.pacer();
     let created = Utc::now().timestamp();
     let chunk =
         move |model: &str, delta: CompletionMessage, finish: Option<&str>| ChatCompletionChunk {

@@ -1,7 +1,9 @@
 //! The loaded models as Ollama's scheduler keeps them: a load per model, its
-//! keep-alive (which starts over once no request uses the model), and its prompt cache.
+//! keep-alive (which starts over once no request uses the model), its prompt cache and
+//! its parallel slots.
 
 use super::config::EmulatorConfig;
+use super::slots::{Slot, Slots};
 use super::state::{default_keep_alive, Installed, Keep, Loaded, Shared};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +16,9 @@ pub struct Answering {
     model: String,
     /// The load it answers on (`Loaded::load_id`).
     load_id: u64,
+    /// That load's parallel slots, and the one this request holds once its turn came.
+    slots: Arc<Slots>,
+    slot: Option<Slot>,
     done: bool,
 }
 
@@ -25,17 +30,34 @@ impl Answering {
         config: &EmulatorConfig,
         requested: Option<Keep>,
     ) -> Answering {
-        let load_id = mark_loaded(s, m, config, requested, true);
+        let (load_id, slots) = mark_loaded(s, m, config, requested, true);
         Answering {
             s: s.clone(),
             model: m.name.clone(),
             load_id,
+            slots,
+            slot: None,
             done: false,
         }
     }
 
+    /// Waits for one of the model's parallel slots, behind the requests that came
+    /// before, as Ollama's runner does once every slot generates.
+    pub async fn take_slot(&mut self) {
+        if self.slot.is_none() {
+            self.slot = Some(self.slots.take().await);
+        }
+    }
+
+    /// The load's slots: how many generate now, for the pace of each.
+    pub fn slots(&self) -> &Arc<Slots> {
+        &self.slots
+    }
+
+    /// The answer ended: its slot goes to the next request waiting.
     pub fn finish(&mut self) {
         if !std::mem::replace(&mut self.done, true) {
+            self.slot = None;
             touch(&self.s, &self.model, None, Some(self.load_id));
         }
     }
@@ -67,15 +89,15 @@ pub fn cache_prompt(s: &Shared, model: &str, full: String) -> f64 {
 }
 
 /// Loads `m` (or refreshes its load) for a request, `answering` it or not, and returns
-/// the load's id. Its keep-alive is the one `requested`, else the loaded model's own,
-/// else the server's default, as Ollama's scheduler does.
+/// the load's id and slots. Its keep-alive is the one `requested`, else the loaded
+/// model's own, else the server's default, as Ollama's scheduler does.
 pub fn mark_loaded(
     s: &Shared,
     m: &Installed,
     config: &EmulatorConfig,
     requested: Option<Keep>,
     answering: bool,
-) -> u64 {
+) -> (u64, Arc<Slots>) {
     let context_length = m.context_length(config.default_context());
     // Weights plus a KV cache for the whole context, as the real server reports.
     let size = m.size + context_length * m.base.block_count * 2048;
@@ -96,6 +118,10 @@ pub fn mark_loaded(
             models.loads
         }
     };
+    // A fresh load gets the slots the server runs with; a loaded model keeps its own.
+    let slots = before
+        .as_ref()
+        .map_or_else(|| Slots::new(config.parallel_slots()), |l| l.slots.clone());
     // Idle after this request (a load-only one with nothing in flight): the keep-alive
     // starts now. Otherwise a loaded model keeps its expiry until it is idle again.
     let expires = match &before {
@@ -114,9 +140,10 @@ pub fn mark_loaded(
             fresh: busy > 0 && before.as_ref().is_none_or(|l| l.fresh),
             context_length,
             cached_prompt: before.map(|l| l.cached_prompt).unwrap_or_default(),
+            slots: slots.clone(),
         },
     );
-    load_id
+    (load_id, slots)
 }
 
 /// After an answer on the load `answered` (its `load_id`), or a request setting the

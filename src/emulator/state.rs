@@ -94,6 +94,8 @@ pub struct Loaded {
     pub context_length: u64,
     /// The last prompt it read (system prompt, then the text): its KV cache.
     pub cached_prompt: String,
+    /// Its parallel slots, which a load keeps until it is unloaded.
+    pub slots: std::sync::Arc<super::slots::Slots>,
 }
 
 /// One request the emulator served.
