@@ -95,6 +95,16 @@ pub const SETTINGS: [&str; 3] = [
     "OLLAMA_KV_CACHE_TYPE",
 ];
 
+/// The server's parallel slots, as `OLLAMA_NUM_PARALLEL` in its settings (the
+/// environment, or its log's `server config`) gives them: 0, "as memory allows" in
+/// releases before the default became 1, and unset are unknown.
+pub fn parallel_slots(settings: &BTreeMap<String, String>) -> Option<u64> {
+    settings
+        .get("OLLAMA_NUM_PARALLEL")
+        .and_then(|v| crate::go::env_value(v).parse().ok())
+        .filter(|n| *n > 0)
+}
+
 /// `PRETTY_NAME` of an `/etc/os-release` text (`Ubuntu 24.04.1 LTS`), unquoted.
 pub fn os_pretty_name(os_release: &str) -> Option<String> {
     os_release.lines().find_map(|line| {
@@ -203,9 +213,7 @@ impl ModelFacts {
                 .get(k)
                 .and_then(|v| non_empty(crate::go::env_value(v)))
         };
-        self.parallel = get("OLLAMA_NUM_PARALLEL")
-            .and_then(|v| v.parse().ok())
-            .filter(|n| *n > 0);
+        self.parallel = parallel_slots(settings);
         self.flash_attention =
             get("OLLAMA_FLASH_ATTENTION").map(|v| crate::server_log::ollama_bool(&v));
         self.kv_cache_type = get("OLLAMA_KV_CACHE_TYPE");

@@ -1,6 +1,8 @@
 //! Measuring speed without disturbing the server: samples, their statistics, streamed
 //! timing seen from the client, and the memory-bandwidth limit of decoding.
 
+pub mod parallel;
+
 use crate::client::types::{ChatChunk, ChatRequest, Message, Stats};
 use crate::{Client, ClientError};
 use futures_util::StreamExt;

@@ -1,5 +1,5 @@
 //! The perf checks' measurements: speed samples, taken once per run with the server
-//! alone and shared, and the timed cold load.
+//! alone and shared, several streams at once, and the timed cold load.
 
 use super::{shared, Session};
 use crate::client::ClientError;
@@ -102,6 +102,35 @@ impl Session {
         })
         .await
         .clone()
+    }
+
+    /// One stream of `model`'s answer to `prompt` alone, then `streams` at once, each
+    /// varied and capped at `num_predict` tokens ([`crate::perf::parallel::measure`]),
+    /// with the server alone: other clients of the suite would share its slots.
+    pub async fn streams_at_once(
+        &self,
+        model: &str,
+        prompt: &str,
+        streams: usize,
+        num_predict: u64,
+    ) -> Result<crate::perf::parallel::Streams, ClientError> {
+        // Asked before the server is ours alone, as for the samples.
+        let system = self
+            .show(model)
+            .await
+            .ok()
+            .map(|s| s.system.unwrap_or_default());
+        let _alone = self.alone().await;
+        let measured = crate::perf::parallel::measure(
+            &self.client,
+            model,
+            prompt,
+            system.as_deref(),
+            streams,
+            num_predict,
+        )
+        .await;
+        self.advice.advised(measured)
     }
 
     /// Unloads `model` (`keep_alive: 0`), waits until `/api/ps` no longer lists it (the
