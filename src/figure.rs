@@ -26,6 +26,14 @@ pub enum Quantity {
     VramFree,
     /// All VRAM of the model's GPU.
     VramTotal,
+    /// Tokens per second of several streams answered at once, all their tokens over the
+    /// time from the first request to the last answer's end.
+    AggregateRate,
+    /// Generation speed of each of several streams answered at once, as the server
+    /// reports it.
+    StreamRate,
+    /// From a request to its first token while other streams are answered at once.
+    FirstTokenUnderLoad,
 }
 
 /// The unit of a [`Quantity`].
@@ -48,7 +56,7 @@ impl Unit {
 }
 
 impl Quantity {
-    pub const ALL: [Quantity; 9] = [
+    pub const ALL: [Quantity; 12] = [
         Quantity::GenerationRate,
         Quantity::PromptRate,
         Quantity::ClientRate,
@@ -58,6 +66,9 @@ impl Quantity {
         Quantity::DecodeLimit,
         Quantity::VramFree,
         Quantity::VramTotal,
+        Quantity::AggregateRate,
+        Quantity::StreamRate,
+        Quantity::FirstTokenUnderLoad,
     ];
 
     pub fn unit(self) -> Unit {
@@ -65,8 +76,13 @@ impl Quantity {
             Quantity::GenerationRate
             | Quantity::PromptRate
             | Quantity::ClientRate
-            | Quantity::DecodeLimit => Unit::TokensPerSecond,
-            Quantity::FirstToken | Quantity::WarmLoad | Quantity::ColdLoad => Unit::Seconds,
+            | Quantity::DecodeLimit
+            | Quantity::AggregateRate
+            | Quantity::StreamRate => Unit::TokensPerSecond,
+            Quantity::FirstToken
+            | Quantity::WarmLoad
+            | Quantity::ColdLoad
+            | Quantity::FirstTokenUnderLoad => Unit::Seconds,
             Quantity::VramFree | Quantity::VramTotal => Unit::Bytes,
         }
     }
@@ -88,6 +104,9 @@ impl Quantity {
             Quantity::DecodeLimit => "decode_limit",
             Quantity::VramFree => "vram_free",
             Quantity::VramTotal => "vram_total",
+            Quantity::AggregateRate => "aggregate_rate",
+            Quantity::StreamRate => "stream_rate",
+            Quantity::FirstTokenUnderLoad => "first_token_under_load",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod modelfile;
 pub mod models;
 pub mod openai;
+pub mod parallel;
 pub mod perf;
 pub mod precision;
 pub mod security;

@@ -11,8 +11,9 @@ const WIDTH: f64 = 360.0;
 const LEFT: f64 = 44.0;
 
 /// The chart of a check's figures, or nothing where they cannot be drawn (none, or not
-/// finite): the roofline where there is a limit, the VRAM where there is a total, else
-/// each sampled speed against its target.
+/// finite): the roofline where there is a limit, the VRAM where there is a total, the
+/// streams at once against the least they should make, else each sampled speed
+/// against its target.
 pub(super) fn chart(figures: &[Figure]) -> Markup {
     let find = |q: Quantity| figures.iter().find(|f| f.quantity == q);
     if let (Some(measured), Some(limit)) =
@@ -26,6 +27,11 @@ pub(super) fn chart(figures: &[Figure]) -> Markup {
         let min_free = free.target.map_or(0, free_bytes);
         let (free, total) = (free_bytes(free.value), free_bytes(total.value));
         return vram(total.saturating_sub(free), total, min_free);
+    }
+    if let Some((together, least)) =
+        find(Quantity::AggregateRate).and_then(|f| Some((f.value, f.target?)))
+    {
+        return aggregate(together, least);
     }
     html! {
         @for f in figures.iter().filter(|f| matches!(f.quantity, Quantity::GenerationRate | Quantity::PromptRate)) {
@@ -108,6 +114,34 @@ fn roofline(measured: f64, limit: f64, min_percent: f64) -> Markup {
     let caption =
         format!("{measured:.1} of {limit:.1} tok/s; dashed: {min_percent:.0}% of the limit");
     bar_chart(&title, &bars, floor / scale, &caption)
+}
+
+/// Several streams' tokens per second together as a bar; a tick at the least they
+/// should make.
+fn aggregate(together: f64, least: f64) -> Markup {
+    if !(together.is_finite() && least.is_finite()) || together.max(least) <= 0.0 {
+        return html! {};
+    }
+    let scale = together.max(least) * 1.1;
+    let x = |v: f64| LEFT + (WIDTH - LEFT - 4.0) * v.max(0.0) / scale;
+    let title =
+        format!("{together:.1} tok/s by the streams together (at least {least:.1} expected)");
+    let class = if together >= least {
+        "bar-ok"
+    } else {
+        "bar-low"
+    };
+    html! {
+        svg.chart viewBox=(format!("0 0 {WIDTH} 44")) role="img" aria-label=(title) {
+            title { (title) }
+            text.label x=(LEFT - 4.0) y="18" text-anchor="end" { "together" }
+            rect.(class) x=(LEFT) y="8" width=(fixed(x(together) - LEFT)) height="14" {}
+            line.target x1=(fixed(x(least))) y1="4" x2=(fixed(x(least))) y2="26" {}
+            text.label x=(LEFT) y="38" {
+                (format!("{together:.1} tok/s; dashed: the least expected, {least:.1}"))
+            }
+        }
+    }
 }
 
 /// The GPU's memory: in use, free, and the line past which too little stays free.
@@ -260,5 +294,19 @@ mod tests {
             Figure::new(Quantity::DecodeLimit, 76.9),
         ]);
         assert!(svg.contains("65.0 of 76.9 tok/s; dashed: 25"), "{svg}");
+        let streams = |together: f64| {
+            drawn(vec![
+                Figure::new(Quantity::AggregateRate, together).target(91.4),
+                Figure::new(Quantity::StreamRate, 49.2).samples(vec![49.2; 4]),
+            ])
+        };
+        let svg = streams(196.9);
+        assert!(
+            svg.contains("196.9 tok/s; dashed: the least expected, 91.4"),
+            "{svg}"
+        );
+        assert!(svg.contains("bar-ok") && !svg.contains("bar-low"), "{svg}");
+        assert!(streams(63.2).contains("bar-low"));
+        assert!(streams(f64::NAN).is_empty());
     }
 }
