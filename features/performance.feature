@@ -15,8 +15,15 @@ Feature: Performance
   where the sentence says so), and the verdict names the facts that changed between
   the two runs: Ollama version, driver, GPU, the model's digest, quantisation, context,
   parallel slots, flash attention and KV cache.
-  The samples and the cold load have the server alone: no other request of the suite is
-  in flight while they measure. Checks that only read the host go on meanwhile.
+  The samples, the streams at once and the cold load have the server alone: no other
+  request of the suite is in flight while they measure. Checks that only read the host
+  go on meanwhile.
+  A team sharing one server sends several requests at once: Ollama generates for
+  OLLAMA_NUM_PARALLEL requests per loaded model at a time (1 by default) and queues the
+  rest, so a client waits for another's answer before its first token. The streams are
+  sent together right after one stream alone, against which they are judged; edit the
+  number of streams to the clients you expect, or write `in as many streams at once as
+  the server has parallel slots (at least 2)` to check the setting the server runs with.
   A cloud model (`gpt-oss:20b-cloud`) answers from its remote host, so its figures are
   not this install's: these checks skip it, and it gets no sample and no cold load.
 
@@ -43,6 +50,11 @@ Feature: Performance
   Scenario: Streamed tokens arrive at the speed the server reports
     When the model "my-coder" answers the benchmark prompt 3 to 10 times, at most 128 tokens each, until the median is known within 2% at 95% confidence
     Then the speed measured on the client is within 15% of the server's
+
+  @check.perf.parallel @warn
+  Scenario: A shared server answers several clients at once
+    When the model "my-coder" answers the benchmark prompt in 4 streams at once, at most 32 tokens each
+    Then the streams together generate at least 1.5 times as many tokens per second as one stream alone, and none waits more than 3 times as long for its first token
 
   @check.perf.load_warm @warn
   Scenario: A loaded model starts answering at once

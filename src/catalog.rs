@@ -43,6 +43,7 @@ pub enum CheckId {
     ModelfileWeights,
     PerfLoadCold,
     PerfLoadWarm,
+    PerfParallel,
     PerfPrompt,
     PerfRoofline,
     PerfStreaming,
@@ -188,7 +189,7 @@ const W: Severity = Severity::Warn;
 
 /// Every built-in check in report order: the [`CLASSIC`] checks in their historic order,
 /// then the others by id.
-pub const CATALOGUE: [Check; 36] = [
+pub const CATALOGUE: [Check; 37] = [
     check(
         GpuVisible,
         F,
@@ -264,6 +265,7 @@ pub const CATALOGUE: [Check; 36] = [
     check(ModelfileWeights, W, &[Api], &[]),
     check(PerfLoadCold, W, &[Api, Chat], &[]),
     check(PerfLoadWarm, W, &[Api, Chat], &[]),
+    check(PerfParallel, W, &[Api, Chat], &[DiagnoseSettings]),
     check(
         PerfPrompt,
         F,
@@ -316,6 +318,7 @@ impl CheckId {
             ModelfileWeights => "modelfile.weights",
             PerfLoadCold => "perf.load_cold",
             PerfLoadWarm => "perf.load_warm",
+            PerfParallel => "perf.parallel",
             PerfPrompt => "perf.prompt",
             PerfRoofline => "perf.roofline",
             PerfStreaming => "perf.streaming",
@@ -424,7 +427,7 @@ mod tests {
         }
         assert_eq!(
             DiagnoseSettings.explains().collect::<Vec<_>>(),
-            [ServiceHost, ServiceFlashAttention]
+            [ServiceHost, ServiceFlashAttention, PerfParallel]
         );
     }
 

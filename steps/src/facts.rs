@@ -96,6 +96,18 @@ pub async fn gather(session: &Session, budget: Duration) -> RunFacts {
     }
 }
 
+/// The server's parallel slots as its settings say (`OLLAMA_NUM_PARALLEL` in its log's
+/// `server config` line, else in its service's environment), or why they do not.
+pub async fn parallel_slots(session: &Session) -> Result<u64, String> {
+    let settings = settings(session, BUDGET).await;
+    match settings.get("OLLAMA_NUM_PARALLEL") {
+        None => Err("neither the server's log (its `server config` line) nor its service's environment sets OLLAMA_NUM_PARALLEL".into()),
+        Some(v) => ollama_verify::facts::parallel_slots(&settings).ok_or_else(|| {
+            format!("OLLAMA_NUM_PARALLEL is {v:?}, which releases before mid-2025 read as 4 or 1 by free memory")
+        }),
+    }
+}
+
 /// The server's settings that a model's facts name: as its log's `server config`
 /// line shows them (what it runs with), else as its service's environment sets them.
 async fn settings(session: &Session, budget: Duration) -> BTreeMap<String, String> {

@@ -89,6 +89,10 @@ pub struct VerifyWorld {
     /// What the spec does with a figure worse than the baseline run's (`--baseline`).
     pub baseline_rule: Option<ollama_verify::verdict::baseline::Rule>,
     pub cold: Option<Result<ollama_verify::perf::ColdLoad, ClientError>>,
+    /// One stream alone, then several at once (perf.parallel).
+    pub streams: Option<Result<ollama_verify::perf::parallel::Streams, ClientError>>,
+    /// The server's parallel slots as its settings say, or why they do not.
+    pub slots: Option<Result<u64, String>>,
     pub modelfile: Option<Modelfile>,
     pub show: Option<Result<ShowResponse, ClientError>>,
     pub base_show: Option<Result<ShowResponse, ClientError>>,
@@ -133,6 +137,8 @@ impl VerifyWorld {
             precision: None,
             baseline_rule: None,
             cold: None,
+            streams: None,
+            slots: None,
             modelfile: None,
             show: None,
             base_show: None,

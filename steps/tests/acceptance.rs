@@ -18,11 +18,14 @@ async fn main() {
     let options = RunOptions {
         session: SessionOptions {
             target,
-            // Short answers at a speed the emulated GPU's bandwidth allows (~77 tok/s).
+            // Short answers at a speed the emulated GPU's bandwidth allows (~77 tok/s),
+            // on a server set up for the spec's 4 clients at once (Ollama's default of
+            // one parallel slot would queue them, and perf.parallel warn).
             emulator: EmulatorConfig {
                 token_rate: 70.0,
                 answer_tokens: 32,
                 load_time_ms: 200,
+                num_parallel: 4,
                 ..EmulatorConfig::default()
             },
             ..Default::default()

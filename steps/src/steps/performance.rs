@@ -97,6 +97,97 @@ async fn answers_until(
     Ok(())
 }
 
+/// The most streams a scenario sends at once: each is a connection and an answer.
+const MAX_STREAMS: u64 = 64;
+
+#[when(
+    expr = "the model {string} answers the benchmark prompt in {int} streams at once, at most {int} tokens each"
+)]
+async fn streams_at_once(
+    world: &mut VerifyWorld,
+    model: String,
+    streams: u64,
+    num_predict: u64,
+) -> Result<(), String> {
+    if !(2..=MAX_STREAMS).contains(&streams) || num_predict == 0 {
+        return Err(format!(
+            "expected 2 to {MAX_STREAMS} streams (one shares nothing) of at least 1 token, the step asks for {streams} of at most {num_predict}; write e.g. `in 4 streams at once, at most 64 tokens each`"
+        ));
+    }
+    if world.measurable(&model) {
+        world.slots = Some(crate::facts::parallel_slots(&world.session).await);
+        measure_streams(world, &model, streams, num_predict).await?;
+    }
+    world.model = Some(model);
+    Ok(())
+}
+
+#[when(
+    expr = "the model {string} answers the benchmark prompt in as many streams at once as the server has parallel slots \\(at least 2\\), at most {int} tokens each"
+)]
+async fn streams_per_slot(
+    world: &mut VerifyWorld,
+    model: String,
+    num_predict: u64,
+) -> Result<(), String> {
+    if num_predict == 0 {
+        return Err(
+            "expected answers of at least 1 token; write e.g. `at most 64 tokens each`".into(),
+        );
+    }
+    if world.measurable(&model) {
+        let slots = crate::facts::parallel_slots(&world.session).await;
+        world.slots = Some(slots.clone());
+        // Unknown slots leave no number to send: the verdict says so.
+        if let Ok(n) = slots {
+            measure_streams(world, &model, n.clamp(2, MAX_STREAMS), num_predict).await?;
+        }
+    }
+    world.model = Some(model);
+    Ok(())
+}
+
+async fn measure_streams(
+    world: &mut VerifyWorld,
+    model: &str,
+    streams: u64,
+    num_predict: u64,
+) -> Result<(), String> {
+    let prompt = prompt(world)?;
+    world.streams = Some(
+        world
+            .session
+            .streams_at_once(model, &prompt, streams as usize, num_predict)
+            .await,
+    );
+    Ok(())
+}
+
+#[then(
+    expr = "the streams together generate at least {float} times as many tokens per second as one stream alone, and none waits more than {float} times as long for its first token"
+)]
+async fn parallel(world: &mut VerifyWorld, min_gain: f64, max_wait: f64) -> Result<(), String> {
+    if !(min_gain.is_finite() && min_gain > 0.0 && max_wait.is_finite() && max_wait >= 1.0) {
+        return Err(format!(
+            "expected a gain above 0 and a wait of at least 1 times one stream alone's, the step asks for {min_gain} and {max_wait}; write e.g. `at least 1.5 times ... more than 3 times as long`"
+        ));
+    }
+    let expect = verdict::parallel::Expect { min_gain, max_wait };
+    conclude(world, Reading::Speed, |w, unreachable| {
+        let slots = w
+            .slots
+            .clone()
+            .unwrap_or_else(|| Err("they were not asked".into()));
+        Ok(verdict::parallel::parallel(
+            w.streams.as_ref(),
+            &slots,
+            expect,
+            unreachable,
+        ))
+    })
+    .await
+}
+
 #[when(expr = "the model {string} is unloaded and loaded again")]
 async fn reloaded(world: &mut VerifyWorld, model: String) {
     // Without the user's consent the server is left as it is; a cloud model is never

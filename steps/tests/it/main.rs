@@ -18,6 +18,7 @@ mod fleet;
 mod html;
 mod init;
 mod ollama_cli;
+mod parallel;
 mod precision;
 mod serve;
 mod systemd;
