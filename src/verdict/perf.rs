@@ -30,6 +30,59 @@ fn describe(s: &Spread, unit: &str) -> String {
     )
 }
 
+/// A median speed of the samples against its target, judged to the precision asked:
+/// what `perf.generation` and `perf.prompt` share. Each words the rest itself.
+struct Rated {
+    spread: Spread,
+    /// The median with each sample, the target and, where there is one, the interval.
+    figure: Figure,
+    /// How well the median is known, for the detail.
+    note: String,
+    /// The warning where the target lies inside the median's interval.
+    straddled: Option<Outcome>,
+}
+
+fn rated(
+    samples: &[StreamTiming],
+    rate: fn(&StreamTiming) -> Option<f64>,
+    quantity: Quantity,
+    target: f64,
+    precision: Option<Precision>,
+) -> Option<Rated> {
+    let spread = spread_of(samples, rate)?;
+    let rates = values(samples, rate);
+    let told = super::precision::tell(&rates, target, precision);
+    Some(Rated {
+        spread,
+        figure: told.figure(
+            Figure::new(quantity, spread.median)
+                .samples(rates)
+                .target(target),
+        ),
+        note: told.note(precision, "tok/s"),
+        straddled: told.straddled(target, "tok/s"),
+    })
+}
+
+impl Rated {
+    /// The straddle's warning, else a pass or a failure by the median; each with the
+    /// value and the figure.
+    fn outcome(
+        self,
+        target: f64,
+        value: String,
+        pass: impl FnOnce() -> String,
+        fail: impl FnOnce() -> String,
+    ) -> Outcome {
+        let outcome = match self.straddled {
+            Some(warn) => warn,
+            None if self.spread.median >= target => Outcome::pass(pass()),
+            None => Outcome::fail(fail()),
+        };
+        outcome.with_value(value).with_figure(self.figure)
+    }
+}
+
 /// `perf.generation`: the median generation speed of the samples reaches `target`.
 /// With a `precision`, the median's interval goes into the figure and a target inside
 /// it warns (see [`super::precision`]).
@@ -43,7 +96,8 @@ pub fn generation(
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let Some(s) = spread_of(samples, |c| c.server.generation_rate()) else {
+    let rate = |c: &StreamTiming| c.server.generation_rate();
+    let Some(r) = rated(samples, rate, Quantity::GenerationRate, target, precision) else {
         return Outcome::fail("the answers carry no eval_count/eval_duration, so their speed is unknown; the server may be too old");
     };
     let tokens = samples
@@ -57,34 +111,22 @@ pub fn generation(
         .filter_map(|c| c.server.prompt_eval_count)
         .max()
         .map_or(String::new(), |n| format!(" after a {n}-token prompt"));
-    let value = format!("{:.1} tok/s", s.median);
-    let rates = values(samples, |c| c.server.generation_rate());
-    let told = super::precision::tell(&rates, target, precision);
+    let median = r.spread.median;
+    let value = format!("{median:.1} tok/s");
     let how = format!(
         "{}, up to {tokens} tokens each{prompt}{}",
-        describe(&s, "tok/s"),
-        told.note(precision, "tok/s")
+        describe(&r.spread, "tok/s"),
+        r.note
     );
-    let figure = told.figure(
-        Figure::new(Quantity::GenerationRate, s.median)
-            .samples(rates)
-            .target(target),
-    );
-    if let Some(warn) = told.straddled(target, "tok/s") {
-        return warn.with_value(value).with_figure(figure);
-    }
-    if s.median >= target {
-        Outcome::pass(format!("{how}; target {target} tok/s"))
-            .with_value(value)
-            .with_figure(figure)
-    } else {
-        Outcome::fail(format!(
-            "expected at least {target} tok/s, measured {:.1} ({how}). Is the model wholly on the GPU (see {see})? Is something else using the GPU (`nvidia-smi`)?",
-            s.median, see = CheckId::GpuOffload
-        ))
-        .with_value(value)
-        .with_figure(figure)
-    }
+    r.outcome(
+        target,
+        value,
+        || format!("{how}; target {target} tok/s"),
+        || format!(
+            "expected at least {target} tok/s, measured {median:.1} ({how}). Is the model wholly on the GPU (see {see})? Is something else using the GPU (`nvidia-smi`)?",
+            see = CheckId::GpuOffload
+        ),
+    )
 }
 
 /// `perf.prompt`: the median prompt processing speed reaches `target`.
@@ -98,7 +140,8 @@ pub fn prompt(
         Ok(s) => s,
         Err(e) => return api_error(e, unreachable),
     };
-    let Some(s) = spread_of(samples, |c| c.server.prompt_rate()) else {
+    let rate = |c: &StreamTiming| c.server.prompt_rate();
+    let Some(r) = rated(samples, rate, Quantity::PromptRate, target, precision) else {
         return Outcome::fail("the answers carry no prompt_eval_count/prompt_eval_duration");
     };
     let tokens = samples
@@ -106,34 +149,21 @@ pub fn prompt(
         .filter_map(|c| c.server.prompt_eval_count)
         .max()
         .unwrap_or(0);
-    let value = format!("{:.0} tok/s", s.median);
-    let rates = values(samples, |c| c.server.prompt_rate());
-    let told = super::precision::tell(&rates, target, precision);
+    let median = r.spread.median;
+    let value = format!("{median:.0} tok/s");
     let how = format!(
         "{}, {tokens} prompt tokens{}",
-        describe(&s, "tok/s"),
-        told.note(precision, "tok/s")
+        describe(&r.spread, "tok/s"),
+        r.note
     );
-    let figure = told.figure(
-        Figure::new(Quantity::PromptRate, s.median)
-            .samples(rates)
-            .target(target),
-    );
-    if let Some(warn) = told.straddled(target, "tok/s") {
-        return warn.with_value(value).with_figure(figure);
-    }
-    if s.median >= target {
-        Outcome::pass(format!("{how}; target {target} tok/s"))
-            .with_value(value)
-            .with_figure(figure)
-    } else {
-        Outcome::fail(format!(
-            "expected prompt processing at {target} tok/s or more, measured {:.0} ({how}). Flash attention (OLLAMA_FLASH_ATTENTION=1) and full GPU offload help",
-            s.median
-        ))
-        .with_value(value)
-        .with_figure(figure)
-    }
+    r.outcome(
+        target,
+        value,
+        || format!("{how}; target {target} tok/s"),
+        || format!(
+            "expected prompt processing at {target} tok/s or more, measured {median:.0} ({how}). Flash attention (OLLAMA_FLASH_ATTENTION=1) and full GPU offload help"
+        ),
+    )
 }
 
 /// `perf.streaming`: tokens arrive at the client at the rate the server reports, within
