@@ -1,4 +1,4 @@
-//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict|fleet]`
+//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict|fleet|parallel]`
 //!
 //! Measures the suite against `ollama-emulator serve` processes, never in-process:
 //!
@@ -13,6 +13,8 @@
 //! 4. verdict: time to verdict, the whole suite against the seed script's server work
 //!    replayed in order, at the seed's figures. Target: at most 0.6× the script.
 //! 5. fleet: `ollama-verify fleet` over 1 000 hosts' summary JSONs (`verifier/fleet.rs`).
+//! 6. parallel: `perf.parallel` against emulators with 1, 2 and 4 parallel slots
+//!    (`verifier/parallel.rs`).
 //!
 //! Cargo sets `CARGO_BIN_EXE_<name>` for benchmark targets as for integration tests,
 //! and `cargo bench` builds those binaries with the bench profile (release settings), so
@@ -23,6 +25,8 @@
 
 #[path = "verifier/fleet.rs"]
 mod fleet;
+#[path = "verifier/parallel.rs"]
+mod parallel;
 
 use ollama_verify::emulator::{remote_requests, RequestRecord};
 use ollama_verify::perf::{sample_prompt, sample_request, stream_timing, Spread};
@@ -791,6 +795,11 @@ fn main() {
         vec![]
     };
     let fleet = wanted("fleet").then(fleet::fleet);
+    let slots = if wanted("parallel") {
+        parallel::parallel()
+    } else {
+        vec![]
+    };
 
     println!("\nollama-verify benchmarks ({cores} cores, `{profile}` binaries, against `ollama-emulator serve`)");
     if !fid.is_empty() {
@@ -922,5 +931,26 @@ fn main() {
             f.max_rss_bytes as f64 / 1e6,
             f.code,
         );
+    }
+    if !slots.is_empty() {
+        println!(
+            "\n6. parallel: `--tags @check.{}` (1 stream alone, then 4 at once, at most 32 tokens each), native target, emulator at 65 tok/s with 1, 2 and 4 slots (slowdown 0.1 per other stream); medians of {} runs",
+            ollama_verify::catalog::CheckId::PerfParallel,
+            parallel::RUNS
+        );
+        println!("| slots | together | least expected (1.5× one alone) | each stream | slowest first token | longest allowed (3× one alone) | status |");
+        println!("|---:|---:|---:|---:|---:|---:|---|");
+        for b in &slots {
+            println!(
+                "| {} | {:.1} tok/s | {:.1} tok/s | {:.1} tok/s | {:.0} ms | {:.0} ms | {} |",
+                b.slots,
+                b.median("aggregate_rate", "value"),
+                b.median("aggregate_rate", "target"),
+                b.median("stream_rate", "value"),
+                b.median("first_token_under_load", "value") * 1e3,
+                b.median("first_token_under_load", "target") * 1e3,
+                b.statuses()
+            );
+        }
     }
 }
