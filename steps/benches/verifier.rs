@@ -1,4 +1,4 @@
-//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict|fleet|parallel]`
+//! `cargo bench -p ollama-verify-steps --bench verifier [-- fidelity|overhead|concurrency|verdict|fleet|parallel|sampling]`
 //!
 //! Measures the suite against `ollama-emulator serve` processes, never in-process:
 //!
@@ -15,6 +15,8 @@
 //! 5. fleet: `ollama-verify fleet` over 1 000 hosts' summary JSONs (`verifier/fleet.rs`).
 //! 6. parallel: `perf.parallel` against emulators with 1, 2 and 4 parallel slots
 //!    (`verifier/parallel.rs`).
+//! 7. sampling: the samples the adaptive sampler of perf.generation spends and the
+//!    precision it reaches, on a steady and on noisy emulators (`verifier/sampling.rs`).
 //!
 //! Cargo sets `CARGO_BIN_EXE_<name>` for benchmark targets as for integration tests,
 //! and `cargo bench` builds those binaries with the bench profile (release settings), so
@@ -27,6 +29,8 @@
 mod fleet;
 #[path = "verifier/parallel.rs"]
 mod parallel;
+#[path = "verifier/sampling.rs"]
+mod sampling;
 
 use ollama_verify::emulator::{remote_requests, RequestRecord};
 use ollama_verify::perf::{sample_prompt, sample_request, stream_timing, Spread};
@@ -800,6 +804,7 @@ fn main() {
     } else {
         vec![]
     };
+    let sampled = wanted("sampling").then(sampling::sampling);
 
     println!("\nollama-verify benchmarks ({cores} cores, `{profile}` binaries, against `ollama-emulator serve`)");
     if !fid.is_empty() {
@@ -950,6 +955,28 @@ fn main() {
                 b.median("first_token_under_load", "value") * 1e3,
                 b.median("first_token_under_load", "target") * 1e3,
                 b.statuses()
+            );
+        }
+    }
+    if let Some(sampled) = &sampled {
+        println!(
+            "\n7. sampling: perf.generation \"3 to 10 times … within 2% at 95% confidence\" on the emulator at 70 tok/s, each answer's rate within ±jitter; {} runs each",
+            sampling::RUNS
+        );
+        println!("| rate jitter | samples spent, median (min–max) | precision reached: ± of the median, median (min–max) | verdicts |");
+        println!("|---:|---:|---:|---|");
+        for b in sampled {
+            let (n, p) = (b.samples(), b.precision());
+            println!(
+                "| ±{:.0}% | {:.0} ({:.0}–{:.0}) | ±{:.2}% ({:.2}–{:.2}%) | {} |",
+                b.jitter * 100.0,
+                n.median,
+                n.min,
+                n.max,
+                p.median,
+                p.min,
+                p.max,
+                b.verdicts()
             );
         }
     }
