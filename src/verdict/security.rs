@@ -126,9 +126,8 @@ pub fn exposure(
         Err(o) => return o,
     };
     for key in ["OLLAMA_HOST", "OLLAMA_ORIGINS"] {
-        let unknown = u.env_unknown(key);
-        if !unknown.is_empty() {
-            return crate::verdict::service::may_be_set_in(key, &unknown, u.env(key), "the unit's");
+        if let Some(unknown) = crate::verdict::service::MayBeSet::of(key, u) {
+            return unknown.outcome();
         }
     }
     // Where a drop-in's `Environment=` would not win.
