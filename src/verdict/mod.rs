@@ -20,9 +20,36 @@ pub mod service;
 use crate::check::Outcome;
 use crate::ClientError;
 
+/// An API call that failed, as a finding: one that only echoes a failed `GET /` is
+/// reported once, by api.root.
+#[derive(Debug, Clone)]
+pub enum Unanswered {
+    /// It only echoes a failed `GET /`: the reason api.root reports.
+    RootDown(String),
+    /// It failed on its own: the error.
+    Failed(ClientError),
+}
+
+impl Unanswered {
+    pub fn of(e: &ClientError, unreachable_reason: Option<&str>) -> Self {
+        match root_reason(e, unreachable_reason) {
+            Some(reason) => Unanswered::RootDown(reason.to_string()),
+            None => Unanswered::Failed(e.clone()),
+        }
+    }
+
+    /// The finding in words: a skip for an echo of `GET /`, else a failure.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Unanswered::RootDown(reason) => Outcome::skip(reason.clone()),
+            Unanswered::Failed(e) => Outcome::fail(e.to_string()),
+        }
+    }
+}
+
 /// An API failure as an outcome: unreachable servers skip (api.root reports them once).
 pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Outcome {
-    echo_of_root(e, unreachable_reason).unwrap_or_else(|| Outcome::fail(e.to_string()))
+    Unanswered::of(e, unreachable_reason).outcome()
 }
 
 /// The skip for an error that only echoes a failed `GET /` (the reason is set only

@@ -1,10 +1,50 @@
-//! `models.base`, `models.custom`: a model is in `/api/tags`.
+//! `models.base`, `models.custom`: a model is in `/api/tags`. The verdict finds what
+//! the list shows (a typed finding), and one renderer words it.
 
-use super::{api_error, human_bytes};
+use super::{human_bytes, Unanswered};
 use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::TagsResponse;
 use crate::{ClientError, ModelName};
+
+/// What `models.base` or `models.custom` found.
+#[derive(Debug, Clone)]
+pub enum Installed {
+    /// `/api/tags` failed where `GET /` did too: as api.root reports it, or its own
+    /// error.
+    Unanswered(Unanswered),
+    /// `/api/tags` failed (api.tags reports it): the error.
+    Unlisted(ClientError),
+    /// Installed at another digest than the one pinned (`name@sha256:…`): `tag` is
+    /// the name without the pin.
+    OtherBuild {
+        name: String,
+        pin: String,
+        digest: String,
+        tag: String,
+    },
+    /// Installed as a cloud model: where it runs.
+    Cloud {
+        name: String,
+        digest: String,
+        remote: String,
+    },
+    /// Installed: its size, and its parameter size and quantisation where the server
+    /// reports them.
+    Installed {
+        name: String,
+        digest: String,
+        size: u64,
+        parameter_size: String,
+        quantization: String,
+    },
+    /// Not installed: the name wanted, those installed, and how to install it.
+    Missing {
+        wanted: String,
+        installed: Vec<String>,
+        remedy: String,
+    },
+}
 
 /// The model `wanted` is installed; `remedy` says how to install it.
 pub fn installed(
@@ -13,72 +53,128 @@ pub fn installed(
     remedy: &str,
     unreachable: Option<&str>,
 ) -> Outcome {
+    installed_finding(tags, wanted, remedy, unreachable).outcome()
+}
+
+pub fn installed_finding(
+    tags: &Result<TagsResponse, ClientError>,
+    wanted: &str,
+    remedy: &str,
+    unreachable: Option<&str>,
+) -> Installed {
     let tags = match tags {
         Ok(t) => t,
-        Err(e) if unreachable.is_some() => return api_error(e, unreachable),
-        Err(e) => {
-            return Outcome::skip(format!(
-                "the model list could not be read (see {see}): {e}",
-                see = CheckId::ApiTags
-            ))
+        Err(e) if unreachable.is_some() => {
+            return Installed::Unanswered(Unanswered::of(e, unreachable))
         }
+        Err(e) => return Installed::Unlisted(e.clone()),
     };
     let name = ModelName::parse(wanted);
-    match tags.find(wanted) {
-        Some(m) => {
-            let digest = |d: &str| -> String {
-                d.trim_start_matches("sha256:")
-                    .chars()
-                    .take(12)
-                    .collect::<String>()
+    let Some(m) = tags.find(wanted) else {
+        return Installed::Missing {
+            wanted: name.display_name(),
+            installed: tags.models.iter().map(|m| m.name.clone()).collect(),
+            remedy: remedy.to_string(),
+        };
+    };
+    // A pinned `name@sha256:…` is that build: the manifest digest `ollama list`
+    // shows starts with it.
+    if let Some(pin) = name.digest() {
+        let want = pin.trim_start_matches("sha256:").to_ascii_lowercase();
+        let have = m.digest.trim_start_matches("sha256:").to_ascii_lowercase();
+        if !have.starts_with(&want) {
+            return Installed::OtherBuild {
+                name: m.name.clone(),
+                pin: pin.to_string(),
+                digest: m.digest.clone(),
+                tag: name.display_name(),
             };
-            // A pinned `name@sha256:…` is that build: the manifest digest `ollama list`
-            // shows starts with it.
-            if let Some(pin) = name.digest() {
-                let want = pin.trim_start_matches("sha256:").to_ascii_lowercase();
-                let have = m.digest.trim_start_matches("sha256:").to_ascii_lowercase();
-                if !have.starts_with(&want) {
-                    return Outcome::fail(format!(
-                        "expected {} at digest {pin}, the installed one has digest {}: another build of that tag. `ollama pull {}` fetches the tag's current build; where that is not the pinned one, pin the digest `ollama list` shows",
-                        m.name,
-                        digest(&m.digest),
-                        name.display_name()
-                    ))
-                    .with_value(digest(&m.digest));
-                }
-            }
-            // A cloud model is a stub of a few hundred bytes: its weights are remote.
-            if let Some(remote) = m.remote.describe() {
-                return Outcome::pass(format!(
-                    "{} is installed as a cloud model (digest {}): it runs as {remote}, with no weights on this machine, so it is never loaded here",
-                    m.name,
-                    digest(&m.digest)
-                ))
-                .with_value("cloud model");
-            }
-            let d = &m.details;
-            let mut value = human_bytes(m.size);
-            if !d.parameter_size.is_empty() {
-                value = format!("{value}, {} {}", d.parameter_size, d.quantization_level);
-            }
-            Outcome::pass(format!(
-                "{} is installed (digest {})",
-                m.name,
-                digest(&m.digest)
-            ))
-            .with_value(value)
         }
-        None => {
-            let have: Vec<&str> = tags.models.iter().map(|m| m.name.as_str()).collect();
-            let have = if have.is_empty() {
-                "none".to_string()
-            } else {
-                have.join(", ")
-            };
-            Outcome::fail(format!(
-                "expected {} in `ollama list`; installed: {have}. {remedy}",
-                name.display_name()
+    }
+    // A cloud model is a stub of a few hundred bytes: its weights are remote.
+    if let Some(remote) = m.remote.describe() {
+        return Installed::Cloud {
+            name: m.name.clone(),
+            digest: m.digest.clone(),
+            remote,
+        };
+    }
+    Installed::Installed {
+        name: m.name.clone(),
+        digest: m.digest.clone(),
+        size: m.size,
+        parameter_size: m.details.parameter_size.clone(),
+        quantization: m.details.quantization_level.clone(),
+    }
+}
+
+/// A digest as `ollama list` shows it: its first 12 hex digits.
+fn short_digest(d: &str) -> String {
+    d.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
+impl Installed {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Installed::Unanswered(unanswered) => unanswered.outcome(),
+            Installed::Unlisted(e) => Outcome::skip(format!(
+                "the model list could not be read (see {see}): {e}",
+                see = CheckId::ApiTags
+            )),
+            Installed::OtherBuild {
+                name,
+                pin,
+                digest,
+                tag,
+            } => {
+                let digest = short_digest(digest);
+                let fix = format!("`ollama pull {tag}` fetches the tag's current build; where that is not the pinned one, pin the digest `ollama list` shows");
+                Outcome::fail(format!(
+                    "expected {name} at digest {pin}, the installed one has digest {digest}: another build of that tag. {fix}"
+                ))
+                .with_value(digest)
+            }
+            Installed::Cloud {
+                name,
+                digest,
+                remote,
+            } => Outcome::pass(format!(
+                "{name} is installed as a cloud model (digest {}): it runs as {remote}, with no weights on this machine, so it is never loaded here",
+                short_digest(digest)
             ))
+            .with_value("cloud model"),
+            Installed::Installed {
+                name,
+                digest,
+                size,
+                parameter_size,
+                quantization,
+            } => {
+                let mut value = human_bytes(*size);
+                if !parameter_size.is_empty() {
+                    value = format!("{value}, {parameter_size} {quantization}");
+                }
+                Outcome::pass(format!(
+                    "{name} is installed (digest {})",
+                    short_digest(digest)
+                ))
+                .with_value(value)
+            }
+            Installed::Missing {
+                wanted,
+                installed,
+                remedy,
+            } => {
+                let have = if installed.is_empty() {
+                    "none".to_string()
+                } else {
+                    installed.join(", ")
+                };
+                Outcome::fail(format!(
+                    "expected {wanted} in `ollama list`; installed: {have}. {remedy}"
+                ))
+            }
         }
     }
 }
@@ -134,18 +230,19 @@ mod tests {
 
     #[test]
     fn a_missing_model_lists_what_is_there_and_how_to_fix() {
-        let o = installed(
-            &tags(&["llama3.2:3b"]),
-            "qwen2.5-coder:7b",
-            &pull_remedy("qwen2.5-coder:7b"),
-            None,
-        );
-        assert_eq!(o.status, Status::Fail);
+        let list = tags(&["llama3.2:3b"]);
+        let remedy = pull_remedy("qwen2.5-coder:7b");
+        let found = installed_finding(&list, "qwen2.5-coder:7b", &remedy, None);
         assert!(
-            o.detail.contains("llama3.2:3b") && o.detail.contains("ollama pull qwen2.5-coder:7b"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Installed::Missing { wanted, installed, remedy: r }
+                    if wanted == "qwen2.5-coder:7b" && installed == &["llama3.2:3b"] && r == &remedy
+            ),
+            "{found:?}"
         );
+        let o = installed(&list, "qwen2.5-coder:7b", &remedy, None);
+        assert_eq!(o.status, Status::Fail);
     }
 
     /// `ollama pull gpt-oss:20b-cloud` stores a stub: /api/tags lists it with its
@@ -157,16 +254,18 @@ mod tests {
         m.remote.remote_model = Some("gpt-oss:20b".into());
         m.remote.remote_host = Some("https://ollama.com:443".into());
         let tags = Ok(TagsResponse { models: vec![m] });
+        let found = installed_finding(&tags, "gpt-oss:20b-cloud", "", None);
+        assert!(
+            matches!(
+                &found,
+                Installed::Cloud { name, remote, .. }
+                    if name == "gpt-oss:20b-cloud" && remote == "gpt-oss:20b on https://ollama.com:443"
+            ),
+            "{found:?}"
+        );
         let o = installed(&tags, "gpt-oss:20b-cloud", "", None);
         assert_eq!(o.status, Status::Pass);
         assert_eq!(o.value.as_deref(), Some("cloud model"));
-        assert!(
-            o.detail.contains("cloud model")
-                && o.detail.contains("gpt-oss:20b on https://ollama.com:443")
-                && o.detail.contains("no weights"),
-            "{}",
-            o.detail
-        );
         // Ollama 0.18 on takes `gpt-oss:20b:cloud` for the stub `pull` stores.
         assert_eq!(
             installed(&tags, "gpt-oss:20b:cloud", "", None).status,
@@ -183,15 +282,20 @@ mod tests {
             Status::Pass
         );
         assert_eq!(pinned("qwen2.5-coder:7b@DAE161").status, Status::Pass);
-        let o = pinned("qwen2.5-coder:7b@sha256:2d4eaafa2eee");
-        assert_eq!(o.status, Status::Fail);
+        let other = "qwen2.5-coder:7b@sha256:2d4eaafa2eee";
+        let found = installed_finding(&tags(&["qwen2.5-coder:7b"]), other, "", None);
         assert!(
-            o.detail.contains("sha256:2d4eaafa2eee")
-                && o.detail.contains("dae161e27b0e")
-                && o.detail.contains("`ollama pull qwen2.5-coder:7b`"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Installed::OtherBuild { name, pin, digest, tag }
+                    if name == "qwen2.5-coder:7b"
+                        && pin == "sha256:2d4eaafa2eee"
+                        && digest == "dae161e27b0e"
+                        && tag == "qwen2.5-coder:7b"
+            ),
+            "{found:?}"
         );
+        assert_eq!(pinned(other).status, Status::Fail);
     }
 
     /// Lists of a 0.1.20 server (no per-entry `model`, `families: null`) and of
@@ -214,7 +318,11 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{}", o.detail);
         // Empty details add nothing to the size.
         assert_eq!(o.value.as_deref(), Some("65.3 GB"));
-        assert!(o.detail.contains("d98fe6ba01e6"), "{}", o.detail);
+        let found = installed_finding(&hosted, "gpt-oss:120b", "", None);
+        assert!(
+            matches!(&found, Installed::Installed { digest, .. } if short_digest(digest) == "d98fe6ba01e6"),
+            "{found:?}"
+        );
     }
 
     /// Ollama refuses a name with `@` (its model part is invalid): the remedy does not
@@ -225,6 +333,73 @@ mod tests {
             pull_remedy("qwen2.5-coder:7b@sha256:2d4e"),
             "Try `ollama pull qwen2.5-coder:7b`"
         );
-        assert!(create_remedy("my-coder@sha256:2d4e").contains("ollama create my-coder -f"));
+        assert_eq!(
+            create_remedy("my-coder@sha256:2d4e"),
+            "Try `ollama create my-coder -f setup/coding-assistant.Modelfile` (or your own Modelfile)"
+        );
+    }
+
+    /// Every finding of the check, as a person reads it.
+    #[test]
+    fn findings_read_so() {
+        let refused = ClientError::ConnectionRefused {
+            addr: "127.0.0.1:11434".into(),
+            next: Default::default(),
+        };
+        let found = [
+            Installed::Unanswered(Unanswered::RootDown(
+                "the API does not answer (see api.root)".into(),
+            )),
+            Installed::Unanswered(Unanswered::Failed(refused.clone())),
+            Installed::Unlisted(refused),
+            Installed::OtherBuild {
+                name: "qwen2.5-coder:7b".into(),
+                pin: "sha256:2d4eaafa2eee".into(),
+                digest: "sha256:dae161e27b0e8cf8".into(),
+                tag: "qwen2.5-coder:7b".into(),
+            },
+            Installed::Cloud {
+                name: "gpt-oss:20b-cloud".into(),
+                digest: "dae161e27b0e".into(),
+                remote: "gpt-oss:20b on https://ollama.com:443".into(),
+            },
+            Installed::Installed {
+                name: "qwen2.5-coder:7b".into(),
+                digest: "sha256:dae161e27b0e8cf8".into(),
+                size: 4_683_087_332,
+                parameter_size: "7.6B".into(),
+                quantization: "Q4_K_M".into(),
+            },
+            Installed::Installed {
+                name: "gpt-oss:120b".into(),
+                digest: "d98fe6ba01e6".into(),
+                size: 65_290_000_000,
+                parameter_size: String::new(),
+                quantization: String::new(),
+            },
+            Installed::Missing {
+                wanted: "qwen2.5-coder:7b".into(),
+                installed: vec![],
+                remedy: pull_remedy("qwen2.5-coder:7b"),
+            },
+            Installed::Missing {
+                wanted: "my-coder:latest".into(),
+                installed: vec!["llama3.2:3b".into(), "qwen2.5-coder:7b".into()],
+                remedy: create_remedy("my-coder"),
+            },
+        ];
+        let all: String = found
+            .iter()
+            .map(|f| {
+                let o = f.outcome();
+                format!(
+                    "{:?} [{}] {}\n",
+                    o.status,
+                    o.value.unwrap_or_default(),
+                    o.detail
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(all);
     }
 }
