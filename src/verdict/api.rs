@@ -1,32 +1,138 @@
-//! `api.root`, `api.tags`, `api.chat`.
+//! `api.root`, `api.tags`, `api.chat`: each verdict finds what the answer shows (a
+//! typed finding), and one renderer words it.
 
-use super::api_error;
+use super::Unanswered;
 use crate::check::Outcome;
 use crate::client::types::{ChatChunk, TagsResponse};
 use crate::client::{Field, NotReported};
 use crate::ClientError;
 
+/// What `api.root` found.
+#[derive(Debug, Clone)]
+pub enum Root {
+    /// It answered the expected greeting: the answer, trimmed.
+    Greets(String),
+    /// It answered something else: the greeting expected, the answer.
+    Other { expected: String, answer: String },
+    /// It did not answer: the error.
+    Failed(ClientError),
+}
+
 /// `api.root`: `GET /` answers the expected greeting.
 pub fn root(answer: &Result<String, ClientError>, expected: &str) -> Outcome {
+    root_finding(answer, expected).outcome()
+}
+
+pub fn root_finding(answer: &Result<String, ClientError>, expected: &str) -> Root {
     match answer {
-        Ok(text) if text.trim() == expected => {
-            Outcome::pass("the server greets as Ollama does").with_value(format!("\"{}\"", text.trim()))
-        }
-        Ok(text) => Outcome::fail(format!(
-            "expected \"{expected}\" at `GET /`, got \"{}\". Something other than Ollama may own this port; check with `ss -ltnp`",
-            crate::client::excerpt(text.as_bytes())
-        )),
-        Err(e) => Outcome::fail(e.to_string()),
+        Ok(text) if text.trim() == expected => Root::Greets(text.trim().to_string()),
+        Ok(text) => Root::Other {
+            expected: expected.to_string(),
+            answer: text.clone(),
+        },
+        Err(e) => Root::Failed(e.clone()),
     }
+}
+
+impl Root {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Root::Greets(text) => Outcome::pass("the server greets as Ollama does")
+                .with_value(format!("\"{text}\"")),
+            Root::Other { expected, answer } => Outcome::fail(format!(
+                "expected \"{expected}\" at `GET /`, got \"{}\". Something other than Ollama may own this port; check with `ss -ltnp`",
+                crate::client::excerpt(answer.as_bytes())
+            )),
+            Root::Failed(e) => Outcome::fail(e.to_string()),
+        }
+    }
+}
+
+/// What `api.tags` found.
+#[derive(Debug, Clone)]
+pub enum Tags {
+    /// A well-formed list of `models` models.
+    Listed {
+        models: usize,
+    },
+    Unanswered(Unanswered),
 }
 
 /// `api.tags`: `GET /api/tags` answers a model list.
 pub fn tags(answer: &Result<TagsResponse, ClientError>, unreachable: Option<&str>) -> Outcome {
+    tags_finding(answer, unreachable).outcome()
+}
+
+pub fn tags_finding(answer: &Result<TagsResponse, ClientError>, unreachable: Option<&str>) -> Tags {
     match answer {
-        Ok(t) => Outcome::pass("`GET /api/tags` answered a well-formed list")
-            .with_value(format!("{} model(s)", t.models.len())),
-        Err(e) => api_error(e, unreachable),
+        Ok(t) => Tags::Listed {
+            models: t.models.len(),
+        },
+        Err(e) => Tags::Unanswered(Unanswered::of(e, unreachable)),
     }
+}
+
+impl Tags {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Tags::Listed { models } => Outcome::pass("`GET /api/tags` answered a well-formed list")
+                .with_value(format!("{models} model(s)")),
+            Tags::Unanswered(unanswered) => unanswered.outcome(),
+        }
+    }
+}
+
+/// What a complete chat answer holds: tokens generated (`eval_count`, which Ollama
+/// leaves out when 0), the time it took where reported, and why it ended (no
+/// `done_reason` before 0.1.35).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub tokens: u64,
+    pub total_duration_ns: Option<u64>,
+    pub done_reason: Option<String>,
+}
+
+impl Answer {
+    /// Tokens and time, as the outcome's value: a missing duration is not reported (a
+    /// proxy's answer), never 0 s.
+    fn value(&self) -> String {
+        match self.total_duration_ns {
+            Some(ns) => format!("{} tokens in {:.2} s", self.tokens, ns as f64 / 1e9),
+            None => format!("{} tokens", self.tokens),
+        }
+    }
+}
+
+/// What `api.chat` found. `remote` is where a cloud model ran (`remote_model` on
+/// `remote_host`), `None` for a local one.
+#[derive(Debug, Clone)]
+pub enum Chat {
+    Unanswered(Unanswered),
+    /// `done: false` to a request with `stream: false`.
+    Incomplete {
+        model: String,
+    },
+    /// `done: true` with no text, neither an answer nor thoughts.
+    Empty {
+        model: String,
+        answer: Answer,
+    },
+    /// Thoughts only: a thinking model reasons before it answers.
+    Thoughts {
+        model: String,
+        remote: Option<String>,
+        thoughts: String,
+        answer: Answer,
+    },
+    /// An answer: its text.
+    Answered {
+        model: String,
+        remote: Option<String>,
+        text: String,
+        answer: Answer,
+    },
 }
 
 /// `api.chat`: a non-streaming chat completes with `done: true`.
@@ -35,72 +141,120 @@ pub fn chat(
     answer: &Result<ChatChunk, ClientError>,
     unreachable: Option<&str>,
 ) -> Outcome {
-    match answer {
-        Ok(c) if c.done => {
-            let excerpt = |text: &str| -> String {
-                let text: String = crate::client::excerpt(text.as_bytes())
-                    .chars()
-                    .take(60)
-                    .collect();
-                text.trim().to_string()
-            };
-            // Ollama leaves `eval_count` out when it is 0 (`omitempty`).
-            let tokens = c.stats.eval_count.unwrap_or(0);
-            // A missing duration is not reported (a proxy's answer), never 0 s.
-            let value = match c.stats.total_duration {
-                Some(ns) => format!("{tokens} tokens in {:.2} s", ns as f64 / 1e9),
-                None => format!("{tokens} tokens"),
-            };
-            let thoughts = c.message.thinking.as_deref().unwrap_or_default();
-            // Before 0.1.35 no answer says why it ended.
-            let reason = c.done_reason.as_deref();
-            let said = match reason {
-                Some(r) => format!("done_reason \"{r}\""),
-                None => NotReported(Field::DoneReason).to_string(),
-            };
-            if c.message.content.trim().is_empty() && thoughts.trim().is_empty() {
+    chat_finding(model, answer, unreachable).outcome()
+}
+
+pub fn chat_finding(
+    model: &str,
+    answer: &Result<ChatChunk, ClientError>,
+    unreachable: Option<&str>,
+) -> Chat {
+    let model = model.to_string();
+    let c = match answer {
+        Ok(c) if c.done => c,
+        Ok(_) => return Chat::Incomplete { model },
+        Err(e) => return Chat::Unanswered(Unanswered::of(e, unreachable)),
+    };
+    let answer = Answer {
+        tokens: c.stats.eval_count.unwrap_or(0),
+        total_duration_ns: c.stats.total_duration,
+        done_reason: c.done_reason.clone(),
+    };
+    let thoughts = c.message.thinking.as_deref().unwrap_or_default();
+    let text = &c.message.content;
+    // A cloud model answers from its remote host, not from this machine.
+    let remote = c.remote.describe();
+    if text.trim().is_empty() && thoughts.trim().is_empty() {
+        Chat::Empty { model, answer }
+    } else if text.trim().is_empty() {
+        // A thinking model reasons first: a capped answer may hold thoughts only.
+        Chat::Thoughts {
+            model,
+            remote,
+            thoughts: thoughts.to_string(),
+            answer,
+        }
+    } else {
+        Chat::Answered {
+            model,
+            remote,
+            text: text.clone(),
+            answer,
+        }
+    }
+}
+
+impl Chat {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        let excerpt = |text: &str| -> String {
+            let text: String = crate::client::excerpt(text.as_bytes())
+                .chars()
+                .take(60)
+                .collect();
+            text.trim().to_string()
+        };
+        let ran = |remote: &Option<String>| {
+            remote
+                .as_ref()
+                .map(|r| format!(" (a cloud model: it ran as {r})"))
+                .unwrap_or_default()
+        };
+        match self {
+            Chat::Unanswered(unanswered) => unanswered.outcome(),
+            Chat::Incomplete { model } => Outcome::fail(format!(
+                "expected a complete answer (`done: true`) from {model}, got `done: false`; the server may be too old for `stream: false`"
+            )),
+            Chat::Empty { model, answer } => {
+                let reason = answer.done_reason.as_deref();
+                let said = match reason {
+                    Some(r) => format!("done_reason \"{r}\""),
+                    None => NotReported(Field::DoneReason).to_string(),
+                };
                 let why = match reason {
                     // What Ollama answers a chat without messages (or `keep_alive: 0`).
                     Some(r @ ("load" | "unload")) => format!(
                         "{said}: the server only {r}ed the model, as Ollama does for a chat without messages. Something between here and the server (a proxy) may have dropped the request's messages"
                     ),
                     _ => format!(
-                        "{said}, after {tokens} token(s): the model ended its answer before any text. Its TEMPLATE or a stop PARAMETER may end every answer at once; compare `ollama show {model} --modelfile` with its Modelfile"
+                        "{said}, after {} token(s): the model ended its answer before any text. Its TEMPLATE or a stop PARAMETER may end every answer at once; compare `ollama show {model} --modelfile` with its Modelfile",
+                        answer.tokens
                     ),
                 };
-                return Outcome::fail(format!(
+                Outcome::fail(format!(
                     "expected {model} to answer the chat, got `done: true` with no text; {why}"
                 ))
-                .with_value(value);
+                .with_value(answer.value())
             }
-            // A cloud model answers from its remote host, not from this machine.
-            let remote = c
-                .remote
-                .describe()
-                .map(|r| format!(" (a cloud model: it ran as {r})"))
-                .unwrap_or_default();
-            // A thinking model reasons first: a capped answer may hold thoughts only.
-            let said = if c.message.content.trim().is_empty() {
-                let why = match reason {
+            Chat::Thoughts {
+                model,
+                remote,
+                thoughts,
+                answer,
+            } => {
+                let why = match answer.done_reason.as_deref() {
                     Some("length") => ", and the cap came first",
                     _ => "",
                 };
-                format!(
-                    "{model}{remote} answered with its thoughts only (a thinking model reasons before it answers{why}): \"{}\"",
+                Outcome::pass(format!(
+                    "{model}{} answered with its thoughts only (a thinking model reasons before it answers{why}): \"{}\"",
+                    ran(remote),
                     excerpt(thoughts)
-                )
-            } else {
-                format!(
-                    "{model}{remote} answered: \"{}\"",
-                    excerpt(&c.message.content)
-                )
-            };
-            Outcome::pass(said).with_value(value)
+                ))
+                .with_value(answer.value())
+            }
+            Chat::Answered {
+                model,
+                remote,
+                text,
+                answer,
+            } => Outcome::pass(format!(
+                "{model}{} answered: \"{}\"",
+                ran(remote),
+                excerpt(text)
+            ))
+            .with_value(answer.value()),
         }
-        Ok(_) => Outcome::fail(format!(
-            "expected a complete answer (`done: true`) from {model}, got `done: false`; the server may be too old for `stream: false`"
-        )),
-        Err(e) => api_error(e, unreachable),
     }
 }
 
@@ -119,13 +273,19 @@ mod tests {
             }))
             .unwrap())
         };
-        let o = chat("qwen3", &answer("length"), None);
-        assert_eq!(o.status, Status::Pass);
-        assert!(o.detail.contains("thoughts only"), "{}", o.detail);
-        assert!(o.detail.contains("the cap came first"), "{}", o.detail);
-        assert!(o.detail.contains("Okay, the user wants"), "{}", o.detail);
-        let o = chat("qwen3", &answer("stop"), None);
-        assert!(!o.detail.contains("cap"), "{}", o.detail);
+        for reason in ["length", "stop"] {
+            let found = chat_finding("qwen3", &answer(reason), None);
+            assert!(
+                matches!(
+                    &found,
+                    Chat::Thoughts { thoughts, answer, remote: None, .. }
+                        if thoughts == "Okay, the user wants"
+                            && answer.done_reason.as_deref() == Some(reason)
+                ),
+                "{found:?}"
+            );
+            assert_eq!(chat("qwen3", &answer(reason), None).status, Status::Pass);
+        }
     }
 
     /// `done: true` without a word is no answer: Ollama's chat without messages
@@ -140,25 +300,32 @@ mod tests {
             "model": "my-coder", "created_at": "2025-06-01T10:00:00.123456789Z",
             "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "load"
         }));
-        let o = chat("my-coder", &load, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.detail.contains("no text") && o.detail.contains("\"load\""),
-            "{}",
-            o.detail
+        let empty = |found: Chat| match found {
+            Chat::Empty { answer, .. } => answer,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            empty(chat_finding("my-coder", &load, None)),
+            Answer {
+                tokens: 0,
+                total_duration_ns: None,
+                done_reason: Some("load".into())
+            }
         );
+        assert_eq!(chat("my-coder", &load, None).status, Status::Fail);
         let stop = answer(serde_json::json!({
             "model": "my-coder", "message": {"role": "assistant", "content": "  \n"},
             "done": true, "done_reason": "stop", "total_duration": 120_000_000
         }));
-        let o = chat("my-coder", &stop, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(
-            o.detail.contains("0 token(s)")
-                && o.detail.contains("ollama show my-coder --modelfile"),
-            "{}",
-            o.detail
+        assert_eq!(
+            empty(chat_finding("my-coder", &stop, None)),
+            Answer {
+                tokens: 0,
+                total_duration_ns: Some(120_000_000),
+                done_reason: Some("stop".into())
+            }
         );
+        assert_eq!(chat("my-coder", &stop, None).status, Status::Fail);
     }
 
     /// A cloud model's answer names where it ran (`remote_model`, `remote_host`).
@@ -171,13 +338,16 @@ mod tests {
             "eval_count": 12
         }))
         .unwrap();
-        let o = chat("gpt-oss:20b-cloud", &Ok(c), None);
-        assert_eq!(o.status, Status::Pass);
+        let found = chat_finding("gpt-oss:20b-cloud", &Ok(c.clone()), None);
         assert!(
-            o.detail.contains("cloud model") && o.detail.contains("https://ollama.com:443"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Chat::Answered { remote: Some(r), text, .. }
+                    if r == "gpt-oss:20b on https://ollama.com:443" && text == "def add(a, b): return a + b"
+            ),
+            "{found:?}"
         );
+        assert_eq!(chat("gpt-oss:20b-cloud", &Ok(c), None).status, Status::Pass);
     }
 
     fn recorded<T: serde::de::DeserializeOwned>(fixture: &str) -> T {
@@ -198,9 +368,13 @@ mod tests {
             "012-chat-2025-08.json",
         ] {
             let c: ChatChunk = recorded(fixture);
+            let found = chat_finding(&c.model, &Ok(c.clone()), None);
+            assert!(
+                matches!(&found, Chat::Answered { answer, .. } if answer.total_duration_ns.is_some()),
+                "{fixture}: {found:?}"
+            );
             let o = chat(&c.model.clone(), &Ok(c), None);
             assert_eq!(o.status, Status::Pass, "{fixture}: {}", o.detail);
-            assert!(o.value.as_deref().unwrap().ends_with(" s"), "{fixture}");
         }
     }
 
@@ -214,14 +388,20 @@ mod tests {
             "message": {"role": "assistant", "content": ""}
         }))
         .unwrap();
+        assert!(matches!(
+            chat_finding("llama2", &Ok(c.clone()), None),
+            Chat::Empty {
+                answer: Answer {
+                    tokens: 3,
+                    total_duration_ns: None,
+                    done_reason: None
+                },
+                ..
+            }
+        ));
         let o = chat("llama2", &Ok(c), None);
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.value.as_deref(), Some("3 tokens"));
-        assert!(
-            o.detail.contains("does not report `done_reason`") && o.detail.contains("0.1.35"),
-            "{}",
-            o.detail
-        );
     }
 
     #[test]
@@ -230,9 +410,12 @@ mod tests {
             root(&Ok("Ollama is running".into()), "Ollama is running").status,
             Status::Pass
         );
-        let o = root(&Ok("<html>nginx</html>".into()), "Ollama is running");
-        assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("nginx") && o.detail.contains("expected"));
+        let nginx = Ok("<html>nginx</html>".into());
+        assert!(matches!(
+            root_finding(&nginx, "Ollama is running"),
+            Root::Other { expected, answer } if expected == "Ollama is running" && answer == "<html>nginx</html>"
+        ));
+        assert_eq!(root(&nginx, "Ollama is running").status, Status::Fail);
     }
 
     #[test]
@@ -246,5 +429,96 @@ mod tests {
             Status::Skip
         );
         assert_eq!(tags(&Err(refused), None).status, Status::Fail);
+    }
+
+    /// Every finding of the three checks, as a person reads it.
+    #[test]
+    fn findings_read_so() {
+        let refused = ClientError::ConnectionRefused {
+            addr: "127.0.0.1:11434".into(),
+            next: Default::default(),
+        };
+        let down = || Unanswered::RootDown("the API does not answer (see api.root)".into());
+        let roots = [
+            Root::Greets("Ollama is running".into()),
+            Root::Other {
+                expected: "Ollama is running".into(),
+                answer: "<html><body>nginx welcome page</body></html>\n".into(),
+            },
+            Root::Failed(refused.clone()),
+        ];
+        let tags = [
+            Tags::Listed { models: 3 },
+            Tags::Unanswered(down()),
+            Tags::Unanswered(Unanswered::Failed(refused)),
+        ];
+        let answer = |tokens, ns, reason: Option<&str>| Answer {
+            tokens,
+            total_duration_ns: ns,
+            done_reason: reason.map(str::to_string),
+        };
+        let model = || "my-coder".to_string();
+        let cloud = || Some("gpt-oss:20b on https://ollama.com:443".to_string());
+        let long =
+            "Here is a function that adds two numbers:\n\ndef add(a, b):\n    return a + b\n";
+        let chats = [
+            Chat::Unanswered(down()),
+            Chat::Incomplete { model: model() },
+            Chat::Empty {
+                model: model(),
+                answer: answer(0, None, Some("load")),
+            },
+            Chat::Empty {
+                model: model(),
+                answer: answer(0, None, Some("unload")),
+            },
+            Chat::Empty {
+                model: model(),
+                answer: answer(0, Some(120_000_000), Some("stop")),
+            },
+            Chat::Empty {
+                model: "llama2".into(),
+                answer: answer(3, None, None),
+            },
+            Chat::Thoughts {
+                model: "qwen3".into(),
+                remote: None,
+                thoughts: "Okay, the user wants".into(),
+                answer: answer(32, Some(1_500_000_000), Some("length")),
+            },
+            Chat::Thoughts {
+                model: "gpt-oss:20b-cloud".into(),
+                remote: cloud(),
+                thoughts: "Let me think.".into(),
+                answer: answer(12, None, Some("stop")),
+            },
+            Chat::Answered {
+                model: model(),
+                remote: None,
+                text: long.into(),
+                answer: answer(46, Some(840_000_000), Some("stop")),
+            },
+            Chat::Answered {
+                model: "gpt-oss:20b-cloud".into(),
+                remote: cloud(),
+                text: "def add(a, b): return a + b".into(),
+                answer: answer(12, None, Some("stop")),
+            },
+        ];
+        let all: String = roots
+            .iter()
+            .map(Root::outcome)
+            .chain(tags.iter().map(Tags::outcome))
+            .chain(chats.iter().map(Chat::outcome))
+            .map(|o| {
+                format!(
+                    "{:?} [{}] {}\n",
+                    o.status,
+                    o.value.unwrap_or_default(),
+                    o.detail
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(all);
     }
 }
