@@ -1,9 +1,10 @@
 //! `api.openai`: the OpenAI-compatible API that Open WebUI, Continue and Aider use
 //! lists the model (`GET /v1/models`) and answers it in OpenAI's shape, whole
 //! (`chat.completion`) and streamed (`chat.completion.chunk` events up to
-//! `data: [DONE]`).
+//! `data: [DONE]`). The verdict finds what the answers show (a typed finding), and
+//! one renderer words it.
 
-use super::api_error;
+use super::Unanswered;
 use crate::catalog::CheckId;
 use crate::check::Outcome;
 use crate::client::types::{ChatCompletion, ChatCompletionChunk, ModelList};
@@ -18,36 +19,100 @@ pub struct OpenAiFacts {
     pub streamed: Result<Vec<ChatCompletionChunk>, ClientError>,
 }
 
+/// What is wrong with a whole answer's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WholeFault {
+    /// `object` is not `chat.completion`: what it is.
+    Object(String),
+    /// `choices` is empty.
+    NoChoices,
+    /// `choices[0].message.role` is not `assistant`: what it is, if anything.
+    Role(Option<String>),
+    /// `choices[0].message` holds neither text nor thoughts.
+    NoText,
+    /// No `usage`: Ollama always sends it, and clients count tokens with it.
+    NoUsage,
+    /// `usage` does not add up.
+    UsageSum {
+        prompt: u64,
+        completion: u64,
+        total: u64,
+    },
+}
+
+/// What is wrong with a stream's chunks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamFault {
+    /// No event before `data: [DONE]`.
+    NoEvents,
+    /// An event's `object` is not `chat.completion.chunk`: what it is.
+    Object(String),
+    /// None of its `events` carried text.
+    NoText { events: usize },
+    /// No event carried a `finish_reason`.
+    NoFinish,
+}
+
+/// What `api.openai` found.
+#[derive(Debug, Clone)]
+pub enum OpenAi {
+    Unanswered(Unanswered),
+    /// `GET /v1/models` does not list the model: what it lists.
+    NotListed {
+        model: String,
+        listed: Vec<String>,
+    },
+    /// The whole answer is not in OpenAI's shape.
+    Whole {
+        model: String,
+        fault: WholeFault,
+    },
+    /// The streamed answer is not in OpenAI's shape.
+    Stream {
+        model: String,
+        fault: StreamFault,
+    },
+    /// Listed as `id`, answered `text` (or thoughts) whole, and streamed `chunks`;
+    /// `completion_tokens` from the whole answer's `usage`.
+    Answered {
+        id: String,
+        text: String,
+        chunks: usize,
+        completion_tokens: Option<u64>,
+    },
+}
+
 /// `api.openai`.
 pub fn openai(model: &str, facts: &OpenAiFacts, unreachable: Option<&str>) -> Outcome {
+    openai_finding(model, facts, unreachable).outcome()
+}
+
+pub fn openai_finding(model: &str, facts: &OpenAiFacts, unreachable: Option<&str>) -> OpenAi {
+    let unanswered = |e| OpenAi::Unanswered(Unanswered::of(e, unreachable));
+    let model = model.to_string();
     let list = match &facts.models {
         Ok(l) => l,
-        Err(e) => return api_error(e, unreachable),
+        Err(e) => return unanswered(e),
     };
-    let Some(listed) = list.find(model) else {
-        let have: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
-        return Outcome::fail(format!(
-            "expected {model} in `GET /v1/models`, the list Open WebUI and Continue offer, got {}. It lists what `ollama list` does: see {see}",
-            if have.is_empty() { "none".into() } else { have.join(", ") }, see = CheckId::ModelsCustom
-        ));
+    let Some(listed) = list.find(&model) else {
+        return OpenAi::NotListed {
+            model,
+            listed: list.data.iter().map(|m| m.id.clone()).collect(),
+        };
     };
     let whole = match &facts.whole {
         Ok(c) => c,
-        Err(e) => return api_error(e, unreachable),
+        Err(e) => return unanswered(e),
     };
-    if let Err(why) = whole_shape(whole) {
-        return Outcome::fail(format!(
-            "expected `POST /v1/chat/completions` to answer {model} in OpenAI's shape, but {why}. OpenAI clients cannot read this answer; is a proxy rewriting it, or is it not Ollama?"
-        ));
+    if let Err(fault) = whole_shape(whole) {
+        return OpenAi::Whole { model, fault };
     }
     let chunks = match &facts.streamed {
         Ok(c) => c,
-        Err(e) => return api_error(e, unreachable),
+        Err(e) => return unanswered(e),
     };
-    if let Err(why) = stream_shape(chunks) {
-        return Outcome::fail(format!(
-            "expected the streamed `POST /v1/chat/completions` (`\"stream\": true`) to answer {model} in `chat.completion.chunk` events, but {why}. Streaming clients (Open WebUI, Continue) show nothing; is a proxy buffering or rewriting the events?"
-        ));
+    if let Err(fault) = stream_shape(chunks) {
+        return OpenAi::Stream { model, fault };
     }
     let message = &whole.choices[0].message;
     let text = if message.content.trim().is_empty() {
@@ -55,86 +120,153 @@ pub fn openai(model: &str, facts: &OpenAiFacts, unreachable: Option<&str>) -> Ou
     } else {
         &message.content
     };
-    let excerpt: String = crate::client::excerpt(text.as_bytes())
-        .chars()
-        .take(60)
-        .collect();
-    let value = whole
-        .usage
-        .map(|u| format!("{} tokens", u.completion_tokens))
-        .unwrap_or_default();
-    Outcome::pass(format!(
-        "`GET /v1/models` lists {}; `POST /v1/chat/completions` answered in OpenAI's shape (\"{}\"), and streamed {} chunk(s) ending with `data: [DONE]`",
-        listed.id,
-        excerpt.trim(),
-        chunks.len()
-    ))
-    .with_value(value)
+    OpenAi::Answered {
+        id: listed.id.clone(),
+        text: text.to_string(),
+        chunks: chunks.len(),
+        completion_tokens: whole.usage.map(|u| u.completion_tokens),
+    }
+}
+
+impl OpenAi {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            OpenAi::Unanswered(unanswered) => unanswered.outcome(),
+            OpenAi::NotListed { model, listed } => Outcome::fail(format!(
+                "expected {model} in `GET /v1/models`, the list Open WebUI and Continue offer, got {}. It lists what `ollama list` does: see {see}",
+                if listed.is_empty() { "none".into() } else { listed.join(", ") },
+                see = CheckId::ModelsCustom
+            )),
+            OpenAi::Whole { model, fault } => Outcome::fail(format!(
+                "expected `POST /v1/chat/completions` to answer {model} in OpenAI's shape, but {}. OpenAI clients cannot read this answer; is a proxy rewriting it, or is it not Ollama?",
+                fault.why()
+            )),
+            OpenAi::Stream { model, fault } => Outcome::fail(format!(
+                "expected the streamed `POST /v1/chat/completions` (`\"stream\": true`) to answer {model} in `chat.completion.chunk` events, but {}. Streaming clients (Open WebUI, Continue) show nothing; is a proxy buffering or rewriting the events?",
+                fault.why()
+            )),
+            OpenAi::Answered {
+                id,
+                text,
+                chunks,
+                completion_tokens,
+            } => {
+                let excerpt: String = crate::client::excerpt(text.as_bytes())
+                    .chars()
+                    .take(60)
+                    .collect();
+                Outcome::pass(format!(
+                    "`GET /v1/models` lists {id}; `POST /v1/chat/completions` answered in OpenAI's shape (\"{}\"), and streamed {chunks} chunk(s) ending with `data: [DONE]`",
+                    excerpt.trim()
+                ))
+                .with_value(
+                    completion_tokens
+                        .map(|n| format!("{n} tokens"))
+                        .unwrap_or_default(),
+                )
+            }
+        }
+    }
 }
 
 /// `api.openai` where `GET /` failed (`reason`, see [`super::root_reason`]): the
 /// OpenAI-compatible API is not asked, as its answers would only echo that failure.
 pub fn unasked(reason: &str) -> Outcome {
-    Outcome::skip(reason.to_string())
+    Unanswered::RootDown(reason.to_string()).outcome()
 }
 
 /// What is wrong with a whole answer's shape, if anything.
-fn whole_shape(c: &ChatCompletion) -> Result<(), String> {
+fn whole_shape(c: &ChatCompletion) -> Result<(), WholeFault> {
     if c.object != "chat.completion" {
-        return Err(format!(
-            "its `object` is \"{}\", not \"chat.completion\"",
-            c.object
-        ));
+        return Err(WholeFault::Object(c.object.clone()));
     }
     let Some(first) = c.choices.first() else {
-        return Err("its `choices` is empty".into());
+        return Err(WholeFault::NoChoices);
     };
-    let role = first.message.role.as_deref().unwrap_or("(none)");
-    if role != "assistant" {
-        return Err(format!(
-            "`choices[0].message.role` is \"{role}\", not \"assistant\""
-        ));
+    if first.message.role.as_deref() != Some("assistant") {
+        return Err(WholeFault::Role(first.message.role.clone()));
     }
     let thoughts = first.message.reasoning.as_deref().unwrap_or_default();
     if first.message.content.trim().is_empty() && thoughts.trim().is_empty() {
-        return Err("`choices[0].message` holds no text".into());
+        return Err(WholeFault::NoText);
     }
     match c.usage {
         // Ollama always sends it; clients count tokens with it.
-        None => Err("it has no `usage`".into()),
-        Some(u) if u.total_tokens != u.prompt_tokens + u.completion_tokens => Err(format!(
-            "its `usage` does not add up: {} prompt + {} completion tokens, {} in total",
-            u.prompt_tokens, u.completion_tokens, u.total_tokens
-        )),
+        None => Err(WholeFault::NoUsage),
+        Some(u) if u.total_tokens != u.prompt_tokens + u.completion_tokens => {
+            Err(WholeFault::UsageSum {
+                prompt: u.prompt_tokens,
+                completion: u.completion_tokens,
+                total: u.total_tokens,
+            })
+        }
         Some(_) => Ok(()),
     }
 }
 
+impl WholeFault {
+    /// The fault, as the rest of a sentence.
+    fn why(&self) -> String {
+        match self {
+            WholeFault::Object(object) => {
+                format!("its `object` is \"{object}\", not \"chat.completion\"")
+            }
+            WholeFault::NoChoices => "its `choices` is empty".into(),
+            WholeFault::Role(role) => format!(
+                "`choices[0].message.role` is \"{}\", not \"assistant\"",
+                role.as_deref().unwrap_or("(none)")
+            ),
+            WholeFault::NoText => "`choices[0].message` holds no text".into(),
+            WholeFault::NoUsage => "it has no `usage`".into(),
+            WholeFault::UsageSum {
+                prompt,
+                completion,
+                total,
+            } => format!(
+                "its `usage` does not add up: {prompt} prompt + {completion} completion tokens, {total} in total"
+            ),
+        }
+    }
+}
+
 /// What is wrong with a stream's chunks, if anything.
-fn stream_shape(chunks: &[ChatCompletionChunk]) -> Result<(), String> {
+fn stream_shape(chunks: &[ChatCompletionChunk]) -> Result<(), StreamFault> {
     if chunks.is_empty() {
-        return Err("no event came before `data: [DONE]`".into());
+        return Err(StreamFault::NoEvents);
     }
     if let Some(c) = chunks.iter().find(|c| c.object != "chat.completion.chunk") {
-        return Err(format!(
-            "an event's `object` is \"{}\", not \"chat.completion.chunk\"",
-            c.object
-        ));
+        return Err(StreamFault::Object(c.object.clone()));
     }
     let choices = || chunks.iter().flat_map(|c| c.choices.iter());
     let spoke = choices().any(|c| {
         !c.delta.content.is_empty() || c.delta.reasoning.as_deref().is_some_and(|r| !r.is_empty())
     });
     if !spoke {
-        return Err(format!(
-            "none of its {} event(s) carried text in `choices[0].delta`",
-            chunks.len()
-        ));
+        return Err(StreamFault::NoText {
+            events: chunks.len(),
+        });
     }
     if !choices().any(|c| c.finish_reason.is_some()) {
-        return Err("no event carried a `finish_reason`".into());
+        return Err(StreamFault::NoFinish);
     }
     Ok(())
+}
+
+impl StreamFault {
+    /// The fault, as the rest of a sentence.
+    fn why(&self) -> String {
+        match self {
+            StreamFault::NoEvents => "no event came before `data: [DONE]`".into(),
+            StreamFault::Object(object) => {
+                format!("an event's `object` is \"{object}\", not \"chat.completion.chunk\"")
+            }
+            StreamFault::NoText { events } => {
+                format!("none of its {events} event(s) carried text in `choices[0].delta`")
+            }
+            StreamFault::NoFinish => "no event carried a `finish_reason`".into(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -208,9 +340,17 @@ mod tests {
                 "033-v1-chat-stream-qwen3-2026-06.sse",
             ),
         ] {
-            let o = openai("qwen3", &facts(whole, stream, "qwen3"), None);
-            assert_eq!(o.status, Status::Pass, "{whole}: {}", o.detail);
-            assert!(o.value.as_deref().unwrap().ends_with("tokens"), "{whole}");
+            let f = facts(whole, stream, "qwen3");
+            let found = openai_finding("qwen3", &f, None);
+            assert!(
+                matches!(
+                    &found,
+                    OpenAi::Answered { id, completion_tokens: Some(_), chunks, .. }
+                        if id == "qwen3:latest" && *chunks > 0
+                ),
+                "{whole}: {found:?}"
+            );
+            assert_eq!(openai("qwen3", &f, None).status, Status::Pass, "{whole}");
         }
     }
 
@@ -222,9 +362,11 @@ mod tests {
             "qwen3",
         );
         f.models = Ok(listing(&["llama3.2:3b"]));
-        let o = openai("my-coder", &f, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("llama3.2:3b"), "{}", o.detail);
+        assert!(matches!(
+            openai_finding("my-coder", &f, None),
+            OpenAi::NotListed { model, listed } if model == "my-coder" && listed == ["llama3.2:3b"]
+        ));
+        assert_eq!(openai("my-coder", &f, None).status, Status::Fail);
     }
 
     /// A whole answer without `usage` (a proxy's) is not read as 0 tokens.
@@ -238,9 +380,14 @@ mod tests {
         if let Ok(w) = &mut f.whole {
             w.usage = None;
         }
-        let o = openai("qwen3", &f, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("no `usage`"), "{}", o.detail);
+        assert!(matches!(
+            openai_finding("qwen3", &f, None),
+            OpenAi::Whole {
+                fault: WholeFault::NoUsage,
+                ..
+            }
+        ));
+        assert_eq!(openai("qwen3", &f, None).status, Status::Fail);
     }
 
     /// A stream of the native shape or without a finish is not OpenAI's.
@@ -257,11 +404,22 @@ mod tests {
                 .flat_map(|c| c.choices.iter_mut())
                 .for_each(|c| c.finish_reason = None);
         }
-        let o = openai("qwen3", &f, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("finish_reason"), "{}", o.detail);
-        f.streamed = Ok(vec![]);
+        assert!(matches!(
+            openai_finding("qwen3", &f, None),
+            OpenAi::Stream {
+                fault: StreamFault::NoFinish,
+                ..
+            }
+        ));
         assert_eq!(openai("qwen3", &f, None).status, Status::Fail);
+        f.streamed = Ok(vec![]);
+        assert!(matches!(
+            openai_finding("qwen3", &f, None),
+            OpenAi::Stream {
+                fault: StreamFault::NoEvents,
+                ..
+            }
+        ));
     }
 
     /// A server before 0.2.0 has no `/v1/models`: the failure names the release.
@@ -279,8 +437,87 @@ mod tests {
         };
         assert_eq!(missing.kind(), ErrorKind::EndpointMissing);
         f.models = Err(missing);
-        let o = openai("qwen3", &f, None);
-        assert_eq!(o.status, Status::Fail);
-        assert!(o.detail.contains("0.2.0"), "{}", o.detail);
+        // The client's error names the release; the verdict passes it on.
+        assert!(matches!(
+            openai_finding("qwen3", &f, None),
+            OpenAi::Unanswered(Unanswered::Failed(ClientError::EndpointMissing {
+                added: Added::In("0.2.0"),
+                ..
+            }))
+        ));
+        assert_eq!(openai("qwen3", &f, None).status, Status::Fail);
+    }
+
+    /// Every finding of the check, as a person reads it.
+    #[test]
+    fn findings_read_so() {
+        let model = || "qwen3".to_string();
+        let whole = |fault| OpenAi::Whole {
+            model: model(),
+            fault,
+        };
+        let stream = |fault| OpenAi::Stream {
+            model: model(),
+            fault,
+        };
+        let found = [
+            OpenAi::Unanswered(Unanswered::RootDown(
+                "the API does not answer (see api.root)".into(),
+            )),
+            OpenAi::Unanswered(Unanswered::Failed(ClientError::EndpointMissing {
+                endpoint: "GET http://127.0.0.1:11434/v1/models".into(),
+                message: Some("404 page not found".into()),
+                added: Added::In("0.2.0"),
+            })),
+            OpenAi::NotListed {
+                model: model(),
+                listed: vec![],
+            },
+            OpenAi::NotListed {
+                model: model(),
+                listed: vec!["llama3.2:3b".into(), "my-coder:latest".into()],
+            },
+            whole(WholeFault::Object("chat.completion.chunk".into())),
+            whole(WholeFault::NoChoices),
+            whole(WholeFault::Role(None)),
+            whole(WholeFault::Role(Some("user".into()))),
+            whole(WholeFault::NoText),
+            whole(WholeFault::NoUsage),
+            whole(WholeFault::UsageSum {
+                prompt: 18,
+                completion: 295,
+                total: 314,
+            }),
+            stream(StreamFault::NoEvents),
+            stream(StreamFault::Object("chat.completion".into())),
+            stream(StreamFault::NoText { events: 12 }),
+            stream(StreamFault::NoFinish),
+            OpenAi::Answered {
+                id: "qwen3:latest".into(),
+                text: "The answer to **2 + 2** is **4**. This is a basic arithmetic fact.".into(),
+                chunks: 286,
+                completion_tokens: Some(295),
+            },
+            OpenAi::Answered {
+                id: "qwen3:latest".into(),
+                text: "4".into(),
+                chunks: 3,
+                completion_tokens: None,
+            },
+        ];
+        let all: String = found
+            .iter()
+            .map(OpenAi::outcome)
+            .chain([unasked("the API does not answer (see api.root)")])
+            .map(|o| {
+                format!(
+                    "{:?} [{}] {}\n",
+                    o.status,
+                    o.value.unwrap_or_default(),
+                    o.detail
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(all);
     }
 }
