@@ -40,14 +40,38 @@ impl Reading {
     }
 }
 
+/// Where a cloud model ran, as its chat said (`remote_model`, `remote_host`), or,
+/// where it did not, what its tag tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    /// As `model` on `host`.
+    As { model: String, host: String },
+    /// As `model`, on a host not named.
+    AsModel(String),
+    /// On `host`, as a model not named.
+    On(String),
+    /// Nothing said where: its tag (`20b-cloud`, `cloud`) routes it to ollama.com.
+    ByTag(String),
+}
+
+impl std::fmt::Display for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ran::As { model, host } => write!(f, "it ran as {model} on {host}"),
+            Ran::AsModel(model) => write!(f, "it ran as {model} on a remote host"),
+            Ran::On(host) => write!(f, "it ran on {host}"),
+            Ran::ByTag(tag) => write!(f, "by its tag `{tag}`, Ollama runs it on ollama.com"),
+        }
+    }
+}
+
 /// A model the spec names that runs on a remote host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudModel {
     /// As `ollama list` shows it.
     pub name: String,
-    /// Where it ran (`it ran as gpt-oss:20b on https://ollama.com:443`), or, where its
-    /// chat did not say, what its tag tells.
-    pub ran: String,
+    /// Where it ran.
+    pub ran: Ran,
 }
 
 impl CloudModel {
@@ -58,12 +82,13 @@ impl CloudModel {
         let name = ModelName::parse(model);
         let (there, host) = remote.map_or((None, None), Remote::parts);
         let ran = match (there, host) {
-            (Some(m), Some(h)) => format!("it ran as {m} on {h}"),
-            (Some(m), None) => format!("it ran as {m} on a remote host"),
-            (None, Some(h)) => format!("it ran on {h}"),
-            (None, None) if name.is_cloud() => {
-                format!("by its tag `{}`, Ollama runs it on ollama.com", name.tag())
-            }
+            (Some(m), Some(h)) => Ran::As {
+                model: m.to_string(),
+                host: h.to_string(),
+            },
+            (Some(m), None) => Ran::AsModel(m.to_string()),
+            (None, Some(h)) => Ran::On(h.to_string()),
+            (None, None) if name.is_cloud() => Ran::ByTag(name.tag().to_string()),
             (None, None) => return None,
         };
         Some(CloudModel {
@@ -85,7 +110,6 @@ impl CloudModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Status;
 
     fn remote(model: Option<&str>, host: Option<&str>) -> Remote {
         Remote {
@@ -110,35 +134,46 @@ mod tests {
         let at = remote(Some("gpt-oss:20b"), Some("https://ollama.com:443"));
         let c = CloudModel::of("gpt-oss:20b-cloud", Some(&at)).unwrap();
         assert_eq!(c.name, "gpt-oss:20b-cloud");
-        assert_eq!(c.ran, "it ran as gpt-oss:20b on https://ollama.com:443");
+        assert_eq!(
+            c.ran,
+            Ran::As {
+                model: "gpt-oss:20b".into(),
+                host: "https://ollama.com:443".into()
+            }
+        );
         let c = CloudModel::of("my-alias", Some(&remote(None, Some("https://x:443")))).unwrap();
-        assert_eq!(c.ran, "it ran on https://x:443");
+        assert_eq!(c.ran, Ran::On("https://x:443".into()));
         let c = CloudModel::of("my-alias", Some(&remote(Some("m:1"), None))).unwrap();
-        assert_eq!(c.ran, "it ran as m:1 on a remote host");
+        assert_eq!(c.ran, Ran::AsModel("m:1".into()));
         let c = CloudModel::of("gpt-oss:20b:cloud", None).unwrap();
         assert_eq!(c.name, "gpt-oss:20b-cloud");
-        assert!(c.ran.contains("`20b-cloud`"), "{}", c.ran);
+        assert_eq!(c.ran, Ran::ByTag("20b-cloud".into()));
     }
 
+    /// Every skip, for each way a model is known to be a cloud model, as a person
+    /// reads it: it names the model, where it ran and what to do.
     #[test]
-    fn the_skip_names_the_model_where_it_ran_and_what_to_do() {
-        let at = remote(Some("gpt-oss:20b"), Some("https://ollama.com:443"));
-        let c = CloudModel::of("gpt-oss:20b-cloud", Some(&at)).unwrap();
-        let o = c.skip(Reading::Speed);
-        assert_eq!(o.status, Status::Skip);
-        assert_eq!(
-            o.detail,
-            "gpt-oss:20b-cloud is a cloud model (it ran as gpt-oss:20b on https://ollama.com:443): its speed is the remote host's and the network's, not this GPU's; point the feature at a local model to measure this install"
-        );
-        assert!(c
-            .skip(Reading::Load)
-            .detail
-            .contains("unloading or reloading"));
-        let vram = c.skip(Reading::Vram).detail;
-        assert!(
-            vram.contains("never loaded in this server's VRAM")
-                && vram.ends_with("to check this install"),
-            "{vram}"
-        );
+    fn findings_read_so() {
+        let ran = [
+            Ran::As {
+                model: "gpt-oss:20b".into(),
+                host: "https://ollama.com:443".into(),
+            },
+            Ran::AsModel("m:1".into()),
+            Ran::On("https://x:443".into()),
+            Ran::ByTag("20b-cloud".into()),
+        ];
+        let mut all = String::new();
+        for ran in ran {
+            let c = CloudModel {
+                name: "gpt-oss:20b-cloud".into(),
+                ran,
+            };
+            for reading in [Reading::Speed, Reading::Load, Reading::Vram] {
+                let o = c.skip(reading);
+                all.push_str(&format!("{:?} {}\n", o.status, o.detail));
+            }
+        }
+        insta::assert_snapshot!(all);
     }
 }
