@@ -105,7 +105,7 @@ pub use context::context;
 pub use discovery::gpu_discovered;
 pub use driver_floor::{driver_floor, parse_capability};
 pub use offload::offload;
-pub use platform::platform;
+pub use platform::{platform, platform_finding, DriverPlatform};
 pub use port_owner::port_owner;
 pub use service::{service_health, settings};
 pub use vulnerable::vulnerable;
