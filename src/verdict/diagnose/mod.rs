@@ -108,7 +108,7 @@ pub use offload::offload;
 pub use platform::{platform, platform_finding, DriverPlatform};
 pub use port_owner::port_owner;
 pub use service::{service_health, settings};
-pub use vulnerable::vulnerable;
+pub use vulnerable::{vulnerable, vulnerable_finding, Fix, Vulnerable};
 
 /// Helpers the verdicts' tests share.
 #[cfg(test)]
