@@ -106,7 +106,7 @@ pub use discovery::gpu_discovered;
 pub use driver_floor::{driver_floor, parse_capability};
 pub use offload::offload;
 pub use platform::{platform, platform_finding, DriverPlatform};
-pub use port_owner::port_owner;
+pub use port_owner::{port_owner, port_owner_finding, PortOwner};
 pub use service::{service_health, settings};
 pub use vulnerable::{vulnerable, vulnerable_finding, Fix, Vulnerable};
 
