@@ -16,14 +16,14 @@ pub fn gpu_discovered(
     gpus: &Result<Vec<GpuInfo>, GpuError>,
     advice: &Advice,
 ) -> Outcome {
-    let log = match (log_of(log), nvml_gpus(gpus)) {
+    let log = match (log_of(log), nvml_gpus(gpus).map_err(|n| n.outcome())) {
         (Ok(l), _) => l,
         (Err(_), Err(skip)) => return skip,
         (Err(skip), Ok(_)) => return skip,
     };
     let found = findings(log);
     let fallback = found.cpu_fallback();
-    let gpus = match nvml_gpus(gpus) {
+    let gpus = match nvml_gpus(gpus).map_err(|n| n.outcome()) {
         Ok(g) => g,
         // Without NVML (`--gpu none`, no driver here) the log alone may still say
         // the server found no GPU, and why.

@@ -1,6 +1,8 @@
-//! `diagnose.driver_floor`: the NVIDIA driver is new enough for the server.
+//! `diagnose.driver_floor`: the NVIDIA driver is new enough for the server. The
+//! verdict finds what NVML and the log show (a typed finding), and one renderer words
+//! it.
 
-use super::{findings, nvml_gpus, quote, said};
+use super::{findings, nvml_gpus, quote, Evidence, NoGpus};
 use crate::check::Outcome;
 use crate::probe::gpu::{GpuError, GpuInfo};
 use crate::probe::logs::ServerLog;
@@ -20,6 +22,75 @@ pub fn parse_capability(text: &str) -> Option<(i32, i32)> {
 const LEGACY_FLOOR_FROM: &str = "0.30.0-rc0";
 const FLOOR_FROM: &str = "0.30.11-rc1";
 
+/// The floors: `floor`, or `old_floor` for compute capabilities from `old_from` to
+/// `old_to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Floors {
+    pub floor: u32,
+    pub old_floor: u32,
+    pub old_from: (i32, i32),
+    pub old_to: (i32, i32),
+}
+
+/// A GPU's driver against the floor its compute capability needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverOf {
+    pub gpu: String,
+    pub driver: String,
+    pub compute_capability: Option<(i32, i32)>,
+    pub required: u32,
+}
+
+impl DriverOf {
+    fn cc(&self) -> String {
+        self.compute_capability
+            .map_or("unknown".to_string(), |(a, b)| format!("{a}.{b}"))
+    }
+
+    fn value(&self) -> String {
+        format!("{}, cc {}", self.driver, self.cc())
+    }
+}
+
+/// What `diagnose.driver_floor` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriverFloor {
+    /// NVML is not read, and the log says nothing of the driver.
+    NoGpus(NoGpus),
+    /// NVML is not read, and the log says the driver is too old.
+    RefusedByLog { refused: Evidence, nvml: NoGpus },
+    /// A driver version that is no number.
+    Unnumbered { driver: String },
+    /// Below a floor this server (`version`) does not enforce yet (from `since`), and
+    /// its log shows the GPU failing.
+    FailingBelow {
+        driver: DriverOf,
+        since: &'static str,
+        version: String,
+        failing: Evidence,
+    },
+    /// Below a floor this server does not enforce yet: it still uses the GPU.
+    BelowLater {
+        driver: DriverOf,
+        since: &'static str,
+        version: String,
+    },
+    /// Below the floor: the server falls back to the CPU; `refused` where its log says
+    /// so too.
+    Below {
+        driver: DriverOf,
+        floors: Floors,
+        refused: Option<Evidence>,
+    },
+    /// Every driver is new enough, yet the log refused one.
+    Disagree {
+        passed: Vec<DriverOf>,
+        refused: Evidence,
+    },
+    /// Every driver is new enough.
+    Met { passed: Vec<DriverOf> },
+}
+
 /// `diagnose.driver_floor`: every GPU's driver is at least `floor`, or `old_floor` for
 /// compute capabilities from `old_from` to `old_to`. Below it, a server that enforces
 /// the floor (by `version`; unknown counts as current) drops the GPU: that fails. One
@@ -31,29 +102,42 @@ pub fn driver_floor(
     version: Option<&str>,
     floor: u32,
     old_floor: u32,
-    (old_from, old_to): ((i32, i32), (i32, i32)),
+    old: ((i32, i32), (i32, i32)),
     log: Option<&Result<ServerLog, LogError>>,
 ) -> Outcome {
+    driver_floor_finding(gpus, version, floor, old_floor, old, log).outcome()
+}
+
+pub fn driver_floor_finding(
+    gpus: &Result<Vec<GpuInfo>, GpuError>,
+    version: Option<&str>,
+    floor: u32,
+    old_floor: u32,
+    (old_from, old_to): ((i32, i32), (i32, i32)),
+    log: Option<&Result<ServerLog, LogError>>,
+) -> DriverFloor {
     let log = log.and_then(|l| l.as_ref().ok());
     let found = log.map(findings).unwrap_or_default();
-    let source = log.map_or("", |l| l.source.as_str());
-    let refused = found.of(FindingKind::DriverTooOld).next();
-    let failing = found.cpu_fallback().first().copied();
+    let quoted = |kind: Option<&crate::signature::Finding>| {
+        kind.zip(log).map(|(f, log)| Evidence::of(f, log))
+    };
+    let refused = quoted(found.of(FindingKind::DriverTooOld).next());
+    let failing = quoted(found.cpu_fallback().first().copied());
     let gpus = match nvml_gpus(gpus) {
         Ok(g) => g,
         // Without NVML the log alone may say the driver is too old.
-        Err(skip) => {
+        Err(nvml) => {
             return match refused {
-                Some(f) => Outcome::fail(format!(
-                    "the server's log says {}. NVML is not read here ({}). Next: {}",
-                    said(f, source),
-                    skip.detail,
-                    render::next(f)
-                ))
-                .with_value("driver too old (log)"),
-                None => skip,
+                Some(refused) => DriverFloor::RefusedByLog { refused, nvml },
+                None => DriverFloor::NoGpus(nvml),
             }
         }
+    };
+    let floors = Floors {
+        floor,
+        old_floor,
+        old_from,
+        old_to,
     };
     let server = version
         .and_then(version_key)
@@ -70,63 +154,147 @@ pub fn driver_floor(
             .next()
             .and_then(|m| m.parse::<u32>().ok())
         else {
-            return Outcome::skip(format!(
-                "the driver version `{}` is not a number to compare",
-                g.driver_version
-            ));
+            return DriverFloor::Unnumbered {
+                driver: g.driver_version.clone(),
+            };
         };
         let cc = g.compute_capability;
         let old = cc.is_some_and(|c| c >= old_from && c <= old_to);
-        let required = if old { old_floor } else { floor };
-        let cc_text = cc.map_or("unknown".to_string(), |(a, b)| format!("{a}.{b}"));
-        let from = if old { LEGACY_FLOOR_FROM } else { FLOOR_FROM };
-        if major < required && !enforces(from) {
+        let driver = DriverOf {
+            gpu: g.name.clone(),
+            driver: g.driver_version.clone(),
+            compute_capability: cc,
+            required: if old { old_floor } else { floor },
+        };
+        let since = if old { LEGACY_FLOOR_FROM } else { FLOOR_FROM };
+        let version = version.unwrap_or_default().to_string();
+        if major < driver.required && !enforces(since) {
             // The version says the GPU is still used; the log says what happened.
-            if let Some(f) = failing {
-                return Outcome::fail(format!(
-                    "{}: driver {} is below {required}, the oldest Ollama {from} and later support for compute capability {cc_text}. This server ({}) does not enforce that floor by its version, but its log shows the GPU failing: {}. Next: install NVIDIA driver {required} or newer, then restart the server",
-                    g.name, g.driver_version, version.unwrap_or_default(), said(f, source)
-                ))
-                .with_value(format!("{}, cc {cc_text}", g.driver_version));
-            }
-            return Outcome::warn(format!(
-                "{}: driver {} is below {required}, the oldest Ollama {from} and later support for compute capability {cc_text}. This server ({}) does not require it yet and still uses the GPU, but upgrading Ollama will drop it to the CPU. Next: install NVIDIA driver {required} or newer before upgrading Ollama",
-                g.name, g.driver_version, version.unwrap_or_default()
-            ))
-            .with_value(format!("{}, cc {cc_text}", g.driver_version));
+            return match failing {
+                Some(failing) => DriverFloor::FailingBelow {
+                    driver,
+                    since,
+                    version,
+                    failing,
+                },
+                None => DriverFloor::BelowLater {
+                    driver,
+                    since,
+                    version,
+                },
+            };
         }
-        if major < required {
-            let agrees = refused.map_or(String::new(), |f| {
-                format!(" The server's log agrees: {}.", quote(&f.evidence))
-            });
-            return Outcome::fail(format!(
-                "{}: driver {} is below {required}, the oldest current Ollama supports for compute capability {cc_text} ({floor}; {old_floor} for {}.{} to {}.{}): the server falls back to the CPU.{agrees} Next: install NVIDIA driver {required} or newer (`sudo ubuntu-drivers install`, or the Windows driver on WSL2), then restart the server",
-                g.name, g.driver_version, old_from.0, old_from.1, old_to.0, old_to.1
-            ))
-            .with_value(format!("{}, cc {cc_text}", g.driver_version));
+        if major < driver.required {
+            return DriverFloor::Below {
+                driver,
+                floors,
+                refused,
+            };
         }
-        passed.push(format!(
-            "{}: driver {} ≥ {required} (compute capability {cc_text})",
-            g.name, g.driver_version
-        ));
+        passed.push(driver);
     }
     // NVML's driver is new enough, yet the server refused one: say both.
-    if let Some(f) = refused {
-        return Outcome::fail(format!(
-            "NVML reports {}, but the server's log says {}: the two disagree, so the server did not use the driver NVML reports (it started before the driver was upgraded, or loads another driver library). Next: restart the server and read its log again; check which libcuda it loads (`ldconfig -p | grep libcuda`)",
-            passed.join("; "),
-            said(f, source)
-        ))
-        .with_value("log and NVML disagree");
+    match refused {
+        Some(refused) => DriverFloor::Disagree { passed, refused },
+        None => DriverFloor::Met { passed },
     }
-    let first = &gpus[0];
-    Outcome::pass(passed.join("; ")).with_value(format!(
-        "{}, cc {}",
-        first.driver_version,
-        first
-            .compute_capability
-            .map_or("?".to_string(), |(a, b)| format!("{a}.{b}"))
-    ))
+}
+
+impl DriverFloor {
+    /// The finding in words, with its status and value.
+    pub fn outcome(&self) -> Outcome {
+        let passed = |passed: &[DriverOf]| {
+            passed
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: driver {} ≥ {} (compute capability {})",
+                        d.gpu,
+                        d.driver,
+                        d.required,
+                        d.cc()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match self {
+            DriverFloor::NoGpus(nvml) => nvml.outcome(),
+            DriverFloor::RefusedByLog { refused, nvml } => Outcome::fail(format!(
+                "the server's log says {}. NVML is not read here ({}). Next: {}",
+                refused.said(),
+                nvml.reason(),
+                render::next(&refused.finding)
+            ))
+            .with_value("driver too old (log)"),
+            DriverFloor::Unnumbered { driver } => Outcome::skip(format!(
+                "the driver version `{driver}` is not a number to compare"
+            )),
+            DriverFloor::FailingBelow {
+                driver: d,
+                since,
+                version,
+                failing,
+            } => Outcome::fail(format!(
+                "{}: driver {} is below {}, the oldest Ollama {since} and later support for compute capability {}. This server ({version}) does not enforce that floor by its version, but its log shows the GPU failing: {}. Next: install NVIDIA driver {} or newer, then restart the server",
+                d.gpu, d.driver, d.required, d.cc(), failing.said(), d.required
+            ))
+            .with_value(d.value()),
+            DriverFloor::BelowLater {
+                driver: d,
+                since,
+                version,
+            } => Outcome::warn(format!(
+                "{}: driver {} is below {}, the oldest Ollama {since} and later support for compute capability {}. This server ({version}) does not require it yet and still uses the GPU, but upgrading Ollama will drop it to the CPU. Next: install NVIDIA driver {} or newer before upgrading Ollama",
+                d.gpu, d.driver, d.required, d.cc(), d.required
+            ))
+            .with_value(d.value()),
+            DriverFloor::Below {
+                driver: d,
+                floors: f,
+                refused,
+            } => {
+                let agrees = refused.as_ref().map_or(String::new(), |r| {
+                    format!(" The server's log agrees: {}.", quote(&r.finding.evidence))
+                });
+                let (from, to) = (f.old_from, f.old_to);
+                let floors = format!(
+                    "{}; {} for {}.{} to {}.{}",
+                    f.floor, f.old_floor, from.0, from.1, to.0, to.1
+                );
+                Outcome::fail(format!(
+                    "{}: driver {} is below {}, the oldest current Ollama supports for compute capability {} ({floors}): the server falls back to the CPU.{agrees} Next: install NVIDIA driver {} or newer (`sudo ubuntu-drivers install`, or the Windows driver on WSL2), then restart the server",
+                    d.gpu, d.driver, d.required, d.cc(), d.required
+                ))
+                .with_value(d.value())
+            }
+            DriverFloor::Disagree {
+                passed: p,
+                refused,
+            } => {
+                let next = "Next: restart the server and read its log again; check which libcuda it loads (`ldconfig -p | grep libcuda`)";
+                Outcome::fail(format!(
+                    "NVML reports {}, but the server's log says {}: the two disagree, so the server did not use the driver NVML reports (it started before the driver was upgraded, or loads another driver library). {next}",
+                    passed(p),
+                    refused.said()
+                ))
+                .with_value("log and NVML disagree")
+            }
+            DriverFloor::Met { passed: p } => {
+                let value = p.first().map(|first| {
+                    let cc = first
+                        .compute_capability
+                        .map_or("?".to_string(), |(a, b)| format!("{a}.{b}"));
+                    format!("{}, cc {cc}", first.driver)
+                });
+                let o = Outcome::pass(passed(p));
+                match value {
+                    Some(v) => o.with_value(v),
+                    None => o,
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -185,10 +353,106 @@ mod tests {
             compute_capability: cc,
             ..emulated()
         };
-        let o = driver_floor(&Ok(vec![g]), version, 550, 570, ((5, 0), (6, 2)), None);
+        let gpus = Ok(vec![g]);
+        let o = driver_floor(&gpus, version, 550, 570, ((5, 0), (6, 2)), None);
         assert_eq!(o.status, status, "{}", o.detail);
         if status == Status::Warn {
-            assert!(o.detail.contains("still uses the GPU"), "{}", o.detail);
+            // The server does not enforce the floor yet: it still uses the GPU.
+            let found = driver_floor_finding(&gpus, version, 550, 570, ((5, 0), (6, 2)), None);
+            assert!(
+                matches!(&found, DriverFloor::BelowLater { version: v, .. } if Some(v.as_str()) == version),
+                "{found:?}"
+            );
         }
+    }
+
+    /// Every finding of the check, as a person reads it.
+    #[test]
+    fn findings_read_so() {
+        // A recorded log of a server refusing a 535 driver: it falls back to the CPU.
+        let path = format!(
+            "{}/tests/fixtures/logs/020-driver-535-too-old-0.30.log",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let log = ServerLog::new(
+            "journalctl -u ollama",
+            &std::fs::read_to_string(path).unwrap(),
+        );
+        let found = findings(&log);
+        let evidence = |kind| Evidence::of(found.of(kind).next().expect("the line matches"), &log);
+        let refused = evidence(FindingKind::DriverTooOld);
+        let failing = Evidence::of(found.cpu_fallback()[0], &log);
+        let driver = |gpu: &str, driver: &str, cc, required| DriverOf {
+            gpu: gpu.into(),
+            driver: driver.into(),
+            compute_capability: cc,
+            required,
+        };
+        let rtx = |d: &str, required| driver("NVIDIA GeForce RTX 3060", d, Some((8, 6)), required);
+        let p40 = driver("Tesla P40", "570.86", Some((6, 1)), 570);
+        let floors = Floors {
+            floor: 550,
+            old_floor: 570,
+            old_from: (5, 0),
+            old_to: (6, 2),
+        };
+        let all_found = [
+            DriverFloor::NoGpus(NoGpus::Off),
+            DriverFloor::NoGpus(NoGpus::Unreadable(GpuError::NoDriver {
+                detail: "dlopen failed".into(),
+            })),
+            DriverFloor::NoGpus(NoGpus::NoneListed),
+            DriverFloor::RefusedByLog {
+                refused: refused.clone(),
+                nvml: NoGpus::Off,
+            },
+            DriverFloor::Unnumbered {
+                driver: "unknown".into(),
+            },
+            DriverFloor::FailingBelow {
+                driver: rtx("535.183", 550),
+                since: FLOOR_FROM,
+                version: "0.17.1".into(),
+                failing,
+            },
+            DriverFloor::BelowLater {
+                driver: driver("Tesla P40", "560.35", Some((6, 1)), 570),
+                since: LEGACY_FLOOR_FROM,
+                version: "0.29.5".into(),
+            },
+            DriverFloor::Below {
+                driver: rtx("535.183", 550),
+                floors,
+                refused: None,
+            },
+            DriverFloor::Below {
+                driver: driver("Tesla P40", "560.35", Some((6, 1)), 570),
+                floors,
+                refused: Some(refused.clone()),
+            },
+            DriverFloor::Disagree {
+                passed: vec![rtx("570.86", 550)],
+                refused,
+            },
+            DriverFloor::Met {
+                passed: vec![rtx("570.86", 550), p40],
+            },
+            DriverFloor::Met {
+                passed: vec![driver("NVIDIA GeForce RTX 3060", "550.54", None, 550)],
+            },
+        ];
+        let all: String = all_found
+            .iter()
+            .map(|f| {
+                let o = f.outcome();
+                format!(
+                    "{:?} [{}] {}\n",
+                    o.status,
+                    o.value.unwrap_or_default(),
+                    o.detail
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(all);
     }
 }

@@ -22,18 +22,43 @@ fn gib(b: u64) -> String {
 pub use crate::signature::render::quote;
 use crate::signature::{self, render, Diagnosis, Finding, FindingKind};
 
-/// The GPUs NVML lists, or the skip that says why there are none to compare with.
-fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], Outcome> {
+/// Why there are no NVML GPUs to compare the server's view with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoGpus {
+    /// `--gpu none`.
+    Off,
+    /// NVML could not be read: its error.
+    Unreadable(GpuError),
+    /// NVML lists none.
+    NoneListed,
+}
+
+impl NoGpus {
+    /// The finding in words: a skip, since gpu.visible reports it.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::skip(self.reason())
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            NoGpus::Off => GpuError::Disabled.to_string(),
+            NoGpus::Unreadable(e) => {
+                format!("the GPUs cannot be read (see {}): {e}", CheckId::GpuVisible)
+            }
+            NoGpus::NoneListed => format!(
+                "NVML lists no GPU, so there is nothing the server should have found (see {})",
+                CheckId::GpuVisible
+            ),
+        }
+    }
+}
+
+/// The GPUs NVML lists, or why there are none to compare with.
+fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], NoGpus> {
     match gpus {
-        Err(GpuError::Disabled) => Err(Outcome::skip(GpuError::Disabled.to_string())),
-        Err(e) => Err(Outcome::skip(format!(
-            "the GPUs cannot be read (see {}): {e}",
-            CheckId::GpuVisible
-        ))),
-        Ok(list) if list.is_empty() => Err(Outcome::skip(format!(
-            "NVML lists no GPU, so there is nothing the server should have found (see {})",
-            CheckId::GpuVisible
-        ))),
+        Err(GpuError::Disabled) => Err(NoGpus::Off),
+        Err(e) => Err(NoGpus::Unreadable(e.clone())),
+        Ok(list) if list.is_empty() => Err(NoGpus::NoneListed),
         Ok(list) => Ok(list),
     }
 }
@@ -51,6 +76,28 @@ fn findings(log: &ServerLog) -> Diagnosis {
 /// A finding as the log says it: its cause, the quoted line, where it is from.
 fn said(f: &Finding, source: &str) -> String {
     format!("{}: {} ({source})", render::cause(f), quote(&f.evidence))
+}
+
+/// What a verdict quotes from the server's log: a signature finding, and where the
+/// log is from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub finding: Finding,
+    pub source: String,
+}
+
+impl Evidence {
+    fn of(finding: &Finding, log: &ServerLog) -> Self {
+        Evidence {
+            finding: finding.clone(),
+            source: log.source.clone(),
+        }
+    }
+
+    /// The finding as the log says it: its cause, the quoted line, where it is from.
+    fn said(&self) -> String {
+        said(&self.finding, &self.source)
+    }
 }
 
 /// The finding that explains a failed load or generation: an out-of-memory first,
@@ -103,7 +150,9 @@ mod vulnerable;
 
 pub use context::context;
 pub use discovery::gpu_discovered;
-pub use driver_floor::{driver_floor, parse_capability};
+pub use driver_floor::{
+    driver_floor, driver_floor_finding, parse_capability, DriverFloor, DriverOf, Floors,
+};
 pub use offload::offload;
 pub use platform::{platform, platform_finding, DriverPlatform};
 pub use port_owner::{port_owner, port_owner_finding, PortOwner};
@@ -303,13 +352,20 @@ mod from_real_logs {
         ) -> Outcome {
             driver_floor(gpus, Some("0.17.1"), 550, 570, ((5, 0), (6, 2)), Some(log))
         }
+        fn floor_finding(
+            gpus: &Result<Vec<GpuInfo>, GpuError>,
+            log: &Result<ServerLog, LogError>,
+        ) -> DriverFloor {
+            driver_floor_finding(gpus, Some("0.17.1"), 550, 570, ((5, 0), (6, 2)), Some(log))
+        }
         let refused = fixture("020-driver-535-too-old-0.30");
         let o = floor(&gpu("535.183", (8, 6)), &refused);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        // Not "still used": the log shows the GPU failing.
+        let found = floor_finding(&gpu("535.183", (8, 6)), &refused);
         assert!(
-            o.detail.contains("log shows the GPU failing"),
-            "{}",
-            o.detail
+            matches!(&found, DriverFloor::FailingBelow { failing, .. } if failing.source == "the pasted log"),
+            "{found:?}"
         );
         let o = floor(
             &gpu("535.183", (8, 6)),
@@ -322,10 +378,19 @@ mod from_real_logs {
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("log and NVML disagree"));
+        // NVML's driver beside the line of the log that refuses one.
+        let found = floor_finding(
+            &gpu("570.86", (8, 6)),
+            &fixture("019-windows-driver-too-old-cudart"),
+        );
         assert!(
-            o.detail.contains("570.86") && o.detail.contains("your nvidia driver is too old"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                DriverFloor::Disagree { passed, refused }
+                    if passed[0].driver == "570.86"
+                        && refused.finding.evidence.contains("your nvidia driver is too old")
+            ),
+            "{found:?}"
         );
         let o = floor(&Err(GpuError::Disabled), &refused);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
