@@ -149,7 +149,7 @@ mod service;
 mod vulnerable;
 
 pub use context::context;
-pub use discovery::gpu_discovered;
+pub use discovery::{gpu_discovered, gpu_discovered_finding, Discovered, NvmlGpu};
 pub use driver_floor::{
     driver_floor, driver_floor_finding, parse_capability, DriverFloor, DriverOf, Floors,
 };
@@ -240,19 +240,15 @@ mod tests {
             id: "0123456789abcdef".into(),
             kept: false,
         };
-        for (server, says) in [
-            (Advice::Native, "sudo systemctl restart ollama"),
-            (container.clone(), "nvidia-ctk runtime configure"),
-            (Advice::Emulator, "--emulator-config"),
-        ] {
-            let o = gpu_discovered(&of, &gpus, &server);
-            assert_eq!(o.status, Status::Fail, "{}", o.detail);
-            assert!(o.detail.contains(says), "{server:?}: {}", o.detail);
-            if server != Advice::Native {
-                for native in ["journalctl", "systemctl restart ollama"] {
-                    assert!(!o.detail.contains(native), "{server:?}: {}", o.detail);
-                }
-            }
+        // The finding carries the target; the snapshot of gpu_discovered's findings
+        // shows each target's next step.
+        for server in [Advice::Native, container.clone(), Advice::Emulator] {
+            let found = gpu_discovered_finding(&of, &gpus, &server);
+            assert!(
+                matches!(&found, Discovered::NoCuda { advice, .. } if *advice == server),
+                "{found:?}"
+            );
+            assert_eq!(gpu_discovered(&of, &gpus, &server).status, Status::Fail);
         }
         // The API's placement with no VRAM held: where to read the load's lines.
         let misreport = |server: Advice| {
@@ -316,10 +312,18 @@ mod from_real_logs {
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("cpu_fallback.driver_too_old"));
+        let found = gpu_discovered_finding(
+            &fixture("020-driver-535-too-old-0.30"),
+            &Err(GpuError::Disabled),
+            &Advice::Native,
+        );
         assert!(
-            o.detail.contains("msg=\"NVIDIA driver too old\""),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Discovered::FallbackByLog { cause, nvml: NoGpus::Off }
+                    if cause.finding.evidence.contains("msg=\"NVIDIA driver too old\"")
+            ),
+            "{found:?}"
         );
         let o = gpu_discovered(
             &fixture("008-after-sleep-cudart-999"),
@@ -328,10 +332,19 @@ mod from_real_logs {
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("cpu_fallback.cuda_init_error"));
+        let found = gpu_discovered_finding(
+            &fixture("008-after-sleep-cudart-999"),
+            &Ok(vec![emulated()]),
+            &Advice::Native,
+        );
         assert!(
-            o.detail.contains("err: 999") && o.detail.contains("nvidia_uvm"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Discovered::Cause { cause, .. }
+                    if cause.finding.kind == FindingKind::CudaInitError
+                        && cause.finding.evidence.contains("err: 999")
+            ),
+            "{found:?}"
         );
         // A healthy log without NVML: nothing to compare, nothing wrong said.
         let o = gpu_discovered(
