@@ -52,12 +52,6 @@ pub(crate) fn api_error(e: &ClientError, unreachable_reason: Option<&str>) -> Ou
     Unanswered::of(e, unreachable_reason).outcome()
 }
 
-/// The skip for an error that only echoes a failed `GET /` (the reason is set only
-/// then): api.root reports it once.
-pub(crate) fn echo_of_root(e: &ClientError, unreachable_reason: Option<&str>) -> Option<Outcome> {
-    root_reason(e, unreachable_reason).map(Outcome::skip)
-}
-
 /// `unreachable_reason` (set only when `GET /` failed) where `e` only echoes that
 /// failure: the server is silent, or answers as no Ollama does.
 pub fn root_reason<'a>(e: &ClientError, unreachable_reason: Option<&'a str>) -> Option<&'a str> {

@@ -102,41 +102,64 @@ impl Evidence {
 
 /// The finding that explains a failed load or generation: an out-of-memory first,
 /// else a crashed runner.
-fn load_failure(log: &Result<ServerLog, LogError>) -> Option<(Finding, String)> {
+fn load_failure(log: &Result<ServerLog, LogError>) -> Option<Evidence> {
     let log = log.as_ref().ok()?;
     let d = findings(log);
     let f = d
         .of(FindingKind::OomAtLoad)
         .chain(d.of(FindingKind::RunnerCrashed))
         .next()?;
-    Some((f.clone(), log.source.clone()))
+    Some(Evidence::of(f, log))
+}
+
+/// Why the model is not there to look at in `/api/ps`.
+#[derive(Debug, Clone)]
+pub enum NotLoaded {
+    /// `/api/ps` only echoes a failed `GET /`: the reason api.root reports.
+    RootDown(String),
+    /// `/api/ps` failed (gpu.offload reports it): the error.
+    Unlisted(ClientError),
+    /// `/api/ps` does not list it: its name.
+    Absent(String),
+}
+
+impl NotLoaded {
+    /// The finding in words: a skip, since another check reports it.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::skip(self.reason())
+    }
+
+    fn reason(&self) -> String {
+        let see = CheckId::GpuOffload;
+        match self {
+            NotLoaded::RootDown(reason) => reason.clone(),
+            NotLoaded::Unlisted(e) => format!("`/api/ps` failed (see {see}): {e}"),
+            NotLoaded::Absent(model) => {
+                format!(
+                    "{} is not loaded (see {see})",
+                    ModelName::parse(model).display_name()
+                )
+            }
+        }
+    }
 }
 
 fn loaded<'a>(
     ps: &'a Result<PsResponse, ClientError>,
     model: &str,
     unreachable: Option<&str>,
-) -> Result<&'a RunningModel, Outcome> {
+) -> Result<&'a RunningModel, NotLoaded> {
     let ps = match ps {
         Err(e) => {
-            if let Some(skip) = super::echo_of_root(e, unreachable) {
-                return Err(skip);
-            }
-            return Err(Outcome::skip(format!(
-                "`/api/ps` failed (see {}): {e}",
-                CheckId::GpuOffload
-            )));
+            return Err(match super::root_reason(e, unreachable) {
+                Some(reason) => NotLoaded::RootDown(reason.to_string()),
+                None => NotLoaded::Unlisted(e.clone()),
+            })
         }
         Ok(ps) => ps,
     };
-    let name = ModelName::parse(model);
-    ps.find(model).ok_or_else(|| {
-        Outcome::skip(format!(
-            "{} is not loaded (see {})",
-            name.display_name(),
-            CheckId::GpuOffload
-        ))
-    })
+    ps.find(model)
+        .ok_or_else(|| NotLoaded::Absent(model.to_string()))
 }
 
 mod context;
@@ -148,7 +171,7 @@ mod port_owner;
 mod service;
 mod vulnerable;
 
-pub use context::context;
+pub use context::{context, context_finding, Context, Loaded};
 pub use discovery::{gpu_discovered, gpu_discovered_finding, Discovered, NvmlGpu};
 pub use driver_floor::{
     driver_floor, driver_floor_finding, parse_capability, DriverFloor, DriverOf, Floors,
@@ -435,18 +458,17 @@ mod from_real_logs {
             o.detail
         );
         let none = Ok(PsResponse { models: vec![] });
-        let o = context(
-            &none,
-            "my-coder",
-            &Ok(vec![emulated()]),
-            &fixture("006-deepseek2-partial-offload-oom"),
-            None,
-        );
+        let partial = fixture("006-deepseek2-partial-offload-oom");
+        let o = context(&none, "my-coder", &Ok(vec![emulated()]), &partial, None);
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
+        let found = context_finding(&none, "my-coder", &Ok(vec![emulated()]), &partial, None);
         assert!(
-            o.detail.contains("CUDA error: out of memory"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                Context::FailedLoad { cause, .. }
+                    if cause.finding.evidence.contains("CUDA error: out of memory")
+            ),
+            "{found:?}"
         );
     }
 

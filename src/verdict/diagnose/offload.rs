@@ -30,7 +30,7 @@ pub fn offload(
             Some(reason) if e.is_unresponsive() => Outcome::skip(reason),
             // The log says why the load failed: quote it rather than point at it.
             _ => match load_failure(log) {
-                Some((f, source)) => Outcome::fail(format!(
+                Some(super::Evidence { finding: f, source }) => Outcome::fail(format!(
                     "the model could not generate ({e}); the server's log says why: {}. Next: {}",
                     said(&f, &source),
                     render::next(&f)
@@ -45,7 +45,7 @@ pub fn offload(
     }
     let m = match loaded(ps, model, unreachable) {
         Ok(m) => m,
-        Err(o) => return o,
+        Err(not) => return not.outcome(),
     };
     // Without NVML the log's account of the load still tells.
     let (samples, unread): (&[Vec<GpuInfo>], Option<String>) = match samples {
