@@ -63,11 +63,6 @@ fn nvml_gpus(gpus: &Result<Vec<GpuInfo>, GpuError>) -> Result<&[GpuInfo], NoGpus
     }
 }
 
-fn log_of(log: &Result<ServerLog, LogError>) -> Result<&ServerLog, Outcome> {
-    log.as_ref()
-        .map_err(|reason| Outcome::skip(reason.to_string()))
-}
-
 /// The signature findings of the server's current start.
 fn findings(log: &ServerLog) -> Diagnosis {
     signature::scan_lines(log.current())
@@ -179,7 +174,10 @@ pub use driver_floor::{
 pub use offload::offload;
 pub use platform::{platform, platform_finding, DriverPlatform};
 pub use port_owner::{port_owner, port_owner_finding, PortOwner};
-pub use service::{service_health, settings};
+pub use service::{
+    service_health, service_health_finding, settings, settings_finding, Differs, Health, NoService,
+    Restarts, Runner, Settings,
+};
 pub use vulnerable::{vulnerable, vulnerable_finding, Fix, Vulnerable};
 
 /// Helpers the verdicts' tests share.
