@@ -68,11 +68,6 @@ fn findings(log: &ServerLog) -> Diagnosis {
     signature::scan_lines(log.current())
 }
 
-/// A finding as the log says it: its cause, the quoted line, where it is from.
-fn said(f: &Finding, source: &str) -> String {
-    format!("{}: {} ({source})", render::cause(f), quote(&f.evidence))
-}
-
 /// What a verdict quotes from the server's log: a signature finding, and where the
 /// log is from.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +86,13 @@ impl Evidence {
 
     /// The finding as the log says it: its cause, the quoted line, where it is from.
     fn said(&self) -> String {
-        said(&self.finding, &self.source)
+        let f = &self.finding;
+        format!(
+            "{}: {} ({})",
+            render::cause(f),
+            quote(&f.evidence),
+            self.source
+        )
     }
 }
 
@@ -171,7 +172,9 @@ pub use discovery::{gpu_discovered, gpu_discovered_finding, Discovered, NvmlGpu}
 pub use driver_floor::{
     driver_floor, driver_floor_finding, parse_capability, DriverFloor, DriverOf, Floors,
 };
-pub use offload::offload;
+pub use offload::{
+    offload, offload_finding, ApiPlacement, NoLayers, OffloadSeen, Room, VramHolder,
+};
 pub use platform::{platform, platform_finding, DriverPlatform};
 pub use port_owner::{port_owner, port_owner_finding, PortOwner};
 pub use service::{
@@ -271,9 +274,10 @@ mod tests {
             );
             assert_eq!(gpu_discovered(&of, &gpus, &server).status, Status::Fail);
         }
-        // The API's placement with no VRAM held: where to read the load's lines.
-        let misreport = |server: Advice| {
-            offload(
+        // The API's placement with no VRAM held: where to read the load's lines is the
+        // target's, as the snapshot of offload's findings shows.
+        for server in [Advice::Native, container] {
+            let found = offload_finding(
                 &ps(5 << 30),
                 ("my-coder", None),
                 &Ok(()),
@@ -281,20 +285,12 @@ mod tests {
                 &Ok(log(&[]).unwrap()),
                 None,
                 &server,
-            )
-        };
-        let o = misreport(container);
-        assert_eq!(o.status, Status::Fail, "{}", o.detail);
-        assert!(
-            o.detail.contains("`docker logs 0123456789ab 2>&1 | grep")
-                && o.detail.contains("--keep")
-                && !o.detail.contains("journalctl"),
-            "{}",
-            o.detail
-        );
-        assert!(misreport(Advice::Native)
-            .detail
-            .contains("`journalctl -u ollama | grep"));
+            );
+            assert!(
+                matches!(&found, OffloadSeen::NoneHeld { advice, .. } if *advice == server),
+                "{found:?}"
+            );
+        }
     }
 }
 
@@ -450,10 +446,22 @@ mod from_real_logs {
         );
         assert_eq!(o.status, Status::Fail, "{}", o.detail);
         assert_eq!(o.value.as_deref(), Some("oom.at_load"));
+        let found = offload_finding(
+            &ps(0),
+            ("my-coder", None),
+            &chat,
+            &sample(None, 0),
+            &oom,
+            None,
+            &Advice::Native,
+        );
         assert!(
-            o.detail.contains("cudaMalloc failed: out of memory"),
-            "{}",
-            o.detail
+            matches!(
+                &found,
+                OffloadSeen::FailedGeneration { cause, .. }
+                    if cause.finding.evidence.contains("cudaMalloc failed: out of memory")
+            ),
+            "{found:?}"
         );
         let none = Ok(PsResponse { models: vec![] });
         let partial = fixture("006-deepseek2-partial-offload-oom");
@@ -506,6 +514,27 @@ mod from_real_logs {
             &Advice::Native,
         );
         assert_eq!(o.status, Status::Skip, "{}", o.detail);
-        assert!(o.detail.contains("43/43"), "{}", o.detail);
+        let found = offload_finding(
+            &ps(5 << 30),
+            ("my-coder", None),
+            &Ok(()),
+            &Err(GpuError::Disabled),
+            &fixture("009-rtx4070tis-full-offload"),
+            None,
+            &Advice::Native,
+        );
+        assert!(
+            matches!(
+                &found,
+                OffloadSeen::Unconfirmed {
+                    nvml: NoGpus::Off,
+                    layers: Some(crate::probe::logs::Offload {
+                        on_gpu: 43,
+                        total: 43
+                    })
+                }
+            ),
+            "{found:?}"
+        );
     }
 }
