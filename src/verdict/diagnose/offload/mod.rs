@@ -503,7 +503,15 @@ impl OffloadSeen {
                     }
                     None => Outcome::skip(match log {
                         None => format!("{why}, and the log has no offload line"),
-                        Some(e) => format!("{why}, and the server's log cannot be read: {e}"),
+                        // A reason that says so itself is not said twice.
+                        Some(e) => {
+                            let cannot = "the server's log cannot be read";
+                            let e = e.to_string();
+                            let e = e.strip_prefix(cannot).map_or(e.as_str(), |rest| {
+                                rest.trim_start_matches(": ")
+                            });
+                            format!("{why}, and {cannot}: {e}")
+                        }
                     }),
                 }
             }
