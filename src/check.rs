@@ -60,6 +60,17 @@ impl Outcome {
         }
     }
 
+    /// `Status [value] detail`, one line: how the verdicts' snapshot tests show an outcome.
+    #[cfg(test)]
+    pub(crate) fn snapshot_line(self) -> String {
+        format!(
+            "{:?} [{}] {}\n",
+            self.status,
+            self.value.unwrap_or_default(),
+            self.detail
+        )
+    }
+
     pub fn with_figure(mut self, figure: Figure) -> Self {
         self.figures.push(figure);
         self

@@ -510,14 +510,7 @@ mod tests {
             .map(Root::outcome)
             .chain(tags.iter().map(Tags::outcome))
             .chain(chats.iter().map(Chat::outcome))
-            .map(|o| {
-                format!(
-                    "{:?} [{}] {}\n",
-                    o.status,
-                    o.value.unwrap_or_default(),
-                    o.detail
-                )
-            })
+            .map(|o| o.snapshot_line())
             .collect();
         insta::assert_snapshot!(all);
     }

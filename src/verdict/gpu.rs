@@ -375,14 +375,7 @@ mod tests {
                 emulated: true,
             },
         ];
-        let line = |o: Outcome| {
-            format!(
-                "{:?} [{}] {}\n",
-                o.status,
-                o.value.unwrap_or_default(),
-                o.detail
-            )
-        };
+        let line = |o: Outcome| o.snapshot_line();
         let all: String = offloads
             .iter()
             .map(|f| line(f.outcome()))

@@ -836,14 +836,7 @@ mod tests {
             },
             Weights::NoBlob,
         ];
-        let line = |o: Outcome| {
-            format!(
-                "{:?} [{}] {}\n",
-                o.status,
-                o.value.unwrap_or_default(),
-                o.detail
-            )
-        };
+        let line = |o: Outcome| o.snapshot_line();
         let all: String = unshown
             .iter()
             .map(Unshown::outcome)

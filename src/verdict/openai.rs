@@ -509,14 +509,7 @@ mod tests {
             .iter()
             .map(OpenAi::outcome)
             .chain([unasked("the API does not answer (see api.root)")])
-            .map(|o| {
-                format!(
-                    "{:?} [{}] {}\n",
-                    o.status,
-                    o.value.unwrap_or_default(),
-                    o.detail
-                )
-            })
+            .map(|o| o.snapshot_line())
             .collect();
         insta::assert_snapshot!(all);
     }

@@ -371,12 +371,7 @@ mod tests {
             .iter()
             .map(|f| {
                 let o = f.outcome();
-                format!(
-                    "{:?} [{}] {}\n",
-                    o.status,
-                    o.value.unwrap_or_default(),
-                    o.detail
-                )
+                o.snapshot_line()
             })
             .collect();
         insta::assert_snapshot!(all);

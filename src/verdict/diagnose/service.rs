@@ -652,14 +652,7 @@ mod tests {
             .map(NoService::outcome)
             .chain(settings.iter().map(Settings::outcome))
             .chain(health.iter().map(Health::outcome))
-            .map(|o| {
-                format!(
-                    "{:?} [{}] {}\n",
-                    o.status,
-                    o.value.unwrap_or_default(),
-                    o.detail
-                )
-            })
+            .map(|o| o.snapshot_line())
             .collect();
         insta::assert_snapshot!(all);
     }

@@ -198,12 +198,7 @@ fn findings_read_so() {
         .iter()
         .map(|f| {
             let o = f.outcome();
-            format!(
-                "{:?} [{}] {}\n",
-                o.status,
-                o.value.unwrap_or_default(),
-                o.detail
-            )
+            o.snapshot_line()
         })
         .collect();
     insta::assert_snapshot!(all);

@@ -529,14 +529,7 @@ fn findings_read_so() {
             ],
         },
     ];
-    let line = |o: Outcome| {
-        format!(
-            "{:?} [{}] {}\n",
-            o.status,
-            o.value.unwrap_or_default(),
-            o.detail
-        )
-    };
+    let line = |o: Outcome| o.snapshot_line();
     let all: String = unjudged
         .iter()
         .map(Unjudged::outcome)

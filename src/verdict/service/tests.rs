@@ -685,14 +685,7 @@ fn findings_read_so() {
             unit_holder(None, false),
         ),
     ];
-    let line = |o: Outcome| {
-        format!(
-            "{:?} [{}] {}\n",
-            o.status,
-            o.value.unwrap_or_default(),
-            o.detail
-        )
-    };
+    let line = |o: Outcome| o.snapshot_line();
     let all: String = unseen
         .iter()
         .map(Unseen::outcome)
